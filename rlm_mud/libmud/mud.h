@@ -1,0 +1,625 @@
+/*
+ * mud.h - public API of libmud, the core of rlm_mud.
+ *
+ * libmud turns untrusted inputs (RADIUS attribute bytes, certificates, HTTPS
+ * replies, MUD JSON, CMS signatures) into a validated, compiled rule set and
+ * renders it for a NAS. It never includes FreeRADIUS headers and never prints:
+ * every failure is reported through a caller-owned mud_error_t.
+ *
+ * Conventions (docs/design.md):
+ *  - mud_rcode_t mud_x(TALLOC_CTX *ctx, T **out, <inputs...>, mud_error_t *err)
+ *  - on failure *out is NULL and nothing allocated is left behind;
+ *  - every result is a talloc child of ctx;
+ *  - the first error set in an mud_error_t wins.
+ */
+#ifndef MUD_H
+#define MUD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <talloc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ *	Limits.  Each is a hard bound on untrusted input; configuration may lower
+ *	the runtime ones (fetch size, timeouts) but never raise these.
+ */
+#define MUD_MAX_URL_LEN		1024	//!< RFC 8520 sets none; LLDP carries <= 507, DHCPv4 <= 255. 1 KiB is ample.
+#define MUD_MAX_FILE_SIZE	(1024 * 1024)	//!< Largest MUD file accepted (real files are < 64 KiB).
+#define MUD_MAX_SIG_SIZE	(64 * 1024)	//!< Largest detached CMS signature (a chain of a few certs).
+#define MUD_MAX_JSON_DEPTH	32	//!< MUD JSON nests at most ~10 levels (acls/acl/aces/ace/matches/tcp/port).
+#define MUD_MAX_STRING_LEN	1024	//!< Longest JSON string value accepted (URIs, names, systeminfo).
+#define MUD_MAX_ACLS		64	//!< ACLs per file; policies reference a handful.
+#define MUD_MAX_ACES		1024	//!< ACEs per ACL; Cisco dACLs allow ~1000 lines.
+#define MUD_MAX_POLICY_REFS	64	//!< access-list references per direction.
+#define MUD_MAX_EXTENSIONS	32	//!< entries in "extensions".
+#define MUD_MAX_WARNINGS	64	//!< warnings kept per parse (more are counted, not stored).
+#define MUD_MAX_ADDRS_PER_NAME	16	//!< addresses taken from one DNS name or context entry.
+#define MUD_MAX_RULES		4096	//!< compiled rules per rule set.
+#define MUD_MAX_ATTR_LEN	253	//!< RFC 2865 section 5: an attribute value holds at most 253 bytes.
+#define MUD_MAX_ATTRS		1000	//!< rendered attributes per output (Cisco dACL line limit).
+#define MUD_CACHE_VALIDITY_DEFAULT	48	//!< hours, RFC 8520 section 3.7 default.
+#define MUD_CACHE_VALIDITY_MIN	1	//!< hours, RFC 8520 YANG range "1..168".
+#define MUD_CACHE_VALIDITY_MAX	168	//!< hours, RFC 8520 YANG range "1..168".
+
+/** Result codes. mud_strerror() gives text; mud_rcode_name() the enum name. */
+typedef enum {
+	MUD_OK = 0,
+	MUD_ERR_NOMEM,		//!< allocation failed
+	MUD_ERR_ARG,		//!< programmer or usage error (bad argument)
+	MUD_ERR_IO,		//!< local file could not be read or written
+	MUD_ERR_URL,		//!< MUD URL missing, malformed or not acceptable
+	MUD_ERR_TLV,		//!< LLDP/DHCP/X.509 container malformed
+	MUD_ERR_FETCH,		//!< transport failure (connect, DNS, protocol)
+	MUD_ERR_TIMEOUT,	//!< connect or total timeout reached
+	MUD_ERR_TLS,		//!< server certificate or TLS handshake failed
+	MUD_ERR_HTTP,		//!< HTTP status not 200
+	MUD_ERR_TOOBIG,		//!< body or input larger than its cap
+	MUD_ERR_SIG,		//!< signature malformed or verification failed otherwise
+	MUD_ERR_SIG_MISSING,	//!< no signature where one is required
+	MUD_ERR_SIG_DIGEST,	//!< content does not match the signature (tampered)
+	MUD_ERR_SIG_UNTRUSTED,	//!< signer does not chain to a trust anchor
+	MUD_ERR_SIG_EXPIRED,	//!< signer or chain not valid at the evaluation time
+	MUD_ERR_SIG_SIGNER,	//!< signer is not the device certificate's mud-signer
+	MUD_ERR_JSON,		//!< not well-formed JSON (or not UTF-8, or trailing data)
+	MUD_ERR_SCHEMA,		//!< JSON violates the YANG models (type, missing leaf, unknown node)
+	MUD_ERR_SEMANTIC,	//!< well-typed but meaningless (bad reference, port without tcp/udp, ...)
+	MUD_ERR_MISMATCH,	//!< mud-url in the file differs from the URL it was fetched from
+	MUD_ERR_LIMIT,		//!< a bound on counts or sizes was exceeded
+	MUD_ERR_UNSUPPORTED,	//!< valid but cannot be expressed by this implementation/target
+	MUD_ERR_RENDER,		//!< rule set cannot be rendered for the target
+	MUD_ERR_CONTEXT,	//!< site context file invalid
+	MUD_RCODE_MAX		//!< number of codes, not a code
+} mud_rcode_t;
+
+/** Error details. Caller-owned (usually on the stack), never allocates. */
+typedef struct mud_error {
+	mud_rcode_t	code;		//!< first error code set (MUD_OK if none).
+	char		where[160];	//!< JSON pointer, URL, byte offset, or library call.
+	char		text[256];	//!< human-readable reason.
+} mud_error_t;
+
+/** Reset an error to MUD_OK. @param[out] err may be NULL. */
+void		mud_error_clear(mud_error_t *err);
+
+/** Record an error; does nothing if err is NULL or already holds one (first wins).
+ *
+ * @param[out] err	error to fill, may be NULL.
+ * @param[in] code	result code.
+ * @param[in] where	location (JSON pointer, URL, call); NULL for "".
+ * @param[in] fmt	printf-style reason.
+ * @return code, so callers can `return mud_error_set(...)`.
+ */
+mud_rcode_t	mud_error_set(mud_error_t *err, mud_rcode_t code, char const *where,
+			      char const *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/** Static description of a result code. */
+char const	*mud_strerror(mud_rcode_t code);
+
+/** Enum name of a result code ("MUD_ERR_SCHEMA"), used in test data. */
+char const	*mud_rcode_name(mud_rcode_t code);
+
+/** Short token for a code, e.g. for a MUD-Status attribute ("signature-invalid"). */
+char const	*mud_rcode_status(mud_rcode_t code);
+
+/** Optional debug log sink; libmud itself never prints. */
+typedef enum { MUD_LOG_DEBUG = 0, MUD_LOG_INFO, MUD_LOG_WARN } mud_log_level_t;
+typedef void (*mud_log_t)(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ *	Warnings: non-fatal findings (unknown extension, leniency applied,
+ *	unresolved abstraction). Collected in arrays owned by the result.
+ */
+typedef struct mud_warning {
+	char		*where;		//!< JSON pointer or other location.
+	char		*text;		//!< what was found and what was done about it.
+} mud_warning_t;
+
+/* ====================================================================
+ *	MUD URL: extraction and validation (mud_url.c)
+ * ==================================================================== */
+
+/** Where a MUD URL came from. */
+typedef enum {
+	MUD_SRC_NONE = 0,
+	MUD_SRC_ATTRIBUTE,	//!< plain attribute set by policy (MUD-URL)
+	MUD_SRC_LLDP,		//!< LLDP TLV 127, OUI 00-00-5E, subtype 1
+	MUD_SRC_DHCPV4,		//!< DHCPv4 option 161
+	MUD_SRC_DHCPV6,		//!< DHCPv6 option 112
+	MUD_SRC_X509,		//!< IDevID extension id-pe-mud-url
+} mud_url_src_t;
+
+/** Name of a source ("lldp", "dhcpv4", ...). */
+char const	*mud_url_src_name(mud_url_src_t src);
+
+/** Parsed, validated MUD URL. */
+typedef struct mud_url {
+	char		*url;		//!< the URL exactly as received (validated).
+	char		*host;		//!< host part, lowercased; IPv6 literals without brackets.
+	char		*authority;	//!< host[:port] as in the URL, lowercased host.
+	uint16_t	port;		//!< 443 unless given.
+	char		*path;		//!< path (+query), "/" if empty.
+	bool		host_is_ip;	//!< host is an IPv4 or IPv6 literal.
+} mud_url_t;
+
+/** Validate a MUD URL: https only, 1..MUD_MAX_URL_LEN bytes, printable ASCII without
+ *  spaces, host required, no userinfo, no fragment, valid port.
+ *
+ * @param[in] ctx	talloc parent of *out.
+ * @param[out] out	parsed URL (may be NULL to only validate).
+ * @param[in] str	candidate bytes (not necessarily NUL-terminated).
+ * @param[in] len	number of bytes.
+ * @param[out] err	reason on failure.
+ * @return MUD_OK or MUD_ERR_URL.
+ */
+mud_rcode_t	mud_url_parse(TALLOC_CTX *ctx, mud_url_t **out, char const *str, size_t len,
+			      mud_error_t *err);
+
+/** MUD URL from a raw LLDP PDU fragment: one or more 802.1AB TLVs (7-bit type,
+ *  9-bit length), the MUD TLV being type 127 with OUI 00-00-5E subtype 1. */
+mud_rcode_t	mud_url_from_lldp(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data, size_t len,
+				  mud_error_t *err);
+
+/** MUD URL from the value of a Cisco `lldp-tlv=` AV-pair (after "lldp-tlv="):
+ *  2-byte type, 2-byte length, value; one or more such TLVs. */
+mud_rcode_t	mud_url_from_cisco_lldp(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data,
+					size_t len, mud_error_t *err);
+
+/** MUD URL from raw DHCPv4 options (1-byte code, 1-byte length; pad 0 and end 255
+ *  honoured), option 161. */
+mud_rcode_t	mud_url_from_dhcpv4(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data, size_t len,
+				    mud_error_t *err);
+
+/** MUD URL from raw DHCPv6 options (2-byte code, 2-byte length), option 112. */
+mud_rcode_t	mud_url_from_dhcpv6(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data, size_t len,
+				    mud_error_t *err);
+
+/** MUD URL from the value of a Cisco `dhcp-option=` AV-pair (after "dhcp-option="):
+ *  2-byte code, 2-byte length, value; code 161 (DHCPv4) or 112 (DHCPv6). */
+mud_rcode_t	mud_url_from_cisco_dhcp(TALLOC_CTX *ctx, mud_url_t **out, mud_url_src_t *src,
+					uint8_t const *data, size_t len, mud_error_t *err);
+
+/** MUD URL from a whole Cisco-AVPair value ("lldp-tlv=..." or "dhcp-option=...").
+ *  Returns MUD_ERR_URL with code text "not a MUD AV-pair" if the prefix is neither,
+ *  or if the TLV is another type (callers treat that as "no URL here").
+ *  @param[out] src	which source it was. */
+mud_rcode_t	mud_url_from_avpair(TALLOC_CTX *ctx, mud_url_t **out, mud_url_src_t *src,
+				    uint8_t const *data, size_t len, mud_error_t *err);
+
+/** MUD URL from the raw id-pe-mud-url extension value: the DER IA5String
+ *  (0x16 len url), as FreeRADIUS delivers TLS-Client-Cert-1.3.6.1.5.5.7.1.25. */
+mud_rcode_t	mud_url_from_x509_ext(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *der, size_t len,
+				      mud_error_t *err);
+
+/** MUD URL from a certificate (PEM or DER, autodetected). MUD_ERR_URL with text
+ *  "certificate has no id-pe-mud-url extension" if absent. */
+mud_rcode_t	mud_url_from_cert(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *cert, size_t len,
+				  mud_error_t *err);
+
+/** The id-pe-mudsigner extension (1.3.6.1.5.5.7.1.30) of a certificate (PEM/DER),
+ *  as the DER encoding of the signer's Name.
+ *  @return MUD_OK, MUD_ERR_URL if absent, MUD_ERR_TLV if malformed. */
+mud_rcode_t	mud_signer_from_cert(TALLOC_CTX *ctx, uint8_t **der, size_t *der_len,
+				     uint8_t const *cert, size_t len, mud_error_t *err);
+
+/** The raw id-pe-mudsigner extension value (DER Name) checked and copied. */
+mud_rcode_t	mud_signer_from_x509_ext(TALLOC_CTX *ctx, uint8_t **der, size_t *der_len,
+					 uint8_t const *ext, size_t len, mud_error_t *err);
+
+/** Text form (RFC 2253) of a DER Name, for logs. */
+char		*mud_signer_to_text(TALLOC_CTX *ctx, uint8_t const *der, size_t len);
+
+/** URL of the detached signature: the file's mud-signature if given, else the
+ *  MUD URL with a trailing ".json" replaced by ".p7s" (or ".p7s" appended). */
+char		*mud_url_signature(TALLOC_CTX *ctx, char const *mud_url, char const *mud_signature);
+
+/* ====================================================================
+ *	Fetch (mud_fetch.c, libcurl)
+ * ==================================================================== */
+
+typedef struct mud_fetch_opts {
+	char const	*ca_file;		//!< PEM bundle of CAs for MUD servers (NULL: ca_path only).
+	char const	*ca_path;		//!< hashed CA directory (NULL: ca_file only).
+	long		connect_timeout_ms;	//!< 0 -> 5000.
+	long		timeout_ms;		//!< total; 0 -> 15000.
+	size_t		max_size;		//!< 0 -> MUD_MAX_FILE_SIZE; never above it.
+	long		max_redirs;		//!< redirects followed (https only); default 3 when < 0.
+	char const	*accept;		//!< Accept header; NULL -> "application/mud+json".
+	char const	*user_agent;		//!< NULL -> "rlm_mud/<version>".
+} mud_fetch_opts_t;
+
+/** One-time global init (curl_global_init); call before threads start. */
+mud_rcode_t	mud_fetch_global_init(mud_error_t *err);
+/** Matching cleanup. */
+void		mud_fetch_global_free(void);
+
+/** Result of a fetch. */
+typedef struct mud_fetch_result {
+	uint8_t		*body;		//!< NUL-terminated for convenience; len excludes the NUL.
+	size_t		len;
+	long		status;		//!< HTTP status.
+	char		*content_type;	//!< may be NULL.
+	char		*effective_url;	//!< after redirects.
+	char		*primary_ip;	//!< address connected to (for reports).
+	char		*server_cert_pem;	//!< leaf certificate the server presented, if seen (may be NULL).
+} mud_fetch_result_t;
+
+/** GET an https URL with verification always on. Errors: MUD_ERR_URL (not https),
+ *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH, MUD_ERR_HTTP (where = "HTTP <status>"),
+ *  MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
+mud_rcode_t	mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
+			  mud_fetch_opts_t const *opts, mud_error_t *err);
+
+/* ====================================================================
+ *	Signatures (mud_sig.c, OpenSSL CMS)
+ * ==================================================================== */
+
+/** A set of trust anchors for MUD signers (never the system store). Immutable
+ *  after load; may be shared between threads. */
+typedef struct mud_trust mud_trust_t;
+
+/** Load trust anchors from a PEM file and/or a hashed directory (at least one). */
+mud_rcode_t	mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file, char const *dir,
+			       mud_error_t *err);
+
+/** Verify a detached DER (or PEM) CMS signature over content.
+ *
+ * @param[in] trust	anchors.
+ * @param[in] content	the MUD file bytes exactly as fetched.
+ * @param[in] sig	the .p7s bytes (NULL/0 -> MUD_ERR_SIG_MISSING).
+ * @param[in] at	evaluation time (0 = now).
+ * @param[in] signer_der	expected signer Name (device certificate's mud-signer), or NULL.
+ * @param[out] signer_subject	if not NULL, the signer's subject (RFC 2253) under ctx.
+ * @return MUD_OK, MUD_ERR_SIG_MISSING, MUD_ERR_SIG_DIGEST, MUD_ERR_SIG_UNTRUSTED,
+ *	   MUD_ERR_SIG_EXPIRED, MUD_ERR_SIG_SIGNER, MUD_ERR_SIG (malformed).
+ */
+mud_rcode_t	mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
+			       uint8_t const *content, size_t content_len,
+			       uint8_t const *sig, size_t sig_len, time_t at,
+			       uint8_t const *signer_der, size_t signer_der_len,
+			       char **signer_subject, mud_error_t *err);
+
+/** SHA-256 of data as 64 lowercase hex chars + NUL into out[65]. */
+void		mud_sha256_hex(char out[65], void const *data, size_t len);
+
+/* ====================================================================
+ *	MUD file model (mud_parse.c, mud_validate.c)
+ * ==================================================================== */
+
+typedef enum {
+	MUD_ACL_TYPE_NONE = 0,		//!< "type" absent
+	MUD_ACL_TYPE_IPV4,		//!< ipv4-acl-type
+	MUD_ACL_TYPE_IPV6,		//!< ipv6-acl-type
+	MUD_ACL_TYPE_ETH,		//!< eth-acl-type
+	MUD_ACL_TYPE_MIXED_ETH_IPV4,	//!< mixed-eth-ipv4-acl-type
+	MUD_ACL_TYPE_MIXED_ETH_IPV6,	//!< mixed-eth-ipv6-acl-type
+	MUD_ACL_TYPE_MIXED_ALL,		//!< mixed-eth-ipv4-ipv6-acl-type
+} mud_acl_type_t;
+
+typedef enum {
+	MUD_ACTION_ACCEPT = 0,
+	MUD_ACTION_DROP,
+	MUD_ACTION_REJECT,		//!< drop + ICMP; rendered as deny
+} mud_action_t;
+
+/** Port match (RFC 8519 port-range-or-operator), already normalised. */
+typedef enum {
+	MUD_PORT_ANY = 0,	//!< no match on this port
+	MUD_PORT_EQ,		//!< lo
+	MUD_PORT_NEQ,		//!< != lo
+	MUD_PORT_LTE,		//!< <= lo
+	MUD_PORT_GTE,		//!< >= lo
+	MUD_PORT_RANGE,		//!< lo..hi inclusive
+} mud_port_op_t;
+
+typedef struct mud_port {
+	mud_port_op_t	op;
+	uint16_t	lo;
+	uint16_t	hi;	//!< only for MUD_PORT_RANGE
+} mud_port_t;
+
+typedef enum {
+	MUD_DIRINIT_NONE = 0,		//!< leaf absent
+	MUD_DIRINIT_TO_DEVICE,		//!< remote side sends the first SYN
+	MUD_DIRINIT_FROM_DEVICE,	//!< device sends the first SYN
+} mud_dirinit_t;
+
+typedef enum {
+	MUD_L3_NONE = 0,
+	MUD_L3_IPV4,
+	MUD_L3_IPV6,
+} mud_l3_t;
+
+typedef enum {
+	MUD_L4_NONE = 0,
+	MUD_L4_TCP,
+	MUD_L4_UDP,
+	MUD_L4_ICMP,		//!< "icmp" container (ICMPv4 or ICMPv6 by L3/ACL type)
+} mud_l4_t;
+
+/** Abstractions (ietf-mud:mud match container). */
+typedef enum {
+	MUD_ABS_NONE = 0,
+	MUD_ABS_MANUFACTURER,		//!< value: domain name
+	MUD_ABS_SAME_MANUFACTURER,
+	MUD_ABS_MODEL,			//!< value: MUD URL of the model
+	MUD_ABS_LOCAL_NETWORKS,
+	MUD_ABS_CONTROLLER,		//!< value: controller URI (class)
+	MUD_ABS_MY_CONTROLLER,
+} mud_abs_t;
+
+/** One access-control entry, as parsed (no context applied). */
+typedef struct mud_ace {
+	char		*name;
+	mud_action_t	action;
+
+	mud_l3_t	l3;
+	int		protocol;	//!< 0..255, -1 if not given
+	char		*src_dnsname;	//!< ietf-acldns, may be NULL
+	char		*dst_dnsname;
+	char		*src_network;	//!< "a.b.c.d/n" or "x::/n" as in the file, may be NULL
+	char		*dst_network;
+	int		dscp;		//!< -1 if not given (parsed, not rendered: see docs)
+
+	mud_l4_t	l4;
+	mud_port_t	src_port;
+	mud_port_t	dst_port;
+	mud_dirinit_t	direction_initiated;	//!< only with tcp
+	int		icmp_type;	//!< -1 if not given
+	int		icmp_code;	//!< -1 if not given
+
+	bool		eth;		//!< an "eth" match is present
+	int		ethertype;	//!< -1 if not given
+	char		*src_mac;	//!< may be NULL
+	char		*dst_mac;
+
+	mud_abs_t	abs;		//!< at most one abstraction per ACE
+	char		*abs_value;	//!< manufacturer/model/controller value, else NULL
+} mud_ace_t;
+
+typedef struct mud_acl {
+	char		*name;
+	mud_acl_type_t	type;
+	mud_ace_t	*aces;		//!< talloc array
+	size_t		num_aces;
+} mud_acl_t;
+
+/** A parsed MUD file. */
+typedef struct mud_file {
+	int		mud_version;
+	char		*mud_url;
+	char		*last_update;
+	char		*mud_signature;		//!< may be NULL
+	unsigned int	cache_validity;		//!< hours, 1..168 (default 48 when absent)
+	bool		cache_validity_set;
+	bool		is_supported;
+	char		*systeminfo;		//!< may be NULL (all below too)
+	char		*mfg_name;
+	char		*model_name;
+	char		*firmware_rev;
+	char		*software_rev;
+	char		*documentation;
+
+	char		**extensions;		//!< talloc array of strings
+	size_t		num_extensions;
+
+	char		**from_device;		//!< ACL names of from-device-policy
+	size_t		num_from_device;
+	char		**to_device;
+	size_t		num_to_device;
+
+	mud_acl_t	*acls;
+	size_t		num_acls;
+
+	mud_warning_t	*warnings;		//!< talloc array
+	size_t		num_warnings;
+	size_t		num_warnings_dropped;	//!< beyond MUD_MAX_WARNINGS
+	unsigned int	leniencies;		//!< MUD_LENIENT_* bits actually applied
+	char		sha256[65];		//!< of the input bytes
+} mud_file_t;
+
+/** Parse flags. */
+#define MUD_PARSE_STRICT	0x00
+#define MUD_PARSE_LENIENT	0x01	//!< accept the legacy encodings listed below
+
+/** Leniencies, reported in mud_file_t.leniencies and as warnings. */
+#define MUD_LENIENT_ACCESS_LISTS_ROOT	0x0001	//!< "ietf-access-control-list:access-lists" root
+#define MUD_LENIENT_ACL_TYPE_NAME	0x0002	//!< legacy type names ("ipv4-acl", "ethernet-acl-type", unprefixed)
+#define MUD_LENIENT_ETHERTYPE_HEX	0x0004	//!< ethertype as "0x0800" string
+#define MUD_LENIENT_BOOL_STRING		0x0008	//!< "true"/"false" strings for booleans
+#define MUD_LENIENT_DATE_NO_OFFSET	0x0010	//!< last-update without a UTC offset
+#define MUD_LENIENT_NUMBER_STRING	0x0020	//!< numbers as strings ("443")
+#define MUD_LENIENT_PORT_OPER		0x0040	//!< draft "port-oper"/"port" style port matches
+#define MUD_LENIENT_LEGACY_ACE		0x0080	//!< draft names of match containers ("ipv4-acl", "tcp-acl", ...)
+#define MUD_LENIENT_EMPTY_AS_TRUE	0x0100	//!< empty leaves given as true/"" instead of [null]
+
+/** Name of one leniency bit ("access-lists-root"). */
+char const	*mud_lenient_name(unsigned int bit);
+
+/** Parse and validate a MUD file.
+ *
+ * Runs the JSON parse (strict, bounded), the schema checks (types, mandatory
+ * leaves, unknown nodes in known modules) and the semantic checks
+ * (mud_file_validate()). Unknown extension modules are reported as warnings.
+ *
+ * @param[in] ctx	talloc parent.
+ * @param[out] out	the file.
+ * @param[in] data	bytes (need not be NUL-terminated).
+ * @param[in] len	length.
+ * @param[in] expected_url	URL it was fetched from (NULL: not checked).
+ * @param[in] flags	MUD_PARSE_*.
+ * @param[out] err	first error: code, JSON pointer in where, reason in text.
+ */
+mud_rcode_t	mud_file_parse(TALLOC_CTX *ctx, mud_file_t **out, char const *data, size_t len,
+			       char const *expected_url, unsigned int flags, mud_error_t *err);
+
+/** Semantic validation of a parsed file (called by mud_file_parse()). */
+mud_rcode_t	mud_file_validate(mud_file_t *file, char const *expected_url, mud_error_t *err);
+
+/** Find an ACL by name, NULL if none. */
+mud_acl_t const	*mud_file_acl(mud_file_t const *file, char const *name);
+
+/* ====================================================================
+ *	Site context (mud_context.c)
+ * ==================================================================== */
+
+/** An address prefix. */
+typedef struct mud_prefix {
+	int		family;		//!< 4 or 6
+	uint8_t		addr[16];	//!< network byte order; v4 uses the first 4 bytes
+	uint8_t		len;		//!< prefix length
+} mud_prefix_t;
+
+/** Parse "a.b.c.d", "a.b.c.d/n", "x::y", "x::/n"; host bits must be zero for
+ *  prefixes unless allow_host_bits. */
+mud_rcode_t	mud_prefix_parse(mud_prefix_t *out, char const *str, bool allow_host_bits,
+				 mud_error_t *err);
+/** Print a prefix as "a.b.c.d/n" ("/n" omitted for host prefixes when !always_len). */
+void		mud_prefix_print(char *buf, size_t buflen, mud_prefix_t const *p, bool always_len);
+
+typedef struct mud_ctx_prefixes {
+	mud_prefix_t	*prefixes;	//!< talloc array
+	size_t		num;
+} mud_ctx_prefixes_t;
+
+typedef struct mud_ctx_manufacturer {
+	char		*authority;	//!< e.g. "lighting.example.com" (lowercase)
+	int		vlan;		//!< 0 = none
+	mud_ctx_prefixes_t	nets;
+} mud_ctx_manufacturer_t;
+
+typedef struct mud_ctx_named {
+	char		*key;		//!< controller URI, model MUD URL, or device MUD URL (my-controller)
+	mud_ctx_prefixes_t	nets;
+} mud_ctx_named_t;
+
+typedef struct mud_ctx_dns {
+	char		*name;		//!< lowercase, no trailing dot
+	mud_ctx_prefixes_t	addrs;
+} mud_ctx_dns_t;
+
+/** Site context: what the network adds to a MUD file. Immutable once loaded. */
+typedef struct mud_context {
+	mud_ctx_manufacturer_t	*manufacturers;
+	size_t			num_manufacturers;
+	mud_ctx_prefixes_t	local_networks;
+	mud_ctx_named_t		*controllers;	//!< controller URI -> addresses
+	size_t			num_controllers;
+	mud_ctx_named_t		*my_controllers;	//!< device MUD URL -> addresses
+	size_t			num_my_controllers;
+	mud_ctx_named_t		*models;	//!< model MUD URL -> addresses of devices of that model
+	size_t			num_models;
+	int			default_vlan;	//!< 0 = none
+	int			quarantine_vlan;	//!< 0 = none
+	bool			dns_resolve;	//!< use getaddrinfo for names not in dns map
+	mud_ctx_dns_t		*dns;		//!< static name map (checked first)
+	size_t			num_dns;
+	char			*acl_prefix;	//!< dACL name prefix, default "mud"
+} mud_context_t;
+
+/** Load a context from JSON text (format in docs/configuration.md). */
+mud_rcode_t	mud_context_parse(TALLOC_CTX *ctx, mud_context_t **out, char const *data, size_t len,
+				  mud_error_t *err);
+/** Load a context from a file. */
+mud_rcode_t	mud_context_load(TALLOC_CTX *ctx, mud_context_t **out, char const *path,
+				 mud_error_t *err);
+/** An empty context (no abstractions resolvable, DNS resolution on). */
+mud_context_t	*mud_context_alloc(TALLOC_CTX *ctx);
+
+/* ====================================================================
+ *	Compiled rules (mud_compile.c)
+ * ==================================================================== */
+
+typedef enum {
+	MUD_DIR_FROM_DEVICE = 0,	//!< device is the source
+	MUD_DIR_TO_DEVICE,		//!< device is the destination
+} mud_dir_t;
+
+/** One compiled rule: concrete addresses, one family, one direction. */
+typedef struct mud_rule {
+	mud_dir_t	dir;
+	int		family;		//!< 4 or 6
+	mud_action_t	action;		//!< ACCEPT or DROP (REJECT compiled to DROP)
+	int		protocol;	//!< -1 any IP, else 0..255 (1 icmp, 6 tcp, 17 udp, 58 ipv6-icmp)
+	mud_prefix_t	peer;		//!< the remote side; len 0 = any
+	mud_port_t	device_port;	//!< port on the device's side
+	mud_port_t	peer_port;	//!< port on the remote side
+	int		icmp_type;	//!< -1 any
+	int		icmp_code;	//!< -1 any
+	bool		established;	//!< tcp: the sender of this direction must not open connections
+					//!< (only packets of established sessions: ACK or RST set)
+	char		*origin;	//!< "acl-name/ace-name" it came from
+	char		*peer_name;	//!< dns name / abstraction it came from, NULL if literal
+} mud_rule_t;
+
+typedef struct mud_ruleset {
+	char		*mud_url;
+	char		*name;		//!< sanitised label for ACL names (from model-name or host)
+	char		*mfg_name;	//!< may be NULL
+	char		*model_name;	//!< may be NULL
+	unsigned int	cache_validity;	//!< hours
+	int		vlan;		//!< 0 = none
+	mud_rule_t	*rules;		//!< talloc array, in evaluation order; last rules are the final denies
+	size_t		num_rules;
+	mud_warning_t	*warnings;
+	size_t		num_warnings;
+} mud_ruleset_t;
+
+/** DNS resolver hook (tests and the module may replace getaddrinfo). Fill up to
+ *  max addresses of the family (4 or 6); return the count, or -1 on failure. */
+typedef int (*mud_resolve_t)(void *uctx, char const *name, int family, mud_prefix_t *out, size_t max);
+
+/** Compile a validated file with a site context into rules. Unresolvable
+ *  abstractions and names yield no rules (never a broader permission) and a warning.
+ *  @param[in] resolve	NULL: static map then getaddrinfo if ctx->dns_resolve. */
+mud_rcode_t	mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t const *file,
+				    mud_context_t const *site, mud_resolve_t resolve, void *uctx,
+				    mud_error_t *err);
+
+/* ====================================================================
+ *	Rendering (mud_render.c + mud_render_*.c)
+ * ==================================================================== */
+
+typedef enum {
+	MUD_FMT_CISCO_DACL = 0,		//!< "cisco-dacl": ip:inacl#N= / ipv6:inacl#N= bodies
+	MUD_FMT_NAS_FILTER_RULE,	//!< "nas-filter-rule": RFC 4849
+	MUD_FMT_JSON,			//!< "json": rule set dump
+	MUD_FMT_MAX
+} mud_format_t;
+
+/** Format by name; -1 if unknown. */
+int		mud_format_by_name(char const *name);
+char const	*mud_format_name(mud_format_t fmt);
+
+/** Rendered output: an ordered list of attribute values. */
+typedef struct mud_rendered {
+	mud_format_t	format;
+	char		**v4;		//!< cisco: "ip:inacl#N=..." lines; nfr: rules; json: one element
+	size_t		num_v4;
+	char		**v6;		//!< cisco: "ipv6:inacl#N=..." lines; nfr/json: unused (0)
+	size_t		num_v6;
+	char		*acl_name_v4;	//!< cisco: "#ACSACL#-IP-<name>-<hash8>", NULL if no v4 lines
+	char		*acl_name_v6;	//!< cisco: "#ACSACL#-IPV6-<name>-<hash8>"
+	char		hash[65];	//!< SHA-256 over all rendered lines
+} mud_rendered_t;
+
+/** Render a rule set. Each value fits MUD_MAX_ATTR_LEN bytes (MUD_ERR_LIMIT otherwise). */
+mud_rcode_t	mud_ruleset_render(TALLOC_CTX *ctx, mud_rendered_t **out, mud_ruleset_t const *rs,
+				   mud_format_t fmt, mud_error_t *err);
+
+/** JSON dump of a rule set (pretty, stable order), also used by MUD_FMT_JSON. */
+char		*mud_ruleset_to_json(TALLOC_CTX *ctx, mud_ruleset_t const *rs);
+
+/** Version string of libmud. */
+char const	*mud_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MUD_H */
