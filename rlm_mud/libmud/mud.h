@@ -616,6 +616,136 @@ mud_rcode_t	mud_ruleset_render(TALLOC_CTX *ctx, mud_rendered_t **out, mud_rulese
 /** JSON dump of a rule set (pretty, stable order), also used by MUD_FMT_JSON. */
 char		*mud_ruleset_to_json(TALLOC_CTX *ctx, mud_ruleset_t const *rs);
 
+/* ====================================================================
+ *	Policy pipeline (mud_policy.c): URL -> fetch -> signature -> parse ->
+ *	validate -> compile -> render. Used by mudctl fetch and the module.
+ * ==================================================================== */
+
+/** Options of the pipeline. All pointers are borrowed. */
+typedef struct mud_policy_opts {
+	mud_fetch_opts_t	fetch;		//!< HTTPS options for the MUD server
+	mud_trust_t const	*trust;		//!< signer anchors; NULL -> signatures not checked
+	bool			require_signature;	//!< missing .p7s is an error (else a warning)
+	time_t			at;		//!< signature evaluation time, 0 = now
+	uint8_t const		*signer_der;	//!< device certificate's mud-signer (DER Name) or NULL
+	size_t			signer_der_len;
+	unsigned int		parse_flags;	//!< MUD_PARSE_*
+	mud_context_t const	*site;		//!< site context (NULL -> empty)
+	mud_resolve_t		resolve;	//!< DNS hook (NULL -> default)
+	void			*resolve_uctx;
+	mud_format_t		format;		//!< output format
+} mud_policy_opts_t;
+
+/** What the pipeline produced, and evidence for reports. */
+typedef struct mud_policy {
+	char			*url;		//!< MUD URL requested
+	mud_file_t		*file;		//!< parsed, validated
+	mud_ruleset_t		*rules;		//!< compiled
+	mud_rendered_t		*rendered;	//!< rendered in opts->format
+	char			*sig_url;	//!< URL of the signature fetched (NULL if not checked)
+	char			*signer;	//!< signer subject (RFC 2253) if verified
+	char			file_sha256[65];	//!< of the MUD file bytes
+	char			sig_sha256[65];	//!< of the signature bytes ("" if none)
+	char			*server_ip;	//!< MUD server address connected to
+	char			*server_cert_pem;	//!< leaf certificate the MUD server presented
+	time_t			fetched;	//!< when (wall clock) the file was fetched
+} mud_policy_t;
+
+/** Run the pipeline for one MUD URL. On failure *out is NULL; err says which stage
+ *  failed (the code identifies it: TLS, HTTP, SIG_*, SCHEMA, MISMATCH, ...).
+ *  When evidence is not NULL, it receives (under ctx) whatever was learned before the failure
+ *  (server ip/cert, sha256 of file/signature), for incident reports. */
+mud_rcode_t	mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
+				 mud_policy_opts_t const *opts, mud_policy_t **evidence, mud_error_t *err);
+
+/** Same, from bytes already at hand (file, optional signature); no network. */
+mud_rcode_t	mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
+				      uint8_t const *file, size_t file_len,
+				      uint8_t const *sig, size_t sig_len,
+				      mud_policy_opts_t const *opts, mud_error_t *err);
+
+/* ====================================================================
+ *	Policy cache (mud_cache.c): URL-keyed, thread-safe, single-flight,
+ *	stale-on-error, bounded, optionally persisted to a directory.
+ * ==================================================================== */
+
+/** What the module needs to answer a switch: immutable once cached. */
+typedef struct mud_entry {
+	char		*url;		//!< MUD URL (key)
+	mud_rcode_t	status;		//!< MUD_OK, or the error of a failed attempt (negative entry)
+	char		*error_text;	//!< error text of a negative entry ("" if ok)
+	char		*error_where;
+	int		vlan;		//!< 0 = none
+	char		*mfg_name;	//!< may be NULL
+	char		*model_name;	//!< may be NULL
+	char		*acl_name_v4;	//!< dACL names (cisco), may be NULL
+	char		*acl_name_v6;
+	char		**lines_v4;	//!< rendered lines: cisco ip:inacl / nfr rules
+	size_t		num_v4;
+	char		**lines_v6;	//!< cisco ipv6:inacl
+	size_t		num_v6;
+	unsigned int	cache_validity;	//!< hours, from the file
+	time_t		fetched;	//!< when the policy was fetched
+	time_t		expires;	//!< fetched + min(cache-validity, ceiling); for failures: fail TTL
+	char		file_sha256[65];
+} mud_entry_t;
+
+typedef struct mud_cache_opts {
+	size_t		max_entries;	//!< 0 -> 10000; least recently used evicted
+	unsigned int	max_validity;	//!< ceiling on cache-validity, seconds; 0 -> 168 h
+	unsigned int	fail_ttl;	//!< how long a failure is remembered, seconds; 0 -> 60
+	unsigned int	stale_max;	//!< how long past expiry a good policy is still served
+					//!< while refreshes fail, seconds; 0 -> none
+	unsigned int	inflight_max;	//!< a fetch token older than this is presumed lost, seconds; 0 -> 120
+	char const	*dir;		//!< persistence directory, NULL = memory only
+} mud_cache_opts_t;
+
+typedef struct mud_cache mud_cache_t;
+
+/** Lookup outcome. */
+typedef enum {
+	MUD_CACHE_HIT = 0,	//!< fresh good entry copied out
+	MUD_CACHE_STALE,	//!< expired good entry copied out; if *fetch_token, caller refreshes
+	MUD_CACHE_NEGATIVE,	//!< recent failure copied out (status != MUD_OK); do not fetch
+	MUD_CACHE_MISS,		//!< nothing; if *fetch_token the caller fetches, else one is in flight
+} mud_cache_result_t;
+
+/** Create a cache; loads persisted entries from opts->dir if set (bad files are
+ *  skipped and counted in *load_errors if not NULL). */
+mud_rcode_t	mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_t const *opts,
+				 time_t now, size_t *load_errors, mud_error_t *err);
+
+/** Look up url. On HIT/STALE/NEGATIVE *entry is a deep copy under ctx.
+ *  *fetch_token is set true when this caller must fetch (MISS or STALE, and no other
+ *  fetch in flight for url); it must then call mud_cache_store() or mud_cache_fail(). */
+mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_entry_t **entry,
+				    bool *fetch_token, char const *url, time_t now);
+
+/** Store a good policy for url (takes a deep copy; expiry from policy cache-validity
+ *  and the ceiling), clear the in-flight mark, persist if configured. */
+mud_rcode_t	mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol, time_t now,
+				mud_error_t *err);
+
+/** Record a failed fetch for url: a good entry is kept (stale) while within stale_max;
+ *  otherwise a negative entry with fail_ttl. Clears the in-flight mark. */
+void		mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
+			       char const *where, char const *text, time_t now);
+
+/** Find the lines of an issued dACL name (cisco): copies under ctx. Returns false if
+ *  unknown. *v6 says which family the name is for. */
+bool		mud_cache_acl_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_name,
+				     char ***lines, size_t *num, bool *v6);
+
+/** Drop url from the cache (memory and disk). */
+void		mud_cache_forget(mud_cache_t *cache, char const *url);
+
+/** Counters for stats/xlat. */
+typedef struct mud_cache_stats {
+	uint64_t	hits, stale_hits, negative_hits, misses, stores, failures, evictions;
+	size_t		entries;
+} mud_cache_stats_t;
+void		mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out);
+
 /** Version string of libmud. */
 char const	*mud_version(void);
 

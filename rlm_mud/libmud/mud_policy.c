@@ -1,0 +1,189 @@
+/*
+ * mud_policy.c - the pipeline: MUD URL -> fetch (HTTPS, verified) -> detached
+ * signature -> parse + validate -> compile with the site context -> render.
+ *
+ * Each stage reports its own error code, so the caller (module, mudctl) can
+ * tell a TLS failure from a bad signature from an invalid file.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "mud_private.h"
+
+/** Compile and render a parsed file into pol (shared by both entry points). */
+static mud_rcode_t policy_finish(mud_policy_t *pol, mud_policy_opts_t const *opts, mud_error_t *err)
+{
+	mud_context_t const *site = opts->site;
+	mud_context_t *empty = NULL;
+	mud_rcode_t rc;
+
+	if (!site) {
+		empty = mud_context_alloc(pol);
+		if (!empty) return mud_error_set(err, MUD_ERR_NOMEM, "context", "out of memory");
+		site = empty;
+	}
+	rc = mud_ruleset_compile(pol, &pol->rules, pol->file, site, opts->resolve, opts->resolve_uctx, err);
+	if (rc != MUD_OK) return rc;
+
+	return mud_ruleset_render(pol, &pol->rendered, pol->rules, opts->format, err);
+}
+
+/** Verify sig over file (if a trust store is configured) and record the evidence. */
+static mud_rcode_t policy_verify(mud_policy_t *pol, uint8_t const *file, size_t file_len,
+				 uint8_t const *sig, size_t sig_len, mud_policy_opts_t const *opts,
+				 mud_error_t *err)
+{
+	if (sig && sig_len) mud_sha256_hex(pol->sig_sha256, sig, sig_len);
+	if (!opts->trust) return MUD_OK;
+	if ((!sig || !sig_len) && !opts->require_signature) return MUD_OK;
+
+	return mud_sig_verify(pol, opts->trust, file, file_len, sig, sig_len, opts->at,
+			      opts->signer_der, opts->signer_der_len, &pol->signer, err);
+}
+
+/** Run the pipeline on bytes at hand (see mud.h). */
+mud_rcode_t mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
+				  uint8_t const *file, size_t file_len, uint8_t const *sig, size_t sig_len,
+				  mud_policy_opts_t const *opts, mud_error_t *err)
+{
+	mud_policy_t *pol;
+	mud_rcode_t rc;
+
+	if (!out || !opts || !file) return mud_error_set(err, MUD_ERR_ARG, "", "missing argument");
+	*out = NULL;
+
+	pol = talloc_zero(ctx, mud_policy_t);
+	if (!pol) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+	if (url) {
+		pol->url = talloc_strdup(pol, url);
+		if (!pol->url) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+			goto error;
+		}
+	}
+	mud_sha256_hex(pol->file_sha256, file, file_len);
+
+	rc = policy_verify(pol, file, file_len, sig, sig_len, opts, err);
+	if (rc != MUD_OK) goto error;
+
+	rc = mud_file_parse(pol, &pol->file, (char const *)file, file_len, url, opts->parse_flags, err);
+	if (rc != MUD_OK) goto error;
+
+	rc = policy_finish(pol, opts, err);
+	if (rc != MUD_OK) goto error;
+
+	*out = pol;
+	return MUD_OK;
+
+error:
+	talloc_free(pol);
+	return rc;
+}
+
+/** Copy what is known so far into *evidence (best effort). */
+static void policy_evidence(TALLOC_CTX *ctx, mud_policy_t **evidence, mud_policy_t *pol)
+{
+	if (!evidence) return;
+	*evidence = talloc_steal(ctx, pol);
+}
+
+/** Run the whole pipeline for a URL (see mud.h). */
+mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
+			     mud_policy_opts_t const *opts, mud_policy_t **evidence, mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	mud_policy_t *pol;
+	mud_url_t *parsed = NULL;
+	mud_fetch_result_t *body = NULL;
+	mud_fetch_result_t *sigres = NULL;
+	mud_file_t *probe = NULL;
+	mud_error_t sigerr;
+	mud_rcode_t rc;
+
+	if (evidence) *evidence = NULL;
+	if (!out || !opts || !url) return mud_error_set(err, MUD_ERR_ARG, "", "missing argument");
+	*out = NULL;
+
+	tmp = talloc_new(ctx);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+	pol = talloc_zero(tmp, mud_policy_t);
+	if (!pol) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+	}
+	pol->url = talloc_strdup(pol, url);
+	if (!pol->url) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+		goto error;
+	}
+
+	rc = mud_url_parse(tmp, &parsed, url, strlen(url), err);
+	if (rc != MUD_OK) goto error;
+
+	/*
+	 *	1. The MUD file.
+	 */
+	rc = mud_fetch(tmp, &body, url, &opts->fetch, err);
+	if (rc != MUD_OK) goto error;
+	pol->fetched = time(NULL);
+	if (body->primary_ip) pol->server_ip = talloc_strdup(pol, body->primary_ip);
+	if (body->server_cert_pem) pol->server_cert_pem = talloc_strdup(pol, body->server_cert_pem);
+	mud_sha256_hex(pol->file_sha256, body->body, body->len);
+
+	/*
+	 *	2. Its signature. The signature URL comes from the file's mud-signature, so
+	 *	peek at the file first (a file that does not parse fails here anyway, but the
+	 *	signature is checked before the content is trusted: a parse error on an
+	 *	unsigned or tampered file is reported as the signature error).
+	 */
+	if (opts->trust) {
+		mud_error_t perr;
+		char const *sig_name = NULL;
+
+		mud_error_clear(&perr);
+		if (mud_file_parse(tmp, &probe, (char const *)body->body, body->len, NULL,
+				   opts->parse_flags, &perr) == MUD_OK) {
+			sig_name = probe->mud_signature;
+		}
+		pol->sig_url = mud_url_signature(pol, url, sig_name);
+		if (!pol->sig_url) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+			goto error;
+		}
+
+		mud_error_clear(&sigerr);
+		rc = mud_fetch(tmp, &sigres, pol->sig_url, &opts->fetch, &sigerr);
+		if (rc == MUD_ERR_HTTP && !opts->require_signature) {
+			sigres = NULL;		/* no signature published: allowed by configuration */
+		} else if (rc == MUD_ERR_HTTP) {
+			rc = mud_error_set(err, MUD_ERR_SIG_MISSING, pol->sig_url,
+					   "signature not retrievable (%s)", sigerr.where);
+			goto error;
+		} else if (rc != MUD_OK) {
+			if (err && err->code == MUD_OK) *err = sigerr;
+			goto error;
+		}
+		rc = policy_verify(pol, body->body, body->len, sigres ? sigres->body : NULL,
+				   sigres ? sigres->len : 0, opts, err);
+		if (rc != MUD_OK) goto error;
+	}
+
+	/*
+	 *	3. Parse and validate against the URL it came from, 4. compile, 5. render.
+	 */
+	rc = mud_file_parse(pol, &pol->file, (char const *)body->body, body->len, url,
+			    opts->parse_flags, err);
+	if (rc != MUD_OK) goto error;
+
+	rc = policy_finish(pol, opts, err);
+	if (rc != MUD_OK) goto error;
+
+	*out = talloc_steal(ctx, pol);
+	talloc_free(tmp);
+	return MUD_OK;
+
+error:
+	policy_evidence(ctx, evidence, pol);
+	talloc_free(tmp);
+	return rc;
+}
