@@ -607,6 +607,8 @@ typedef struct mud_rendered {
 	char		*acl_name_v4;	//!< cisco: "#ACSACL#-IP-<name>-<hash8>", NULL if no v4 lines
 	char		*acl_name_v6;	//!< cisco: "#ACSACL#-IPV6-<name>-<hash8>"
 	char		hash[65];	//!< SHA-256 over all rendered lines
+	size_t		num_skipped;	//!< rules the format cannot enforce and left out
+					//!< (cisco: TO_DEVICE rules; see docs/rendering.md)
 } mud_rendered_t;
 
 /** Render a rule set. Each value fits MUD_MAX_ATTR_LEN bytes (MUD_ERR_LIMIT otherwise). */
