@@ -1,2 +1,506 @@
-/* placeholder: being written */
+/*
+ * mud_fetch.c - HTTPS GET of MUD files and signatures with libcurl.
+ *
+ * The only file of libmud that includes <curl/curl.h>. Each call uses its own
+ * easy handle (wrapped in a talloc object whose destructor cleans it up), so
+ * calls from different threads never share curl state. TLS verification of
+ * the peer and of the host name is always on, against the CA file and/or
+ * directory given by the caller: never the system store. Only https is
+ * allowed, for the first request and for every redirect. The body is
+ * bounded (MAXFILESIZE for announced lengths, the write callback for the rest).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+
 #include "mud_private.h"
+
+#define FETCH_CONNECT_TIMEOUT_MS	5000	//!< default connect timeout (mud.h: 0 -> 5000).
+#define FETCH_TIMEOUT_MS		15000	//!< default total timeout (mud.h: 0 -> 15000).
+#define FETCH_REDIRS_DEFAULT		3	//!< redirects followed when opts->max_redirs < 0.
+#define FETCH_REDIRS_MAX		10	//!< never more: a MUD server needs one or two at most.
+#define FETCH_BODY_INITIAL		(16 * 1024)	//!< first body allocation (real MUD files fit).
+#define FETCH_HEADER_MAX		256	//!< longest Accept / User-Agent value accepted.
+#define FETCH_ACCEPT_DEFAULT		"application/mud+json"
+#define FETCH_USER_AGENT_DEFAULT	"rlm_mud/" PACKAGE_VERSION
+
+/** An easy handle and its header list, freed together by the destructor. */
+typedef struct {
+	CURL			*curl;
+	struct curl_slist	*headers;
+} fetch_handle_t;
+
+/** Body being received; the buffer lives under the call's tmp context. */
+typedef struct {
+	TALLOC_CTX	*ctx;		//!< parent of buf.
+	uint8_t		*buf;		//!< talloc array, alloc bytes.
+	size_t		len;		//!< bytes received.
+	size_t		alloc;		//!< bytes allocated (always > len, room for the NUL).
+	size_t		max;		//!< cap on len.
+	bool		toobig;		//!< aborted because len would exceed max.
+	bool		nomem;		//!< aborted because an allocation failed.
+} fetch_body_t;
+
+static int _fetch_handle_free(fetch_handle_t *h)
+{
+	if (h->curl) curl_easy_cleanup(h->curl);
+	if (h->headers) curl_slist_free_all(h->headers);
+	return 0;
+}
+
+/** curl write callback: append to the body, aborting the transfer past the cap. */
+static size_t fetch_write(char *data, size_t size, size_t nmemb, void *uctx)
+{
+	fetch_body_t *body = uctx;
+	size_t n;
+	size_t want;
+	uint8_t *nbuf;
+
+	if (size != 0 && nmemb > SIZE_MAX / size) {
+		body->toobig = true;
+		return 0;
+	}
+	n = size * nmemb;
+	if (n > body->max || body->len > body->max - n) {
+		body->toobig = true;
+		return 0;	/* anything but n aborts with CURLE_WRITE_ERROR */
+	}
+
+	/*
+	 *	Grow geometrically, but never beyond max + 1 (the NUL).
+	 */
+	if (body->len + n >= body->alloc) {
+		want = body->alloc ? body->alloc : FETCH_BODY_INITIAL;
+		while (want <= body->len + n && want <= body->max) {
+			want *= 2;
+		}
+		if (want > body->max + 1) want = body->max + 1;
+		if (want <= body->len + n) want = body->len + n + 1;
+
+		nbuf = talloc_realloc(body->ctx, body->buf, uint8_t, want);
+		if (!nbuf) {
+			body->nomem = true;
+			return 0;
+		}
+		body->buf = nbuf;
+		body->alloc = want;
+	}
+	if (n > 0) memcpy(body->buf + body->len, data, n);
+	body->len += n;
+	return n;
+}
+
+/** Is a header value safe to send (printable, no CR/LF, bounded)? */
+static bool fetch_header_ok(char const *value)
+{
+	size_t i;
+
+	for (i = 0; value[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (i >= FETCH_HEADER_MAX) return false;
+		if (c < 0x20 || c == 0x7f) return false;
+	}
+	return true;
+}
+
+/** Check the URL before any network I/O: https, bounded, printable, parseable. */
+static mud_rcode_t fetch_check_url(char const *url, mud_error_t *err)
+{
+	char esc[128];
+	size_t len;
+	size_t i;
+	CURLU *cu;
+	CURLUcode uc;
+	char *scheme = NULL;
+	char *host = NULL;
+	mud_rcode_t rcode = MUD_OK;
+
+	len = strnlen(url, MUD_MAX_URL_LEN + 1);
+	mudp_escape(esc, sizeof(esc), url, len);
+	if (len == 0) return mud_error_set(err, MUD_ERR_URL, "", "empty URL");
+	if (len > MUD_MAX_URL_LEN) {
+		return mud_error_set(err, MUD_ERR_URL, esc, "URL longer than %d bytes",
+				     MUD_MAX_URL_LEN);
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+
+		if (c <= 0x20 || c >= 0x7f) {
+			return mud_error_set(err, MUD_ERR_URL, esc,
+					     "URL contains a space, control or non-ASCII byte "
+					     "at offset %zu", i);
+		}
+	}
+	if ((len < 8) || (strncasecmp(url, "https://", 8) != 0)) {
+		return mud_error_set(err, MUD_ERR_URL, esc,
+				     "only https URLs are fetched, not \"%s\"", esc);
+	}
+
+	if ((url[8] == '/') || (url[8] == '?') || (url[8] == '#') || (url[8] == '\0')) {
+		return mud_error_set(err, MUD_ERR_URL, esc, "URL has no host");
+	}
+
+	cu = curl_url();
+	if (!cu) return mud_error_set(err, MUD_ERR_NOMEM, "curl_url", "out of memory");
+	uc = curl_url_set(cu, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		rcode = mud_error_set(err, MUD_ERR_URL, esc, "malformed URL: %s",
+				      curl_url_strerror(uc));
+		goto done;
+	}
+	uc = curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0);
+	if ((uc != CURLUE_OK) || !scheme || (mudp_strcasecmp(scheme, "https") != 0)) {
+		rcode = mud_error_set(err, MUD_ERR_URL, esc, "only https URLs are fetched");
+		goto done;
+	}
+	uc = curl_url_get(cu, CURLUPART_HOST, &host, 0);
+	if ((uc != CURLUE_OK) || !host || !host[0]) {
+		rcode = mud_error_set(err, MUD_ERR_URL, esc, "URL has no host");
+		goto done;
+	}
+
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(cu);
+	return rcode;
+}
+
+/** Map a failed transfer to a code, with where/text. */
+static mud_rcode_t fetch_error(CURL *curl, CURLcode cc, fetch_body_t const *body, char const *url,
+			       char const *ebuf, mud_error_t *err)
+{
+	char esc[128];
+	char const *text = ebuf[0] ? ebuf : curl_easy_strerror(cc);
+	char *redir = NULL;
+
+	mudp_escape(esc, sizeof(esc), url, strlen(url));
+
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return mud_error_set(err, MUD_ERR_TIMEOUT, esc, "%s", text);
+
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+	case CURLE_USE_SSL_FAILED:
+		return mud_error_set(err, MUD_ERR_TLS, esc, "%s", text);
+
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		/*
+		 *	The first URL was checked to be https, so this is a
+		 *	redirect to another scheme, which is never followed.
+		 *	curl has already moved the effective URL to the target.
+		 */
+		if ((curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &redir) == CURLE_OK) && redir &&
+		    (strncasecmp(redir, "https://", 8) != 0)) {
+			char resc[96];
+
+			mudp_escape(resc, sizeof(resc), redir, strlen(redir));
+			return mud_error_set(err, MUD_ERR_FETCH, esc,
+					     "redirect target is not https: %s", resc);
+		}
+		return mud_error_set(err, MUD_ERR_FETCH, esc, "redirect target is not https (%s)",
+				     text);
+
+	case CURLE_FILESIZE_EXCEEDED:
+		return mud_error_set(err, MUD_ERR_TOOBIG, esc, "body larger than %zu bytes",
+				     body->max);
+
+	case CURLE_WRITE_ERROR:
+		if (body->toobig) {
+			return mud_error_set(err, MUD_ERR_TOOBIG, esc, "body larger than %zu bytes",
+					     body->max);
+		}
+		if (body->nomem) return mud_error_set(err, MUD_ERR_NOMEM, esc, "out of memory");
+		return mud_error_set(err, MUD_ERR_FETCH, esc, "%s", text);
+
+	case CURLE_OUT_OF_MEMORY:
+		return mud_error_set(err, MUD_ERR_NOMEM, esc, "%s", text);
+
+	case CURLE_URL_MALFORMAT:
+		return mud_error_set(err, MUD_ERR_URL, esc, "%s", text);
+
+	case CURLE_TOO_MANY_REDIRECTS:
+		return mud_error_set(err, MUD_ERR_FETCH, esc, "%s", text);
+
+	default:
+		return mud_error_set(err, MUD_ERR_FETCH, esc, "%s", text);
+	}
+}
+
+/** The leaf certificate's PEM from CURLINFO_CERTINFO, NULL if not available. */
+static char *fetch_leaf_pem(TALLOC_CTX *ctx, CURL *curl)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *s;
+
+	if (curl_easy_getinfo(curl, CURLINFO_CERTINFO, &ci) != CURLE_OK) return NULL;
+	if (!ci || (ci->num_of_certs < 1) || !ci->certinfo) return NULL;
+
+	for (s = ci->certinfo[0]; s; s = s->next) {
+		if (s->data && (strncmp(s->data, "Cert:", 5) == 0)) {
+			return talloc_strdup(ctx, s->data + 5);
+		}
+	}
+	return NULL;
+}
+
+/** talloc copy of a curl info string; *out stays NULL if curl has none. */
+static bool fetch_info_str(TALLOC_CTX *ctx, char **out, CURL *curl, CURLINFO info)
+{
+	char *value = NULL;
+
+	*out = NULL;
+	if ((curl_easy_getinfo(curl, info, &value) != CURLE_OK) || !value) return true;
+	*out = talloc_strdup(ctx, value);
+	return *out != NULL;
+}
+
+/** Initialise libcurl once, before any thread calls mud_fetch().
+ *
+ * Also checks that libcurl can speak https.
+ *
+ * @param[out] err	error details, may be NULL.
+ * @return MUD_OK, MUD_ERR_FETCH if curl_global_init fails, MUD_ERR_UNSUPPORTED
+ *	   if libcurl lacks TLS.
+ */
+mud_rcode_t mud_fetch_global_init(mud_error_t *err)
+{
+	CURLcode cc;
+	curl_version_info_data const *vi;
+	char const * const *p;
+	bool https = false;
+
+	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (cc != CURLE_OK) {
+		return mud_error_set(err, MUD_ERR_FETCH, "curl_global_init", "%s",
+				     curl_easy_strerror(cc));
+	}
+
+	vi = curl_version_info(CURLVERSION_NOW);
+	if (vi && vi->protocols) {
+		for (p = vi->protocols; *p; p++) {
+			if (strcmp(*p, "https") == 0) https = true;
+		}
+	}
+	if (!vi || !(vi->features & CURL_VERSION_SSL) || !https) {
+		curl_global_cleanup();
+		return mud_error_set(err, MUD_ERR_UNSUPPORTED, "curl_version_info",
+				     "libcurl %s has no https support",
+				     (vi && vi->version) ? vi->version : "?");
+	}
+	return MUD_OK;
+}
+
+/** Release what mud_fetch_global_init() set up (after all threads are done). */
+void mud_fetch_global_free(void)
+{
+	curl_global_cleanup();
+}
+
+/*
+ *	Set one option; on failure remember which and bail out.
+ */
+#define FETCH_SETOPT(_opt, _val) \
+do { \
+	cc = curl_easy_setopt(h->curl, _opt, _val); \
+	if (cc != CURLE_OK) { \
+		optname = #_opt; \
+		goto setopt_error; \
+	} \
+} while (0)
+
+/** GET an https URL with TLS verification always on.
+ *
+ * @param[in] ctx	talloc parent of the result.
+ * @param[out] out	the result (body, status, content type, effective URL,
+ *			primary IP, leaf certificate PEM); NULL on failure.
+ * @param[in] url	https URL (at most MUD_MAX_URL_LEN bytes).
+ * @param[in] opts	CA file/dir (at least one, else MUD_ERR_ARG), timeouts,
+ *			size cap, redirects, Accept and User-Agent.
+ * @param[out] err	first error, may be NULL. where is the URL (escaped),
+ *			or "HTTP <status>" for MUD_ERR_HTTP.
+ * @return MUD_OK, MUD_ERR_ARG, MUD_ERR_NOMEM, MUD_ERR_URL, MUD_ERR_TLS,
+ *	   MUD_ERR_TIMEOUT, MUD_ERR_FETCH, MUD_ERR_HTTP, MUD_ERR_TOOBIG.
+ */
+mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
+		      mud_fetch_opts_t const *opts, mud_error_t *err)
+{
+	TALLOC_CTX *tmp = NULL;
+	fetch_handle_t *h;
+	fetch_body_t body;
+	mud_fetch_result_t *res;
+	struct curl_slist *nh;
+	char ebuf[CURL_ERROR_SIZE];
+	char esc[128];
+	char *hdr;
+	char const *accept;
+	char const *agent;
+	char const *optname = "";
+	CURLcode cc;
+	long connect_ms;
+	long total_ms;
+	long redirs;
+	long status = 0;
+	size_t max;
+	mud_rcode_t rcode;
+
+	if (!out) return mud_error_set(err, MUD_ERR_ARG, "mud_fetch", "out is NULL");
+	*out = NULL;
+	if (!url) return mud_error_set(err, MUD_ERR_ARG, "mud_fetch", "url is NULL");
+
+	rcode = fetch_check_url(url, err);
+	if (rcode != MUD_OK) return rcode;
+
+	mudp_escape(esc, sizeof(esc), url, strlen(url));
+	if (!opts || (!opts->ca_file && !opts->ca_path)) {
+		return mud_error_set(err, MUD_ERR_ARG, esc, "no CA configured for MUD servers");
+	}
+
+	accept = opts->accept ? opts->accept : FETCH_ACCEPT_DEFAULT;
+	agent = opts->user_agent ? opts->user_agent : FETCH_USER_AGENT_DEFAULT;
+	if (!fetch_header_ok(accept)) {
+		return mud_error_set(err, MUD_ERR_ARG, "accept",
+				     "Accept value has control characters or is too long");
+	}
+	if (!fetch_header_ok(agent)) {
+		return mud_error_set(err, MUD_ERR_ARG, "user_agent",
+				     "User-Agent value has control characters or is too long");
+	}
+
+	connect_ms = (opts->connect_timeout_ms > 0) ? opts->connect_timeout_ms :
+		     FETCH_CONNECT_TIMEOUT_MS;
+	total_ms = (opts->timeout_ms > 0) ? opts->timeout_ms : FETCH_TIMEOUT_MS;
+	redirs = (opts->max_redirs < 0) ? FETCH_REDIRS_DEFAULT : opts->max_redirs;
+	if (redirs > FETCH_REDIRS_MAX) redirs = FETCH_REDIRS_MAX;
+	max = opts->max_size ? opts->max_size : MUD_MAX_FILE_SIZE;
+	if (max > MUD_MAX_FILE_SIZE) max = MUD_MAX_FILE_SIZE;
+
+	tmp = talloc_new(ctx);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, esc, "out of memory");
+
+	h = talloc_zero(tmp, fetch_handle_t);
+	if (!h) goto nomem;
+	talloc_set_destructor(h, _fetch_handle_free);
+
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_init", "cannot create a handle");
+		goto error;
+	}
+
+	memset(&body, 0, sizeof(body));
+	body.ctx = tmp;
+	body.max = max;
+	ebuf[0] = '\0';
+
+	hdr = talloc_asprintf(tmp, "Accept: %s", accept);
+	if (!hdr) goto nomem;
+	nh = curl_slist_append(h->headers, hdr);
+	if (!nh) goto nomem;
+	h->headers = nh;
+
+	FETCH_SETOPT(CURLOPT_ERRORBUFFER, ebuf);
+	FETCH_SETOPT(CURLOPT_NOSIGNAL, 1L);
+	FETCH_SETOPT(CURLOPT_URL, url);
+	FETCH_SETOPT(CURLOPT_HTTPGET, 1L);
+	FETCH_SETOPT(CURLOPT_PROTOCOLS_STR, "https");
+	FETCH_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	FETCH_SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	FETCH_SETOPT(CURLOPT_MAXREDIRS, redirs);
+	FETCH_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	FETCH_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	FETCH_SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/*
+	 *	NULL disables the compiled-in bundle / directory, so only
+	 *	what the caller configured is trusted.
+	 */
+	FETCH_SETOPT(CURLOPT_CAINFO, opts->ca_file);
+	FETCH_SETOPT(CURLOPT_CAPATH, opts->ca_path);
+	FETCH_SETOPT(CURLOPT_CERTINFO, 1L);
+	FETCH_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	FETCH_SETOPT(CURLOPT_TIMEOUT_MS, total_ms);
+	FETCH_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	FETCH_SETOPT(CURLOPT_WRITEFUNCTION, fetch_write);
+	FETCH_SETOPT(CURLOPT_WRITEDATA, &body);
+	FETCH_SETOPT(CURLOPT_HTTPHEADER, h->headers);
+	FETCH_SETOPT(CURLOPT_USERAGENT, agent);
+
+	cc = curl_easy_perform(h->curl);
+	if (cc != CURLE_OK) {
+		rcode = fetch_error(h->curl, cc, &body, url, ebuf, err);
+		goto error;
+	}
+
+	cc = curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_getinfo", "%s",
+				      curl_easy_strerror(cc));
+		goto error;
+	}
+	if (status != 200) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "HTTP %ld", status);
+		rcode = mud_error_set(err, MUD_ERR_HTTP, where, "GET %s returned HTTP %ld",
+				      esc, status);
+		goto error;
+	}
+
+	res = talloc_zero(tmp, mud_fetch_result_t);
+	if (!res) goto nomem;
+	res->status = status;
+
+	/*
+	 *	Body: NUL-terminated, exactly len bytes before it.
+	 */
+	if (!body.buf) {
+		body.buf = talloc_array(tmp, uint8_t, 1);
+		if (!body.buf) goto nomem;
+		body.alloc = 1;
+	}
+	body.buf[body.len] = '\0';
+	res->body = talloc_steal(res, body.buf);
+	res->len = body.len;
+
+	if (!fetch_info_str(res, &res->content_type, h->curl, CURLINFO_CONTENT_TYPE)) goto nomem;
+	if (!fetch_info_str(res, &res->effective_url, h->curl, CURLINFO_EFFECTIVE_URL)) goto nomem;
+	if (!fetch_info_str(res, &res->primary_ip, h->curl, CURLINFO_PRIMARY_IP)) goto nomem;
+	if (!res->effective_url) {
+		res->effective_url = talloc_strdup(res, url);
+		if (!res->effective_url) goto nomem;
+	}
+	res->server_cert_pem = fetch_leaf_pem(res, h->curl);
+
+	*out = talloc_steal(ctx, res);
+	talloc_free(tmp);	/* runs the handle destructor */
+	return MUD_OK;
+
+setopt_error:
+	rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_setopt", "%s: %s", optname,
+			      curl_easy_strerror(cc));
+	goto error;
+
+nomem:
+	rcode = mud_error_set(err, MUD_ERR_NOMEM, esc, "out of memory");
+
+error:
+	talloc_free(tmp);
+	return rcode;
+}

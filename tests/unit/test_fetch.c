@@ -1,2 +1,975 @@
-/* placeholder */
-int main(void) { return 77; }
+/*
+ * test_fetch.c - mud_fetch() against local HTTPS servers.
+ *
+ * The group setup makes a temp dir, runs tests/tools/mkcerts.sh in it and
+ * starts four tests/tools/https_server.py instances on 127.0.0.1 (valid,
+ * expired, wrong-host and untrusted certificates). The teardown stops them by
+ * PID and removes the dir. Missing python3 or openssl make the group setup
+ * fail loudly: these tests never skip.
+ *
+ * Environment: top_srcdir (default "."), PYTHON3 (default "python3").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test_common.h"
+
+extern char **environ;
+
+#define ARRAY_LEN(_a) (sizeof(_a) / sizeof((_a)[0]))
+
+/** One https_server.py instance. */
+typedef struct {
+	char const	*name;		//!< cert/key basename in the temp dir
+	pid_t		pid;
+	int		port;
+	char		portfile[PATH_MAX];
+	char		log[PATH_MAX];
+} test_server_t;
+
+/** Group fixture (the tests are sequential; only test_threads uses threads). */
+static struct {
+	char		dir[64];		//!< temp dir (certs, root, logs), from mkdtemp
+	char		ca[PATH_MAX];		//!< ca.pem
+	char		other_ca[PATH_MAX];	//!< other-ca.pem
+	char		cadir[PATH_MAX];	//!< hashed dir with ca.pem
+	char		server_pem[PATH_MAX];	//!< server.pem (the leaf the good server shows)
+	test_server_t	good;
+	test_server_t	expired;
+	test_server_t	wronghost;
+	test_server_t	untrusted;
+	int		closed_fd;		//!< bound, not listening: connections are refused
+	int		closed_port;
+} fx = {
+	.good = { .name = "server" },
+	.expired = { .name = "expired" },
+	.wronghost = { .name = "wronghost" },
+	.untrusted = { .name = "untrusted" },
+	.closed_fd = -1,
+};
+
+/* The MUD file served as /x.json. */
+static char const x_json[] = "{\"ietf-mud:mud\":{\"mud-version\":1,"
+			     "\"mud-url\":\"https://127.0.0.1/x.json\",\"systeminfo\":\"caf\xc3\xa9\"}}\n";
+
+/* A binary "signature": every byte value, NULs included. */
+static uint8_t sig_bin[600];
+
+/*
+ *	Helpers
+ */
+static int write_file(char const *path, void const *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	if (!fp) return -1;
+	if (fwrite(data, 1, len, fp) != len) {
+		fclose(fp);
+		return -1;
+	}
+	return fclose(fp);
+}
+
+static int rm_entry(char const *path, struct stat const *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/** Run argv, wait; return the exit status or -1. */
+static int run_wait(char *const argv[])
+{
+	pid_t pid;
+	int status;
+	int rc;
+
+	rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+	if (rc != 0) {
+		fprintf(stderr, "test_fetch: cannot run %s: %s\n", argv[0], strerror(rc));
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) return -1;
+	}
+	if (!WIFEXITED(status)) return -1;
+	return WEXITSTATUS(status);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int server_spawn(test_server_t *s, char const *python, char const *script)
+{
+	char cert[PATH_MAX];
+	char key[PATH_MAX];
+	char root[PATH_MAX];
+	int rc;
+
+	snprintf(cert, sizeof(cert), "%s/%s.pem", fx.dir, s->name);
+	snprintf(key, sizeof(key), "%s/%s.key", fx.dir, s->name);
+	snprintf(root, sizeof(root), "%s/root", fx.dir);
+	snprintf(s->portfile, sizeof(s->portfile), "%s/%s.port", fx.dir, s->name);
+	snprintf(s->log, sizeof(s->log), "%s/%s.log", fx.dir, s->name);
+
+	{
+		char *argv[] = {
+			(char *)python, (char *)script,
+			"--cert", cert, "--key", key, "--port", "0", "--root", root,
+			"--portfile", s->portfile, "--log", s->log, NULL
+		};
+
+		rc = posix_spawnp(&s->pid, python, NULL, NULL, argv, environ);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "test_fetch: cannot start %s (set PYTHON3?): %s\n", python,
+			strerror(rc));
+		s->pid = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/** Wait for the port file (10 s), noticing an early exit. */
+static int server_wait(test_server_t *s)
+{
+	int i;
+	int status;
+
+	for (i = 0; i < 1000; i++) {
+		FILE *fp = fopen(s->portfile, "r");
+
+		if (fp) {
+			int port = 0;
+			int n = fscanf(fp, "%d", &port);
+
+			fclose(fp);
+			if ((n == 1) && (port > 0) && (port < 65536)) {
+				s->port = port;
+				return 0;
+			}
+		}
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			fprintf(stderr, "test_fetch: https_server.py (%s) exited early with status "
+				"%d: is python3 installed (PYTHON3)?\n", s->name,
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			s->pid = 0;
+			return -1;
+		}
+		sleep_ms(10);
+	}
+	fprintf(stderr, "test_fetch: https_server.py (%s) did not write %s within 10 s\n",
+		s->name, s->portfile);
+	return -1;
+}
+
+static void server_stop(test_server_t *s)
+{
+	int status;
+	int i;
+
+	if (s->pid <= 0) return;
+	kill(s->pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return;
+		}
+		sleep_ms(10);
+	}
+	fprintf(stderr, "test_fetch: https_server.py (%s) ignored SIGTERM, killing it\n", s->name);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+}
+
+/** Lines of a server log equal to line. */
+static int log_count(test_server_t const *s, char const *line)
+{
+	FILE *fp = fopen(s->log, "r");
+	char buf[1024];
+	int n = 0;
+
+	if (!fp) return 0;
+	while (fgets(buf, sizeof(buf), fp)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, line) == 0) n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+/** Total lines of a server log. */
+static int log_lines(test_server_t const *s)
+{
+	FILE *fp = fopen(s->log, "r");
+	int c;
+	int n = 0;
+
+	if (!fp) return 0;
+	while ((c = fgetc(fp)) != EOF) {
+		if (c == '\n') n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static char *url_of(void *ctx, test_server_t const *s, char const *host, char const *path)
+{
+	return talloc_asprintf(ctx, "https://%s:%d%s", host, s->port, path);
+}
+
+static mud_fetch_opts_t opts_default(void)
+{
+	mud_fetch_opts_t o = {
+		.ca_file = fx.ca,
+		.max_redirs = -1,
+	};
+
+	return o;
+}
+
+/*
+ *	Group setup / teardown
+ */
+static int group_teardown(void **state);
+
+static int group_setup_do(void)
+{
+	char const *top = getenv("top_srcdir");
+	char const *python = getenv("PYTHON3");
+	char mkcerts[PATH_MAX];
+	char script[PATH_MAX];
+	char path[PATH_MAX];
+	char tmpl[] = "/tmp/test_fetch.XXXXXX";
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	size_t i;
+
+	if (!top || !*top) top = ".";
+	if (!python || !*python) python = "python3";
+
+	/* Deterministic: never go through a proxy from the environment. */
+	unsetenv("https_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("http_proxy");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
+
+	if (!mkdtemp(tmpl)) {
+		fprintf(stderr, "test_fetch: mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(fx.dir, sizeof(fx.dir), "%s", tmpl);
+	snprintf(fx.ca, sizeof(fx.ca), "%s/ca.pem", fx.dir);
+	snprintf(fx.other_ca, sizeof(fx.other_ca), "%s/other-ca.pem", fx.dir);
+	snprintf(fx.cadir, sizeof(fx.cadir), "%s/cadir", fx.dir);
+	snprintf(fx.server_pem, sizeof(fx.server_pem), "%s/server.pem", fx.dir);
+	snprintf(mkcerts, sizeof(mkcerts), "%s/tests/tools/mkcerts.sh", top);
+	snprintf(script, sizeof(script), "%s/tests/tools/https_server.py", top);
+
+	{
+		char *argv[] = { "sh", mkcerts, fx.dir, NULL };
+		int rc = run_wait(argv);
+
+		if (rc != 0) {
+			fprintf(stderr, "test_fetch: %s failed (exit %d): the openssl CLI is "
+				"needed\n", mkcerts, rc);
+			return -1;
+		}
+	}
+
+	/* Document root. */
+	snprintf(path, sizeof(path), "%s/root", fx.dir);
+	if (mkdir(path, 0700) != 0) return -1;
+	snprintf(path, sizeof(path), "%s/root/x.json", fx.dir);
+	if (write_file(path, x_json, sizeof(x_json) - 1) != 0) return -1;
+	for (i = 0; i < sizeof(sig_bin); i++) sig_bin[i] = (uint8_t)(i * 7);
+	snprintf(path, sizeof(path), "%s/root/x.p7s", fx.dir);
+	if (write_file(path, sig_bin, sizeof(sig_bin)) != 0) return -1;
+	snprintf(path, sizeof(path), "%s/root/empty.json", fx.dir);
+	if (write_file(path, "", 0) != 0) return -1;
+
+	/* Start all four, then wait for all (they start in parallel). */
+	if (server_spawn(&fx.good, python, script) < 0) return -1;
+	if (server_spawn(&fx.expired, python, script) < 0) return -1;
+	if (server_spawn(&fx.wronghost, python, script) < 0) return -1;
+	if (server_spawn(&fx.untrusted, python, script) < 0) return -1;
+	if (server_wait(&fx.good) < 0) return -1;
+	if (server_wait(&fx.expired) < 0) return -1;
+	if (server_wait(&fx.wronghost) < 0) return -1;
+	if (server_wait(&fx.untrusted) < 0) return -1;
+
+	/* A port that refuses connections: bound, never listening. */
+	fx.closed_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fx.closed_fd < 0) return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fx.closed_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) return -1;
+	if (getsockname(fx.closed_fd, (struct sockaddr *)&sin, &slen) != 0) return -1;
+	fx.closed_port = ntohs(sin.sin_port);
+
+	return 0;
+}
+
+/* cmocka does not run the group teardown when the setup fails: clean up here. */
+static int group_setup(void **state)
+{
+	if (group_setup_do() == 0) return 0;
+	group_teardown(state);
+	return -1;
+}
+
+static int group_teardown(void **state)
+{
+	server_stop(&fx.good);
+	server_stop(&fx.expired);
+	server_stop(&fx.wronghost);
+	server_stop(&fx.untrusted);
+	if (fx.closed_fd >= 0) close(fx.closed_fd);
+	fx.closed_fd = -1;
+	if (fx.dir[0]) nftw(fx.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fx.dir[0] = '\0';
+	return 0;
+}
+
+/*
+ *	Success cases
+ */
+static void test_valid(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	char *pem;
+	size_t pem_len;
+	int before = log_count(&fx.good, "GET /x.json 200");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(err.code, MUD_OK);
+	assert_non_null(res);
+	assert_ptr_equal(talloc_parent(res), ctx);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	assert_memory_equal(res->body, x_json, sizeof(x_json) - 1);
+	assert_int_equal(res->body[res->len], '\0');
+	assert_int_equal(res->status, 200);
+	assert_string_equal(res->content_type, "application/mud+json");
+	assert_string_equal(res->effective_url, url);
+	assert_string_equal(res->primary_ip, "127.0.0.1");
+	assert_non_null(res->server_cert_pem);
+	assert_true(strncmp(res->server_cert_pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0);
+
+	/* It is the very certificate the server presented. */
+	pem = test_read_file(ctx, fx.server_pem, &pem_len);
+	assert_non_null(pem);
+	assert_string_equal(res->server_cert_pem, pem);
+	talloc_free(pem);
+
+	assert_int_equal(log_count(&fx.good, "GET /x.json 200"), before + 1);
+
+	talloc_free(res);
+	talloc_free(url);
+}
+
+static void test_valid_localhost_binary(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "localhost", "/x.p7s");
+
+	/* DNS name SAN, binary body with NULs, other content type. */
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(sig_bin));
+	assert_memory_equal(res->body, sig_bin, sizeof(sig_bin));
+	assert_string_equal(res->content_type, "application/pkcs7-signature");
+	assert_string_equal(res->primary_ip, "127.0.0.1");
+	talloc_free(res);
+	talloc_free(url);
+
+	/* Empty body: len 0, still a NUL-terminated buffer. Scheme case-insensitive. */
+	url = talloc_asprintf(ctx, "HTTPS://127.0.0.1:%d/empty.json", fx.good.port);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, 0);
+	assert_non_null(res->body);
+	assert_int_equal(res->body[0], '\0');
+	talloc_free(res);
+	talloc_free(url);
+}
+
+static void test_ca_path(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = { .ca_path = fx.cadir, .max_redirs = -1 };
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	talloc_free(res);
+	res = NULL;
+
+	/* Only the configured CA is trusted: another CA file rejects the server. */
+	opts.ca_path = NULL;
+	opts.ca_file = fx.other_ca;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+
+	/* A CA file that does not exist. */
+	mud_error_clear(&err);
+	opts.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_null(res);
+	talloc_free(url);
+}
+
+static void test_headers_sent(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/echo-accept");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_string_equal((char *)res->body, "application/mud+json");
+	talloc_free(res);
+
+	opts.accept = "application/pkcs7-signature";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_string_equal((char *)res->body, "application/pkcs7-signature");
+	talloc_free(res);
+	talloc_free(url);
+
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/echo-header?name=User-Agent");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_string_equal((char *)res->body, "rlm_mud/" PACKAGE_VERSION);
+	talloc_free(res);
+
+	opts.user_agent = "test-agent/1";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_string_equal((char *)res->body, "test-agent/1");
+	talloc_free(res);
+
+	/* Header injection is refused before any I/O. */
+	opts.user_agent = "x\r\nX-Evil: 1";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_ARG);
+	assert_null(res);
+	assert_string_equal(err.where, "user_agent");
+	mud_error_clear(&err);
+	opts.user_agent = NULL;
+	opts.accept = "a\nb";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "accept");
+	talloc_free(url);
+}
+
+static void test_redirect_https(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/redirect-https?to=/x.json");
+	char *final = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	int before = log_count(&fx.good, "GET /x.json 200");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_string_equal(res->effective_url, final);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	assert_memory_equal(res->body, x_json, sizeof(x_json) - 1);
+	assert_int_equal(log_count(&fx.good, "GET /x.json 200"), before + 1);
+	talloc_free(res);
+
+	/* max_redirs = 0: no redirect followed. */
+	opts.max_redirs = 0;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_int_equal(log_count(&fx.good, "GET /x.json 200"), before + 1);
+	talloc_free(url);
+	talloc_free(final);
+}
+
+/*
+ *	Failure cases
+ */
+static void test_redirect_http(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/redirect-http");
+	char *text;
+	int before = log_lines(&fx.good);
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	text = talloc_asprintf(ctx, "redirect target is not https: http://127.0.0.1:%d/x.json",
+			       fx.good.port);
+	assert_string_equal(err.text, text);
+	/* Only the redirect itself reached the server; the http URL was not tried. */
+	assert_int_equal(log_lines(&fx.good), before + 1);
+	assert_int_equal(log_count(&fx.good, "GET /redirect-http 302"), 1);
+	talloc_free(text);
+	talloc_free(url);
+}
+
+static void test_redirect_loop(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/redirect-loop");
+	int before = log_count(&fx.good, "GET /redirect-loop 302");
+
+	/* Default: 3 redirects followed, so 4 requests, then an error. */
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_non_null(strstr(err.text, "Maximum (3) redirects followed"));
+	assert_int_equal(log_count(&fx.good, "GET /redirect-loop 302"), before + 4);
+
+	/* Asking for more than the hard cap gets the cap (10). */
+	mud_error_clear(&err);
+	opts.max_redirs = 1000;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
+	assert_non_null(strstr(err.text, "Maximum (10) redirects followed"));
+	assert_int_equal(log_count(&fx.good, "GET /redirect-loop 302"), before + 4 + 11);
+	talloc_free(url);
+}
+
+static void test_expired(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.expired, "127.0.0.1", "/x.json");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_int_equal(err.code, MUD_ERR_TLS);
+	assert_string_equal(err.where, url);
+	assert_string_equal(err.text, "SSL certificate problem: certificate has expired");
+	/* No HTTP request ever reached the server. */
+	assert_int_equal(log_lines(&fx.expired), 0);
+	talloc_free(url);
+}
+
+static void test_wronghost(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.wronghost, "localhost", "/x.json");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_non_null(strstr(err.text, "no alternative certificate subject name matches"));
+	talloc_free(url);
+
+	mud_error_clear(&err);
+	url = url_of(ctx, &fx.wronghost, "127.0.0.1", "/x.json");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_non_null(strstr(err.text, "'127.0.0.1'"));
+	assert_int_equal(log_lines(&fx.wronghost), 0);
+	talloc_free(url);
+}
+
+static void test_untrusted(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.untrusted, "127.0.0.1", "/x.json");
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_string_equal(err.text,
+			    "SSL certificate problem: unable to get local issuer certificate");
+	assert_int_equal(log_lines(&fx.untrusted), 0);
+
+	/* Trusting the other CA makes it work: the failure was only the anchor. */
+	opts.ca_file = fx.other_ca;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, NULL), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	talloc_free(res);
+	talloc_free(url);
+}
+
+static void test_not_https(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = (mud_fetch_result_t *)&opts;	/* must be reset to NULL */
+	mud_error_t err = { 0 };
+	char *url;
+	char *longurl;
+	int before = log_lines(&fx.good);
+	size_t i;
+	char expect[256];
+	static char const *bad[] = {
+		"ftp://127.0.0.1/x.json",
+		"file:///etc/passwd",
+		"https:",
+		"https://",
+		"https:///x.json",
+		"https://127.0.0.1/a b.json",
+		"https://127.0.0.1/\x01.json",
+		"https://127.0.0.1/caf\xc3\xa9.json",
+		"//127.0.0.1/x.json",
+		"127.0.0.1/x.json",
+		"",
+	};
+
+	url = talloc_asprintf(ctx, "http://127.0.0.1:%d/x.json", fx.good.port);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_URL);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	snprintf(expect, sizeof(expect), "only https URLs are fetched, not \"%s\"", url);
+	assert_string_equal(err.text, expect);
+	talloc_free(url);
+
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		mud_error_clear(&err);
+		res = (mud_fetch_result_t *)&opts;
+		assert_int_equal(mud_fetch(ctx, &res, bad[i], &opts, &err), MUD_ERR_URL);
+		assert_null(res);
+		assert_int_equal(err.code, MUD_ERR_URL);
+		assert_true(err.text[0] != '\0');
+	}
+
+	/* Over-long: rejected, where holds an escaped, cut copy. */
+	longurl = talloc_zero_array(ctx, char, MUD_MAX_URL_LEN + 2);
+	memcpy(longurl, "https://127.0.0.1/", 18);
+	memset(longurl + 18, 'a', MUD_MAX_URL_LEN + 1 - 18);
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch(ctx, &res, longurl, &opts, &err), MUD_ERR_URL);
+	assert_string_equal(err.text, "URL longer than 1024 bytes");
+	assert_true(strlen(err.where) < 128);
+	assert_non_null(strstr(err.where, "..."));
+	/* Exactly the limit is fine as far as the URL check goes (404 from the server). */
+	talloc_free(longurl);
+
+	/* No network I/O happened for any of these. */
+	assert_int_equal(log_lines(&fx.good), before);
+}
+
+static void test_http_status(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/missing.json");
+	char expect[256];
+	size_t i;
+	static struct {
+		char const	*path;
+		char const	*where;
+	} cases[] = {
+		{ "/status/500", "HTTP 500" },
+		{ "/status/204", "HTTP 204" },
+		{ "/status/403", "HTTP 403" },
+		{ "/status/302", "HTTP 302" },	/* no Location: nothing to follow */
+	};
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_HTTP);
+	assert_null(res);
+	assert_string_equal(err.where, "HTTP 404");
+	snprintf(expect, sizeof(expect), "GET %s returned HTTP 404", url);
+	assert_string_equal(err.text, expect);
+	talloc_free(url);
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		mud_error_clear(&err);
+		url = url_of(ctx, &fx.good, "127.0.0.1", cases[i].path);
+		assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_HTTP);
+		assert_null(res);
+		assert_string_equal(err.where, cases[i].where);
+		talloc_free(url);
+	}
+}
+
+static void test_toobig(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url;
+	size_t i;
+
+	opts.max_size = 1000;
+
+	/* Announced length over the cap: CURLOPT_MAXFILESIZE. */
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/big?size=1001");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TOOBIG);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_string_equal(err.text, "body larger than 1000 bytes");
+	talloc_free(url);
+
+	/* No length announced: the write callback stops it. */
+	mud_error_clear(&err);
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/big?size=5000&nolength=1");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TOOBIG);
+	assert_null(res);
+	assert_string_equal(err.text, "body larger than 1000 bytes");
+	talloc_free(url);
+
+	/* Exactly the cap is fine, both ways. */
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/big?size=1000");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, 1000);
+	for (i = 0; i < res->len; i++) {
+		if (res->body[i] != 'A') break;
+	}
+	assert_int_equal(i, 1000);
+	assert_int_equal(res->body[1000], '\0');
+	talloc_free(res);
+	talloc_free(url);
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/big?size=1000&nolength=1");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, 1000);
+	talloc_free(res);
+	talloc_free(url);
+
+	/* A cap above MUD_MAX_FILE_SIZE is clamped to it; growth past 16 KiB works. */
+	opts.max_size = 10 * MUD_MAX_FILE_SIZE;
+	url = talloc_asprintf(ctx, "https://127.0.0.1:%d/big?size=%d&nolength=1", fx.good.port,
+			      MUD_MAX_FILE_SIZE);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, MUD_MAX_FILE_SIZE);
+	assert_int_equal(res->body[MUD_MAX_FILE_SIZE - 1], 'A');
+	assert_int_equal(res->body[MUD_MAX_FILE_SIZE], '\0');
+	assert_true(talloc_get_size(res->body) == MUD_MAX_FILE_SIZE + 1);
+	talloc_free(res);
+	talloc_free(url);
+
+	mud_error_clear(&err);
+	url = talloc_asprintf(ctx, "https://127.0.0.1:%d/big?size=%d&nolength=1", fx.good.port,
+			      MUD_MAX_FILE_SIZE + 1);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TOOBIG);
+	assert_null(res);
+	assert_string_equal(err.text, "body larger than 1048576 bytes");
+	talloc_free(url);
+}
+
+static void test_timeout(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/slow");
+	double t0;
+	double dt;
+
+	opts.timeout_ms = 1000;
+	t0 = now_s();
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TIMEOUT);
+	dt = now_s() - t0;
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_non_null(strstr(err.text, "timed out"));
+	assert_true(dt >= 0.9);
+	assert_true(dt < 5.0);
+	talloc_free(url);
+}
+
+static void test_refused(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = talloc_asprintf(ctx, "https://127.0.0.1:%d/x.json", fx.closed_port);
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_non_null(strstr(err.text, "Failed to connect"));
+	talloc_free(url);
+}
+
+static void test_no_ca(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = { .max_redirs = -1 };
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	int before = log_lines(&fx.good);
+
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_ARG);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_string_equal(err.text, "no CA configured for MUD servers");
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch(ctx, &res, url, NULL, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "no CA configured for MUD servers");
+	assert_int_equal(log_lines(&fx.good), before);
+	talloc_free(url);
+}
+
+static void test_bad_args(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+
+	assert_int_equal(mud_fetch(ctx, NULL, url, &opts, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "out is NULL");
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch(ctx, &res, NULL, &opts, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "url is NULL");
+
+	/* err may be NULL, on success and on failure. */
+	assert_int_equal(mud_fetch(ctx, &res, "http://x/", &opts, NULL), MUD_ERR_URL);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, NULL), MUD_OK);
+	talloc_free(res);
+
+	/* The first error wins: a later failure leaves err alone. */
+	mud_error_clear(&err);
+	mud_error_set(&err, MUD_ERR_JSON, "/x", "first");
+	assert_int_equal(mud_fetch(ctx, &res, "ftp://x/", &opts, &err), MUD_ERR_URL);
+	assert_int_equal(err.code, MUD_ERR_JSON);
+	assert_string_equal(err.text, "first");
+	talloc_free(url);
+}
+
+/*
+ *	Concurrency: each thread has its own talloc root (talloc is not thread-safe).
+ */
+#define TEST_THREADS	4
+#define TEST_PER_THREAD	5
+
+typedef struct {
+	int	port;
+	int	ok;
+	int	leaked;
+} thread_arg_t;
+
+static void *fetch_thread(void *uctx)
+{
+	thread_arg_t *arg = uctx;
+	TALLOC_CTX *root = talloc_new(NULL);
+	mud_fetch_opts_t opts = opts_default();
+	char url[128];
+	int i;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/x.json", arg->port);
+	for (i = 0; i < TEST_PER_THREAD; i++) {
+		mud_fetch_result_t *res = NULL;
+		mud_error_t err = { 0 };
+
+		if ((mud_fetch(root, &res, url, &opts, &err) == MUD_OK) &&
+		    (res->len == sizeof(x_json) - 1) &&
+		    (memcmp(res->body, x_json, res->len) == 0)) {
+			arg->ok++;
+		}
+		talloc_free(res);
+	}
+	arg->leaked = (int)talloc_total_blocks(root) - 1;
+	talloc_free(root);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	pthread_t tid[TEST_THREADS];
+	thread_arg_t args[TEST_THREADS];
+	int i;
+
+	for (i = 0; i < TEST_THREADS; i++) {
+		args[i] = (thread_arg_t){ .port = fx.good.port };
+		assert_int_equal(pthread_create(&tid[i], NULL, fetch_thread, &args[i]), 0);
+	}
+	for (i = 0; i < TEST_THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+	}
+	for (i = 0; i < TEST_THREADS; i++) {
+		assert_int_equal(args[i].ok, TEST_PER_THREAD);
+		assert_int_equal(args[i].leaked, 0);
+	}
+}
+
+#define T(_f) cmocka_unit_test_setup_teardown(_f, test_setup_ctx, test_teardown_ctx)
+
+int main(void)
+{
+	int failed;
+	mud_error_t err = { 0 };
+	const struct CMUnitTest tests[] = {
+		T(test_valid),
+		T(test_valid_localhost_binary),
+		T(test_ca_path),
+		T(test_headers_sent),
+		T(test_redirect_https),
+		T(test_redirect_http),
+		T(test_redirect_loop),
+		T(test_expired),
+		T(test_wronghost),
+		T(test_untrusted),
+		T(test_not_https),
+		T(test_http_status),
+		T(test_toobig),
+		T(test_timeout),
+		T(test_refused),
+		T(test_no_ca),
+		T(test_bad_args),
+		T(test_threads),
+	};
+
+	if (mud_fetch_global_init(&err) != MUD_OK) {
+		fprintf(stderr, "mud_fetch_global_init: %s (%s)\n", err.text, err.where);
+		return 1;
+	}
+	failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	mud_fetch_global_free();
+
+	/* Never 77 (skip): a missing python3/openssl is a failure. */
+	return failed ? 1 : 0;
+}
