@@ -1,2 +1,924 @@
-/* placeholder: being written */
+/*
+ * mud_compile.c - MUD file + site context -> rule set (the IR the renderers
+ * and the evaluator consume).
+ *
+ * Semantics (docs/context.md, "How a MUD file is compiled"):
+ *  - from-device-policy ACLs give MUD_DIR_FROM_DEVICE rules: the ACE's
+ *    destination describes the peer, its source port is the device's port;
+ *    to-device-policy ACLs give MUD_DIR_TO_DEVICE rules: the ACE's source
+ *    describes the peer, its destination port is the device's port;
+ *  - policies, ACLs and ACEs keep their order (first match wins), each ACL
+ *    is looked up by its own name;
+ *  - abstractions and DNS names become one rule per peer prefix; what cannot
+ *    be resolved or enforced at L3 yields no rule and a warning, never a
+ *    broader permission;
+ *  - explicit final denies close every direction that has a policy.
+ */
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include "mud_private.h"
+
+/** JSON pointer of an ACE in the MUD file (indexes into file->acls / acl->aces). */
+#define ACE_WHERE_FMT		"/ietf-access-control-list:acls/acl/%zu/aces/ace/%zu"
+
+#define ETHERTYPE_IPV4		0x0800
+#define ETHERTYPE_IPV6		0x86dd
+
+/** Family set bits. */
+#define FAM4			0x1
+#define FAM6			0x2
+
+/** ACL name label: NAS dACL names are short; 32 leaves room for prefix and hash. */
+#define NAME_LABEL_MAX		32
+
+/** RFC 1035 section 2.3.4: a domain name is at most 253 characters as text. */
+#define DNS_NAME_MAX		253
+
+/** Peer prefixes of one ACE: the intersection of its peer constraints
+ *  (network, DNS name, abstraction), each at most MUD_MAX_ADDRS_PER_NAME. */
+#define PEERSET_MAX		(MUD_MAX_ADDRS_PER_NAME * MUD_MAX_ADDRS_PER_NAME)
+
+typedef struct {
+	bool		any;		//!< no constraint yet (any peer)
+	size_t		num;
+	mud_prefix_t	p[PEERSET_MAX];
+} peerset_t;
+
+/** Resolved DNS names, so each name is resolved once per compile. */
+typedef struct {
+	char		*name;
+	int		family;
+	size_t		num;
+	mud_prefix_t	addrs[MUD_MAX_ADDRS_PER_NAME];
+} dns_entry_t;
+
+typedef struct {
+	TALLOC_CTX		*tmp;
+	mud_ruleset_t		*rs;
+	mud_file_t const	*file;
+	mud_context_t const	*site;		//!< may be NULL (empty context)
+	mud_resolve_t		resolve;
+	void			*uctx;
+	char const		*host;		//!< device's MUD URL host, NULL if unknown
+	size_t			reserve;	//!< rules kept free for the final denies
+	size_t			cap;		//!< allocated length of rs->rules
+	dns_entry_t		*dns;
+	size_t			num_dns;
+	mud_error_t		*err;
+} cstate_t;
+
+static char const *fam_label(unsigned int fams)
+{
+	if (fams == (FAM4 | FAM6)) return "IPv4/IPv6";
+	if (fams == FAM6) return "IPv6";
+	return "IPv4";
+}
+
+static unsigned int fam_bit(int family)
+{
+	return family == 6 ? FAM6 : FAM4;
+}
+
+static void warn(cstate_t *s, char const *where, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warn(cstate_t *s, char const *where, char const *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	mudp_warn(s->rs, &s->rs->warnings, &s->rs->num_warnings, NULL, where, "%s", buf);
+}
+
+/** Escape an untrusted string for a warning, bounded. */
+static void esc(char *out, size_t outlen, char const *in)
+{
+	mudp_escape(out, outlen, in ? in : "", in ? strlen(in) : 0);
+}
+
+/** Host names equal, ignoring case and one trailing dot on either. */
+static bool host_eq(char const *a, char const *b)
+{
+	size_t la = strlen(a);
+	size_t lb = strlen(b);
+	size_t i;
+
+	if (la && a[la - 1] == '.') la--;
+	if (lb && b[lb - 1] == '.') lb--;
+	if (la != lb || la == 0) return false;
+	for (i = 0; i < la; i++) {
+		char ca = a[i];
+		char cb = b[i];
+
+		if (ca >= 'A' && ca <= 'Z') ca = (char)(ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z') cb = (char)(cb - 'A' + 'a');
+		if (ca != cb) return false;
+	}
+	return true;
+}
+
+static bool prefix_equal(mud_prefix_t const *a, mud_prefix_t const *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/** Does prefix a contain prefix b (same family, a->len <= b->len, b inside a)? */
+static bool prefix_contains(mud_prefix_t const *a, mud_prefix_t const *b)
+{
+	unsigned int full;
+	unsigned int rem;
+
+	if (a->family != b->family || a->len > b->len) return false;
+	full = a->len / 8u;
+	rem = a->len % 8u;
+	if (memcmp(a->addr, b->addr, full) != 0) return false;
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xff << (8u - rem));
+
+		if ((a->addr[full] & mask) != (b->addr[full] & mask)) return false;
+	}
+	return true;
+}
+
+/** Add a prefix to a set unless present. */
+static void peerset_add(peerset_t *ps, mud_prefix_t const *p)
+{
+	size_t i;
+
+	for (i = 0; i < ps->num; i++) {
+		if (prefix_equal(&ps->p[i], p)) return;
+	}
+	if (ps->num < PEERSET_MAX) ps->p[ps->num++] = *p;
+}
+
+/** Narrow ps to its intersection with list (only families in fams). The
+ *  intersection of two prefixes is the longer one when one holds the other. */
+static void peerset_narrow(peerset_t *ps, mud_prefix_t const *list, size_t num, unsigned int fams)
+{
+	peerset_t out;
+	size_t i;
+	size_t j;
+
+	out.any = false;
+	out.num = 0;
+	for (j = 0; j < num; j++) {
+		if (!(fam_bit(list[j].family) & fams)) continue;
+		if (ps->any) {
+			peerset_add(&out, &list[j]);
+			continue;
+		}
+		for (i = 0; i < ps->num; i++) {
+			if (prefix_contains(&ps->p[i], &list[j])) {
+				peerset_add(&out, &list[j]);
+			} else if (prefix_contains(&list[j], &ps->p[i])) {
+				peerset_add(&out, &ps->p[i]);
+			}
+		}
+	}
+	*ps = out;
+}
+
+/** A DNS name we are willing to hand to a resolver. */
+static bool dns_name_ok(char const *name)
+{
+	size_t n = strlen(name);
+	size_t i;
+
+	if (n == 0 || n > DNS_NAME_MAX + 1 || name[0] == '.') return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) continue;
+		if (c >= '0' && c <= '9') continue;
+		if (c == '-' || c == '_') continue;
+		if (c == '.' && name[i + 1] != '.') continue;
+		return false;
+	}
+	return true;
+}
+
+/** getaddrinfo, one family, no AI_ADDRCONFIG (the NAS, not this host, has the route). */
+static int gai_resolve(char const *name, int family, mud_prefix_t *out, size_t max)
+{
+	struct addrinfo hints;
+	struct addrinfo *res = NULL;
+	struct addrinfo *ai;
+	size_t n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family == 6 ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = 0;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0) return -1;
+
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		mud_prefix_t p;
+
+		memset(&p, 0, sizeof(p));
+		if (family == 4 && ai->ai_family == AF_INET &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
+			struct sockaddr_in const *sin =
+				(struct sockaddr_in const *)(void *)ai->ai_addr;
+
+			p.family = 4;
+			p.len = 32;
+			memcpy(p.addr, &sin->sin_addr, 4);
+		} else if (family == 6 && ai->ai_family == AF_INET6 &&
+			   ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
+			struct sockaddr_in6 const *sin6 =
+				(struct sockaddr_in6 const *)(void *)ai->ai_addr;
+
+			p.family = 6;
+			p.len = 128;
+			memcpy(p.addr, &sin6->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		out[n++] = p;
+	}
+	freeaddrinfo(res);
+	return (int)n;
+}
+
+/** Addresses of one family for a DNS name: static map first, then (when the
+ *  context allows resolution and the name is not in the map) the resolver.
+ *  Returns the cached entry, or NULL on allocation failure. */
+static dns_entry_t const *dns_lookup(cstate_t *s, char const *name, int family)
+{
+	mud_prefix_t got[MUD_MAX_ADDRS_PER_NAME];
+	dns_entry_t *e;
+	dns_entry_t *n;
+	size_t i;
+	int cnt = 0;
+	bool in_map = false;
+
+	for (i = 0; i < s->num_dns; i++) {
+		if (s->dns[i].family == family && host_eq(s->dns[i].name, name)) return &s->dns[i];
+	}
+	n = talloc_realloc(s->tmp, s->dns, dns_entry_t, s->num_dns + 1);
+	if (!n) return NULL;
+	s->dns = n;
+	e = &s->dns[s->num_dns];
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	e->name = talloc_strdup(s->dns, name);
+	if (!e->name) return NULL;
+	s->num_dns++;
+
+	if (s->site) {
+		for (i = 0; i < s->site->num_dns; i++) {
+			mud_ctx_dns_t const *d = &s->site->dns[i];
+			size_t j;
+
+			if (!host_eq(d->name, name)) continue;
+			in_map = true;
+			for (j = 0; j < d->addrs.num; j++) {
+				if (d->addrs.prefixes[j].family != family) continue;
+				if (e->num >= MUD_MAX_ADDRS_PER_NAME) break;
+				e->addrs[e->num++] = d->addrs.prefixes[j];
+			}
+			break;
+		}
+	}
+	if (in_map) return e;
+	if (s->site && !s->site->dns_resolve) return e;
+	if (!dns_name_ok(name)) return e;
+
+	memset(got, 0, sizeof(got));
+	if (s->resolve) {
+		cnt = s->resolve(s->uctx, name, family, got, MUD_ARRAY_LEN(got));
+	} else {
+		cnt = gai_resolve(name, family, got, MUD_ARRAY_LEN(got));
+	}
+	if (cnt < 0) cnt = 0;
+	if ((size_t)cnt > MUD_ARRAY_LEN(got)) cnt = (int)MUD_ARRAY_LEN(got);
+
+	for (i = 0; i < (size_t)cnt; i++) {
+		mud_prefix_t p = got[i];
+		size_t j;
+		bool dup = false;
+
+		/* A resolver gives addresses: never let it widen a rule to a prefix. */
+		if (p.family != family) continue;
+		p.len = family == 4 ? 32 : 128;
+		if (family == 4) memset(p.addr + 4, 0, 12);
+		for (j = 0; j < e->num; j++) {
+			if (prefix_equal(&e->addrs[j], &p)) dup = true;
+		}
+		if (!dup) e->addrs[e->num++] = p;
+	}
+	return e;
+}
+
+/** Find an ACL by its own name; index in *idx. */
+static mud_acl_t const *acl_find(mud_file_t const *file, char const *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < file->num_acls; i++) {
+		if (file->acls[i].name && strcmp(file->acls[i].name, name) == 0) {
+			*idx = i;
+			return &file->acls[i];
+		}
+	}
+	return NULL;
+}
+
+/** Append a rule (strings copied under the rule set). */
+static mud_rcode_t rule_add(cstate_t *s, mud_rule_t const *r, char const *origin,
+			    char const *peer_name, char const *where)
+{
+	mud_ruleset_t *rs = s->rs;
+	mud_rule_t *dst;
+
+	if (rs->num_rules + s->reserve >= MUD_MAX_RULES) {
+		return mud_error_set(s->err, MUD_ERR_LIMIT, where,
+				     "more than %d compiled rules", MUD_MAX_RULES);
+	}
+	if (rs->num_rules == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 32;
+		mud_rule_t *n;
+
+		if (ncap > MUD_MAX_RULES) ncap = MUD_MAX_RULES;
+		n = talloc_realloc(rs, rs->rules, mud_rule_t, ncap);
+		if (!n) return mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
+		rs->rules = n;
+		s->cap = ncap;
+	}
+	dst = &rs->rules[rs->num_rules];
+	*dst = *r;
+	dst->origin = talloc_strdup(rs, origin);
+	dst->peer_name = peer_name ? talloc_strdup(rs, peer_name) : NULL;
+	if (!dst->origin || (peer_name && !dst->peer_name)) {
+		talloc_free(dst->origin);
+		talloc_free(dst->peer_name);
+		return mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
+	}
+	rs->num_rules++;
+	return MUD_OK;
+}
+
+/** IP families an ACE applies to, from the ACL type and the ACE's L3 container.
+ *  0 when the ACE cannot match IP at all; *conflict when the two disagree. */
+static unsigned int ace_families(mud_acl_type_t type, mud_l3_t l3, bool *conflict)
+{
+	unsigned int allowed = 0;
+
+	*conflict = false;
+	switch (type) {
+	case MUD_ACL_TYPE_IPV4:
+	case MUD_ACL_TYPE_MIXED_ETH_IPV4:
+		allowed = FAM4;
+		break;
+	case MUD_ACL_TYPE_IPV6:
+	case MUD_ACL_TYPE_MIXED_ETH_IPV6:
+		allowed = FAM6;
+		break;
+	case MUD_ACL_TYPE_NONE:
+	case MUD_ACL_TYPE_MIXED_ALL:
+		allowed = FAM4 | FAM6;
+		break;
+	case MUD_ACL_TYPE_ETH:
+		return 0;
+	}
+	switch (l3) {
+	case MUD_L3_IPV4:
+		if (!(allowed & FAM4)) *conflict = true;
+		return allowed & FAM4;
+	case MUD_L3_IPV6:
+		if (!(allowed & FAM6)) *conflict = true;
+		return allowed & FAM6;
+	case MUD_L3_NONE:
+		break;
+	}
+	return allowed;
+}
+
+/** Peer addresses of an abstraction (NULL + *label if not mapped). */
+static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_t const *ace, char *label,
+					    size_t labellen, char const *where)
+{
+	mud_context_t const *site = s->site;
+	char v[128];
+	size_t i;
+
+	esc(v, sizeof(v), ace->abs_value);
+	switch (ace->abs) {
+	case MUD_ABS_NONE:
+		break;
+
+	case MUD_ABS_MANUFACTURER:
+		snprintf(label, labellen, "manufacturer:%s", v);
+		for (i = 0; site && ace->abs_value && i < site->num_manufacturers; i++) {
+			if (host_eq(site->manufacturers[i].authority, ace->abs_value)) {
+				return &site->manufacturers[i].nets;
+			}
+		}
+		warn(s, where, "manufacturer \"%s\" has no entry in the site context "
+		     "(add \"manufacturers\": {\"%s\": {\"networks\": [...]}}); ACE skipped", v, v);
+		return NULL;
+
+	case MUD_ABS_SAME_MANUFACTURER:
+		mudp_strlcpy(label, "same-manufacturer", labellen);
+		if (!s->host) {
+			warn(s, where, "same-manufacturer: the device's MUD URL has no host; "
+			     "ACE skipped");
+			return NULL;
+		}
+		for (i = 0; site && i < site->num_manufacturers; i++) {
+			if (host_eq(site->manufacturers[i].authority, s->host)) {
+				return &site->manufacturers[i].nets;
+			}
+		}
+		esc(v, sizeof(v), s->host);
+		warn(s, where, "same-manufacturer: the device's authority \"%s\" has no entry "
+		     "in the site context (add \"manufacturers\": {\"%s\": "
+		     "{\"networks\": [...]}}); ACE skipped", v, v);
+		return NULL;
+
+	case MUD_ABS_MODEL:
+		snprintf(label, labellen, "model:%s", v);
+		for (i = 0; site && ace->abs_value && i < site->num_models; i++) {
+			if (strcmp(site->models[i].key, ace->abs_value) == 0) {
+				return &site->models[i].nets;
+			}
+		}
+		warn(s, where, "model \"%s\" has no entry in the site context "
+		     "(add \"models\": {\"%s\": [...]}); ACE skipped", v, v);
+		return NULL;
+
+	case MUD_ABS_LOCAL_NETWORKS:
+		mudp_strlcpy(label, "local-networks", labellen);
+		if (site && site->local_networks.num > 0) return &site->local_networks;
+		warn(s, where, "local-networks is not defined in the site context "
+		     "(add \"local-networks\": [...]); ACE skipped");
+		return NULL;
+
+	case MUD_ABS_CONTROLLER:
+		snprintf(label, labellen, "controller:%s", v);
+		for (i = 0; site && ace->abs_value && i < site->num_controllers; i++) {
+			if (strcmp(site->controllers[i].key, ace->abs_value) == 0) {
+				return &site->controllers[i].nets;
+			}
+		}
+		warn(s, where, "controller \"%s\" has no entry in the site context "
+		     "(add \"controllers\": {\"%s\": [...]}); ACE skipped", v, v);
+		return NULL;
+
+	case MUD_ABS_MY_CONTROLLER:
+		mudp_strlcpy(label, "my-controller", labellen);
+		for (i = 0; site && s->file->mud_url && i < site->num_my_controllers; i++) {
+			if (strcmp(site->my_controllers[i].key, s->file->mud_url) == 0) {
+				return &site->my_controllers[i].nets;
+			}
+		}
+		esc(v, sizeof(v), s->file->mud_url);
+		warn(s, where, "my-controller has no entry for \"%s\" in the site context "
+		     "(add \"my-controllers\": {\"%s\": [...]}); ACE skipped", v, v);
+		return NULL;
+	}
+	return NULL;
+}
+
+/** IP protocol of a rule. */
+static int rule_protocol(mud_ace_t const *ace, int family)
+{
+	if (ace->protocol >= 0) return ace->protocol;
+	switch (ace->l4) {
+	case MUD_L4_TCP:
+		return 6;
+	case MUD_L4_UDP:
+		return 17;
+	case MUD_L4_ICMP:
+		return family == 6 ? 58 : 1;
+	case MUD_L4_NONE:
+		break;
+	}
+	return -1;
+}
+
+/** Narrow fams by an eth match; false (with a warning) if the ACE must be skipped. */
+static bool ace_eth(cstate_t *s, mud_ace_t const *ace, unsigned int *fams, char const *where)
+{
+	bool accept = ace->action == MUD_ACTION_ACCEPT;
+
+	if (!ace->eth) return true;
+	if (ace->ethertype >= 0) {
+		if (ace->ethertype == ETHERTYPE_IPV4) {
+			*fams &= FAM4;
+		} else if (ace->ethertype == ETHERTYPE_IPV6) {
+			*fams &= FAM6;
+		} else {
+			*fams = 0;
+		}
+		if (!*fams) {
+			warn(s, where, "ethertype 0x%04x cannot match %s traffic; ACE skipped",
+			     (unsigned int)ace->ethertype, ace->l3 == MUD_L3_IPV6 ? "IPv6" :
+			     ace->l3 == MUD_L3_IPV4 ? "IPv4" : "IP");
+			return false;
+		}
+	}
+	if (ace->src_mac || ace->dst_mac) {
+		if (accept) {
+			warn(s, where, "MAC address match not enforceable at L3; ACE skipped");
+			return false;
+		}
+		warn(s, where, "MAC address match not enforceable at L3; dropping without it");
+	}
+	return true;
+}
+
+/** Compile one ACE of one policy direction. */
+static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl, size_t ai,
+			       mud_ace_t const *ace, size_t ei)
+{
+	char where[160];
+	char label[200];
+	char v[128];
+	char const *peer_name = NULL;
+	char const *net;
+	char const *dns;
+	char const *dev_net;
+	char const *dev_dns;
+	char const *side;
+	char *origin;
+	unsigned int fams;
+	bool conflict;
+	bool accept = ace->action == MUD_ACTION_ACCEPT;
+	peerset_t *ps;
+	mud_rule_t r;
+	size_t i;
+	mud_rcode_t rc = MUD_OK;
+
+	snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, ei);
+	label[0] = '\0';
+
+	if (dir == MUD_DIR_FROM_DEVICE) {
+		net = ace->dst_network;
+		dns = ace->dst_dnsname;
+		dev_net = ace->src_network;
+		dev_dns = ace->src_dnsname;
+		side = "dst";
+	} else {
+		net = ace->src_network;
+		dns = ace->src_dnsname;
+		dev_net = ace->dst_network;
+		dev_dns = ace->dst_dnsname;
+		side = "src";
+	}
+
+	fams = ace_families(acl->type, ace->l3, &conflict);
+	if (conflict) {
+		warn(s, where, "ACE matches %s in an ACL of another type; ACE skipped",
+		     ace->l3 == MUD_L3_IPV6 ? "IPv6" : "IPv4");
+		return MUD_OK;
+	}
+	if (!fams || (ace->eth && ace->l3 == MUD_L3_NONE && ace->l4 == MUD_L4_NONE &&
+		      ace->abs == MUD_ABS_NONE)) {
+		warn(s, where, "eth match not enforceable at L3; ACE skipped");
+		return MUD_OK;
+	}
+	if (!ace_eth(s, ace, &fams, where)) return MUD_OK;
+
+	/* Matches on the device's own side, or on DSCP, cannot be expressed in the IR. */
+	if (dev_net || dev_dns || ace->dscp >= 0) {
+		char const *what = "match on the device's own address";
+
+		if (ace->dscp >= 0 && !dev_net && !dev_dns) what = "dscp match";
+
+		if (accept) {
+			warn(s, where, "%s not enforceable; ACE skipped", what);
+			return MUD_OK;
+		}
+		warn(s, where, "%s not enforceable; dropping without it", what);
+	}
+
+	ps = talloc(s->tmp, peerset_t);
+	if (!ps) return mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
+	ps->any = true;
+	ps->num = 0;
+
+	if (net) {
+		mud_prefix_t np;
+		mud_error_t perr;
+
+		mud_error_clear(&perr);
+		if (mud_prefix_parse(&np, net, true, &perr) != MUD_OK) {
+			rc = mud_error_set(s->err, MUD_ERR_SEMANTIC, where, "%s", perr.text);
+			goto done;
+		}
+		if (!(fam_bit(np.family) & fams)) {
+			esc(v, sizeof(v), net);
+			warn(s, where, "%s network \"%s\" is not %s; ACE skipped", side, v,
+			     fam_label(fams));
+			goto done;
+		}
+		peerset_narrow(ps, &np, 1, fams);
+	}
+
+	if (dns) {
+		mud_prefix_t all[2 * MUD_MAX_ADDRS_PER_NAME];
+		size_t num = 0;
+		int f;
+
+		for (f = 4; f <= 6; f += 2) {
+			dns_entry_t const *e;
+
+			if (!(fam_bit(f) & fams)) continue;
+			e = dns_lookup(s, dns, f);
+			if (!e) {
+				rc = mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
+				goto done;
+			}
+			for (i = 0; i < e->num; i++) all[num++] = e->addrs[i];
+		}
+		esc(v, sizeof(v), dns);
+		if (num == 0) {
+			warn(s, where, "%s-dnsname \"%s\" did not resolve (%s); ACE skipped", side, v,
+			     fam_label(fams));
+			goto done;
+		}
+		peerset_narrow(ps, all, num, fams);
+		peer_name = dns;
+	}
+
+	if (ace->abs != MUD_ABS_NONE) {
+		mud_ctx_prefixes_t const *nets = abs_lookup(s, ace, label, sizeof(label), where);
+		size_t have = 0;
+
+		if (!nets) goto done;
+		for (i = 0; i < nets->num; i++) {
+			if (fam_bit(nets->prefixes[i].family) & fams) have++;
+		}
+		if (!have) {
+			warn(s, where, "%s has no %s addresses in the site context; ACE skipped",
+			     label, fam_label(fams));
+			goto done;
+		}
+		peerset_narrow(ps, nets->prefixes, nets->num, fams);
+		if (!peer_name) peer_name = label;
+	}
+
+	if (!ps->any && ps->num == 0) {
+		warn(s, where, "the ACE's peer matches do not overlap; ACE skipped");
+		goto done;
+	}
+
+	if (ace->action == MUD_ACTION_REJECT) warn(s, where, "reject is enforced as drop");
+
+	origin = talloc_asprintf(s->tmp, "%s/%s", acl->name ? acl->name : "",
+				 ace->name ? ace->name : "");
+	if (!origin) {
+		rc = mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
+		goto done;
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.dir = dir;
+	r.action = accept ? MUD_ACTION_ACCEPT : MUD_ACTION_DROP;
+	if (dir == MUD_DIR_FROM_DEVICE) {
+		r.device_port = ace->src_port;
+		r.peer_port = ace->dst_port;
+	} else {
+		r.device_port = ace->dst_port;
+		r.peer_port = ace->src_port;
+	}
+	r.icmp_type = ace->icmp_type;
+	r.icmp_code = ace->icmp_code;
+	/* RFC 8520 section 2.1: direction-initiated names the side that opens the
+	 * TCP connection; in the other direction only established packets pass. */
+	r.established = ace->direction_initiated != MUD_DIRINIT_NONE &&
+			!((ace->direction_initiated == MUD_DIRINIT_FROM_DEVICE &&
+			   dir == MUD_DIR_FROM_DEVICE) ||
+			  (ace->direction_initiated == MUD_DIRINIT_TO_DEVICE &&
+			   dir == MUD_DIR_TO_DEVICE));
+
+	if (ps->any) {
+		int f;
+
+		for (f = 4; f <= 6 && rc == MUD_OK; f += 2) {
+			if (!(fam_bit(f) & fams)) continue;
+			r.family = f;
+			r.protocol = rule_protocol(ace, f);
+			memset(&r.peer, 0, sizeof(r.peer));
+			r.peer.family = f;
+			rc = rule_add(s, &r, origin, peer_name, where);
+		}
+	} else {
+		for (i = 0; i < ps->num && rc == MUD_OK; i++) {
+			r.family = ps->p[i].family;
+			r.protocol = rule_protocol(ace, r.family);
+			r.peer = ps->p[i];
+			rc = rule_add(s, &r, origin, peer_name, where);
+		}
+	}
+	talloc_free(origin);
+
+done:
+	talloc_free(ps);
+	return rc;
+}
+
+/** Compile the ACLs of one policy, in order. */
+static mud_rcode_t compile_policy(cstate_t *s, mud_dir_t dir, char * const *names, size_t num)
+{
+	size_t k;
+
+	for (k = 0; k < num; k++) {
+		mud_acl_t const *acl;
+		size_t ai = 0;
+		size_t ei;
+
+		acl = names[k] ? acl_find(s->file, names[k], &ai) : NULL;
+		if (!acl) {
+			char where[160];
+			char v[96];
+
+			snprintf(where, sizeof(where),
+				 "/ietf-mud:mud/%s-device-policy/access-lists/access-list/%zu/name",
+				 dir == MUD_DIR_FROM_DEVICE ? "from" : "to", k);
+			esc(v, sizeof(v), names[k]);
+			return mud_error_set(s->err, MUD_ERR_SEMANTIC, where,
+					     "access-list \"%s\" is not defined", v);
+		}
+		for (ei = 0; ei < acl->num_aces; ei++) {
+			mud_rcode_t rc = compile_ace(s, dir, acl, ai, &acl->aces[ei], ei);
+
+			if (rc != MUD_OK) return rc;
+		}
+	}
+	return MUD_OK;
+}
+
+/** Final deny for one direction: IPv4 then IPv6. */
+static mud_rcode_t add_denies(cstate_t *s, mud_dir_t dir)
+{
+	int f;
+
+	for (f = 4; f <= 6; f += 2) {
+		mud_rule_t r;
+		mud_rcode_t rc;
+
+		memset(&r, 0, sizeof(r));
+		r.dir = dir;
+		r.family = f;
+		r.action = MUD_ACTION_DROP;
+		r.protocol = -1;
+		r.peer.family = f;
+		r.icmp_type = -1;
+		r.icmp_code = -1;
+		s->reserve--;
+		rc = rule_add(s, &r, "implicit-deny", NULL, "implicit-deny");
+		if (rc != MUD_OK) return rc;
+	}
+	return MUD_OK;
+}
+
+/** "<prefix>-<label>": label from model-name, else the URL host; [A-Za-z0-9_-]. */
+static char *ruleset_name(TALLOC_CTX *ctx, mud_file_t const *file, char const *host,
+			  char const *prefix)
+{
+	char label[NAME_LABEL_MAX + 1];
+	char const *src = NULL;
+	size_t n = 0;
+	char const *c;
+
+	if (file->model_name && file->model_name[0]) {
+		src = file->model_name;
+	} else if (host && host[0]) {
+		src = host;
+	} else {
+		src = "device";
+	}
+	for (c = src; *c && n < NAME_LABEL_MAX; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+
+		label[n++] = ok ? *c : '_';
+	}
+	label[n] = '\0';
+	return talloc_asprintf(ctx, "%s-%s", prefix, label);
+}
+
+/** Compile a validated file with a site context into rules (see mud.h). */
+mud_rcode_t mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t const *file,
+				mud_context_t const *site, mud_resolve_t resolve, void *uctx,
+				mud_error_t *err)
+{
+	cstate_t s;
+	mud_ruleset_t *rs;
+	mud_url_t *url = NULL;
+	mud_error_t uerr;
+	char const *prefix;
+	bool from;
+	bool to;
+	bool all;
+	size_t i;
+	mud_rcode_t rc;
+
+	if (!out) return mud_error_set(err, MUD_ERR_ARG, "", "no output pointer");
+	*out = NULL;
+	if (!file) return mud_error_set(err, MUD_ERR_ARG, "", "no MUD file");
+
+	memset(&s, 0, sizeof(s));
+	s.tmp = talloc_new(ctx);
+	if (!s.tmp) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+	s.file = file;
+	s.site = site;
+	s.resolve = resolve;
+	s.uctx = uctx;
+	s.err = err;
+
+	rs = talloc_zero(s.tmp, mud_ruleset_t);
+	if (!rs) goto nomem;
+	s.rs = rs;
+
+	mud_error_clear(&uerr);
+	if (file->mud_url &&
+	    mud_url_parse(s.tmp, &url, file->mud_url, strlen(file->mud_url), &uerr) == MUD_OK &&
+	    url->host && url->host[0]) {
+		s.host = url->host;
+	}
+
+	rs->mud_url = talloc_strdup(rs, file->mud_url ? file->mud_url : "");
+	prefix = site && site->acl_prefix && site->acl_prefix[0] ? site->acl_prefix : "mud";
+	rs->name = ruleset_name(rs, file, s.host, prefix);
+	if (!rs->mud_url || !rs->name) goto nomem;
+	if (file->mfg_name) {
+		rs->mfg_name = talloc_strdup(rs, file->mfg_name);
+		if (!rs->mfg_name) goto nomem;
+	}
+	if (file->model_name) {
+		rs->model_name = talloc_strdup(rs, file->model_name);
+		if (!rs->model_name) goto nomem;
+	}
+	rs->cache_validity = file->cache_validity ? file->cache_validity :
+			     MUD_CACHE_VALIDITY_DEFAULT;
+	if (rs->cache_validity < MUD_CACHE_VALIDITY_MIN) {
+		rs->cache_validity = MUD_CACHE_VALIDITY_MIN;
+	}
+	if (rs->cache_validity > MUD_CACHE_VALIDITY_MAX) {
+		rs->cache_validity = MUD_CACHE_VALIDITY_MAX;
+	}
+
+	rs->vlan = site ? site->default_vlan : 0;
+	for (i = 0; site && s.host && i < site->num_manufacturers; i++) {
+		if (host_eq(site->manufacturers[i].authority, s.host)) {
+			if (site->manufacturers[i].vlan > 0) rs->vlan = site->manufacturers[i].vlan;
+			break;
+		}
+	}
+
+	from = file->num_from_device > 0;
+	to = file->num_to_device > 0;
+	all = false;
+	if (!file->is_supported) {
+		warn(&s, "/ietf-mud:mud/is-supported",
+		     "is-supported is false: the device is not supported; all traffic denied");
+		all = true;
+	} else if (!from && !to) {
+		warn(&s, "/ietf-mud:mud", "no from-device-policy or to-device-policy; "
+		     "all traffic denied");
+		all = true;
+	}
+	if (all) {
+		from = true;
+		to = true;
+	}
+	s.reserve = (from ? 2u : 0u) + (to ? 2u : 0u);
+
+	if (!all) {
+		rc = compile_policy(&s, MUD_DIR_FROM_DEVICE, file->from_device,
+				    file->num_from_device);
+		if (rc != MUD_OK) goto error;
+		rc = compile_policy(&s, MUD_DIR_TO_DEVICE, file->to_device, file->num_to_device);
+		if (rc != MUD_OK) goto error;
+	}
+	if (from) {
+		rc = add_denies(&s, MUD_DIR_FROM_DEVICE);
+		if (rc != MUD_OK) goto error;
+	}
+	if (to) {
+		rc = add_denies(&s, MUD_DIR_TO_DEVICE);
+		if (rc != MUD_OK) goto error;
+	}
+
+	*out = talloc_steal(ctx, rs);
+	talloc_free(s.tmp);
+	return MUD_OK;
+
+nomem:
+	rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+error:
+	talloc_free(s.tmp);
+	return rc;
+}
