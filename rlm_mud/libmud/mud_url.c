@@ -29,8 +29,10 @@
 #define DHCPV6_OPT_MUD		112	//!< RFC 8520 section 10.
 #define MUD_OID_URL		"1.3.6.1.5.5.7.1.25"	//!< id-pe-mud-url, RFC 8520 section 10.
 #define MUD_OID_SIGNER		"1.3.6.1.5.5.7.1.30"	//!< id-pe-mudsigner, RFC 8520 section 11.
-#define MUD_MAX_CERT_LEN	(64 * 1024)	//!< An IDevID is a few KiB; bounds the OpenSSL parse.
-#define MUD_MAX_EXT_LEN		(16 * 1024)	//!< Extension values (a URL or a Name) are far smaller.
+/* An IDevID is a few KiB; bounds the OpenSSL parse. */
+#define MUD_MAX_CERT_LEN	(64 * 1024)
+/* Extension values (a URL or a Name) are far smaller. */
+#define MUD_MAX_EXT_LEN		(16 * 1024)
 #define ESC_LEN			96	//!< Escaped excerpt of untrusted bytes in error texts.
 
 /** IANA OUI 00-00-5E (RFC 8520 section 11). */
@@ -103,14 +105,16 @@ static mud_rcode_t check_hostname(char const *h, size_t hlen, size_t base, mud_e
 				return err_at(err, MUD_ERR_URL, NULL, base + i, text);
 			}
 			if (h[i - 1] == '-') {
-				snprintf(text, sizeof(text), "label ends with '-' in host \"%s\"", esc);
+				snprintf(text, sizeof(text),
+					 "label ends with '-' in host \"%s\"", esc);
 				return err_at(err, MUD_ERR_URL, NULL, base + i - 1, text);
 			}
 			label = 0;
 			continue;
 		}
 		if (!is_alpha(c) && !is_digit(c) && c != '-') {
-			snprintf(text, sizeof(text), "invalid character '%c' in host \"%s\"", c, esc);
+			snprintf(text, sizeof(text),
+				 "invalid character '%c' in host \"%s\"", c, esc);
 			return err_at(err, MUD_ERR_URL, NULL, base + i, text);
 		}
 		if (c == '-' && label == 0) {
@@ -119,7 +123,8 @@ static mud_rcode_t check_hostname(char const *h, size_t hlen, size_t base, mud_e
 		}
 		label++;
 		if (label > 63) {
-			snprintf(text, sizeof(text), "label longer than 63 bytes in host \"%s\"", esc);
+			snprintf(text, sizeof(text),
+				 "label longer than 63 bytes in host \"%s\"", esc);
 			return err_at(err, MUD_ERR_URL, NULL, base + i, text);
 		}
 	}
@@ -196,7 +201,8 @@ mud_rcode_t mud_url_parse(TALLOC_CTX *ctx, mud_url_t **out, char const *str, siz
 		unsigned char c = (unsigned char)str[i];
 
 		if (c < 0x21 || c > 0x7e) {
-			snprintf(text, sizeof(text), "invalid byte 0x%02x in MUD URL \"%s\"", c, esc);
+			snprintf(text, sizeof(text),
+				 "invalid byte 0x%02x in MUD URL \"%s\"", c, esc);
 			return err_at(err, MUD_ERR_URL, NULL, i, text);
 		}
 	}
@@ -217,7 +223,8 @@ mud_rcode_t mud_url_parse(TALLOC_CTX *ctx, mud_url_t **out, char const *str, siz
 		} else {
 			mudp_strlcpy(sch, "(none)", sizeof(sch));
 		}
-		return mud_error_set(err, MUD_ERR_URL, "url", "scheme must be https, not \"%s\"", sch);
+		return mud_error_set(err, MUD_ERR_URL, "url", "scheme must be https, not \"%s\"",
+		sch);
 	}
 	if (len < slen || str[6] != '/' || str[7] != '/') {
 		return mud_error_set(err, MUD_ERR_URL, "url",
@@ -279,7 +286,9 @@ mud_rcode_t mud_url_parse(TALLOC_CTX *ctx, mud_url_t **out, char const *str, siz
 
 		h_start = a_start;
 		for (h_end = h_start; h_end < a_end && str[h_end] != ':'; h_end++) {
-			if (!is_digit((unsigned char)str[h_end]) && str[h_end] != '.') numeric = false;
+			unsigned char c = (unsigned char)str[h_end];
+
+			if (!is_digit(c) && c != '.') numeric = false;
 		}
 		colon = h_end;
 		if (h_end == h_start) {
@@ -314,7 +323,8 @@ mud_rcode_t mud_url_parse(TALLOC_CTX *ctx, mud_url_t **out, char const *str, siz
 		if (c == '%') {
 			if (i + 2 >= len || !is_hex((unsigned char)str[i + 1]) ||
 			    !is_hex((unsigned char)str[i + 2])) {
-				snprintf(text, sizeof(text), "bad percent escape in MUD URL \"%s\"", esc);
+				snprintf(text, sizeof(text),
+					 "bad percent escape in MUD URL \"%s\"", esc);
 				return err_at(err, MUD_ERR_URL, NULL, i, text);
 			}
 			i += 2;
@@ -450,7 +460,9 @@ static mud_rcode_t scan_cisco_lldp(uint8_t const **val, size_t *vlen, uint8_t co
 		tlen = ((size_t)data[off + 2] << 8) | data[off + 3];
 		avail = len - off - 4;
 		if (tlen > avail) {
-			if (type != LLDP_TLV_ORG || !maybe_mud_org(data + off + 4, avail)) return MUD_OK;
+			if (type != LLDP_TLV_ORG || !maybe_mud_org(data + off + 4, avail)) {
+				return MUD_OK;
+			}
 			snprintf(text, sizeof(text),
 				 "lldp-tlv type %u length %zu exceeds the %zu bytes left",
 				 type, tlen, avail);
@@ -578,7 +590,8 @@ mud_rcode_t mud_url_from_dhcpv4(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const 
 		}
 		if (code == DHCPV4_OPT_END) break;
 		if (len - off < 2) {
-			snprintf(text, sizeof(text), "truncated DHCPv4 option %u (no length byte)", code);
+			snprintf(text, sizeof(text),
+				 "truncated DHCPv4 option %u (no length byte)", code);
 			return err_at(err, MUD_ERR_TLV, "dhcpv4", off, text);
 		}
 		olen = data[off + 1];
@@ -592,7 +605,8 @@ mud_rcode_t mud_url_from_dhcpv4(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const 
 			found = true;
 			if (olen > sizeof(buf) - blen) {
 				return mud_error_set(err, MUD_ERR_URL, "dhcpv4",
-						     "MUD URL longer than %d bytes", MUD_MAX_URL_LEN);
+						     "MUD URL longer than %d bytes",
+						     MUD_MAX_URL_LEN);
 			}
 			memcpy(buf + blen, data + off + 2, olen);
 			blen += olen;
@@ -728,7 +742,8 @@ mud_rcode_t mud_url_from_x509_ext(TALLOC_CTX *ctx, mud_url_t **out, uint8_t cons
 	}
 	if (len > MUD_MAX_EXT_LEN) {
 		return mud_error_set(err, MUD_ERR_TLV, "id-pe-mud-url",
-				     "extension value is %zu bytes, more than %d", len, MUD_MAX_EXT_LEN);
+				     "extension value is %zu bytes, more than %d",
+				     len, MUD_MAX_EXT_LEN);
 	}
 	ERR_clear_error();
 	s = d2i_ASN1_IA5STRING(NULL, &p, (long)len);
@@ -756,10 +771,13 @@ static mud_rcode_t cert_load(X509 **out, uint8_t const *cert, size_t len, mud_er
 	size_t i;
 
 	*out = NULL;
-	if (!cert || len == 0) return mud_error_set(err, MUD_ERR_TLV, "certificate", "empty certificate");
+	if (!cert || len == 0) {
+		return mud_error_set(err, MUD_ERR_TLV, "certificate", "empty certificate");
+	}
 	if (len > MUD_MAX_CERT_LEN) {
 		return mud_error_set(err, MUD_ERR_TLV, "certificate",
-				     "certificate is %zu bytes, more than %d", len, MUD_MAX_CERT_LEN);
+				     "certificate is %zu bytes, more than %d",
+				     len, MUD_MAX_CERT_LEN);
 	}
 	for (i = 0; i + sizeof(begin) - 1 <= len; i++) {
 		if (memcmp(cert + i, begin, sizeof(begin) - 1) == 0) {
@@ -775,7 +793,10 @@ static mud_rcode_t cert_load(X509 **out, uint8_t const *cert, size_t len, mud_er
 		if (!bio) return ssl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
 		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 		BIO_free(bio);
-		if (!x) return ssl_error(err, MUD_ERR_TLV, "PEM_read_bio_X509", "not a PEM certificate");
+		if (!x) {
+			return ssl_error(err, MUD_ERR_TLV, "PEM_read_bio_X509",
+					 "not a PEM certificate");
+		}
 	} else {
 		unsigned char const *p = cert;
 		size_t used;
@@ -786,7 +807,8 @@ static mud_rcode_t cert_load(X509 **out, uint8_t const *cert, size_t len, mud_er
 		if (used != len) {
 			X509_free(x);
 			return mud_error_set(err, MUD_ERR_TLV, "d2i_X509",
-					     "%zu trailing bytes after the certificate", len - used);
+					     "%zu trailing bytes after the certificate",
+					     len - used);
 		}
 	}
 	ERR_clear_error();
@@ -861,7 +883,8 @@ mud_rcode_t mud_signer_from_x509_ext(TALLOC_CTX *ctx, uint8_t **der, size_t *der
 	}
 	if (len > MUD_MAX_EXT_LEN) {
 		return mud_error_set(err, MUD_ERR_TLV, "id-pe-mudsigner",
-				     "extension value is %zu bytes, more than %d", len, MUD_MAX_EXT_LEN);
+				     "extension value is %zu bytes, more than %d",
+				     len, MUD_MAX_EXT_LEN);
 	}
 	ERR_clear_error();
 	name = d2i_X509_NAME(NULL, &p, (long)len);
@@ -882,7 +905,8 @@ mud_rcode_t mud_signer_from_x509_ext(TALLOC_CTX *ctx, uint8_t **der, size_t *der
 	X509_NAME_free(name);
 	if (n <= 0 || !enc) {
 		OPENSSL_free(enc);
-		return ssl_error(err, MUD_ERR_TLV, "i2d_X509_NAME", "cannot encode the signer Name");
+		return ssl_error(err, MUD_ERR_TLV, "i2d_X509_NAME",
+		"cannot encode the signer Name");
 	}
 	if (!der) {
 		OPENSSL_free(enc);
