@@ -21,8 +21,8 @@
 #define FETCH_CONNECT_TIMEOUT_MS	5000	//!< default connect timeout (mud.h: 0 -> 5000).
 #define FETCH_TIMEOUT_MS		15000	//!< default total timeout (mud.h: 0 -> 15000).
 #define FETCH_REDIRS_DEFAULT		3	//!< redirects followed when opts->max_redirs < 0.
-#define FETCH_REDIRS_MAX		10	//!< never more: a MUD server needs one or two at most.
-#define FETCH_BODY_INITIAL		(16 * 1024)	//!< first body allocation (real MUD files fit).
+#define FETCH_REDIRS_MAX		10	//!< hard cap: MUD servers need one or two.
+#define FETCH_BODY_INITIAL		(16 * 1024)	//!< first allocation (real files fit).
 #define FETCH_HEADER_MAX		256	//!< longest Accept / User-Agent value accepted.
 #define FETCH_ACCEPT_DEFAULT		"application/mud+json"
 #define FETCH_USER_AGENT_DEFAULT	"rlm_mud/" PACKAGE_VERSION
@@ -56,8 +56,6 @@ static size_t fetch_write(char *data, size_t size, size_t nmemb, void *uctx)
 {
 	fetch_body_t *body = uctx;
 	size_t n;
-	size_t want;
-	uint8_t *nbuf;
 
 	if (size != 0 && nmemb > SIZE_MAX / size) {
 		body->toobig = true;
@@ -73,6 +71,9 @@ static size_t fetch_write(char *data, size_t size, size_t nmemb, void *uctx)
 	 *	Grow geometrically, but never beyond max + 1 (the NUL).
 	 */
 	if (body->len + n >= body->alloc) {
+		size_t want;
+		uint8_t *nbuf;
+
 		want = body->alloc ? body->alloc : FETCH_BODY_INITIAL;
 		while (want <= body->len + n && want <= body->max) {
 			want *= 2;
@@ -177,6 +178,7 @@ static mud_rcode_t fetch_error(CURL *curl, CURLcode cc, fetch_body_t const *body
 	char esc[128];
 	char const *text = ebuf[0] ? ebuf : curl_easy_strerror(cc);
 	char *redir = NULL;
+	CURLcode ic;
 
 	mudp_escape(esc, sizeof(esc), url, strlen(url));
 
@@ -207,8 +209,8 @@ static mud_rcode_t fetch_error(CURL *curl, CURLcode cc, fetch_body_t const *body
 		 *	redirect to another scheme, which is never followed.
 		 *	curl has already moved the effective URL to the target.
 		 */
-		if ((curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &redir) == CURLE_OK) && redir &&
-		    (strncasecmp(redir, "https://", 8) != 0)) {
+		ic = curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &redir);
+		if ((ic == CURLE_OK) && redir && (strncasecmp(redir, "https://", 8) != 0)) {
 			char resc[96];
 
 			mudp_escape(resc, sizeof(resc), redir, strlen(redir));
@@ -284,7 +286,6 @@ mud_rcode_t mud_fetch_global_init(mud_error_t *err)
 {
 	CURLcode cc;
 	curl_version_info_data const *vi;
-	char const * const *p;
 	bool https = false;
 
 	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -295,6 +296,8 @@ mud_rcode_t mud_fetch_global_init(mud_error_t *err)
 
 	vi = curl_version_info(CURLVERSION_NOW);
 	if (vi && vi->protocols) {
+		char const * const *p;
+
 		for (p = vi->protocols; *p; p++) {
 			if (strcmp(*p, "https") == 0) https = true;
 		}
@@ -401,7 +404,8 @@ mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url
 
 	h->curl = curl_easy_init();
 	if (!h->curl) {
-		rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_init", "cannot create a handle");
+		rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_init",
+				      "cannot create a handle");
 		goto error;
 	}
 

@@ -63,7 +63,8 @@ static struct {
 
 /* The MUD file served as /x.json. */
 static char const x_json[] = "{\"ietf-mud:mud\":{\"mud-version\":1,"
-			     "\"mud-url\":\"https://127.0.0.1/x.json\",\"systeminfo\":\"caf\xc3\xa9\"}}\n";
+			     "\"mud-url\":\"https://127.0.0.1/x.json\","
+			     "\"systeminfo\":\"caf\xc3\xa9\"}}\n";
 
 /* A binary "signature": every byte value, NULs included. */
 static uint8_t sig_bin[600];
