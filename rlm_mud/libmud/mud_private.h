@@ -36,4 +36,15 @@ void	mudp_strlcpy(char *dst, char const *src, size_t dstlen);
 /** Case-insensitive ASCII compare of two NUL-terminated strings. */
 int	mudp_strcasecmp(char const *a, char const *b);
 
+/** Semantic checks of one parsed ACE (mud_validate.c), shared by the parser
+ *  (with the file's own JSON pointer) and mud_file_validate().
+ *
+ * @param[in] acl	the ACL holding the ACE (its type is checked against the matches).
+ * @param[in] ace	the entry.
+ * @param[in] where	JSON pointer of the ACE's "matches" container.
+ * @param[out] err	first error (MUD_ERR_SEMANTIC).
+ */
+mud_rcode_t	mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char const *where,
+				  mud_error_t *err);
+
 #endif /* MUD_PRIVATE_H */
