@@ -57,12 +57,12 @@ static size_t fetch_write(char *data, size_t size, size_t nmemb, void *uctx)
 	fetch_body_t *body = uctx;
 	size_t n;
 
-	if (size != 0 && nmemb > SIZE_MAX / size) {
+	if ((size != 0) && (nmemb > SIZE_MAX / size)) {
 		body->toobig = true;
 		return 0;
 	}
 	n = size * nmemb;
-	if (n > body->max || body->len > body->max - n) {
+	if ((n > body->max) || (body->len > body->max - n)) {
 		body->toobig = true;
 		return 0;	/* anything but n aborts with CURLE_WRITE_ERROR */
 	}
@@ -75,7 +75,7 @@ static size_t fetch_write(char *data, size_t size, size_t nmemb, void *uctx)
 		uint8_t *nbuf;
 
 		want = body->alloc ? body->alloc : FETCH_BODY_INITIAL;
-		while (want <= body->len + n && want <= body->max) {
+		while ((want <= body->len + n) && (want <= body->max)) {
 			want *= 2;
 		}
 		if (want > body->max + 1) want = body->max + 1;
@@ -103,7 +103,7 @@ static bool fetch_header_ok(char const *value)
 		unsigned char c = (unsigned char)value[i];
 
 		if (i >= FETCH_HEADER_MAX) return false;
-		if (c < 0x20 || c == 0x7f) return false;
+		if ((c < 0x20) || (c == 0x7f)) return false;
 	}
 	return true;
 }
@@ -130,7 +130,7 @@ static mud_rcode_t fetch_check_url(char const *url, mud_error_t *err)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)url[i];
 
-		if (c <= 0x20 || c >= 0x7f) {
+		if ((c <= 0x20) || (c >= 0x7f)) {
 			return mud_error_set(err, MUD_ERR_URL, esc,
 					     "URL contains a space, control or non-ASCII byte "
 					     "at offset %zu", i);
