@@ -1,2 +1,1080 @@
-/* placeholder */
-int main(void) { return 77; }
+/*
+ * test_render.c - unit tests for the renderers (mud_render*.c): byte-exact
+ * Cisco dACL lines, NAS-Filter-Rules and JSON, limits and errors.
+ *
+ * Rule sets are built by hand here, independently of the compiler.
+ */
+#include "test_common.h"
+#include "mud_render_priv.h"
+
+#define ORIGIN	"acl/ace"
+
+/** A rule with defaults: any ports, no ICMP match, not established, origin "acl/ace". */
+static mud_rule_t rule(mud_dir_t dir, int family, mud_action_t action, int protocol,
+		       char const *peer)
+{
+	mud_rule_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.dir = dir;
+	r.family = family;
+	r.action = action;
+	r.protocol = protocol;
+	r.icmp_type = -1;
+	r.icmp_code = -1;
+	r.origin = (char *)ORIGIN;
+	if (peer) {
+		mud_error_t err;
+
+		mud_error_clear(&err);
+		if (mud_prefix_parse(&r.peer, peer, false, &err) != MUD_OK) {
+			fail_msg("bad test prefix %s: %s", peer, err.text);
+		}
+	}
+	return r;
+}
+
+static mud_port_t port(mud_port_op_t op, uint16_t lo, uint16_t hi)
+{
+	mud_port_t p = { .op = op, .lo = lo, .hi = hi };
+
+	return p;
+}
+
+static mud_ruleset_t ruleset(mud_rule_t *rules, size_t n)
+{
+	mud_ruleset_t rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.mud_url = (char *)"https://lamp.example.com/lamp.json";
+	rs.name = (char *)"lamp";
+	rs.cache_validity = 48;
+	rs.rules = rules;
+	rs.num_rules = n;
+	return rs;
+}
+
+/** Render and compare every line (v4 then v6) byte for byte. */
+static mud_rendered_t *render_ok(void *ctx, mud_ruleset_t const *rs, mud_format_t fmt,
+				 char const * const *v4, size_t nv4,
+				 char const * const *v6, size_t nv6)
+{
+	mud_rendered_t *r = NULL;
+	mud_error_t err;
+	size_t i;
+
+	mud_error_clear(&err);
+	if (mud_ruleset_render(ctx, &r, rs, fmt, &err) != MUD_OK) {
+		fail_msg("render failed: %s at %s: %s", mud_rcode_name(err.code), err.where,
+			 err.text);
+	}
+	assert_non_null(r);
+	assert_int_equal(r->format, fmt);
+	assert_int_equal(r->num_v4, nv4);
+	assert_int_equal(r->num_v6, nv6);
+	for (i = 0; i < nv4; i++) assert_string_equal(r->v4[i], v4[i]);
+	for (i = 0; i < nv6; i++) assert_string_equal(r->v6[i], v6[i]);
+	assert_int_equal(strlen(r->hash), 64);
+	return r;
+}
+
+/** Render one rule and compare its single output line. */
+static void one(void *ctx, mud_rule_t r, mud_format_t fmt, char const *expect)
+{
+	mud_ruleset_t rs = ruleset(&r, 1);
+	mud_rendered_t *out;
+	bool v6 = fmt == MUD_FMT_CISCO_DACL && r.family == 6;
+
+	if (v6) {
+		out = render_ok(ctx, &rs, fmt, NULL, 0, &expect, 1);
+	} else {
+		out = render_ok(ctx, &rs, fmt, &expect, 1, NULL, 0);
+	}
+	talloc_free(out);
+}
+
+/** Render and expect an error with exact code, where and text. */
+static void render_fail(void *ctx, mud_ruleset_t const *rs, mud_format_t fmt, mud_rcode_t code,
+			char const *where, char const *text)
+{
+	mud_rendered_t *r = (mud_rendered_t *)ctx;	/* must be reset to NULL */
+	size_t blocks = talloc_total_blocks(ctx);
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &r, rs, fmt, &err), code);
+	assert_null(r);
+	assert_int_equal(err.code, code);
+	assert_string_equal(err.where, where);
+	if (text) assert_string_equal(err.text, text);
+	assert_int_equal(talloc_total_blocks(ctx), blocks);	/* nothing left behind */
+}
+
+static void fail_one(void *ctx, mud_rule_t r, mud_format_t fmt, mud_rcode_t code, char const *where,
+		     char const *text)
+{
+	mud_ruleset_t rs = ruleset(&r, 1);
+
+	render_fail(ctx, &rs, fmt, code, where, text);
+}
+
+#define F4 MUD_DIR_FROM_DEVICE, 4
+#define F6 MUD_DIR_FROM_DEVICE, 6
+#define T4 MUD_DIR_TO_DEVICE, 4
+#define T6 MUD_DIR_TO_DEVICE, 6
+#define ACC MUD_ACTION_ACCEPT
+#define DRP MUD_ACTION_DROP
+#define CISCO MUD_FMT_CISCO_DACL
+#define NFR MUD_FMT_NAS_FILTER_RULE
+
+/* ------------------------------------------------------------------ */
+
+static void test_format_names(void **state)
+{
+	(void)state;
+	assert_int_equal(mud_format_by_name("cisco-dacl"), MUD_FMT_CISCO_DACL);
+	assert_int_equal(mud_format_by_name("nas-filter-rule"), MUD_FMT_NAS_FILTER_RULE);
+	assert_int_equal(mud_format_by_name("json"), MUD_FMT_JSON);
+	assert_int_equal(mud_format_by_name("Cisco-DACL"), MUD_FMT_CISCO_DACL);
+	assert_int_equal(mud_format_by_name("cisco"), -1);
+	assert_int_equal(mud_format_by_name("cisco-dacl "), -1);
+	assert_int_equal(mud_format_by_name(""), -1);
+	assert_int_equal(mud_format_by_name(NULL), -1);
+	assert_int_equal(mud_format_by_name("\xff\x01"), -1);
+	assert_string_equal(mud_format_name(MUD_FMT_CISCO_DACL), "cisco-dacl");
+	assert_string_equal(mud_format_name(MUD_FMT_NAS_FILTER_RULE), "nas-filter-rule");
+	assert_string_equal(mud_format_name(MUD_FMT_JSON), "json");
+	assert_string_equal(mud_format_name(MUD_FMT_MAX), "unknown");
+	assert_string_equal(mud_format_name((mud_format_t)-7), "unknown");
+}
+
+static void test_bad_args(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r = rule(F4, ACC, -1, NULL);
+	mud_ruleset_t rs = ruleset(&r, 1);
+	mud_rendered_t *out = (mud_rendered_t *)ctx;
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, NULL, &rs, CISCO, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "mud_ruleset_render");
+	assert_string_equal(err.text, "no output pointer");
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &out, NULL, CISCO, &err), MUD_ERR_ARG);
+	assert_null(out);
+	assert_string_equal(err.text, "no rule set");
+
+	out = (mud_rendered_t *)ctx;
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &out, &rs, MUD_FMT_MAX, &err), MUD_ERR_ARG);
+	assert_null(out);
+	assert_string_equal(err.text, "unknown output format 3");
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &out, &rs, (mud_format_t)-1, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "unknown output format -1");
+
+	rs.rules = NULL;
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &out, &rs, NFR, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "rule set claims 1 rules but has none");
+
+	/* err may be NULL */
+	assert_int_equal(mud_ruleset_render(ctx, &out, NULL, NFR, NULL), MUD_ERR_ARG);
+	assert_null(mud_ruleset_to_json(ctx, NULL));
+	assert_null(mud_ruleset_to_json(ctx, &rs));	/* rules NULL with num_rules 1 */
+	assert_no_leak(ctx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cisco dACL                                                          */
+
+static void test_cisco_protocols(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r;
+
+	one(ctx, rule(F4, ACC, -1, "192.0.2.10"), CISCO,
+	    "ip:inacl#1=permit ip any host 192.0.2.10");
+	one(ctx, rule(F4, ACC, 6, "192.0.2.10"), CISCO,
+	    "ip:inacl#1=permit tcp any host 192.0.2.10");
+	one(ctx, rule(F4, ACC, 17, "192.0.2.10"), CISCO,
+	    "ip:inacl#1=permit udp any host 192.0.2.10");
+	one(ctx, rule(F4, ACC, 1, "192.0.2.10"), CISCO,
+	    "ip:inacl#1=permit icmp any host 192.0.2.10");
+	one(ctx, rule(F4, ACC, 47, NULL), CISCO, "ip:inacl#1=permit 47 any any");
+	one(ctx, rule(F4, ACC, 0, NULL), CISCO, "ip:inacl#1=permit 0 any any");
+	one(ctx, rule(F4, ACC, 255, NULL), CISCO, "ip:inacl#1=permit 255 any any");
+	one(ctx, rule(F4, ACC, 58, NULL), CISCO, "ip:inacl#1=permit 58 any any");
+	one(ctx, rule(F6, ACC, -1, NULL), CISCO, "ipv6:inacl#1=permit ipv6 any any");
+	one(ctx, rule(F6, ACC, 6, "2001:db8::a"), CISCO,
+	    "ipv6:inacl#1=permit tcp any host 2001:db8::a");
+	one(ctx, rule(F6, ACC, 17, NULL), CISCO, "ipv6:inacl#1=permit udp any any");
+	one(ctx, rule(F6, ACC, 58, NULL), CISCO, "ipv6:inacl#1=permit icmp any any");
+	one(ctx, rule(F6, ACC, 1, NULL), CISCO, "ipv6:inacl#1=permit 1 any any");
+
+	r = rule(F4, ACC, 256, NULL);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "protocol 256 is out of range");
+	r = rule(F4, ACC, -2, NULL);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "protocol -2 is out of range");
+}
+
+static void test_cisco_peers(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r;
+
+	one(ctx, rule(F4, ACC, -1, NULL), CISCO, "ip:inacl#1=permit ip any any");
+	one(ctx, rule(F4, ACC, -1, "0.0.0.0/0"), CISCO, "ip:inacl#1=permit ip any any");
+	one(ctx, rule(F4, ACC, -1, "198.51.100.7/32"), CISCO,
+	    "ip:inacl#1=permit ip any host 198.51.100.7");
+	one(ctx, rule(F4, ACC, -1, "10.1.1.0/24"), CISCO,
+	    "ip:inacl#1=permit ip any 10.1.1.0 0.0.0.255");
+	one(ctx, rule(F4, ACC, -1, "10.0.0.0/8"), CISCO,
+	    "ip:inacl#1=permit ip any 10.0.0.0 0.255.255.255");
+	one(ctx, rule(F4, ACC, -1, "128.0.0.0/1"), CISCO,
+	    "ip:inacl#1=permit ip any 128.0.0.0 127.255.255.255");
+	one(ctx, rule(F4, ACC, -1, "192.0.2.2/31"), CISCO,
+	    "ip:inacl#1=permit ip any 192.0.2.2 0.0.0.1");
+	one(ctx, rule(F4, ACC, -1, "172.16.0.0/12"), CISCO,
+	    "ip:inacl#1=permit ip any 172.16.0.0 0.15.255.255");
+
+	/* host bits beyond the length are cleared, never widened or kept */
+	r = rule(F4, ACC, -1, "10.1.1.0/24");
+	r.peer.addr[3] = 77;
+	one(ctx, r, CISCO, "ip:inacl#1=permit ip any 10.1.1.0 0.0.0.255");
+
+	one(ctx, rule(F6, ACC, -1, "::/0"), CISCO, "ipv6:inacl#1=permit ipv6 any any");
+	one(ctx, rule(F6, ACC, -1, "2001:db8::1"), CISCO,
+	    "ipv6:inacl#1=permit ipv6 any host 2001:db8::1");
+	one(ctx, rule(F6, ACC, -1, "2001:db8::/32"), CISCO,
+	    "ipv6:inacl#1=permit ipv6 any 2001:db8::/32");
+	one(ctx, rule(F6, ACC, -1, "fe80::/64"), CISCO, "ipv6:inacl#1=permit ipv6 any fe80::/64");
+	one(ctx, rule(F6, ACC, -1, "::ffff:192.0.2.1"), CISCO,
+	    "ipv6:inacl#1=permit ipv6 any host ::ffff:192.0.2.1");
+
+	/* family mismatch between rule and peer */
+	r = rule(F6, ACC, -1, "192.0.2.1");
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN,
+		 "peer prefix (family 4, length 32) does not fit an IPv6 rule");
+	r = rule(F4, ACC, -1, "192.0.2.1");
+	r.peer.len = 33;
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN,
+		 "peer prefix (family 4, length 33) does not fit an IPv4 rule");
+	r = rule(MUD_DIR_FROM_DEVICE, 5, ACC, -1, NULL);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "address family 5 is not 4 or 6");
+}
+
+static void test_cisco_ports(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r = rule(F4, ACC, 6, "192.0.2.10");
+
+	r.peer_port = port(MUD_PORT_EQ, 443, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 eq 443");
+	r.peer_port = port(MUD_PORT_NEQ, 23, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 neq 23");
+	r.peer_port = port(MUD_PORT_LTE, 1023, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 lt 1024");
+	r.peer_port = port(MUD_PORT_LTE, 0, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 lt 1");
+	r.peer_port = port(MUD_PORT_LTE, 65534, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 lt 65535");
+	r.peer_port = port(MUD_PORT_LTE, 65535, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10");
+	r.peer_port = port(MUD_PORT_GTE, 1024, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 gt 1023");
+	r.peer_port = port(MUD_PORT_GTE, 0, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10");
+	r.peer_port = port(MUD_PORT_GTE, 1, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 gt 0");
+	r.peer_port = port(MUD_PORT_GTE, 65535, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 gt 65534");
+	r.peer_port = port(MUD_PORT_RANGE, 8000, 8080);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 range 8000 8080");
+	r.peer_port = port(MUD_PORT_RANGE, 0, 65535);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 range 0 65535");
+	r.peer_port = port(MUD_PORT_RANGE, 53, 53);
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any host 192.0.2.10 range 53 53");
+
+	/* device port comes after the source "any" */
+	r = rule(F4, ACC, 17, "10.1.1.0/24");
+	r.peer_port = port(MUD_PORT_EQ, 5683, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit udp any 10.1.1.0 0.0.0.255 eq 5683");
+	r.device_port = port(MUD_PORT_RANGE, 49152, 65535);
+	one(ctx, r, CISCO,
+	    "ip:inacl#1=permit udp any range 49152 65535 10.1.1.0 0.0.0.255 eq 5683");
+	r.device_port = port(MUD_PORT_GTE, 0, 0);
+	r.peer_port = port(MUD_PORT_LTE, 65535, 0);
+	one(ctx, r, CISCO, "ip:inacl#1=permit udp any 10.1.1.0 0.0.0.255");
+
+	r = rule(F6, ACC, 6, "2001:db8::a");
+	r.peer_port = port(MUD_PORT_EQ, 443, 0);
+	one(ctx, r, CISCO, "ipv6:inacl#1=permit tcp any host 2001:db8::a eq 443");
+
+	/* bad port data */
+	r = rule(F4, ACC, 6, NULL);
+	r.peer_port = port(MUD_PORT_RANGE, 9, 8);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "peer port range 9-8 is empty");
+	r.peer_port = port(MUD_PORT_ANY, 0, 0);
+	r.device_port = port((mud_port_op_t)42, 1, 0);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "device port operator 42 is unknown");
+	/* ports on a protocol without ports: never dropped from a permit */
+	r = rule(F4, ACC, -1, NULL);
+	r.peer_port = port(MUD_PORT_EQ, 80, 0);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN,
+		 "port match on protocol -1 (only tcp and udp have ports)");
+	r = rule(F4, DRP, 1, NULL);
+	r.device_port = port(MUD_PORT_EQ, 80, 0);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN,
+		 "port match on protocol 1 (only tcp and udp have ports)");
+}
+
+static void test_cisco_established_icmp_drop(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r;
+
+	r = rule(F4, ACC, 6, "10.0.0.0/8");
+	r.device_port = port(MUD_PORT_EQ, 8080, 0);
+	r.established = true;
+	one(ctx, r, CISCO, "ip:inacl#1=permit tcp any eq 8080 10.0.0.0 0.255.255.255 established");
+	r = rule(F6, ACC, 6, NULL);
+	r.established = true;
+	one(ctx, r, CISCO, "ipv6:inacl#1=permit tcp any any established");
+	r = rule(F4, ACC, 17, NULL);
+	r.established = true;
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "established on protocol 17 (only tcp)");
+
+	r = rule(F4, ACC, 1, "192.0.2.1");
+	r.icmp_type = 8;
+	one(ctx, r, CISCO, "ip:inacl#1=permit icmp any host 192.0.2.1 8");
+	r.icmp_code = 0;
+	one(ctx, r, CISCO, "ip:inacl#1=permit icmp any host 192.0.2.1 8 0");
+	r.icmp_type = 255;
+	r.icmp_code = 255;
+	one(ctx, r, CISCO, "ip:inacl#1=permit icmp any host 192.0.2.1 255 255");
+	r = rule(F6, ACC, 58, NULL);
+	r.icmp_type = 128;
+	r.icmp_code = 0;
+	one(ctx, r, CISCO, "ipv6:inacl#1=permit icmp any any 128 0");
+
+	/* code without type: a permit of every type would widen the rule */
+	r = rule(F4, ACC, 1, NULL);
+	r.icmp_code = 3;
+	fail_one(ctx, r, CISCO, MUD_ERR_UNSUPPORTED, ORIGIN,
+		 "ICMP code 3 without a type cannot be written in an IOS ACL; permitting every "
+		 "type would widen the rule");
+	/* a deny may be broader (fails closed) */
+	r.action = DRP;
+	one(ctx, r, CISCO, "ip:inacl#1=deny icmp any any");
+	r.icmp_type = 256;
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "ICMP type 256 / code 3 out of range");
+	r = rule(F4, ACC, 6, NULL);
+	r.icmp_type = 0;
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "ICMP type/code on protocol 6");
+	/* ICMPv6 number in an IPv4 rule is not ICMP */
+	r = rule(F4, ACC, 58, NULL);
+	r.icmp_type = 128;
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "ICMP type/code on protocol 58");
+
+	one(ctx, rule(F4, DRP, -1, NULL), CISCO, "ip:inacl#1=deny ip any any");
+	one(ctx, rule(F4, MUD_ACTION_REJECT, 6, NULL), CISCO, "ip:inacl#1=deny tcp any any");
+	one(ctx, rule(F6, DRP, -1, NULL), CISCO, "ipv6:inacl#1=deny ipv6 any any");
+	r = rule(F4, (mud_action_t)9, -1, NULL);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "action 9 is unknown");
+	r = rule((mud_dir_t)2, 4, ACC, -1, NULL);
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "direction 2 is unknown");
+	/* where falls back to the rule index when there is no origin */
+	r.origin = NULL;
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, "rule 0", "direction 2 is unknown");
+	r.origin = (char *)"";
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, "rule 0", "direction 2 is unknown");
+	/* origin is escaped in where */
+	r.origin = (char *)"acl\n1/\"x\"";
+	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, "acl\\x0a1/\"x\"", "direction 2 is unknown");
+}
+
+/** A realistic policy: both directions, both families, final denies. */
+static size_t policy(mud_rule_t *r)
+{
+	size_t n = 0;
+
+	r[n] = rule(F4, ACC, 6, "192.0.2.10");
+	r[n].peer_port = port(MUD_PORT_EQ, 443, 0);
+	r[n].peer_name = (char *)"service.example.com";
+	r[n].origin = (char *)"from-ipv4-lamp/cl0-frdev";
+	n++;
+	r[n] = rule(T4, ACC, 6, "192.0.2.10");
+	r[n].peer_port = port(MUD_PORT_EQ, 443, 0);
+	r[n].established = true;
+	r[n].origin = (char *)"to-ipv4-lamp/cl0-todev";
+	n++;
+	r[n] = rule(F6, ACC, 6, "2001:db8::a");
+	r[n].peer_port = port(MUD_PORT_EQ, 443, 0);
+	r[n].origin = (char *)"from-ipv6-lamp/cl0-frdev";
+	n++;
+	r[n] = rule(F4, ACC, 17, "10.1.1.0/24");
+	r[n].peer_port = port(MUD_PORT_EQ, 5683, 0);
+	r[n].origin = (char *)"from-ipv4-lamp/loc0-frdev";
+	n++;
+	r[n] = rule(T6, ACC, 6, "2001:db8::a");
+	r[n].peer_port = port(MUD_PORT_EQ, 443, 0);
+	r[n].established = true;
+	r[n].origin = (char *)"to-ipv6-lamp/cl0-todev";
+	n++;
+	r[n] = rule(F4, DRP, -1, NULL);
+	r[n].origin = (char *)"final-deny";
+	n++;
+	r[n] = rule(F6, DRP, -1, NULL);
+	r[n].origin = (char *)"final-deny";
+	n++;
+	r[n] = rule(T4, DRP, -1, NULL);
+	r[n].origin = (char *)"final-deny";
+	n++;
+	r[n] = rule(T6, DRP, -1, NULL);
+	r[n].origin = (char *)"final-deny";
+	n++;
+	return n;
+}
+
+static char const *policy_cisco_v4[] = {
+	"ip:inacl#1=permit tcp any host 192.0.2.10 eq 443",
+	"ip:inacl#2=permit udp any 10.1.1.0 0.0.0.255 eq 5683",
+	"ip:inacl#3=deny ip any any",
+};
+static char const *policy_cisco_v6[] = {
+	"ipv6:inacl#1=permit tcp any host 2001:db8::a eq 443",
+	"ipv6:inacl#2=deny ipv6 any any",
+};
+
+static void test_cisco_policy_names(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t rules[16];
+	size_t n = policy(rules);
+	mud_ruleset_t rs = ruleset(rules, n);
+	mud_rendered_t *a;
+	mud_rendered_t *b;
+
+	a = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_int_equal(a->num_skipped, 4);	/* TO_DEVICE rules, see docs/rendering.md */
+	/* sha256 of the v4 lines joined by "\n", the v6 lines, and all five */
+	assert_string_equal(a->acl_name_v4, "#ACSACL#-IP-lamp-b0443df7");
+	assert_string_equal(a->acl_name_v6, "#ACSACL#-IPV6-lamp-dc135f82");
+	assert_string_equal(a->hash,
+			    "f32efe2c6638ed2a04101ea41a9fbb6356a6b300d58df1facccbef8a6c3c3f03");
+
+	/* the same policy gives the same names */
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(a->acl_name_v4, b->acl_name_v4);
+	assert_string_equal(a->acl_name_v6, b->acl_name_v6);
+	assert_string_equal(a->hash, b->hash);
+	talloc_free(b);
+
+	/* TO_DEVICE rules do not change the dACL */
+	rules[1].peer_port.lo = 8443;
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(a->acl_name_v4, b->acl_name_v4);
+	assert_string_equal(a->hash, b->hash);
+	talloc_free(b);
+
+	/* one rule changed: a new v4 name, the v6 name stays */
+	rules[3].peer_port.lo = 5684;
+	{
+		char const *v4[] = {
+			"ip:inacl#1=permit tcp any host 192.0.2.10 eq 443",
+			"ip:inacl#2=permit udp any 10.1.1.0 0.0.0.255 eq 5684",
+			"ip:inacl#3=deny ip any any",
+		};
+
+		b = render_ok(ctx, &rs, CISCO, v4, 3, policy_cisco_v6, 2);
+	}
+	assert_string_not_equal(a->acl_name_v4, b->acl_name_v4);
+	assert_int_equal(strncmp(b->acl_name_v4, "#ACSACL#-IP-lamp-", 17), 0);
+	assert_int_equal(strlen(b->acl_name_v4), 17 + 8);
+	assert_string_equal(a->acl_name_v6, b->acl_name_v6);
+	assert_string_not_equal(a->hash, b->hash);
+	talloc_free(b);
+
+	/* another name, same rules: names differ only in the label */
+	rules[3].peer_port.lo = 5683;
+	rs.name = (char *)"Other_model.v2";
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(b->acl_name_v4, "#ACSACL#-IP-Other_model.v2-b0443df7");
+	assert_string_equal(b->hash, a->hash);
+	talloc_free(b);
+
+	/* no name: "mud" */
+	rs.name = NULL;
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(b->acl_name_v6, "#ACSACL#-IPV6-mud-dc135f82");
+	talloc_free(b);
+	rs.name = (char *)"";
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(b->acl_name_v4, "#ACSACL#-IP-mud-b0443df7");
+	talloc_free(b);
+	talloc_free(a);
+}
+
+static void test_cisco_families(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t rules[3];
+	mud_ruleset_t rs;
+	mud_rendered_t *r;
+	char const *v4_deny[] = { "ip:inacl#1=deny ip any any" };
+	char const *v6_lines[] = {
+		"ipv6:inacl#1=permit udp any host 2001:db8::53 eq 53",
+		"ipv6:inacl#2=deny ipv6 any any",
+	};
+
+	/* only the final deny: still a policy, so the family has a name */
+	rules[0] = rule(F4, DRP, -1, NULL);
+	rs = ruleset(rules, 1);
+	r = render_ok(ctx, &rs, CISCO, v4_deny, 1, NULL, 0);
+	assert_non_null(r->acl_name_v4);
+	assert_null(r->acl_name_v6);
+	assert_null(r->v6);
+	talloc_free(r);
+
+	/* IPv6 only */
+	rules[0] = rule(F6, ACC, 17, "2001:db8::53");
+	rules[0].peer_port = port(MUD_PORT_EQ, 53, 0);
+	rules[1] = rule(T6, ACC, 17, "2001:db8::53");
+	rules[2] = rule(F6, DRP, -1, NULL);
+	rs = ruleset(rules, 3);
+	r = render_ok(ctx, &rs, CISCO, NULL, 0, v6_lines, 2);
+	assert_null(r->acl_name_v4);
+	assert_non_null(r->acl_name_v6);
+	assert_int_equal(r->num_skipped, 1);
+	talloc_free(r);
+
+	/* only TO_DEVICE rules: nothing to send, no names, counted */
+	rules[0] = rule(T4, ACC, 6, NULL);
+	rules[1] = rule(T4, DRP, -1, NULL);
+	rs = ruleset(rules, 2);
+	r = render_ok(ctx, &rs, CISCO, NULL, 0, NULL, 0);
+	assert_null(r->acl_name_v4);
+	assert_null(r->acl_name_v6);
+	assert_int_equal(r->num_skipped, 2);
+	/* hash of nothing: SHA-256 of the empty string */
+	assert_string_equal(r->hash,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	talloc_free(r);
+
+	/* empty rule set */
+	rs = ruleset(NULL, 0);
+	r = render_ok(ctx, &rs, CISCO, NULL, 0, NULL, 0);
+	assert_int_equal(r->num_skipped, 0);
+	talloc_free(r);
+}
+
+static void test_cisco_name_errors(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r = rule(F4, DRP, -1, NULL);
+	mud_ruleset_t rs = ruleset(&r, 1);
+	char name[256];
+	mud_rendered_t *out;
+
+	rs.name = (char *)"lamp model";
+	render_fail(ctx, &rs, CISCO, MUD_ERR_RENDER, "name",
+		    "rule set name \"lamp model\" has characters not allowed in an ACL name "
+		    "(only A-Z a-z 0-9 . _ -)");
+	rs.name = (char *)"a#b\x01";
+	render_fail(ctx, &rs, CISCO, MUD_ERR_RENDER, "name",
+		    "rule set name \"a#b\\x01\" has characters not allowed in an ACL name "
+		    "(only A-Z a-z 0-9 . _ -)");
+
+	/*
+	 * "ACS:CiscoSecure-Defined-ACL=" (28) + "#ACSACL#-IP-" (12) + name + "-" + 8 hex
+	 * must fit 253 bytes: a 204 byte name is the longest for IPv4.
+	 */
+	memset(name, 'n', sizeof(name));
+	name[204] = '\0';
+	rs.name = name;
+	out = render_ok(ctx, &rs, CISCO, (char const *[]){ "ip:inacl#1=deny ip any any" }, 1,
+			NULL, 0);
+	assert_int_equal(strlen(out->acl_name_v4), 12 + 204 + 1 + 8);
+	talloc_free(out);
+	name[204] = 'n';
+	name[205] = '\0';
+	render_fail(ctx, &rs, CISCO, MUD_ERR_LIMIT, "name",
+		    "ACL name for \""
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "...\" "
+		    "would make a 254 byte attribute, more than 253");
+
+	/* IPv6 names are 2 bytes longer */
+	r = rule(F6, DRP, -1, NULL);
+	name[202] = '\0';
+	out = render_ok(ctx, &rs, CISCO, NULL, 0,
+			(char const *[]){ "ipv6:inacl#1=deny ipv6 any any" }, 1);
+	talloc_free(out);
+	name[202] = 'n';
+	name[203] = '\0';
+	render_fail(ctx, &rs, CISCO, MUD_ERR_LIMIT, "name", NULL);
+
+	/* NFR and JSON have no ACL names: a long name is fine there */
+	name[250] = '\0';
+	out = render_ok(ctx, &rs, NFR, (char const *[]){ "deny in ip from assigned to any" }, 1,
+			NULL, 0);
+	assert_null(out->acl_name_v4);
+	talloc_free(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Limits                                                              */
+
+static void test_line_guard(void **state)
+{
+	void *ctx = *state;
+	mud_rendered_t *out = talloc_zero(ctx, mud_rendered_t);
+	mud_rule_t r = rule(F4, ACC, -1, NULL);
+	mudp_line_t line;
+	mud_error_t err;
+	char big[300];
+
+	memset(big, 'x', sizeof(big));
+
+	/* exactly 253 bytes is fine */
+	mudp_line_init(&line);
+	mudp_line_printf(&line, "%.*s", 253, big);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_render_add(out, false, &line, &r, 0, &err), MUD_OK);
+	assert_int_equal(out->num_v4, 1);
+	assert_int_equal(strlen(out->v4[0]), 253);
+
+	/* 254 is refused, never cut */
+	mudp_line_init(&line);
+	mudp_line_printf(&line, "%.*s", 254, big);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_render_add(out, true, &line, &r, 7, &err), MUD_ERR_LIMIT);
+	assert_string_equal(err.where, ORIGIN);
+	assert_string_equal(err.text,
+			    "rendered value is 254 bytes, more than the 253 an attribute holds");
+	assert_int_equal(out->num_v6, 0);
+
+	/* a line that overflowed its buffer */
+	mudp_line_init(&line);
+	for (int i = 0; i < 5; i++) mudp_line_printf(&line, "%.*s", 250, big);
+	assert_true(line.overflow);
+	assert_int_equal(strlen(line.buf), MUDP_LINE_SIZE - 1);
+	r.origin = NULL;
+	mud_error_clear(&err);
+	assert_int_equal(mudp_render_add(out, false, &line, &r, 7, &err), MUD_ERR_LIMIT);
+	assert_string_equal(err.where, "rule 7");
+	assert_string_equal(err.text, "rendered value is longer than 1023 bytes, more than the 253 "
+			    "an attribute holds");
+	assert_int_equal(out->num_v4, 1);
+	talloc_free(out);
+}
+
+static void count_cap(void *ctx, mud_format_t fmt)
+{
+	size_t n = MUD_MAX_ATTRS + 1;
+	mud_rule_t *rules = talloc_array(ctx, mud_rule_t, n + 1);
+	mud_ruleset_t rs;
+	mud_rendered_t *out = NULL;
+	mud_error_t err;
+	size_t i;
+
+	assert_non_null(rules);
+	for (i = 0; i < n; i++) {
+		rules[i] = rule(MUD_DIR_FROM_DEVICE, i % 2 ? 6 : 4, ACC, 6, NULL);
+		rules[i].peer_port = port(MUD_PORT_EQ, (uint16_t)(i + 1), 0);
+		rules[i].origin = (char *)(i == MUD_MAX_ATTRS ? "acl-big/ace-1000" : ORIGIN);
+	}
+
+	/* exactly MUD_MAX_ATTRS lines over both families is allowed */
+	rs = ruleset(rules, MUD_MAX_ATTRS);
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &out, &rs, fmt, &err), MUD_OK);
+	assert_int_equal(out->num_v4 + out->num_v6, MUD_MAX_ATTRS);
+	if (fmt == CISCO) {
+		assert_string_equal(out->v4[499], "ip:inacl#500=permit tcp any any eq 999");
+		assert_string_equal(out->v6[499], "ipv6:inacl#500=permit tcp any any eq 1000");
+	} else {
+		assert_string_equal(out->v4[999], "permit in 6 from assigned to any 1000");
+	}
+	talloc_free(out);
+	out = NULL;
+
+	/* one more is refused, naming the rule that did not fit */
+	rs = ruleset(rules, n);
+	render_fail(ctx, &rs, fmt, MUD_ERR_LIMIT, "acl-big/ace-1000",
+		    "rule set needs more than 1000 attributes");
+
+	/* TO_DEVICE rules take no dACL line */
+	if (fmt == CISCO) {
+		rules[n] = rule(T4, DRP, -1, NULL);
+		rules[0].dir = MUD_DIR_TO_DEVICE;
+		rs = ruleset(rules, n + 1);
+		mud_error_clear(&err);
+		assert_int_equal(mud_ruleset_render(ctx, &out, &rs, fmt, &err), MUD_OK);
+		assert_int_equal(out->num_skipped, 2);
+		talloc_free(out);
+	}
+	talloc_free(rules);
+}
+
+static void test_count_cap(void **state)
+{
+	count_cap(*state, CISCO);
+	count_cap(*state, NFR);
+	assert_no_leak(*state);
+}
+
+/* ------------------------------------------------------------------ */
+/* NAS-Filter-Rule                                                     */
+
+static void test_nfr_basic(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r;
+
+	r = rule(F4, ACC, 6, "192.0.2.10");
+	r.peer_port = port(MUD_PORT_EQ, 443, 0);
+	one(ctx, r, NFR, "permit in 6 from assigned to 192.0.2.10 443");
+	r = rule(T4, ACC, 6, "192.0.2.10");
+	r.peer_port = port(MUD_PORT_EQ, 443, 0);
+	r.established = true;
+	one(ctx, r, NFR, "permit out 6 from 192.0.2.10 443 to assigned established");
+	one(ctx, rule(F4, DRP, -1, NULL), NFR, "deny in ip from assigned to any");
+	one(ctx, rule(T4, DRP, -1, NULL), NFR, "deny out ip from any to assigned");
+	one(ctx, rule(F6, DRP, -1, "::/0"), NFR, "deny in ip from assigned to any");
+	one(ctx, rule(F4, MUD_ACTION_REJECT, 17, NULL), NFR, "deny in 17 from assigned to any");
+	one(ctx, rule(F4, ACC, 47, "10.0.0.0/8"), NFR, "permit in 47 from assigned to 10.0.0.0/8");
+	one(ctx, rule(F4, ACC, 17, "10.1.1.0/24"), NFR,
+	    "permit in 17 from assigned to 10.1.1.0/24");
+	one(ctx, rule(T4, ACC, 17, "198.51.100.1"), NFR,
+	    "permit out 17 from 198.51.100.1 to assigned");
+	one(ctx, rule(F6, ACC, 6, "2001:db8::a"), NFR, "permit in 6 from assigned to 2001:db8::a");
+	one(ctx, rule(T6, ACC, 6, "2001:db8::/32"), NFR,
+	    "permit out 6 from 2001:db8::/32 to assigned");
+	r = rule(F4, ACC, 6, "10.1.1.0/24");
+	r.peer.addr[3] = 9;	/* host bits cleared */
+	one(ctx, r, NFR, "permit in 6 from assigned to 10.1.1.0/24");
+
+	/* device port on each side */
+	r = rule(F4, ACC, 6, NULL);
+	r.device_port = port(MUD_PORT_EQ, 8080, 0);
+	r.peer_port = port(MUD_PORT_RANGE, 1024, 2048);
+	one(ctx, r, NFR, "permit in 6 from assigned 8080 to any 1024-2048");
+	r.dir = MUD_DIR_TO_DEVICE;
+	r.established = true;
+	one(ctx, r, NFR, "permit out 6 from any 1024-2048 to assigned 8080 established");
+
+	r = rule(T4, ACC, 6, NULL);
+	r.action = (mud_action_t)5;
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "action 5 is unknown");
+	r = rule((mud_dir_t)7, 4, ACC, -1, NULL);
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "direction 7 is unknown");
+	r = rule(MUD_DIR_TO_DEVICE, 0, ACC, -1, NULL);
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "address family 0 is not 4 or 6");
+	r = rule(T4, ACC, 300, NULL);
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "protocol 300 is out of range");
+	r = rule(T4, ACC, -1, "2001:db8::1");
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN,
+		 "peer prefix (family 6, length 128) does not fit an IPv4 rule");
+	r = rule(T4, ACC, 17, NULL);
+	r.established = true;
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "established on protocol 17 (only tcp)");
+	r = rule(T4, ACC, 47, NULL);
+	r.peer_port = port(MUD_PORT_EQ, 1, 0);
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN,
+		 "port match on protocol 47 (only tcp and udp have ports)");
+	r = rule(F4, ACC, 17, NULL);
+	r.device_port = port(MUD_PORT_RANGE, 2, 1);
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "device port range 2-1 is empty");
+	r.device_port = port((mud_port_op_t)-1, 2, 1);
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "device port operator -1 is unknown");
+}
+
+static void test_nfr_ports(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r = rule(F4, ACC, 17, "192.0.2.1");
+	static struct {
+		mud_port_t	p;
+		char const	*expect;
+	} const cases[] = {
+		{ { MUD_PORT_EQ, 0, 0 }, "permit in 17 from assigned to 192.0.2.1 0" },
+		{ { MUD_PORT_EQ, 65535, 0 }, "permit in 17 from assigned to 192.0.2.1 65535" },
+		{ { MUD_PORT_NEQ, 443, 0 },
+		  "permit in 17 from assigned to 192.0.2.1 0-442,444-65535" },
+		{ { MUD_PORT_NEQ, 0, 0 }, "permit in 17 from assigned to 192.0.2.1 1-65535" },
+		{ { MUD_PORT_NEQ, 1, 0 }, "permit in 17 from assigned to 192.0.2.1 0,2-65535" },
+		{ { MUD_PORT_NEQ, 65534, 0 },
+		  "permit in 17 from assigned to 192.0.2.1 0-65533,65535" },
+		{ { MUD_PORT_NEQ, 65535, 0 }, "permit in 17 from assigned to 192.0.2.1 0-65534" },
+		{ { MUD_PORT_LTE, 1023, 0 }, "permit in 17 from assigned to 192.0.2.1 0-1023" },
+		{ { MUD_PORT_LTE, 0, 0 }, "permit in 17 from assigned to 192.0.2.1 0" },
+		{ { MUD_PORT_LTE, 65535, 0 }, "permit in 17 from assigned to 192.0.2.1 0-65535" },
+		{ { MUD_PORT_GTE, 1024, 0 }, "permit in 17 from assigned to 192.0.2.1 1024-65535" },
+		{ { MUD_PORT_GTE, 0, 0 }, "permit in 17 from assigned to 192.0.2.1 0-65535" },
+		{ { MUD_PORT_GTE, 65535, 0 }, "permit in 17 from assigned to 192.0.2.1 65535" },
+		{ { MUD_PORT_RANGE, 5000, 5010 },
+		  "permit in 17 from assigned to 192.0.2.1 5000-5010" },
+		{ { MUD_PORT_RANGE, 53, 53 }, "permit in 17 from assigned to 192.0.2.1 53" },
+	};
+	size_t i;
+
+	for (i = 0; i < MUD_ARRAY_LEN(cases); i++) {
+		r.peer_port = cases[i].p;
+		one(ctx, r, NFR, cases[i].expect);
+	}
+
+	/* both sides NEQ, IPv6 peer, out: the longest natural line stays far below 253 */
+	r = rule(T6, DRP, 6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124");
+	r.peer_port = port(MUD_PORT_NEQ, 65534, 0);
+	r.device_port = port(MUD_PORT_NEQ, 1, 0);
+	r.established = true;
+	one(ctx, r, NFR,
+	    "deny out 6 from ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124 0-65533,65535 "
+	    "to assigned 0,2-65535 established");
+}
+
+static void test_nfr_icmp(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t r;
+
+	r = rule(F4, ACC, 1, NULL);
+	one(ctx, r, NFR, "permit in 1 from assigned to any");
+	r.icmp_type = 8;
+	one(ctx, r, NFR, "permit in 1 from assigned to any icmptypes 8");
+	r = rule(T6, ACC, 58, "2001:db8::1");
+	r.icmp_type = 129;
+	one(ctx, r, NFR, "permit out 58 from 2001:db8::1 to assigned icmptypes 129");
+
+	/* a code cannot be written: never on a permit... */
+	r = rule(F4, ACC, 1, NULL);
+	r.icmp_type = 3;
+	r.icmp_code = 4;
+	r.origin = (char *)"acl-icmp/frag-needed";
+	fail_one(ctx, r, NFR, MUD_ERR_UNSUPPORTED, "acl-icmp/frag-needed",
+		 "ICMP code 4 cannot be written in a NAS-Filter-Rule; permitting every code would "
+		 "widen the rule");
+	r.icmp_type = -1;
+	fail_one(ctx, r, NFR, MUD_ERR_UNSUPPORTED, "acl-icmp/frag-needed", NULL);
+	/* ...a deny keeps the type and denies every code (fails closed) */
+	r.action = DRP;
+	r.icmp_type = 3;
+	one(ctx, r, NFR, "deny in 1 from assigned to any icmptypes 3");
+	r.icmp_type = -1;
+	one(ctx, r, NFR, "deny in 1 from assigned to any");
+
+	r = rule(F4, ACC, 17, NULL);
+	r.icmp_code = 1;
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "ICMP type/code on protocol 17");
+	r = rule(F4, ACC, 1, NULL);
+	r.icmp_type = -5;
+	fail_one(ctx, r, NFR, MUD_ERR_RENDER, ORIGIN, "ICMP type -5 / code -1 out of range");
+}
+
+static void test_nfr_policy(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t rules[16];
+	size_t n = policy(rules);
+	mud_ruleset_t rs = ruleset(rules, n);
+	mud_rendered_t *r;
+	char const *expect[] = {
+		"permit in 6 from assigned to 192.0.2.10 443",
+		"permit out 6 from 192.0.2.10 443 to assigned established",
+		"permit in 6 from assigned to 2001:db8::a 443",
+		"permit in 17 from assigned to 10.1.1.0/24 5683",
+		"permit out 6 from 2001:db8::a 443 to assigned established",
+		"deny in ip from assigned to any",
+		"deny in ip from assigned to any",
+		"deny out ip from any to assigned",
+		"deny out ip from any to assigned",
+	};
+
+	r = render_ok(ctx, &rs, NFR, expect, 9, NULL, 0);
+	assert_null(r->v6);
+	assert_null(r->acl_name_v4);
+	assert_null(r->acl_name_v6);
+	assert_int_equal(r->num_skipped, 0);
+	assert_string_equal(r->hash,
+			    "7720d6a22c3105b7b01af4b715db4b386babf656958b934156093b9bad24bfbc");
+	talloc_free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+
+static void test_json_document(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t rules[3];
+	mud_warning_t warns[2] = {
+		{ .where = (char *)"/ietf-mud:mud/extensions/0",
+		  .text = (char *)"unknown extension \"x\"" },
+		{ .where = (char *)"", .text = (char *)"w2" },
+	};
+	mud_ruleset_t rs;
+	mud_rendered_t *r;
+	char *doc;
+	char const *expect =
+		"{\n"
+		"  \"mud-url\": \"https://lamp.example.com/lamp.json\",\n"
+		"  \"name\": \"lamp\",\n"
+		"  \"manufacturer\": \"Example\",\n"
+		"  \"model\": null,\n"
+		"  \"cache-validity\": 48,\n"
+		"  \"vlan\": 100,\n"
+		"  \"rules\": [\n"
+		"    {\n"
+		"      \"direction\": \"from-device\",\n"
+		"      \"family\": 4,\n"
+		"      \"action\": \"accept\",\n"
+		"      \"protocol\": 6,\n"
+		"      \"peer\": \"192.0.2.10/32\",\n"
+		"      \"peer-name\": \"service.example.com\",\n"
+		"      \"device-port\": {\"op\": \"any\"},\n"
+		"      \"peer-port\": {\"op\": \"eq\", \"port\": 443},\n"
+		"      \"icmp-type\": null,\n"
+		"      \"icmp-code\": null,\n"
+		"      \"established\": false,\n"
+		"      \"origin\": \"acl/ace\"\n"
+		"    },\n"
+		"    {\n"
+		"      \"direction\": \"to-device\",\n"
+		"      \"family\": 6,\n"
+		"      \"action\": \"drop\",\n"
+		"      \"protocol\": 58,\n"
+		"      \"peer\": \"2001:db8::/32\",\n"
+		"      \"peer-name\": null,\n"
+		"      \"device-port\": {\"op\": \"range\", \"lo\": 1, \"hi\": 2},\n"
+		"      \"peer-port\": {\"op\": \"neq\", \"port\": 0},\n"
+		"      \"icmp-type\": 128,\n"
+		"      \"icmp-code\": 0,\n"
+		"      \"established\": true,\n"
+		"      \"origin\": null\n"
+		"    },\n"
+		"    {\n"
+		"      \"direction\": \"from-device\",\n"
+		"      \"family\": 4,\n"
+		"      \"action\": \"reject\",\n"
+		"      \"protocol\": null,\n"
+		"      \"peer\": \"any\",\n"
+		"      \"peer-name\": null,\n"
+		"      \"device-port\": {\"op\": \"lte\", \"port\": 65535},\n"
+		"      \"peer-port\": {\"op\": \"gte\", \"port\": 1},\n"
+		"      \"icmp-type\": null,\n"
+		"      \"icmp-code\": null,\n"
+		"      \"established\": false,\n"
+		"      \"origin\": \"final-deny\"\n"
+		"    }\n"
+		"  ],\n"
+		"  \"warnings\": [\n"
+		"    {\"where\": \"/ietf-mud:mud/extensions/0\", "
+		"\"text\": \"unknown extension \\\"x\\\"\"},\n"
+		"    {\"where\": \"\", \"text\": \"w2\"}\n"
+		"  ]\n"
+		"}\n";
+
+	rules[0] = rule(F4, ACC, 6, "192.0.2.10");
+	rules[0].peer_port = port(MUD_PORT_EQ, 443, 0);
+	rules[0].peer_name = (char *)"service.example.com";
+	rules[1] = rule(T6, DRP, 58, "2001:db8::/32");
+	rules[1].device_port = port(MUD_PORT_RANGE, 1, 2);
+	rules[1].peer_port = port(MUD_PORT_NEQ, 0, 0);
+	rules[1].icmp_type = 128;
+	rules[1].icmp_code = 0;
+	rules[1].established = true;
+	rules[1].origin = NULL;
+	rules[2] = rule(F4, MUD_ACTION_REJECT, -1, NULL);
+	rules[2].device_port = port(MUD_PORT_LTE, 65535, 0);
+	rules[2].peer_port = port(MUD_PORT_GTE, 1, 0);
+	rules[2].origin = (char *)"final-deny";
+	rs = ruleset(rules, 3);
+	rs.mfg_name = (char *)"Example";
+	rs.vlan = 100;
+	rs.warnings = warns;
+	rs.num_warnings = 2;
+
+	doc = mud_ruleset_to_json(ctx, &rs);
+	assert_non_null(doc);
+	assert_string_equal(doc, expect);
+	talloc_free(doc);
+
+	/* the json format: one value, no length limit, hash over it */
+	r = render_ok(ctx, &rs, MUD_FMT_JSON, &expect, 1, NULL, 0);
+	assert_true(strlen(r->v4[0]) > MUD_MAX_ATTR_LEN);
+	assert_null(r->acl_name_v4);
+	talloc_free(r);
+}
+
+static void test_json_empty_and_escaping(void **state)
+{
+	void *ctx = *state;
+	mud_ruleset_t rs = ruleset(NULL, 0);
+	mud_warning_t warn = { .where = NULL, .text = (char *)"tab\there" };
+	char *doc;
+
+	rs.mud_url = NULL;
+	rs.name = (char *)"q\"b\\s/n\nr\rt\tb\bf\fc\x01\x1f" "d\x7f" "u\xc3\xa9\xe2\x82\xac";
+	rs.model_name = (char *)"";
+	rs.cache_validity = 168;
+	doc = mud_ruleset_to_json(ctx, &rs);
+	assert_non_null(doc);
+	assert_string_equal(doc,
+		"{\n"
+		"  \"mud-url\": null,\n"
+		"  \"name\": \"q\\\"b\\\\s/n\\nr\\rt\\tb\\bf\\fc\\u0001\\u001f"
+		"d\x7fu\xc3\xa9\xe2\x82\xac\",\n"
+		"  \"manufacturer\": null,\n"
+		"  \"model\": \"\",\n"
+		"  \"cache-validity\": 168,\n"
+		"  \"vlan\": null,\n"
+		"  \"rules\": [],\n"
+		"  \"warnings\": []\n"
+		"}\n");
+	talloc_free(doc);
+
+	rs.name = (char *)"\"\"";
+	rs.warnings = &warn;
+	rs.num_warnings = 1;
+	doc = mud_ruleset_to_json(ctx, &rs);
+	assert_non_null(doc);
+	assert_non_null(strstr(doc, "  \"name\": \"\\\"\\\"\",\n"));
+	assert_non_null(strstr(doc, "  \"warnings\": [\n"
+			       "    {\"where\": null, \"text\": \"tab\\there\"}\n  ]\n}\n"));
+	talloc_free(doc);
+
+	rs.warnings = NULL;	/* inconsistent input */
+	assert_null(mud_ruleset_to_json(ctx, &rs));
+}
+
+#define TEST(_f) cmocka_unit_test_setup_teardown(_f, test_setup_ctx, test_teardown_ctx)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST(test_format_names),
+		cmocka_unit_test_setup_teardown(test_bad_args, test_setup_ctx, test_teardown_ctx),
+		TEST(test_cisco_protocols),
+		TEST(test_cisco_peers),
+		TEST(test_cisco_ports),
+		TEST(test_cisco_established_icmp_drop),
+		TEST(test_cisco_policy_names),
+		TEST(test_cisco_families),
+		TEST(test_cisco_name_errors),
+		cmocka_unit_test_setup_teardown(test_line_guard, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_count_cap, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_nfr_basic, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_nfr_ports, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_nfr_icmp, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_nfr_policy, test_setup_ctx, test_teardown_ctx),
+		TEST(test_json_document),
+		TEST(test_json_empty_and_escaping),
+	};
+
+	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
+}

@@ -1,0 +1,105 @@
+/*
+ * mud_render_priv.h - interface between the renderer table (mud_render.c) and
+ * the per-format renderers (mud_render_cisco.c, mud_render_nfr.c,
+ * mud_render_json.c). Private to libmud.
+ */
+#ifndef MUD_RENDER_PRIV_H
+#define MUD_RENDER_PRIV_H
+
+#include "mud_private.h"
+
+/** Room for one line while it is built. Larger than MUD_MAX_ATTR_LEN so that an
+ *  over-long line is measured and refused (MUD_ERR_LIMIT), never cut. */
+#define MUDP_LINE_SIZE	1024
+
+/** A line under construction: a bounded buffer that remembers overflow. */
+typedef struct mudp_line {
+	char	buf[MUDP_LINE_SIZE];	//!< NUL-terminated text.
+	size_t	len;			//!< bytes written (without the NUL).
+	bool	overflow;		//!< text did not fit buf.
+} mudp_line_t;
+
+/** One renderer: fill out (lines as talloc children of out) from rs.
+ *  Called with out zeroed and out->format set; mud_ruleset_render() computes the
+ *  hash afterwards and frees out on error. */
+typedef mud_rcode_t (*mudp_render_fn_t)(mud_rendered_t *out, mud_ruleset_t const *rs,
+					mud_error_t *err);
+
+/** Start an empty line. */
+void		mudp_line_init(mudp_line_t *line);
+
+/** Append printf-style text; on overflow the line is marked and stays NUL-terminated. */
+void		mudp_line_printf(mudp_line_t *line, char const *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** Location of a rule for error messages: its origin, else "rule <idx>". */
+void		mudp_rule_where(char *buf, size_t buflen, mud_rule_t const *rule, size_t idx);
+
+/** Append a finished line to out->v4 (v6 false) or out->v6 (v6 true).
+ *
+ * Checks the attribute length (MUD_MAX_ATTR_LEN) and the attribute count
+ * (MUD_MAX_ATTRS over v4 + v6); both give MUD_ERR_LIMIT with the rule's
+ * location in err->where. Nothing is ever truncated.
+ *
+ * @param[in,out] out	rendered output; the copy is its talloc child.
+ * @param[in] v6	which list.
+ * @param[in] line	the text.
+ * @param[in] rule	rule it came from (for the error location), may be NULL.
+ * @param[in] idx	index of the rule.
+ * @param[out] err	reason on failure.
+ * @return MUD_OK, MUD_ERR_LIMIT or MUD_ERR_NOMEM.
+ */
+mud_rcode_t	mudp_render_add(mud_rendered_t *out, bool v6, mudp_line_t const *line,
+				mud_rule_t const *rule, size_t idx, mud_error_t *err);
+
+/** SHA-256 (hex) of the lines of a, then of b, joined by "\n" (no trailing newline).
+ *  @return MUD_OK or MUD_ERR_NOMEM. */
+mud_rcode_t	mudp_render_hash(char out[65], char * const *a, size_t num_a,
+				 char * const *b, size_t num_b, mud_error_t *err);
+
+/** Content-addressed ACL name "<prefix><name>-<first 8 hex of the SHA-256 of lines>".
+ *
+ * name NULL or "" gives "mud". The name must be [A-Za-z0-9._-] (MUD_ERR_RENDER)
+ * and the whole ACL name must fit an attribute together with the
+ * "ACS:CiscoSecure-Defined-ACL=" AV-pair prefix (MUD_ERR_LIMIT).
+ *
+ * @param[in] ctx	talloc parent of *out.
+ * @param[out] out	the name.
+ * @param[in] prefix	"#ACSACL#-IP-" or "#ACSACL#-IPV6-".
+ * @param[in] name	rule set name.
+ * @param[in] lines	the ACL's lines.
+ * @param[in] num	their number.
+ * @param[out] err	reason on failure.
+ */
+mud_rcode_t	mudp_render_acl_name(TALLOC_CTX *ctx, char **out, char const *prefix,
+				     char const *name, char * const *lines, size_t num,
+				     mud_error_t *err);
+
+/** AV-pair that carries a dACL name in an Access-Accept; counted against the attribute length. */
+#define MUDP_CISCO_ACL_AVPAIR	"ACS:CiscoSecure-Defined-ACL="
+
+#define MUDP_PROTO_ICMP	1
+#define MUDP_PROTO_TCP		6
+#define MUDP_PROTO_UDP		17
+#define MUDP_PROTO_ICMPV6	58
+
+/** True if the rule's protocol is ICMP of its family (1 for IPv4, 58 for IPv6). */
+bool		mudp_rule_is_icmp(mud_rule_t const *rule);
+
+/** Checks every renderer needs: direction, family, action, protocol 0..255 or -1,
+ *  peer prefix of the rule's family, ports only with tcp/udp (non-empty ranges,
+ *  known operators), established only with tcp, ICMP type/code only with ICMP and
+ *  0..255. A constraint is never dropped to make a rule fit.
+ *  @return MUD_OK or MUD_ERR_RENDER with the rule's location in where. */
+mud_rcode_t	mudp_rule_check(mud_rule_t const *rule, size_t idx, mud_error_t *err);
+
+/** Network address of the peer (host bits cleared) as text, into addr (>= 46 bytes).
+ *  @return false if it cannot be printed. */
+bool		mudp_peer_addr(char *addr, size_t addrlen, mud_prefix_t const *peer);
+
+/** Renderers (mud_render_cisco.c, mud_render_nfr.c, mud_render_json.c). */
+mud_rcode_t	mudp_render_cisco(mud_rendered_t *out, mud_ruleset_t const *rs, mud_error_t *err);
+mud_rcode_t	mudp_render_nfr(mud_rendered_t *out, mud_ruleset_t const *rs, mud_error_t *err);
+mud_rcode_t	mudp_render_json(mud_rendered_t *out, mud_ruleset_t const *rs, mud_error_t *err);
+
+#endif /* MUD_RENDER_PRIV_H */
