@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>		/* before cms.h: declares PEM_read_bio_CMS only then */
@@ -29,7 +30,7 @@
 /** Trust anchors for MUD signers (opaque in mud.h). */
 struct mud_trust {
 	X509_STORE	*store;		//!< anchors; read-only after load
-	size_t		num_certs;	//!< certificates loaded from the file
+	size_t		num_certs;	//!< certificates loaded
 };
 
 /** Bound for names and other certificate text quoted in error messages. */
@@ -60,11 +61,12 @@ static mud_rcode_t sig_ossl_error(mud_error_t *err, mud_rcode_t code, char const
 	return mud_error_set(err, code, where, "%s", what);
 }
 
-/** Add every certificate of a PEM file to the store.
+/** Add every certificate of a PEM file to the store; *count gets how many.
  *
- * @return MUD_OK, MUD_ERR_IO (unreadable), MUD_ERR_ARG (no certificate), MUD_ERR_NOMEM.
+ * @return MUD_OK, MUD_ERR_IO (unreadable), MUD_ERR_ARG (malformed PEM), MUD_ERR_NOMEM.
  */
-static mud_rcode_t trust_load_file(mud_trust_t *trust, char const *file, mud_error_t *err)
+static mud_rcode_t trust_load_pem(mud_trust_t *trust, char const *path, size_t *count,
+				  mud_error_t *err)
 {
 	STACK_OF(X509_INFO) *infos = NULL;
 	BIO *bio;
@@ -72,33 +74,31 @@ static mud_rcode_t trust_load_file(mud_trust_t *trust, char const *file, mud_err
 	char esc[128];
 	int i;
 
-	mudp_escape(esc, sizeof(esc), file, strlen(file));
+	*count = 0;
+	mudp_escape(esc, sizeof(esc), path, strlen(path));
 
 	ERR_clear_error();
-	bio = BIO_new_file(file, "r");
-	if (!bio) {
-		return sig_ossl_error(err, MUD_ERR_IO, "BIO_new_file",
-				      esc[0] ? esc : "(empty file name)");
-	}
+	bio = BIO_new_file(path, "r");
+	if (!bio) return sig_ossl_error(err, MUD_ERR_IO, "BIO_new_file", esc);
 	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
-	if (!infos) {
-		BIO_free(bio);
-		return sig_ossl_error(err, MUD_ERR_ARG, "PEM_X509_INFO_read_bio", esc);
-	}
 	BIO_free(bio);
+	if (!infos) return sig_ossl_error(err, MUD_ERR_ARG, "PEM_X509_INFO_read_bio", esc);
 
 	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
 		X509_INFO *info = sk_X509_INFO_value(infos, i);
 
 		if (!info->x509) continue;
+		/*
+		 *	Fill the certificate's lazily computed extension cache
+		 *	now, in the loading thread: otherwise the first
+		 *	verifications write it while other threads read it.
+		 */
+		(void)X509_check_purpose(info->x509, -1, 0);
 		if (X509_STORE_add_cert(trust->store, info->x509) != 1) {
 			rcode = sig_ossl_error(err, MUD_ERR_ARG, "X509_STORE_add_cert", esc);
 			goto done;
 		}
-		trust->num_certs++;
-	}
-	if (trust->num_certs == 0) {
-		rcode = mud_error_set(err, MUD_ERR_ARG, esc, "no PEM certificate in the trust anchor file");
+		(*count)++;
 	}
 
 done:
@@ -107,27 +107,81 @@ done:
 	return rcode;
 }
 
+/** Files looked at in a trust anchor directory (a sanity bound, not a protocol one). */
+#define TRUST_MAX_DIR_FILES	4096
+
+/** Load every PEM certificate from the regular files of a directory.
+ *
+ * Files without a PEM certificate (README, CRLs, keys) are skipped; a file
+ * with a malformed PEM block is an error. Hidden files are ignored.
+ */
+static mud_rcode_t trust_load_dir(mud_trust_t *trust, char const *dir, mud_error_t *err)
+{
+	DIR *dp;
+	struct dirent *de;
+	struct stat st;
+	mud_rcode_t rcode = MUD_OK;
+	size_t files = 0;
+	size_t count;
+	size_t total = 0;
+	char path[4096];
+	char esc[128];
+	int n;
+
+	mudp_escape(esc, sizeof(esc), dir, strlen(dir));
+	dp = opendir(dir);
+	if (!dp) {
+		return mud_error_set(err, MUD_ERR_IO, esc,
+				     "trust anchor directory does not exist or is not a directory");
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.') continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path)) continue;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+		if (++files > TRUST_MAX_DIR_FILES) {
+			rcode = mud_error_set(err, MUD_ERR_ARG, esc,
+					      "more than %d files in the trust anchor directory",
+					      TRUST_MAX_DIR_FILES);
+			goto done;
+		}
+		rcode = trust_load_pem(trust, path, &count, err);
+		if (rcode != MUD_OK) goto done;
+		total += count;
+	}
+	if (total == 0) {
+		rcode = mud_error_set(err, MUD_ERR_ARG, esc,
+				      "no PEM certificate in the trust anchor directory");
+	}
+	trust->num_certs += total;
+
+done:
+	closedir(dp);
+	return rcode;
+}
+
 /** Load trust anchors (see mud.h).
  *
- * Certificates in file are loaded at once; dir is an OpenSSL hashed directory
- * (c_rehash) searched at verification time. Anchors need not be self-signed
+ * Every certificate is read now, from file and from the regular files of dir
+ * (no hashing needed; no lazy lookups later, so the store never changes after
+ * this returns and may be shared by threads). Anchors need not be self-signed
  * (X509_V_FLAG_PARTIAL_CHAIN): any configured certificate is trusted as is.
  * The system default store is never used.
  *
  * @param[in] ctx	talloc parent of the result.
  * @param[out] out	the anchors; NULL on failure.
  * @param[in] file	PEM file with one or more certificates, or NULL.
- * @param[in] dir	hashed certificate directory, or NULL.
+ * @param[in] dir	directory of PEM files, or NULL.
  * @param[out] err	error details, may be NULL.
- * @return MUD_OK; MUD_ERR_ARG (no source, file without certificate);
- *	   MUD_ERR_IO (file unreadable, dir not a directory); MUD_ERR_NOMEM.
+ * @return MUD_OK; MUD_ERR_ARG (no source, file or dir without certificate,
+ *	   malformed PEM); MUD_ERR_IO (file unreadable, dir not a directory); MUD_ERR_NOMEM.
  */
 mud_rcode_t mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file, char const *dir,
 			   mud_error_t *err)
 {
 	mud_trust_t *trust;
 	mud_rcode_t rcode;
-	struct stat st;
+	size_t count;
 	char esc[128];
 
 	if (!out) return mud_error_set(err, MUD_ERR_ARG, "mud_trust_load", "no output pointer");
@@ -155,22 +209,20 @@ mud_rcode_t mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file,
 	}
 
 	if (file) {
-		rcode = trust_load_file(trust, file, err);
+		rcode = trust_load_pem(trust, file, &count, err);
 		if (rcode != MUD_OK) goto error;
+		if (count == 0) {
+			mudp_escape(esc, sizeof(esc), file, strlen(file));
+			rcode = mud_error_set(err, MUD_ERR_ARG, esc,
+					      "no PEM certificate in the trust anchor file");
+			goto error;
+		}
+		trust->num_certs += count;
 	}
 
 	if (dir) {
-		mudp_escape(esc, sizeof(esc), dir, strlen(dir));
-		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			rcode = mud_error_set(err, MUD_ERR_IO, esc,
-					      "trust anchor directory does not exist or is not a directory");
-			goto error;
-		}
-		ERR_clear_error();
-		if (X509_STORE_load_path(trust->store, dir) != 1) {
-			rcode = sig_ossl_error(err, MUD_ERR_IO, "X509_STORE_load_path", esc);
-			goto error;
-		}
+		rcode = trust_load_dir(trust, dir, err);
+		if (rcode != MUD_OK) goto error;
 	}
 
 	ERR_clear_error();

@@ -178,8 +178,17 @@ static int group_setup(void **state)
 	SH(MKSIG " sign --nocerts '%s' signer '%s/content.json' '%s/nocerts.p7s'",
 	   top, g_dir, g_dir, g_dir);
 	SH("cat '%s/signer-ca.pem' '%s/signer.pem' > '%s/ca-and-signer.pem'", g_dir, g_dir, g_dir);
-	SH("mkdir '%s/hashed' && cp '%s/signer-ca.pem' '%s/hashed/' && "
-	   "openssl rehash '%s/hashed' >/dev/null 2>&1", g_dir, g_dir, g_dir, g_dir);
+	/* anchors/: a CA, its c_rehash link, a README, a key and a hidden junk file */
+	SH("mkdir '%s/anchors' && cp '%s/signer-ca.pem' '%s/signer.key' '%s/anchors/' && "
+	   "openssl rehash '%s/anchors' >/dev/null 2>&1", g_dir, g_dir, g_dir, g_dir, g_dir);
+	SH("echo 'MUD signer anchors' > '%s/anchors/README' && echo junk > '%s/anchors/.hidden.pem'",
+	   g_dir, g_dir);
+	SH("mkdir '%s/nocert-dir' && cp '%s/signer.key' '%s/content.json' '%s/nocert-dir/'",
+	   g_dir, g_dir, g_dir, g_dir);
+	SH("mkdir '%s/bad-dir' && cp '%s/signer-ca.pem' '%s/bad-dir/' && "
+	   "printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' "
+	   "> '%s/bad-dir/broken.pem'", g_dir, g_dir, g_dir, g_dir);
+	SH("cp '%s/bad-dir/broken.pem' '%s/broken.pem'", g_dir, g_dir);
 #undef SH
 #undef MKSIG
 	if (rc != 0) fprintf(stderr, "test_sig: FAIL: could not make test keys with mksig.sh\n");
@@ -687,7 +696,7 @@ static void test_leaf_anchor(void **state)
 static void test_trust_dir(void **state)
 {
 	void *ctx = *state;
-	char *dir = gen_path(ctx, "hashed");
+	char *dir = gen_path(ctx, "anchors");
 	mud_trust_t *trust = NULL;
 	size_t clen, slen;
 	uint8_t *c = gen_read(ctx, "content.json", &clen);
@@ -711,11 +720,32 @@ static void test_trust_dir(void **state)
 	s = gen_read(ctx, "content.p7s", &slen);
 	assert_int_equal(verify(ctx, trust, c, clen, s, slen, 0, NULL, 0, NULL, &err), MUD_OK);
 
+	talloc_free(trust);
+
+	/* a directory without certificates, one with a broken PEM file */
+	talloc_free(dir);
+	dir = gen_path(ctx, "nocert-dir");
+	trust = NULL;
+	mud_error_clear(&err);
+	assert_int_equal(mud_trust_load(ctx, &trust, NULL, dir, &err), MUD_ERR_ARG);
+	assert_null(trust);
+	assert_string_equal(err.where, dir);
+	assert_string_equal(err.text, "no PEM certificate in the trust anchor directory");
+	assert_int_equal(ERR_peek_error(), 0);
+
+	talloc_free(dir);
+	dir = gen_path(ctx, "bad-dir");
+	mud_error_clear(&err);
+	assert_int_equal(mud_trust_load(ctx, &trust, lum, dir, &err), MUD_ERR_ARG);
+	assert_null(trust);
+	assert_string_equal(err.where, "PEM_X509_INFO_read_bio");
+	assert_non_null(strstr(err.text, "/bad-dir/broken.pem: "));
+	assert_int_equal(ERR_peek_error(), 0);
+
 	talloc_free(lum);
 	talloc_free(dir);
 	talloc_free(c);
 	talloc_free(s);
-	talloc_free(trust);
 }
 
 static void test_trust_errors(void **state)
@@ -728,6 +758,7 @@ static void test_trust_errors(void **state)
 	char *keyonly = gen_path(ctx, "signer.key");
 	char *notdir = gen_path(ctx, "signer.pem");
 	char *missing_dir = gen_path(ctx, "no-such-dir");
+	char *broken = gen_path(ctx, "broken.pem");
 	mud_error_t err;
 
 	mud_error_clear(&err);
@@ -751,6 +782,12 @@ static void test_trust_errors(void **state)
 	assert_null(trust);
 	assert_string_equal(err.where, nocert);
 	assert_string_equal(err.text, "no PEM certificate in the trust anchor file");
+	assert_int_equal(ERR_peek_error(), 0);
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_trust_load(ctx, &trust, broken, NULL, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "PEM_X509_INFO_read_bio");
+	assert_null(trust);
 	assert_int_equal(ERR_peek_error(), 0);
 
 	mud_error_clear(&err);
@@ -779,6 +816,7 @@ static void test_trust_errors(void **state)
 	talloc_free(keyonly);
 	talloc_free(notdir);
 	talloc_free(missing_dir);
+	talloc_free(broken);
 }
 
 /* One trust, many threads, different evaluation times (the store is shared). */
@@ -812,16 +850,28 @@ static void test_threads(void **state)
 {
 	void *ctx = *state;
 	mud_trust_t *trust = trust_luminaire(ctx);
-	size_t jlen, slen;
+	mud_trust_t *dtrust = NULL;
+	char *dir = gen_path(ctx, "anchors");
+	size_t jlen, slen, clen, cslen;
 	uint8_t *json = shared_read(ctx, LUM_JSON, &jlen);
 	uint8_t *sig = shared_read(ctx, LUM_P7S, &slen);
-	thread_arg_t args[6];
-	pthread_t tid[6];
+	uint8_t *c = gen_read(ctx, "content.json", &clen);
+	uint8_t *cs = gen_read(ctx, "content.p7s", &cslen);
+	thread_arg_t args[8];
+	pthread_t tid[8];
 	size_t i;
 
+	assert_int_equal(mud_trust_load(ctx, &dtrust, NULL, dir, NULL), MUD_OK);
 	for (i = 0; i < ARRAY_LEN(args); i++) {
 		args[i] = (thread_arg_t){ .trust = trust, .json = json, .jlen = jlen, .sig = sig,
 					  .slen = slen };
+		if (i >= 6) {
+			/* a fresh signer against the directory-loaded anchors */
+			args[i] = (thread_arg_t){ .trust = dtrust, .json = c, .jlen = clen, .sig = cs,
+						  .slen = cslen, .at = 0, .want = MUD_OK };
+			assert_int_equal(pthread_create(&tid[i], NULL, thread_run, &args[i]), 0);
+			continue;
+		}
 		switch (i % 3) {
 		case 0:
 			args[i].at = T_2019;
@@ -843,6 +893,10 @@ static void test_threads(void **state)
 		assert_int_equal(args[i].bad, 0);
 	}
 
+	talloc_free(dir);
+	talloc_free(c);
+	talloc_free(cs);
+	talloc_free(dtrust);
 	talloc_free(json);
 	talloc_free(sig);
 	talloc_free(trust);
