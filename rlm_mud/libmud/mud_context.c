@@ -560,6 +560,45 @@ static bool only_space(char const *data, size_t from, size_t len)
 	return true;
 }
 
+/** Reject what json-c 0.16 accepts even in strict mode: single-quoted strings,
+ *  NaN/Infinity, raw control characters inside strings, "1." numbers. json-c
+ *  still checks the grammar; this only narrows the character set to RFC 8259. */
+static mud_rcode_t json_prescan(char const *data, size_t len, mud_error_t *err)
+{
+	bool in_str = false;
+	size_t i;
+	char where[64];
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (in_str) {
+			if (c == '\\') {
+				i++;
+			} else if (c == '"') {
+				in_str = false;
+			} else if (c < 0x20) {
+				snprintf(where, sizeof(where), "offset %zu", i);
+				return mud_error_set(err, MUD_ERR_JSON, where,
+						     "control character 0x%02x in a string", c);
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+			continue;
+		}
+		if (c == '.' && (i + 1 >= len || data[i + 1] < '0' || data[i + 1] > '9')) {
+			snprintf(where, sizeof(where), "offset %zu", i);
+			return mud_error_set(err, MUD_ERR_JSON, where, "malformed number");
+		}
+		if (c && strchr(" \t\r\n{}[]:,0123456789+-.eE" "truefalsn", c)) continue;
+		snprintf(where, sizeof(where), "offset %zu", i);
+		return mud_error_set(err, MUD_ERR_JSON, where, "unexpected character 0x%02x", c);
+	}
+	return MUD_OK;
+}
+
 /** Tokenise with json-c, strictly and bounded. */
 static mud_rcode_t json_load(json_object **out, char const *data, size_t len, mud_error_t *err)
 {
@@ -570,6 +609,7 @@ static mud_rcode_t json_load(json_object **out, char const *data, size_t len, mu
 	char where[64];
 
 	*out = NULL;
+	if (json_prescan(data, len, err) != MUD_OK) return MUD_ERR_JSON;
 	tok = json_tokener_new_ex(CTX_MAX_DEPTH);
 	if (!tok) return mud_error_set(err, MUD_ERR_NOMEM, "json_tokener_new_ex", "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -588,7 +628,7 @@ static mud_rcode_t json_load(json_object **out, char const *data, size_t len, mu
 		}
 		end = len;
 	}
-	if (!root) {
+	if (!root && jerr != json_tokener_success) {
 		snprintf(where, sizeof(where), "offset %zu", end);
 		json_tokener_free(tok);
 		if (jerr == json_tokener_error_depth) {
@@ -598,6 +638,7 @@ static mud_rcode_t json_load(json_object **out, char const *data, size_t len, mu
 		return mud_error_set(err, MUD_ERR_JSON, where, "%s", json_tokener_error_desc(jerr));
 	}
 	json_tokener_free(tok);
+	/* root is NULL here for a JSON null: the caller reports the type. */
 	if (end < len && !only_space(data, end, len)) {
 		json_object_put(root);
 		snprintf(where, sizeof(where), "offset %zu", end);
