@@ -1,2 +1,1588 @@
-/* placeholder: being written */
+/*
+ * mud_cache.c - URL-keyed policy cache: thread-safe, single-flight,
+ * stale-on-error, bounded (LRU), optionally persisted to a directory.
+ *
+ * Locking (docs/threadsafety.md):
+ *  - cache->mutex guards every field of the cache, the hash tables, the LRU
+ *    list, the nodes and all talloc allocations under the cache's context.
+ *    It is held only for lookup, insert, expire and copy-out; never across I/O.
+ *  - cache->io_mutex serialises the persistence directory (write, rename,
+ *    unlink). It is taken BEFORE cache->mutex, never while holding it, so a
+ *    slow disk never blocks a lookup.
+ *  - A mud_entry_t is immutable once inserted. It is replaced (never edited)
+ *    and freed under the lock; readers copy it out under the lock, so no
+ *    pointer into the cache ever escapes.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
 #include "mud_private.h"
+
+#define CACHE_MAX_ENTRIES_DEFAULT	10000
+#define CACHE_MAX_VALIDITY_DEFAULT	(MUD_CACHE_VALIDITY_MAX * 3600)
+#define CACHE_FAIL_TTL_DEFAULT		60
+#define CACHE_INFLIGHT_MAX_DEFAULT	120
+#define CACHE_BUCKETS_MIN		64
+
+#define CACHE_FILE_MAGIC	"rlm_mud-cache 1"	//!< first line of a persisted entry (format 1)
+#define CACHE_FILE_MAX		(4 * 1024 * 1024)	//!< 2000 lines of <= 253 bytes, escaped,
+							//!< fit well below 4 MiB.
+#define CACHE_FILE_MAX_LINES	(2 * MUD_MAX_ATTRS + 32)	//!< v4 + v6 lines + header keys.
+#define CACHE_TMP_PREFIX	"tmp."			//!< temporary files: tmp.<sha256>.XXXXXX
+#define CACHE_ERR_TEXT_MAX	255			//!< error text/where kept per negative entry
+#define CACHE_TIME_MAX		((time_t)1 << 48)	//!< sane bound on persisted timestamps
+
+typedef struct cache_node cache_node_t;
+
+/** One entry of the dACL name index (two per node: v4 and v6). */
+typedef struct acl_ref {
+	struct acl_ref	*next;		//!< hash chain
+	uint64_t	hash;
+	char const	*name;		//!< points into node->entry (lives as long as the entry)
+	cache_node_t	*node;
+	bool		v6;		//!< name of the IPv6 dACL
+	bool		linked;		//!< currently in the index
+} acl_ref_t;
+
+/** One URL. May hold no entry while a first fetch is in flight. */
+struct cache_node {
+	cache_node_t	*hnext;		//!< URL hash chain
+	cache_node_t	*lru_prev;	//!< towards most recently used
+	cache_node_t	*lru_next;	//!< towards least recently used
+	uint64_t	hash;
+	char		*url;		//!< key (talloc child of the node)
+	mud_entry_t	*entry;		//!< immutable; NULL while only a fetch is in flight
+	uint64_t	gen;		//!< generation of entry (orders persistence writes)
+	bool		inflight;	//!< a fetch token is out
+	time_t		inflight_since;	//!< when it was handed out
+	time_t		retry_after;	//!< no new token before this (after a failure)
+	acl_ref_t	aref[2];	//!< [0] v4 name, [1] v6 name
+};
+
+struct mud_cache {
+	pthread_mutex_t	mutex;		//!< guards everything below
+	pthread_mutex_t	io_mutex;	//!< serialises the persistence directory
+	bool		mutex_ok;
+	bool		io_mutex_ok;
+
+	char		*dir;		//!< persistence directory or NULL
+	size_t		max_entries;
+	time_t		max_validity;
+	time_t		fail_ttl;
+	time_t		stale_max;
+	time_t		inflight_max;
+	uint64_t	key[2];		//!< SipHash key (hash flooding by devices' URLs)
+
+	cache_node_t	**buckets;
+	size_t		num_buckets;	//!< power of two
+	size_t		num_nodes;
+	size_t		num_entries;	//!< nodes with an entry
+
+	acl_ref_t	**abuckets;
+	size_t		num_abuckets;	//!< power of two
+	size_t		num_arefs;
+
+	cache_node_t	*lru_head;	//!< most recently used
+	cache_node_t	*lru_tail;	//!< least recently used
+	uint64_t	gen;
+
+	mud_cache_stats_t	stats;
+};
+
+/*
+ *	SipHash-2-4 (Aumasson, Bernstein), keyed per cache so that devices
+ *	cannot choose URLs that collide.
+ */
+#define ROTL64(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static void sip_round(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = ROTL64(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = ROTL64(v[0], 32);
+	v[2] += v[3];
+	v[3] = ROTL64(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = ROTL64(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = ROTL64(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = ROTL64(v[2], 32);
+}
+
+static uint64_t siphash(uint64_t const key[2], char const *str)
+{
+	size_t len = strlen(str);
+	uint8_t const *p = (uint8_t const *)str;
+	uint64_t v[4];
+	uint64_t m;
+	size_t i;
+	size_t left;
+
+	v[0] = key[0] ^ 0x736f6d6570736575ULL;
+	v[1] = key[1] ^ 0x646f72616e646f6dULL;
+	v[2] = key[0] ^ 0x6c7967656e657261ULL;
+	v[3] = key[1] ^ 0x7465646279746573ULL;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		size_t j;
+
+		m = 0;
+		for (j = 0; j < 8; j++) m |= (uint64_t)p[i + j] << (8 * j);
+		v[3] ^= m;
+		sip_round(v);
+		sip_round(v);
+		v[0] ^= m;
+	}
+	left = len - i;
+	m = (uint64_t)(len & 0xff) << 56;
+	while (left > 0) {
+		left--;
+		m |= (uint64_t)p[i + left] << (8 * left);
+	}
+	v[3] ^= m;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
+	sip_round(v);
+	sip_round(v);
+	sip_round(v);
+	sip_round(v);
+
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static void cache_seed(mud_cache_t *cache, time_t now)
+{
+	uint64_t k[2] = { 0, 0 };
+
+	if (getrandom(k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
+		/* Weak fallback: still per process and per cache. */
+		k[0] = (uint64_t)now ^ (uint64_t)(uintptr_t)cache;
+		k[1] = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&k;
+	}
+	cache->key[0] = k[0];
+	cache->key[1] = k[1];
+}
+
+/*
+ *	Time arithmetic that cannot overflow (persisted timestamps are bounded,
+ *	but be safe anyway).
+ */
+static time_t time_add(time_t a, time_t b)
+{
+	if (b > 0 && a > CACHE_TIME_MAX - b) return CACHE_TIME_MAX;
+	return a + b;
+}
+
+/*
+ *	Deep copies of entries.
+ */
+static char *str_dup_or_null(TALLOC_CTX *ctx, char const *s, bool *ok)
+{
+	char *r;
+
+	if (!s) return NULL;
+	r = talloc_strdup(ctx, s);
+	if (!r) *ok = false;
+	return r;
+}
+
+/** Copy n lines into a NULL-terminated talloc array (child of ctx). */
+static char **lines_dup(TALLOC_CTX *ctx, char * const *src, size_t n, bool *ok)
+{
+	char **out;
+	size_t i;
+
+	out = talloc_zero_array(ctx, char *, n + 1);
+	if (!out) {
+		*ok = false;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		out[i] = talloc_strdup(out, src[i] ? src[i] : "");
+		if (!out[i]) {
+			*ok = false;
+			return out;
+		}
+	}
+	return out;
+}
+
+/** Deep copy of an entry under ctx; NULL on allocation failure (nothing left). */
+static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
+{
+	mud_entry_t *e;
+	bool ok = true;
+
+	e = talloc_zero(ctx, mud_entry_t);
+	if (!e) return NULL;
+
+	e->status = src->status;
+	e->vlan = src->vlan;
+	e->cache_validity = src->cache_validity;
+	e->fetched = src->fetched;
+	e->expires = src->expires;
+	memcpy(e->file_sha256, src->file_sha256, sizeof(e->file_sha256));
+	e->file_sha256[sizeof(e->file_sha256) - 1] = '\0';
+
+	e->url = str_dup_or_null(e, src->url, &ok);
+	e->error_text = str_dup_or_null(e, src->error_text ? src->error_text : "", &ok);
+	e->error_where = str_dup_or_null(e, src->error_where ? src->error_where : "", &ok);
+	e->mfg_name = str_dup_or_null(e, src->mfg_name, &ok);
+	e->model_name = str_dup_or_null(e, src->model_name, &ok);
+	e->acl_name_v4 = str_dup_or_null(e, src->acl_name_v4, &ok);
+	e->acl_name_v6 = str_dup_or_null(e, src->acl_name_v6, &ok);
+	e->lines_v4 = lines_dup(e, src->lines_v4, src->num_v4, &ok);
+	e->num_v4 = src->num_v4;
+	e->lines_v6 = lines_dup(e, src->lines_v6, src->num_v6, &ok);
+	e->num_v6 = src->num_v6;
+
+	if (!ok) {
+		talloc_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ *	Hash tables and LRU list. All called with cache->mutex held (or before
+ *	the cache is shared, in mud_cache_create()).
+ */
+static cache_node_t *node_find(mud_cache_t *cache, char const *url, uint64_t hash)
+{
+	cache_node_t *n;
+
+	for (n = cache->buckets[hash & (cache->num_buckets - 1)]; n; n = n->hnext) {
+		if (n->hash == hash && strcmp(n->url, url) == 0) return n;
+	}
+	return NULL;
+}
+
+/** Double the URL table when it is fuller than one node per bucket. Failure is harmless. */
+static void buckets_grow(mud_cache_t *cache)
+{
+	cache_node_t **nb;
+	size_t nnum = cache->num_buckets * 2;
+	size_t i;
+
+	if (cache->num_nodes <= cache->num_buckets) return;
+	if (nnum > SIZE_MAX / sizeof(*nb)) return;
+	nb = talloc_zero_array(cache, cache_node_t *, nnum);
+	if (!nb) return;
+	for (i = 0; i < cache->num_buckets; i++) {
+		cache_node_t *n = cache->buckets[i];
+
+		while (n) {
+			cache_node_t *next = n->hnext;
+			size_t b = n->hash & (nnum - 1);
+
+			n->hnext = nb[b];
+			nb[b] = n;
+			n = next;
+		}
+	}
+	talloc_free(cache->buckets);
+	cache->buckets = nb;
+	cache->num_buckets = nnum;
+}
+
+static void abuckets_grow(mud_cache_t *cache)
+{
+	acl_ref_t **nb;
+	size_t nnum = cache->num_abuckets * 2;
+	size_t i;
+
+	if (cache->num_arefs <= cache->num_abuckets) return;
+	if (nnum > SIZE_MAX / sizeof(*nb)) return;
+	nb = talloc_zero_array(cache, acl_ref_t *, nnum);
+	if (!nb) return;
+	for (i = 0; i < cache->num_abuckets; i++) {
+		acl_ref_t *r = cache->abuckets[i];
+
+		while (r) {
+			acl_ref_t *next = r->next;
+			size_t b = r->hash & (nnum - 1);
+
+			r->next = nb[b];
+			nb[b] = r;
+			r = next;
+		}
+	}
+	talloc_free(cache->abuckets);
+	cache->abuckets = nb;
+	cache->num_abuckets = nnum;
+}
+
+static void aref_unlink(mud_cache_t *cache, acl_ref_t *ref)
+{
+	acl_ref_t **pp;
+
+	if (!ref->linked) return;
+	for (pp = &cache->abuckets[ref->hash & (cache->num_abuckets - 1)]; *pp; pp = &(*pp)->next) {
+		if (*pp == ref) {
+			*pp = ref->next;
+			break;
+		}
+	}
+	ref->next = NULL;
+	ref->linked = false;
+	ref->name = NULL;
+	cache->num_arefs--;
+}
+
+static void aref_link(mud_cache_t *cache, acl_ref_t *ref, char const *name)
+{
+	size_t b;
+
+	if (!name || !*name) return;
+	ref->name = name;
+	ref->hash = siphash(cache->key, name);
+	b = ref->hash & (cache->num_abuckets - 1);
+	ref->next = cache->abuckets[b];
+	cache->abuckets[b] = ref;
+	ref->linked = true;
+	cache->num_arefs++;
+	abuckets_grow(cache);
+}
+
+static void lru_unlink(mud_cache_t *cache, cache_node_t *n)
+{
+	if (n->lru_prev) {
+		n->lru_prev->lru_next = n->lru_next;
+	} else {
+		cache->lru_head = n->lru_next;
+	}
+	if (n->lru_next) {
+		n->lru_next->lru_prev = n->lru_prev;
+	} else {
+		cache->lru_tail = n->lru_prev;
+	}
+	n->lru_prev = NULL;
+	n->lru_next = NULL;
+}
+
+static void lru_push_front(mud_cache_t *cache, cache_node_t *n)
+{
+	n->lru_prev = NULL;
+	n->lru_next = cache->lru_head;
+	if (cache->lru_head) cache->lru_head->lru_prev = n;
+	cache->lru_head = n;
+	if (!cache->lru_tail) cache->lru_tail = n;
+}
+
+static void lru_touch(mud_cache_t *cache, cache_node_t *n)
+{
+	if (cache->lru_head == n) return;
+	lru_unlink(cache, n);
+	lru_push_front(cache, n);
+}
+
+/** Replace the node's entry (may be NULL); the old one is freed. */
+static void node_set_entry(mud_cache_t *cache, cache_node_t *n, mud_entry_t *e)
+{
+	aref_unlink(cache, &n->aref[0]);
+	aref_unlink(cache, &n->aref[1]);
+	if (n->entry) {
+		talloc_free(n->entry);
+		cache->num_entries--;
+	}
+	n->entry = e;
+	n->gen = ++cache->gen;
+	if (!e) return;
+
+	(void)talloc_steal(n, e);
+	cache->num_entries++;
+	if (e->status == MUD_OK) {
+		aref_link(cache, &n->aref[0], e->acl_name_v4);
+		aref_link(cache, &n->aref[1], e->acl_name_v6);
+	}
+}
+
+/** New node for url at the front of the LRU list. NULL on allocation failure. */
+static cache_node_t *node_add(mud_cache_t *cache, char const *url, uint64_t hash)
+{
+	cache_node_t *n;
+	size_t b;
+
+	n = talloc_zero(cache, cache_node_t);
+	if (!n) return NULL;
+	n->url = talloc_strdup(n, url);
+	if (!n->url) {
+		talloc_free(n);
+		return NULL;
+	}
+	n->hash = hash;
+	n->aref[0].node = n;
+	n->aref[1].node = n;
+	n->aref[1].v6 = true;
+
+	b = hash & (cache->num_buckets - 1);
+	n->hnext = cache->buckets[b];
+	cache->buckets[b] = n;
+	lru_push_front(cache, n);
+	cache->num_nodes++;
+	buckets_grow(cache);
+	return n;
+}
+
+static void node_remove(mud_cache_t *cache, cache_node_t *n)
+{
+	cache_node_t **pp;
+
+	for (pp = &cache->buckets[n->hash & (cache->num_buckets - 1)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == n) {
+			*pp = n->hnext;
+			break;
+		}
+	}
+	lru_unlink(cache, n);
+	node_set_entry(cache, n, NULL);
+	cache->num_nodes--;
+	talloc_free(n);
+}
+
+/** URLs whose files may have to be removed once the lock is released. */
+typedef struct {
+	char		**urls;		//!< talloc array under a private (thread-local) context
+	size_t		num;
+} url_list_t;
+
+static void url_list_add(TALLOC_CTX *tmp, url_list_t *l, char const *url)
+{
+	char **n;
+
+	if (!tmp) return;
+	n = talloc_realloc(tmp, l->urls, char *, l->num + 1);
+	if (!n) return;
+	l->urls = n;
+	n[l->num] = talloc_strdup(n, url);
+	if (n[l->num]) l->num++;
+}
+
+/** Evict least recently used nodes beyond max_entries (never keep_this). */
+static void cache_evict(mud_cache_t *cache, cache_node_t *keep_this, TALLOC_CTX *tmp,
+			url_list_t *evicted)
+{
+	while (cache->num_nodes > cache->max_entries && cache->lru_tail &&
+	       cache->lru_tail != keep_this) {
+		cache_node_t *victim = cache->lru_tail;
+
+		if (victim->entry && victim->entry->status == MUD_OK) {
+			url_list_add(tmp, evicted, victim->url);
+		}
+		node_remove(cache, victim);
+		cache->stats.evictions++;
+	}
+}
+
+/** Hand out the fetch token for a node if none is out (or the holder is presumed lost). */
+static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
+{
+	if (now < n->retry_after) return false;
+	if (n->inflight && now < time_add(n->inflight_since, cache->inflight_max)) return false;
+	n->inflight = true;
+	n->inflight_since = now;
+	return true;
+}
+
+/*
+ *	Persistence format (version 1), one file per good entry, named by the
+ *	SHA-256 (lowercase hex) of the URL:
+ *
+ *	rlm_mud-cache 1
+ *	url: <value>
+ *	fetched: <seconds since the epoch>
+ *	expires: <seconds since the epoch>
+ *	cache-validity: <hours>
+ *	vlan: <0..4094>
+ *	file-sha256: <64 hex or empty>
+ *	mfg-name: <value>		(optional)
+ *	model-name: <value>		(optional)
+ *	acl-name-v4: <value>		(optional)
+ *	acl-name-v6: <value>		(optional)
+ *	num-v4: <n>
+ *	num-v6: <n>
+ *	v4: <value>			(num-v4 times, in order)
+ *	v6: <value>			(num-v6 times, in order)
+ *	end
+ *
+ *	Values escape '\' as "\\" and every byte below 0x20 and 0x7f as "\xNN",
+ *	so no content can start a line of its own. Any deviation (unknown or
+ *	repeated key, bad escape, missing "end", bytes after it, counts that do
+ *	not match) rejects the whole file.
+ */
+typedef struct {
+	char		*p;
+	size_t		len;
+	size_t		cap;
+	bool		failed;
+} sbuf_t;
+
+static void sbuf_reserve(TALLOC_CTX *ctx, sbuf_t *b, size_t more)
+{
+	size_t ncap;
+	char *np;
+
+	if (b->failed) return;
+	if (more > CACHE_FILE_MAX || b->len + more > CACHE_FILE_MAX) {
+		b->failed = true;
+		return;
+	}
+	if (b->len + more + 1 <= b->cap) return;
+	ncap = b->cap ? b->cap : 1024;
+	while (ncap < b->len + more + 1) ncap *= 2;
+	np = talloc_realloc(ctx, b->p, char, ncap);
+	if (!np) {
+		b->failed = true;
+		return;
+	}
+	b->p = np;
+	b->cap = ncap;
+}
+
+static void sbuf_add(TALLOC_CTX *ctx, sbuf_t *b, char const *s, size_t n)
+{
+	sbuf_reserve(ctx, b, n);
+	if (b->failed) return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sbuf_escaped(TALLOC_CTX *ctx, sbuf_t *b, char const *s)
+{
+	static char const hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[4];
+
+		if (c == '\\') {
+			sbuf_add(ctx, b, "\\\\", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[c >> 4];
+			esc[3] = hex[c & 0x0f];
+			sbuf_add(ctx, b, esc, 4);
+		} else {
+			sbuf_add(ctx, b, s + i, 1);
+		}
+	}
+}
+
+static void sbuf_kv(TALLOC_CTX *ctx, sbuf_t *b, char const *key, char const *value)
+{
+	if (!value) return;
+	sbuf_add(ctx, b, key, strlen(key));
+	sbuf_add(ctx, b, ": ", 2);
+	sbuf_escaped(ctx, b, value);
+	sbuf_add(ctx, b, "\n", 1);
+}
+
+static void sbuf_kv_int(TALLOC_CTX *ctx, sbuf_t *b, char const *key, int64_t value)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%" PRId64, value);
+	sbuf_kv(ctx, b, key, num);
+}
+
+/** Serialise a good entry; NULL if it does not fit CACHE_FILE_MAX or memory fails. */
+static char *entry_serialise(TALLOC_CTX *ctx, mud_entry_t const *e, size_t *len)
+{
+	sbuf_t b = { 0 };
+	size_t i;
+
+	sbuf_add(ctx, &b, CACHE_FILE_MAGIC "\n", strlen(CACHE_FILE_MAGIC) + 1);
+	sbuf_kv(ctx, &b, "url", e->url);
+	sbuf_kv_int(ctx, &b, "fetched", (int64_t)e->fetched);
+	sbuf_kv_int(ctx, &b, "expires", (int64_t)e->expires);
+	sbuf_kv_int(ctx, &b, "cache-validity", (int64_t)e->cache_validity);
+	sbuf_kv_int(ctx, &b, "vlan", (int64_t)e->vlan);
+	sbuf_kv(ctx, &b, "file-sha256", e->file_sha256);
+	sbuf_kv(ctx, &b, "mfg-name", e->mfg_name);
+	sbuf_kv(ctx, &b, "model-name", e->model_name);
+	sbuf_kv(ctx, &b, "acl-name-v4", e->acl_name_v4);
+	sbuf_kv(ctx, &b, "acl-name-v6", e->acl_name_v6);
+	sbuf_kv_int(ctx, &b, "num-v4", (int64_t)e->num_v4);
+	sbuf_kv_int(ctx, &b, "num-v6", (int64_t)e->num_v6);
+	for (i = 0; i < e->num_v4; i++) sbuf_kv(ctx, &b, "v4", e->lines_v4[i]);
+	for (i = 0; i < e->num_v6; i++) sbuf_kv(ctx, &b, "v6", e->lines_v6[i]);
+	sbuf_add(ctx, &b, "end\n", 4);
+
+	if (b.failed) {
+		talloc_free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/** Decode an escaped value of n bytes; NULL if malformed (bad escape, NUL, raw control byte). */
+static char *value_decode(TALLOC_CTX *ctx, char const *s, size_t n)
+{
+	char *out;
+	size_t i;
+	size_t o = 0;
+
+	out = talloc_array(ctx, char, n + 1);
+	if (!out) return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) goto bad;
+		if (c != '\\') {
+			out[o++] = (char)c;
+			continue;
+		}
+		if (i + 1 < n && s[i + 1] == '\\') {
+			out[o++] = '\\';
+			i++;
+			continue;
+		}
+		if (i + 3 < n && s[i + 1] == 'x') {
+			int hi = hexval(s[i + 2]);
+			int lo = hexval(s[i + 3]);
+
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) goto bad;
+			out[o++] = (char)((hi << 4) | lo);
+			i += 3;
+			continue;
+		}
+		goto bad;
+	}
+	out[o] = '\0';
+	return out;
+
+bad:
+	talloc_free(out);
+	return NULL;
+}
+
+static bool parse_int(char const *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end = NULL;
+	long long v;
+
+	if (!*s || (*s != '-' && (*s < '0' || *s > '9'))) return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || !end || *end != '\0') return false;
+	if (v < lo || v > hi) return false;
+	*out = (int64_t)v;
+	return true;
+}
+
+static bool is_sha256_hex(char const *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
+	}
+	return s[64] == '\0';
+}
+
+/** Keys of the header, each allowed once. */
+enum {
+	K_URL = 0, K_FETCHED, K_EXPIRES, K_VALIDITY, K_VLAN, K_SHA, K_MFG, K_MODEL,
+	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_MAX
+};
+
+static char const *key_names[K_MAX] = {
+	[K_URL] = "url", [K_FETCHED] = "fetched", [K_EXPIRES] = "expires",
+	[K_VALIDITY] = "cache-validity", [K_VLAN] = "vlan", [K_SHA] = "file-sha256",
+	[K_MFG] = "mfg-name", [K_MODEL] = "model-name", [K_ACL4] = "acl-name-v4",
+	[K_ACL6] = "acl-name-v6", [K_NUM4] = "num-v4", [K_NUM6] = "num-v6",
+};
+
+/** Parse one persisted file (data NUL-terminated at len). NULL if malformed. */
+static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
+{
+	mud_entry_t *e;
+	char const *p = data;
+	char const *end = data + len;
+	bool seen[K_MAX] = { false };
+	int64_t num4 = 0;
+	int64_t num6 = 0;
+	int64_t v;
+	size_t lines = 0;
+	bool ended = false;
+	size_t magic_len = strlen(CACHE_FILE_MAGIC);
+
+	if (len < magic_len + 1 || memcmp(data, CACHE_FILE_MAGIC "\n", magic_len + 1) != 0) {
+		return NULL;
+	}
+	p += magic_len + 1;
+
+	e = talloc_zero(ctx, mud_entry_t);
+	if (!e) return NULL;
+	e->status = MUD_OK;
+
+	while (p < end) {
+		char const *nl = memchr(p, '\n', (size_t)(end - p));
+		char const *colon;
+		char *val;
+		size_t klen;
+		int k;
+
+		if (!nl) goto bad;			/* truncated: no final newline */
+		if (++lines > CACHE_FILE_MAX_LINES) goto bad;
+		if ((size_t)(nl - p) == 3 && memcmp(p, "end", 3) == 0) {
+			ended = true;
+			p = nl + 1;
+			break;
+		}
+		colon = memchr(p, ':', (size_t)(nl - p));
+		if (!colon || colon + 1 >= nl || colon[1] != ' ') goto bad;
+		klen = (size_t)(colon - p);
+		val = value_decode(e, colon + 2, (size_t)(nl - colon - 2));
+		if (!val) goto bad;
+		p = nl + 1;
+
+		if (klen == 2 && (memcmp(colon - 2, "v4", 2) == 0 || memcmp(colon - 2, "v6", 2) == 0)) {
+			bool six = colon[-1] == '6';
+			char ***arr = six ? &e->lines_v6 : &e->lines_v4;
+			size_t *num = six ? &e->num_v6 : &e->num_v4;
+			int64_t want = six ? num6 : num4;
+
+			if (!seen[six ? K_NUM6 : K_NUM4]) goto bad;	/* counts come first */
+			if ((int64_t)*num >= want) goto bad;
+			(*arr)[*num] = talloc_steal(*arr, val);
+			(*num)++;
+			continue;
+		}
+
+		for (k = 0; k < K_MAX; k++) {
+			if (strlen(key_names[k]) == klen && memcmp(colon - klen, key_names[k], klen) == 0) {
+				break;
+			}
+		}
+		if (k == K_MAX || seen[k]) goto bad;
+		seen[k] = true;
+
+		switch (k) {
+		case K_URL:
+			if (!*val || strlen(val) > MUD_MAX_URL_LEN) goto bad;
+			e->url = val;
+			break;
+		case K_FETCHED:
+			if (!parse_int(val, -CACHE_TIME_MAX, CACHE_TIME_MAX, &v)) goto bad;
+			e->fetched = (time_t)v;
+			break;
+		case K_EXPIRES:
+			if (!parse_int(val, -CACHE_TIME_MAX, CACHE_TIME_MAX, &v)) goto bad;
+			e->expires = (time_t)v;
+			break;
+		case K_VALIDITY:
+			if (!parse_int(val, 0, MUD_CACHE_VALIDITY_MAX, &v)) goto bad;
+			e->cache_validity = (unsigned int)v;
+			break;
+		case K_VLAN:
+			if (!parse_int(val, 0, 4094, &v)) goto bad;
+			e->vlan = (int)v;
+			break;
+		case K_SHA:
+			if (*val && !is_sha256_hex(val)) goto bad;
+			mudp_strlcpy(e->file_sha256, val, sizeof(e->file_sha256));
+			break;
+		case K_MFG:
+			e->mfg_name = val;
+			break;
+		case K_MODEL:
+			e->model_name = val;
+			break;
+		case K_ACL4:
+		case K_ACL6:
+			if (!*val || strlen(val) > MUD_MAX_ATTR_LEN) goto bad;
+			if (k == K_ACL4) {
+				e->acl_name_v4 = val;
+			} else {
+				e->acl_name_v6 = val;
+			}
+			break;
+		case K_NUM4:
+		case K_NUM6:
+			if (!parse_int(val, 0, MUD_MAX_ATTRS, &v)) goto bad;
+			if (k == K_NUM4) {
+				num4 = v;
+				e->lines_v4 = talloc_zero_array(e, char *, (size_t)v + 1);
+				if (!e->lines_v4) goto bad;
+			} else {
+				num6 = v;
+				e->lines_v6 = talloc_zero_array(e, char *, (size_t)v + 1);
+				if (!e->lines_v6) goto bad;
+			}
+			break;
+		default:
+			goto bad;
+		}
+	}
+
+	if (!ended || p != end) goto bad;			/* truncated, or trailing bytes */
+	if (!seen[K_URL] || !seen[K_FETCHED] || !seen[K_EXPIRES] || !seen[K_NUM4] ||
+	    !seen[K_NUM6]) goto bad;
+	if ((int64_t)e->num_v4 != num4 || (int64_t)e->num_v6 != num6) goto bad;
+	if (e->expires < e->fetched) goto bad;
+	e->error_text = talloc_strdup(e, "");
+	e->error_where = talloc_strdup(e, "");
+	if (!e->error_text || !e->error_where) goto bad;
+	return e;
+
+bad:
+	talloc_free(e);
+	return NULL;
+}
+
+/** Path of a file in the persistence directory. */
+static char *dir_path(TALLOC_CTX *ctx, char const *dir, char const *name)
+{
+	return talloc_asprintf(ctx, "%s/%s", dir, name);
+}
+
+static mud_rcode_t io_error(mud_error_t *err, char const *where, char const *what, int errnum)
+{
+	char ebuf[128];
+	char const *etext;
+	char wbuf[160];
+
+	etext = strerror_r(errnum, ebuf, sizeof(ebuf));
+	mudp_escape(wbuf, sizeof(wbuf), where, strlen(where));
+	return mud_error_set(err, MUD_ERR_IO, wbuf, "%s: %s", what, etext);
+}
+
+/** Write data atomically to dir/name: temp file in dir, fsync, rename, fsync dir. */
+static mud_rcode_t file_write_atomic(char const *dir, char const *name, char const *data,
+				     size_t len, mud_error_t *err)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char *tpath;
+	char *path;
+	int fd;
+	size_t done = 0;
+	int dfd;
+	mud_rcode_t rc = MUD_OK;
+
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, dir, "out of memory");
+	tpath = talloc_asprintf(tmp, "%s/" CACHE_TMP_PREFIX "%s.XXXXXX", dir, name);
+	path = dir_path(tmp, dir, name);
+	if (!tpath || !path) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, dir, "out of memory");
+	}
+
+	fd = mkostemp(tpath, O_CLOEXEC);
+	if (fd < 0) {
+		rc = io_error(err, tpath, "mkostemp", errno);
+		talloc_free(tmp);
+		return rc;
+	}
+	while (done < len) {
+		ssize_t w = write(fd, data + done, len - done);
+
+		if (w < 0 && errno == EINTR) continue;
+		if (w <= 0) {
+			rc = io_error(err, tpath, "write", w < 0 ? errno : EIO);
+			goto error;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		rc = io_error(err, tpath, "fsync", errno);
+		goto error;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = io_error(err, tpath, "close", errno);
+		goto error;
+	}
+	fd = -1;
+	if (rename(tpath, path) != 0) {
+		rc = io_error(err, path, "rename", errno);
+		goto error;
+	}
+
+	/* Make the rename durable; failure here leaves a valid file either way. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	talloc_free(tmp);
+	return MUD_OK;
+
+error:
+	if (fd >= 0) close(fd);
+	(void)unlink(tpath);
+	talloc_free(tmp);
+	return rc;
+}
+
+/** Bring the file of url in line with memory. Takes io_mutex, then (briefly) mutex.
+ *
+ * @param[in] data	serialised entry of generation gen, or NULL.
+ * @param[in] gen	generation data was made from; 0 for "url was removed or evicted".
+ *
+ * If memory holds a good entry of generation gen: write data (remove the file
+ * when data is NULL: that entry could not be serialised). If it holds a good
+ * entry of another generation, that entry's own store writes it: do nothing.
+ * If it holds no good entry: remove the file. Since every change of the
+ * directory runs under io_mutex and looks at memory at that moment, the
+ * directory converges to memory whatever the order of the threads.
+ */
+static mud_rcode_t persist_sync(mud_cache_t *cache, char const *url, char const *data,
+				size_t len, uint64_t gen, mud_error_t *err)
+{
+	enum { P_SKIP, P_WRITE, P_UNLINK } action;
+	cache_node_t *n;
+	char name[65];
+	mud_rcode_t rc = MUD_OK;
+
+	if (!cache->dir) return MUD_OK;
+	mud_sha256_hex(name, url, strlen(url));
+	if (!is_sha256_hex(name)) {
+		return mud_error_set(err, MUD_ERR_IO, "mud_sha256_hex", "cannot hash the URL");
+	}
+
+	pthread_mutex_lock(&cache->io_mutex);
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (n && n->entry && n->entry->status == MUD_OK) {
+		if (gen != 0 && n->gen == gen) {
+			action = data ? P_WRITE : P_UNLINK;
+		} else {
+			action = P_SKIP;
+		}
+	} else {
+		action = P_UNLINK;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+
+	switch (action) {
+	case P_WRITE:
+		rc = file_write_atomic(cache->dir, name, data, len, err);
+		if (rc != MUD_OK) {
+			/* Never leave an older version behind than what memory holds. */
+			char *path = dir_path(NULL, cache->dir, name);
+
+			if (path) (void)unlink(path);
+			talloc_free(path);
+		}
+		break;
+
+	case P_UNLINK:
+	{
+		char *path = dir_path(NULL, cache->dir, name);
+
+		if (path && unlink(path) != 0 && errno != ENOENT) {
+			rc = io_error(err, path, "unlink", errno);
+		}
+		talloc_free(path);
+		break;
+	}
+
+	case P_SKIP:
+		break;
+	}
+
+	pthread_mutex_unlock(&cache->io_mutex);
+	return rc;
+}
+
+static int _cache_free(mud_cache_t *cache)
+{
+	if (cache->mutex_ok) pthread_mutex_destroy(&cache->mutex);
+	if (cache->io_mutex_ok) pthread_mutex_destroy(&cache->io_mutex);
+	cache->mutex_ok = false;
+	cache->io_mutex_ok = false;
+	return 0;
+}
+
+/** Read one persisted file. NULL if unreadable or malformed. */
+static mud_entry_t *load_file(TALLOC_CTX *ctx, char const *dir, char const *name)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char *path;
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd;
+	mud_entry_t *e = NULL;
+	char hash[65];
+
+	if (!tmp) return NULL;
+	path = dir_path(tmp, dir, name);
+	if (!path) goto done;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) goto done;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    st.st_size > CACHE_FILE_MAX) {
+		close(fd);
+		goto done;
+	}
+	buf = talloc_array(tmp, char, (size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		goto done;
+	}
+	/* Read at most the size seen; a file that grows meanwhile is cut and fails to parse. */
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) goto done;
+	buf[got] = '\0';
+
+	e = entry_parse(tmp, buf, got);
+	if (!e) goto done;
+
+	/* The name must be the hash of the URL inside (no renamed or planted files). */
+	mud_sha256_hex(hash, e->url, strlen(e->url));
+	if (strcmp(hash, name) != 0) {
+		e = NULL;
+		goto done;
+	}
+	(void)talloc_steal(ctx, e);
+
+done:
+	talloc_free(tmp);
+	return e;
+}
+
+static int entry_cmp_fetched(void const *a, void const *b)
+{
+	mud_entry_t const *ea = *(mud_entry_t * const *)a;
+	mud_entry_t const *eb = *(mud_entry_t * const *)b;
+
+	if (ea->fetched < eb->fetched) return -1;
+	if (ea->fetched > eb->fetched) return 1;
+	return strcmp(ea->url, eb->url);
+}
+
+/** Load every persisted entry (called before the cache is shared). */
+static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	DIR *d;
+	struct dirent *de;
+	mud_entry_t **found = NULL;
+	size_t num = 0;
+	size_t bad = 0;
+	size_t i;
+	url_list_t evicted = { 0 };
+
+	tmp = talloc_new(NULL);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, cache->dir, "out of memory");
+
+	d = opendir(cache->dir);
+	if (!d) {
+		mud_rcode_t rc = io_error(err, cache->dir, "opendir", errno);
+
+		talloc_free(tmp);
+		return rc;
+	}
+	for (;;) {
+		mud_entry_t *e;
+		mud_entry_t **nf;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) break;
+
+		if (strncmp(de->d_name, CACHE_TMP_PREFIX, strlen(CACHE_TMP_PREFIX)) == 0) {
+			/* Left over by a crash between mkstemp and rename. */
+			char *path = dir_path(tmp, cache->dir, de->d_name);
+
+			if (path) (void)unlink(path);
+			talloc_free(path);
+			continue;
+		}
+		if (!is_sha256_hex(de->d_name)) continue;	/* not ours: ignored */
+
+		e = load_file(tmp, cache->dir, de->d_name);
+		if (!e) {
+			bad++;
+			continue;
+		}
+		nf = talloc_realloc(tmp, found, mud_entry_t *, num + 1);
+		if (!nf) {
+			closedir(d);
+			talloc_free(tmp);
+			return mud_error_set(err, MUD_ERR_NOMEM, cache->dir, "out of memory");
+		}
+		found = nf;
+		found[num++] = e;
+	}
+	closedir(d);
+
+	/* Oldest first, so that the newest survive if there are more than max_entries. */
+	if (num > 1) qsort(found, num, sizeof(*found), entry_cmp_fetched);
+	for (i = 0; i < num; i++) {
+		uint64_t h = siphash(cache->key, found[i]->url);
+		cache_node_t *n = node_add(cache, found[i]->url, h);
+
+		if (!n) {
+			talloc_free(tmp);
+			return mud_error_set(err, MUD_ERR_NOMEM, cache->dir, "out of memory");
+		}
+		node_set_entry(cache, n, found[i]);
+		cache_evict(cache, n, tmp, &evicted);
+	}
+	for (i = 0; i < evicted.num; i++) {
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+	}
+	talloc_free(tmp);
+	if (load_errors) *load_errors = bad;
+	return MUD_OK;
+}
+
+/** Create a cache (see mud.h). */
+mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_t const *opts,
+			     time_t now, size_t *load_errors, mud_error_t *err)
+{
+	mud_cache_t *cache;
+	mud_rcode_t rc;
+
+	if (out) *out = NULL;
+	if (load_errors) *load_errors = 0;
+	if (!out || !opts) return mud_error_set(err, MUD_ERR_ARG, "mud_cache_create", "no opts");
+
+	cache = talloc_zero(ctx, mud_cache_t);
+	if (!cache) return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_create", "out of memory");
+	talloc_set_destructor(cache, _cache_free);
+
+	if (pthread_mutex_init(&cache->mutex, NULL) != 0) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "pthread_mutex_init", "cannot create mutex");
+		goto error;
+	}
+	cache->mutex_ok = true;
+	if (pthread_mutex_init(&cache->io_mutex, NULL) != 0) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "pthread_mutex_init", "cannot create mutex");
+		goto error;
+	}
+	cache->io_mutex_ok = true;
+
+	cache->max_entries = opts->max_entries ? opts->max_entries : CACHE_MAX_ENTRIES_DEFAULT;
+	cache->max_validity = opts->max_validity ? (time_t)opts->max_validity :
+						   (time_t)CACHE_MAX_VALIDITY_DEFAULT;
+	cache->fail_ttl = opts->fail_ttl ? (time_t)opts->fail_ttl : CACHE_FAIL_TTL_DEFAULT;
+	cache->stale_max = (time_t)opts->stale_max;
+	cache->inflight_max = opts->inflight_max ? (time_t)opts->inflight_max :
+						   CACHE_INFLIGHT_MAX_DEFAULT;
+	cache_seed(cache, now);
+
+	cache->num_buckets = CACHE_BUCKETS_MIN;
+	cache->buckets = talloc_zero_array(cache, cache_node_t *, cache->num_buckets);
+	cache->num_abuckets = CACHE_BUCKETS_MIN;
+	cache->abuckets = talloc_zero_array(cache, acl_ref_t *, cache->num_abuckets);
+	if (!cache->buckets || !cache->abuckets) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_create", "out of memory");
+		goto error;
+	}
+
+	if (opts->dir) {
+		struct stat st;
+
+		if (!*opts->dir) {
+			rc = mud_error_set(err, MUD_ERR_IO, "mud_cache_create", "empty directory name");
+			goto error;
+		}
+		cache->dir = talloc_strdup(cache, opts->dir);
+		if (!cache->dir) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_create", "out of memory");
+			goto error;
+		}
+		if (stat(cache->dir, &st) != 0) {
+			rc = io_error(err, cache->dir, "stat", errno);
+			goto error;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc = io_error(err, cache->dir, "cache directory", ENOTDIR);
+			goto error;
+		}
+		if (access(cache->dir, W_OK | X_OK) != 0) {
+			rc = io_error(err, cache->dir, "cache directory not writable", errno);
+			goto error;
+		}
+		rc = cache_load(cache, load_errors, err);
+		if (rc != MUD_OK) goto error;
+	}
+
+	*out = cache;
+	return MUD_OK;
+
+error:
+	talloc_free(cache);
+	return rc;
+}
+
+/** Look up url (see mud.h). */
+mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_entry_t **entry,
+				    bool *fetch_token, char const *url, time_t now)
+{
+	mud_cache_result_t res = MUD_CACHE_MISS;
+	mud_entry_t const *e;
+	cache_node_t *n;
+	uint64_t h;
+	bool copy = false;
+
+	if (entry) *entry = NULL;
+	if (fetch_token) *fetch_token = false;
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return MUD_CACHE_MISS;
+
+	h = siphash(cache->key, url);
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, h);
+	if (!n) {
+		cache->stats.misses++;
+		n = node_add(cache, url, h);
+		if (!n) {
+			/* Nowhere to record the fetch: let this caller fetch anyway. */
+			if (fetch_token) *fetch_token = true;
+			goto done;
+		}
+		cache_evict(cache, n, NULL, NULL);
+		if (fetch_token) *fetch_token = token_take(cache, n, now);
+		goto done;
+	}
+	lru_touch(cache, n);
+
+	e = n->entry;
+	if (!e) {
+		res = MUD_CACHE_MISS;
+	} else if (e->status == MUD_OK) {
+		if (now < e->expires) {
+			res = MUD_CACHE_HIT;
+			copy = true;
+		} else if (now < time_add(e->expires, cache->stale_max)) {
+			res = MUD_CACHE_STALE;
+			copy = true;
+		} else {
+			res = MUD_CACHE_MISS;		/* too old to serve */
+		}
+	} else if (now < e->expires) {
+		res = MUD_CACHE_NEGATIVE;
+		copy = true;
+	} else {
+		res = MUD_CACHE_MISS;			/* failure forgotten: try again */
+	}
+
+	if (copy && entry) {
+		*entry = entry_copy(ctx, e);
+		if (!*entry) res = MUD_CACHE_MISS;	/* out of memory: nothing to serve */
+	}
+
+	switch (res) {
+	case MUD_CACHE_HIT:
+		cache->stats.hits++;
+		break;
+	case MUD_CACHE_STALE:
+		cache->stats.stale_hits++;
+		if (fetch_token) *fetch_token = token_take(cache, n, now);
+		break;
+	case MUD_CACHE_NEGATIVE:
+		cache->stats.negative_hits++;
+		break;
+	case MUD_CACHE_MISS:
+		cache->stats.misses++;
+		if (fetch_token) *fetch_token = token_take(cache, n, now);
+		break;
+	}
+
+done:
+	pthread_mutex_unlock(&cache->mutex);
+	return res;
+}
+
+/** Build a cache entry from a policy (no lock: private memory). */
+static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
+				      mud_cache_t const *cache, time_t now)
+{
+	mud_entry_t src = { 0 };
+	unsigned int hours = 0;
+	time_t validity;
+
+	if (pol->file) {
+		hours = pol->file->cache_validity;
+		src.mfg_name = pol->file->mfg_name;
+		src.model_name = pol->file->model_name;
+	} else if (pol->rules) {
+		hours = pol->rules->cache_validity;
+	}
+	if (hours == 0) hours = MUD_CACHE_VALIDITY_DEFAULT;
+	if (hours > MUD_CACHE_VALIDITY_MAX) hours = MUD_CACHE_VALIDITY_MAX;
+
+	validity = (time_t)hours * 3600;
+	if (validity > cache->max_validity) validity = cache->max_validity;
+
+	src.url = (char *)(uintptr_t)url;
+	src.status = MUD_OK;
+	src.vlan = pol->rules ? pol->rules->vlan : 0;
+	src.cache_validity = hours;
+	src.fetched = pol->fetched ? pol->fetched : now;
+	src.expires = time_add(src.fetched, validity);
+	mudp_strlcpy(src.file_sha256, pol->file_sha256, sizeof(src.file_sha256));
+	src.acl_name_v4 = pol->rendered->acl_name_v4;
+	src.acl_name_v6 = pol->rendered->acl_name_v6;
+	src.lines_v4 = pol->rendered->v4;
+	src.num_v4 = pol->rendered->v4 ? pol->rendered->num_v4 : 0;
+	src.lines_v6 = pol->rendered->v6;
+	src.num_v6 = pol->rendered->v6 ? pol->rendered->num_v6 : 0;
+
+	return entry_copy(NULL, &src);
+}
+
+/** Store a good policy (see mud.h).
+ *
+ * @return MUD_OK; MUD_ERR_ARG (no URL or no rendering); MUD_ERR_NOMEM; MUD_ERR_IO when the
+ *	   policy is cached in memory but could not be written to the directory.
+ */
+mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol, time_t now,
+			    mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	mud_entry_t *e;
+	cache_node_t *n;
+	char *data = NULL;
+	size_t len = 0;
+	uint64_t gen;
+	url_list_t evicted = { 0 };
+	mud_rcode_t rc = MUD_OK;
+	size_t i;
+
+	if (!cache || !url || !*url || !pol || !pol->rendered) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store", "no URL or no rendered policy");
+	}
+	if (strlen(url) > MUD_MAX_URL_LEN) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store", "URL longer than %d bytes",
+				     MUD_MAX_URL_LEN);
+	}
+
+	/* Everything that allocates or formats happens before the lock, in private memory. */
+	tmp = talloc_new(NULL);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
+	e = entry_from_policy(url, pol, cache, now);
+	if (!e) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
+	}
+	if (cache->dir) {
+		data = entry_serialise(tmp, e, &len);
+		if (!data) {
+			rc = mud_error_set(err, MUD_ERR_IO, url,
+					   "policy too large to persist (over %d bytes)", CACHE_FILE_MAX);
+		}
+	}
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (!n) {
+		n = node_add(cache, url, siphash(cache->key, url));
+		if (!n) {
+			pthread_mutex_unlock(&cache->mutex);
+			talloc_free(e);
+			talloc_free(tmp);
+			return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
+		}
+	} else {
+		lru_touch(cache, n);
+	}
+	node_set_entry(cache, n, e);		/* frees the previous entry */
+	gen = n->gen;
+	n->inflight = false;
+	n->retry_after = 0;
+	cache->stats.stores++;
+	cache_evict(cache, n, tmp, &evicted);
+	pthread_mutex_unlock(&cache->mutex);
+
+	if (cache->dir) {
+		mud_rcode_t prc = persist_sync(cache, url, data, len, gen, err);
+
+		if (rc == MUD_OK) rc = prc;
+	}
+	for (i = 0; i < evicted.num; i++) {
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+	}
+	talloc_free(tmp);
+	return rc;
+}
+
+/** Record a failed fetch (see mud.h). */
+void mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
+		    char const *where, char const *text, time_t now)
+{
+	mud_entry_t *neg;
+	cache_node_t *n;
+	uint64_t h;
+	bool drop_file = false;
+	TALLOC_CTX *tmp;
+	url_list_t evicted = { 0 };
+	size_t i;
+
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return;
+	if (code == MUD_OK) code = MUD_ERR_ARG;	/* a failure must not look like a policy */
+
+	/* Prepare the negative entry in private memory; it may go unused. */
+	tmp = cache->dir ? talloc_new(NULL) : NULL;
+	neg = talloc_zero(NULL, mud_entry_t);
+	if (neg) {
+		neg->url = talloc_strdup(neg, url);
+		neg->status = code;
+		neg->error_text = talloc_strndup(neg, text ? text : "", CACHE_ERR_TEXT_MAX);
+		neg->error_where = talloc_strndup(neg, where ? where : "", CACHE_ERR_TEXT_MAX);
+		neg->fetched = now;
+		neg->expires = time_add(now, cache->fail_ttl);
+		neg->lines_v4 = talloc_zero_array(neg, char *, 1);
+		neg->lines_v6 = talloc_zero_array(neg, char *, 1);
+		if (!neg->url || !neg->error_text || !neg->error_where || !neg->lines_v4 ||
+		    !neg->lines_v6) {
+			talloc_free(neg);
+			neg = NULL;
+		}
+	}
+
+	h = siphash(cache->key, url);
+	pthread_mutex_lock(&cache->mutex);
+	cache->stats.failures++;
+	n = node_find(cache, url, h);
+	if (n && n->entry && n->entry->status == MUD_OK &&
+	    now < time_add(n->entry->expires, cache->stale_max)) {
+		/* Keep serving the last good policy; retry after fail_ttl. */
+		n->inflight = false;
+		n->retry_after = time_add(now, cache->fail_ttl);
+		lru_touch(cache, n);
+		pthread_mutex_unlock(&cache->mutex);
+		talloc_free(neg);
+		talloc_free(tmp);
+		return;
+	}
+	if (!n) {
+		n = node_add(cache, url, h);
+		if (n) cache_evict(cache, n, tmp, &evicted);
+	} else {
+		lru_touch(cache, n);
+	}
+	if (n) {
+		drop_file = n->entry && n->entry->status == MUD_OK;
+		n->inflight = false;
+		n->retry_after = 0;
+		if (neg) {
+			node_set_entry(cache, n, neg);
+			neg = NULL;
+		} else {
+			/* No memory for the failure: at least drop the unusable policy. */
+			node_set_entry(cache, n, NULL);
+		}
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	talloc_free(neg);
+
+	/* The last good policy is past stale_max: its file would only mislead a restart. */
+	if (drop_file) (void)persist_sync(cache, url, NULL, 0, 0, NULL);
+	for (i = 0; i < evicted.num; i++) {
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+	}
+	talloc_free(tmp);
+}
+
+/** Find the lines of an issued dACL name (see mud.h). */
+bool mud_cache_acl_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_name,
+			  char ***lines, size_t *num, bool *v6)
+{
+	acl_ref_t *r;
+	uint64_t h;
+	bool found = false;
+
+	if (lines) *lines = NULL;
+	if (num) *num = 0;
+	if (v6) *v6 = false;
+	if (!cache || !acl_name || !*acl_name || !lines || !num) return false;
+
+	h = siphash(cache->key, acl_name);
+	pthread_mutex_lock(&cache->mutex);
+	for (r = cache->abuckets[h & (cache->num_abuckets - 1)]; r; r = r->next) {
+		mud_entry_t const *e;
+		bool ok = true;
+		char **copy;
+
+		if (r->hash != h || strcmp(r->name, acl_name) != 0) continue;
+		e = r->node->entry;
+		copy = r->v6 ? lines_dup(ctx, e->lines_v6, e->num_v6, &ok) :
+			       lines_dup(ctx, e->lines_v4, e->num_v4, &ok);
+		if (!ok) {
+			talloc_free(copy);
+			break;
+		}
+		*lines = copy;
+		*num = r->v6 ? e->num_v6 : e->num_v4;
+		if (v6) *v6 = r->v6;
+		lru_touch(cache, r->node);
+		found = true;
+		break;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	return found;
+}
+
+/** Drop url from memory and disk (see mud.h). */
+void mud_cache_forget(mud_cache_t *cache, char const *url)
+{
+	cache_node_t *n;
+
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return;
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (n) node_remove(cache, n);
+	pthread_mutex_unlock(&cache->mutex);
+
+	(void)persist_sync(cache, url, NULL, 0, 0, NULL);
+}
+
+/** Counters (see mud.h). */
+void mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out)
+{
+	if (!out) return;
+	memset(out, 0, sizeof(*out));
+	if (!cache) return;
+
+	pthread_mutex_lock(&cache->mutex);
+	*out = cache->stats;
+	out->entries = cache->num_entries;
+	pthread_mutex_unlock(&cache->mutex);
+}

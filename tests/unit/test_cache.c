@@ -1,2 +1,1184 @@
-/* placeholder */
-int main(void) { return 77; }
+/*
+ * test_cache.c - unit tests of the policy cache (mud_cache.c): state
+ * transitions with explicit clocks, single-flight, dACL name index, LRU,
+ * persistence (round trip and hostile files) and a multi-threaded run.
+ */
+#include "test_common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T0	((time_t)1700000000)
+#define URL_A	"https://lighting.example.com/lightbulb2000.json"
+#define URL_B	"https://printer.example.com/printer.json"
+#define URL_C	"https://camera.example.com/cam.json"
+#define URL_D	"https://thermo.example.com/thermo.json"
+#define SHA_F	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/*
+ *	Helpers
+ */
+
+/** A policy built by hand, as mud_policy_fetch() would return it. */
+static mud_policy_t *mk_policy(TALLOC_CTX *ctx, char const *tag, int vlan, unsigned int hours,
+			       size_t n4, size_t n6, char const *name4, char const *name6,
+			       time_t fetched)
+{
+	mud_policy_t *pol = talloc_zero(ctx, mud_policy_t);
+	size_t i;
+
+	pol->url = talloc_strdup(pol, "https://unused.example.com/x.json");
+	pol->file = talloc_zero(pol, mud_file_t);
+	pol->file->cache_validity = hours;
+	pol->file->mfg_name = talloc_asprintf(pol->file, "mfg %s", tag);
+	pol->file->model_name = talloc_asprintf(pol->file, "model %s", tag);
+	pol->rules = talloc_zero(pol, mud_ruleset_t);
+	pol->rules->vlan = vlan;
+	pol->rules->cache_validity = hours;
+	pol->rendered = talloc_zero(pol, mud_rendered_t);
+	pol->rendered->format = MUD_FMT_CISCO_DACL;
+	pol->rendered->v4 = talloc_zero_array(pol->rendered, char *, n4 + 1);
+	for (i = 0; i < n4; i++) {
+		pol->rendered->v4[i] = talloc_asprintf(pol->rendered,
+						       "ip:inacl#%zu=permit tcp any host 192.0.2.%zu eq 443 %s",
+						       i + 1, i + 1, tag);
+	}
+	pol->rendered->num_v4 = n4;
+	pol->rendered->v6 = talloc_zero_array(pol->rendered, char *, n6 + 1);
+	for (i = 0; i < n6; i++) {
+		pol->rendered->v6[i] = talloc_asprintf(pol->rendered,
+						       "ipv6:inacl#%zu=permit tcp any host 2001:db8::%zx eq 443 %s",
+						       i + 1, i + 1, tag);
+	}
+	pol->rendered->num_v6 = n6;
+	pol->rendered->acl_name_v4 = name4 ? talloc_strdup(pol->rendered, name4) : NULL;
+	pol->rendered->acl_name_v6 = name6 ? talloc_strdup(pol->rendered, name6) : NULL;
+	memcpy(pol->file_sha256, SHA_F, 65);
+	pol->fetched = fetched;
+	return pol;
+}
+
+static mud_cache_t *mk_cache(TALLOC_CTX *ctx, mud_cache_opts_t const *opts, time_t now)
+{
+	mud_cache_t *cache = NULL;
+	mud_error_t err = { 0 };
+
+	assert_int_equal(mud_cache_create(ctx, &cache, opts, now, NULL, &err), MUD_OK);
+	assert_non_null(cache);
+	assert_int_equal(err.code, MUD_OK);
+	return cache;
+}
+
+/** Look up and check the outcome and token; returns the copy (under ctx) or NULL. */
+static mud_entry_t *look(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
+			 mud_cache_result_t want, bool want_token)
+{
+	mud_entry_t *e = (mud_entry_t *)(uintptr_t)1;
+	bool token = !want_token;
+	mud_cache_result_t r;
+
+	r = mud_cache_lookup(cache, ctx, &e, &token, url, now);
+	assert_int_equal(r, want);
+	assert_int_equal(token, want_token);
+	if (r == MUD_CACHE_MISS) {
+		assert_null(e);
+	} else {
+		assert_non_null(e);
+		assert_string_equal(e->url, url);
+	}
+	return e;
+}
+
+static void store_ok(mud_cache_t *cache, char const *url, mud_policy_t const *pol, time_t now)
+{
+	mud_error_t err = { 0 };
+
+	assert_int_equal(mud_cache_store(cache, url, pol, now, &err), MUD_OK);
+	assert_int_equal(err.code, MUD_OK);
+}
+
+static char *mk_tmpdir(TALLOC_CTX *ctx)
+{
+	char *path = talloc_strdup(ctx, "/tmp/test_cache.XXXXXX");
+
+	assert_non_null(mkdtemp(path));
+	return path;
+}
+
+static void rm_tree(char const *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (!d) return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			rm_tree(path);
+		} else {
+			unlink(path);
+		}
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static size_t count_files(char const *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.') n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static char *file_of(TALLOC_CTX *ctx, char const *dir, char const *url)
+{
+	char hash[65];
+
+	mud_sha256_hex(hash, url, strlen(url));
+	return talloc_asprintf(ctx, "%s/%s", dir, hash);
+}
+
+static void write_file(char const *path, char const *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ *	Creation
+ */
+static void test_create_errors(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *cache = (mud_cache_t *)(uintptr_t)1;
+	mud_error_t err = { 0 };
+	char *dir = mk_tmpdir(ctx);
+	char *file = talloc_asprintf(ctx, "%s/plain", dir);
+	char *missing = talloc_asprintf(ctx, "%s/missing", dir);
+
+	assert_int_equal(mud_cache_create(ctx, &cache, NULL, T0, NULL, &err), MUD_ERR_ARG);
+	assert_null(cache);
+
+	mud_error_clear(&err);
+	opts.dir = missing;
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_IO);
+	assert_null(cache);
+	assert_string_equal(err.where, missing);
+	assert_string_equal(err.text, "stat: No such file or directory");
+
+	write_file(file, "x", 1);
+	mud_error_clear(&err);
+	opts.dir = file;
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_IO);
+	assert_null(cache);
+	assert_string_equal(err.where, file);
+	assert_string_equal(err.text, "cache directory: Not a directory");
+
+	mud_error_clear(&err);
+	opts.dir = "";
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_IO);
+	assert_null(cache);
+
+	if (geteuid() != 0) {	/* root may write anywhere */
+		assert_int_equal(chmod(dir, 0500), 0);
+		mud_error_clear(&err);
+		opts.dir = dir;
+		assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_IO);
+		assert_null(cache);
+		assert_string_equal(err.where, dir);
+		assert_int_equal(chmod(dir, 0700), 0);
+	}
+
+	rm_tree(dir);
+	talloc_free(dir);
+	talloc_free(file);
+	talloc_free(missing);
+}
+
+/*
+ *	State transitions
+ */
+static void test_miss_store_hit(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pol = mk_policy(ctx, "a", 42, 2, 3, 1, "#ACSACL#-IP-a-11111111",
+				      "#ACSACL#-IPV6-a-22222222", T0);
+	mud_cache_stats_t st;
+	mud_entry_t *e;
+	TALLOC_CTX *rq = talloc_new(ctx);
+
+	look(cache, rq, URL_A, T0, MUD_CACHE_MISS, true);
+	look(cache, rq, URL_A, T0, MUD_CACHE_MISS, false);	/* one fetch in flight */
+	store_ok(cache, URL_A, pol, T0);
+	talloc_free(pol);					/* the cache made its own copy */
+
+	e = look(cache, rq, URL_A, T0 + 10, MUD_CACHE_HIT, false);
+	assert_int_equal(e->status, MUD_OK);
+	assert_string_equal(e->error_text, "");
+	assert_string_equal(e->error_where, "");
+	assert_int_equal(e->vlan, 42);
+	assert_string_equal(e->mfg_name, "mfg a");
+	assert_string_equal(e->model_name, "model a");
+	assert_string_equal(e->acl_name_v4, "#ACSACL#-IP-a-11111111");
+	assert_string_equal(e->acl_name_v6, "#ACSACL#-IPV6-a-22222222");
+	assert_int_equal(e->num_v4, 3);
+	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 a");
+	assert_string_equal(e->lines_v4[2], "ip:inacl#3=permit tcp any host 192.0.2.3 eq 443 a");
+	assert_null(e->lines_v4[3]);
+	assert_int_equal(e->num_v6, 1);
+	assert_string_equal(e->lines_v6[0],
+			    "ipv6:inacl#1=permit tcp any host 2001:db8::1 eq 443 a");
+	assert_int_equal(e->cache_validity, 2);
+	assert_int_equal(e->fetched, T0);
+	assert_int_equal(e->expires, T0 + 7200);
+	assert_string_equal(e->file_sha256, SHA_F);
+	assert_ptr_equal(talloc_parent(e), rq);
+
+	/* The copy is the caller's: freeing it leaves the cache intact. */
+	talloc_free(e);
+	e = look(cache, rq, URL_A, T0 + 11, MUD_CACHE_HIT, false);
+	assert_int_equal(e->vlan, 42);
+
+	/* lookup with no entry pointer and no token pointer */
+	assert_int_equal(mud_cache_lookup(cache, rq, NULL, NULL, URL_A, T0), MUD_CACHE_HIT);
+
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.stores, 1);
+	assert_int_equal(st.stale_hits, 0);
+	assert_int_equal(st.negative_hits, 0);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(st.entries, 1);
+
+	talloc_free(rq);
+	talloc_free(cache);
+}
+
+static void test_expiry_ceiling(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .max_validity = 3600 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_entry_t *e;
+
+	/* 48 h in the file, ceiling 1 h */
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 0, 48, 1, 0, NULL, NULL, T0), T0);
+	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->expires, T0 + 3600);
+	assert_int_equal(e->cache_validity, 48);
+	look(cache, ctx, URL_A, T0 + 3599, MUD_CACHE_HIT, false);
+	look(cache, ctx, URL_A, T0 + 3600, MUD_CACHE_MISS, true);	/* stale_max 0: no stale */
+	talloc_free(cache);
+
+	/* default ceiling (168 h); 0 hours -> 48 h default; 500 -> 168; fetched 0 -> now */
+	opts.max_validity = 0;
+	cache = mk_cache(ctx, &opts, T0);
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 0, 0, 1, 0, NULL, NULL, 0), T0 + 5);
+	e = look(cache, ctx, URL_A, T0 + 5, MUD_CACHE_HIT, false);
+	assert_int_equal(e->fetched, T0 + 5);
+	assert_int_equal(e->expires, T0 + 5 + 48 * 3600);
+	assert_int_equal(e->cache_validity, 48);
+
+	store_ok(cache, URL_B, mk_policy(ctx, "b", 0, 500, 1, 0, NULL, NULL, T0 - 100), T0);
+	e = look(cache, ctx, URL_B, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->fetched, T0 - 100);
+	assert_int_equal(e->expires, T0 - 100 + 168 * 3600);
+	assert_int_equal(e->cache_validity, 168);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_stale_boundary(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .stale_max = 600, .inflight_max = 1000 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_entry_t *e;
+	mud_cache_stats_t st;
+
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 7, 1, 2, 0, "#ACSACL#-IP-a-1", NULL, T0), T0);
+	look(cache, ctx, URL_A, T0 + 3599, MUD_CACHE_HIT, false);
+	e = look(cache, ctx, URL_A, T0 + 3600, MUD_CACHE_STALE, true);	/* refresh token */
+	assert_int_equal(e->vlan, 7);
+	assert_int_equal(e->num_v4, 2);
+	look(cache, ctx, URL_A, T0 + 3601, MUD_CACHE_STALE, false);	/* refresh in flight */
+	look(cache, ctx, URL_A, T0 + 3600 + 599, MUD_CACHE_STALE, false);
+	/* expires + stale_max: no longer served; the refresh is still in flight */
+	look(cache, ctx, URL_A, T0 + 3600 + 600, MUD_CACHE_MISS, false);
+	/* the token (taken at +3600) is presumed lost after inflight_max: this caller gets it */
+	look(cache, ctx, URL_A, T0 + 3600 + 999, MUD_CACHE_MISS, false);
+	look(cache, ctx, URL_A, T0 + 3600 + 1000, MUD_CACHE_MISS, true);
+
+	/* the refresh lands: fresh again */
+	store_ok(cache, URL_A, mk_policy(ctx, "a2", 8, 1, 1, 0, "#ACSACL#-IP-a-2", NULL, T0 + 4700),
+		 T0 + 4700);
+	e = look(cache, ctx, URL_A, T0 + 4700, MUD_CACHE_HIT, false);
+	assert_int_equal(e->vlan, 8);
+	assert_int_equal(e->expires, T0 + 4700 + 3600);
+
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.stale_hits, 3);
+	assert_int_equal(st.misses, 3);
+	assert_int_equal(st.stores, 2);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_fail_keeps_stale(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .stale_max = 86400, .fail_ttl = 30 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_entry_t *e;
+	mud_cache_stats_t st;
+	char **lines;
+	size_t num;
+	bool v6;
+
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 5, 1, 2, 0, "#ACSACL#-IP-a-1", NULL, T0), T0);
+
+	/* a failure while fresh changes nothing */
+	mud_cache_fail(cache, URL_A, MUD_ERR_TIMEOUT, URL_A, "timed out", T0 + 10);
+	look(cache, ctx, URL_A, T0 + 10, MUD_CACHE_HIT, false);
+
+	look(cache, ctx, URL_A, T0 + 4000, MUD_CACHE_STALE, true);
+	mud_cache_fail(cache, URL_A, MUD_ERR_FETCH, URL_A, "connection refused", T0 + 4001);
+
+	/* the last good policy is still served; no new fetch until fail_ttl has passed */
+	e = look(cache, ctx, URL_A, T0 + 4001, MUD_CACHE_STALE, false);
+	assert_int_equal(e->status, MUD_OK);
+	assert_int_equal(e->vlan, 5);
+	look(cache, ctx, URL_A, T0 + 4001 + 29, MUD_CACHE_STALE, false);
+	look(cache, ctx, URL_A, T0 + 4001 + 30, MUD_CACHE_STALE, true);
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-a-1", &lines, &num, &v6));
+	assert_int_equal(num, 2);
+
+	/* a failure at exactly expires + stale_max no longer keeps it */
+	mud_cache_fail(cache, URL_A, MUD_ERR_HTTP, "HTTP 503", "Service Unavailable",
+		       T0 + 3600 + 86400);
+	e = look(cache, ctx, URL_A, T0 + 3600 + 86400, MUD_CACHE_NEGATIVE, false);
+	assert_int_equal(e->status, MUD_ERR_HTTP);
+	assert_string_equal(e->error_where, "HTTP 503");
+	assert_string_equal(e->error_text, "Service Unavailable");
+	assert_int_equal(e->expires, T0 + 3600 + 86400 + 30);
+	assert_int_equal(e->num_v4, 0);
+	assert_null(e->acl_name_v4);
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-a-1", &lines, &num, &v6));
+	assert_null(lines);
+	assert_int_equal(num, 0);
+
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.failures, 3);
+	assert_int_equal(st.negative_hits, 1);
+	assert_int_equal(st.entries, 1);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_fail_negative_ttl(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };		/* fail_ttl default 60 */
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_entry_t *e;
+	char longtext[600];
+
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);
+	mud_cache_fail(cache, URL_B, MUD_ERR_SIG_DIGEST, "https://printer.example.com/printer.p7s",
+		       "content does not match", T0 + 1);
+	e = look(cache, ctx, URL_B, T0 + 1, MUD_CACHE_NEGATIVE, false);
+	assert_int_equal(e->status, MUD_ERR_SIG_DIGEST);
+	assert_string_equal(e->error_text, "content does not match");
+	assert_string_equal(e->error_where, "https://printer.example.com/printer.p7s");
+	assert_int_equal(e->fetched, T0 + 1);
+	assert_int_equal(e->expires, T0 + 61);
+	assert_string_equal(e->file_sha256, "");
+	look(cache, ctx, URL_B, T0 + 60, MUD_CACHE_NEGATIVE, false);
+	look(cache, ctx, URL_B, T0 + 61, MUD_CACHE_MISS, true);
+	look(cache, ctx, URL_B, T0 + 62, MUD_CACHE_MISS, false);
+
+	/* NULL texts, MUD_OK (a caller bug) still yields a negative entry; long text is bounded */
+	memset(longtext, 'x', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	mud_cache_fail(cache, URL_B, MUD_OK, NULL, longtext, T0 + 70);
+	e = look(cache, ctx, URL_B, T0 + 70, MUD_CACHE_NEGATIVE, false);
+	assert_int_equal(e->status, MUD_ERR_ARG);
+	assert_string_equal(e->error_where, "");
+	assert_int_equal(strlen(e->error_text), 255);
+
+	/* fail without a prior lookup, on an unknown URL */
+	mud_cache_fail(cache, URL_C, MUD_ERR_TLS, URL_C, "bad cert", T0);
+	look(cache, ctx, URL_C, T0, MUD_CACHE_NEGATIVE, false);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_single_flight(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .inflight_max = 30 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+
+	look(cache, ctx, URL_A, T0, MUD_CACHE_MISS, true);
+	look(cache, ctx, URL_A, T0, MUD_CACHE_MISS, false);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);	/* other URLs independent */
+	look(cache, ctx, URL_A, T0 - 5, MUD_CACHE_MISS, false);	/* an older request timestamp */
+	look(cache, ctx, URL_A, T0 + 29, MUD_CACHE_MISS, false);
+	look(cache, ctx, URL_A, T0 + 30, MUD_CACHE_MISS, true);	/* first fetcher presumed lost */
+	look(cache, ctx, URL_A, T0 + 31, MUD_CACHE_MISS, false);
+
+	/* the lost fetcher reports late: its store still counts */
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 0, 1, 1, 0, NULL, NULL, T0 + 40), T0 + 40);
+	look(cache, ctx, URL_A, T0 + 41, MUD_CACHE_HIT, false);
+
+	/* bad URLs: never a token */
+	look(cache, ctx, "", T0, MUD_CACHE_MISS, false);
+	look(cache, ctx, NULL, T0, MUD_CACHE_MISS, false);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_store_errors(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pol = mk_policy(ctx, "a", 0, 1, 1, 0, NULL, NULL, T0);
+	mud_error_t err = { 0 };
+	char *longurl = talloc_array(ctx, char, MUD_MAX_URL_LEN + 2);
+	void *rendered = pol->rendered;
+
+	memset(longurl, 'a', MUD_MAX_URL_LEN + 1);
+	longurl[MUD_MAX_URL_LEN + 1] = '\0';
+
+	assert_int_equal(mud_cache_store(cache, NULL, pol, T0, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "mud_cache_store");
+	assert_string_equal(err.text, "no URL or no rendered policy");
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, URL_A, NULL, T0, &err), MUD_ERR_ARG);
+	mud_error_clear(&err);
+	pol->rendered = NULL;
+	assert_int_equal(mud_cache_store(cache, URL_A, pol, T0, &err), MUD_ERR_ARG);
+	pol->rendered = rendered;
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, longurl, pol, T0, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "URL longer than 1024 bytes");
+	look(cache, ctx, longurl, T0, MUD_CACHE_MISS, false);
+
+	/* no file, no rules: defaults; NULL line pointers become "" */
+	pol->file = NULL;
+	pol->rules = NULL;
+	pol->rendered->v4[0] = NULL;
+	store_ok(cache, URL_A, pol, T0);
+	{
+		mud_entry_t *e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+
+		assert_int_equal(e->expires, T0 + 48 * 3600);
+		assert_int_equal(e->vlan, 0);
+		assert_null(e->mfg_name);
+		assert_string_equal(e->lines_v4[0], "");
+	}
+
+	/* NULL arguments are tolerated */
+	mud_cache_fail(NULL, URL_A, MUD_ERR_FETCH, NULL, NULL, T0);
+	mud_cache_forget(NULL, URL_A);
+	mud_cache_forget(cache, NULL);
+	assert_false(mud_cache_acl_lookup(cache, ctx, NULL, NULL, NULL, NULL));
+	mud_cache_stats(cache, NULL);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+/*
+ *	dACL name index
+ */
+static void test_acl_lookup(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	char **lines = NULL;
+	size_t num = 99;
+	bool v6 = true;
+
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 0, 1, 2, 3, "#ACSACL#-IP-a-1",
+					 "#ACSACL#-IPV6-a-1", T0), T0);
+	/* URL_C was given the same (content-addressed) v4 name */
+	store_ok(cache, URL_C, mk_policy(ctx, "a", 0, 1, 2, 0, "#ACSACL#-IP-a-1", NULL, T0), T0);
+
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-a-1", &lines, &num, &v6));
+	assert_false(v6);
+	assert_int_equal(num, 2);
+	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 a");
+	assert_string_equal(lines[1], "ip:inacl#2=permit tcp any host 192.0.2.2 eq 443 a");
+	assert_null(lines[2]);
+	assert_ptr_equal(talloc_parent(lines), ctx);
+	talloc_free(lines);
+
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, &v6));
+	assert_true(v6);
+	assert_int_equal(num, 3);
+	assert_string_equal(lines[2], "ipv6:inacl#3=permit tcp any host 2001:db8::3 eq 443 a");
+	talloc_free(lines);
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, NULL));
+	talloc_free(lines);
+
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-unknown-0", &lines, &num, &v6));
+	assert_null(lines);
+	assert_int_equal(num, 0);
+	assert_false(v6);
+	assert_false(mud_cache_acl_lookup(cache, ctx, "", &lines, &num, &v6));
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#acsacl#-ip-a-1", &lines, &num, &v6));
+
+	/* either entry answers; forgetting one leaves the other */
+	mud_cache_forget(cache, URL_A);
+	look(cache, ctx, URL_A, T0, MUD_CACHE_MISS, true);
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-a-1", &lines, &num, &v6));
+	talloc_free(lines);
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, &v6));
+	mud_cache_forget(cache, URL_C);
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-a-1", &lines, &num, &v6));
+
+	/* a replaced policy issues its new names, the old ones vanish */
+	store_ok(cache, URL_B, mk_policy(ctx, "b", 0, 1, 1, 0, "#ACSACL#-IP-b-1", NULL, T0), T0);
+	store_ok(cache, URL_B, mk_policy(ctx, "b2", 0, 1, 1, 0, "#ACSACL#-IP-b-2", NULL, T0), T0);
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-1", &lines, &num, &v6));
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-2", &lines, &num, &v6));
+	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 b2");
+	talloc_free(lines);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+/*
+ *	Bounds
+ */
+static void test_lru_eviction(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .max_entries = 3 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_cache_stats_t st;
+	char **lines;
+	size_t num;
+
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 0, 1, 1, 0, "#ACSACL#-IP-a-1", NULL, T0), T0);
+	store_ok(cache, URL_B, mk_policy(ctx, "b", 0, 1, 1, 0, "#ACSACL#-IP-b-1", NULL, T0), T0);
+	store_ok(cache, URL_C, mk_policy(ctx, "c", 0, 1, 1, 0, "#ACSACL#-IP-c-1", NULL, T0), T0);
+	look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);	/* A is now the most recent */
+	store_ok(cache, URL_D, mk_policy(ctx, "d", 0, 1, 1, 0, "#ACSACL#-IP-d-1", NULL, T0), T0);
+
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.entries, 3);
+	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-1", &lines, &num, NULL));
+	/* acl lookups count as use: C becomes recent, so A goes next */
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-c-1", &lines, &num, NULL));
+	talloc_free(lines);
+
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);	/* evicts A (least recent) */
+	look(cache, ctx, URL_C, T0, MUD_CACHE_HIT, false);
+	look(cache, ctx, URL_D, T0, MUD_CACHE_HIT, false);
+	look(cache, ctx, URL_A, T0, MUD_CACHE_MISS, true);	/* evicts the B placeholder */
+
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.evictions, 3);
+	assert_int_equal(st.entries, 2);			/* C, D; A is only in flight */
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_many_entries(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };				/* 10000 */
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pol = mk_policy(ctx, "m", 0, 1, 2, 1, NULL, NULL, T0);
+	mud_cache_stats_t st;
+	struct timespec t1, t2;
+	char url[128];
+	char name[64];
+	size_t i;
+	double ms;
+
+	for (i = 0; i < 10500; i++) {
+		snprintf(url, sizeof(url), "https://m%zu.example.com/device.json", i);
+		snprintf(name, sizeof(name), "#ACSACL#-IP-m-%zu", i);
+		pol->rendered->acl_name_v4 = name;
+		store_ok(cache, url, pol, T0);
+	}
+	pol->rendered->acl_name_v4 = NULL;
+
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.entries, 10000);
+	assert_int_equal(st.evictions, 500);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (i = 500; i < 10500; i++) {
+		mud_entry_t *e = NULL;
+		bool tok = true;
+
+		snprintf(url, sizeof(url), "https://m%zu.example.com/device.json", i);
+		assert_int_equal(mud_cache_lookup(cache, ctx, &e, &tok, url, T0 + 1), MUD_CACHE_HIT);
+		assert_false(tok);
+		talloc_free(e);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	ms = (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
+	assert_true(ms < 2000.0);	/* ~20 ms in practice, even under sanitizers */
+
+	snprintf(url, sizeof(url), "https://m%d.example.com/device.json", 499);
+	look(cache, ctx, url, T0 + 1, MUD_CACHE_MISS, true);
+	{
+		char **lines;
+		size_t num;
+
+		assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-m-10499", &lines, &num,
+						 NULL));
+		talloc_free(lines);
+		assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-m-0", &lines, &num, NULL));
+	}
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+/*
+ *	Persistence
+ */
+static void test_persist_roundtrip(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir, .stale_max = 7 * 86400 };
+	mud_cache_t *cache;
+	mud_policy_t *pol;
+	mud_entry_t *e;
+	size_t load_errors = 99;
+	mud_error_t err = { 0 };
+	char **lines;
+	size_t num;
+	bool v6;
+	char *path;
+	char *text;
+	struct stat st;
+
+	cache = mk_cache(ctx, &opts, T0);
+	pol = mk_policy(ctx, "a", 12, 2, 2, 1, "#ACSACL#-IP-a-1", "#ACSACL#-IPV6-a-1", T0);
+	/* content trying to inject lines into the file */
+	pol->file->mfg_name = talloc_strdup(pol, "Evil\nend\nurl: https://x.example/\r\\x41 \x7f");
+	pol->file->model_name = NULL;
+	pol->rendered->v4[1] = talloc_strdup(pol, "ip:inacl#2=deny ip any any\nv4: injected");
+	store_ok(cache, URL_A, pol, T0);
+	store_ok(cache, URL_B, mk_policy(ctx, "b", 0, 1, 1, 0, "#ACSACL#-IP-b-1", NULL, T0 - 7200),
+		 T0);
+	mud_cache_fail(cache, URL_C, MUD_ERR_HTTP, "HTTP 404", "not found", T0);	/* not persisted */
+	assert_int_equal(count_files(dir), 2);
+
+	path = file_of(ctx, dir, URL_A);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	text = test_read_file(ctx, path, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "rlm_mud-cache 1\nurl: " URL_A "\n"));
+	assert_non_null(strstr(text,
+			       "mfg-name: Evil\\x0aend\\x0aurl: https://x.example/\\x0d\\\\x41 \\x7f\n"));
+	assert_non_null(strstr(text, "v4: ip:inacl#2=deny ip any any\\x0av4: injected\n"));
+	assert_int_equal(strcmp(text + strlen(text) - 4, "end\n"), 0);
+	talloc_free(cache);
+
+	/* restart */
+	cache = NULL;
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 100, &load_errors, &err), MUD_OK);
+	assert_int_equal(load_errors, 0);
+
+	e = look(cache, ctx, URL_A, T0 + 100, MUD_CACHE_HIT, false);
+	assert_int_equal(e->vlan, 12);
+	assert_string_equal(e->mfg_name, "Evil\nend\nurl: https://x.example/\r\\x41 \x7f");
+	assert_null(e->model_name);
+	assert_int_equal(e->num_v4, 2);
+	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 a");
+	assert_string_equal(e->lines_v4[1], "ip:inacl#2=deny ip any any\nv4: injected");
+	assert_int_equal(e->num_v6, 1);
+	assert_string_equal(e->acl_name_v4, "#ACSACL#-IP-a-1");
+	assert_string_equal(e->acl_name_v6, "#ACSACL#-IPV6-a-1");
+	assert_int_equal(e->fetched, T0);
+	assert_int_equal(e->expires, T0 + 7200);
+	assert_int_equal(e->cache_validity, 2);
+	assert_string_equal(e->file_sha256, SHA_F);
+	assert_string_equal(e->error_text, "");
+
+	/* B was fetched 2 h ago with 1 h validity: stale after the restart, refresh attempted,
+	 * still served, with the same dACL name */
+	e = look(cache, ctx, URL_B, T0 + 100, MUD_CACHE_STALE, true);
+	assert_int_equal(e->expires, T0 - 3600);
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-1", &lines, &num, &v6));
+	assert_int_equal(num, 1);
+	assert_false(v6);
+	talloc_free(lines);
+	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, &v6));
+	assert_true(v6);
+	talloc_free(lines);
+	look(cache, ctx, URL_C, T0 + 100, MUD_CACHE_MISS, true);
+
+	/* forget removes the file */
+	mud_cache_forget(cache, URL_A);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(count_files(dir), 1);
+
+	/* a failure beyond stale_max drops B's file too */
+	mud_cache_fail(cache, URL_B, MUD_ERR_FETCH, URL_B, "refused", T0 - 3600 + 7 * 86400);
+	assert_int_equal(count_files(dir), 0);
+	talloc_free(cache);
+
+	cache = mk_cache(ctx, &opts, T0);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);
+	talloc_free(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+static void test_persist_replace_and_capacity(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	mud_cache_t *cache;
+	mud_entry_t *e;
+	size_t load_errors = 99;
+	mud_error_t err = { 0 };
+	char url[64];
+	int i;
+
+	/* replacing a policy rewrites its file */
+	cache = mk_cache(ctx, &opts, T0);
+	store_ok(cache, URL_A, mk_policy(ctx, "old", 1, 1, 1, 0, NULL, NULL, T0), T0);
+	store_ok(cache, URL_A, mk_policy(ctx, "new", 2, 1, 1, 0, NULL, NULL, T0 + 5), T0 + 5);
+	assert_int_equal(count_files(dir), 1);
+	talloc_free(cache);
+
+	/* 5 persisted policies, room for 3: the 3 most recently fetched survive */
+	cache = mk_cache(ctx, &opts, T0);
+	for (i = 0; i < 4; i++) {
+		snprintf(url, sizeof(url), "https://d%d.example.com/x.json", i);
+		store_ok(cache, url, mk_policy(ctx, "d", 0, 1, 1, 0, NULL, NULL, T0 + i), T0 + i);
+	}
+	assert_int_equal(count_files(dir), 5);
+	talloc_free(cache);
+
+	opts.max_entries = 3;
+	cache = NULL;
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 10, &load_errors, &err), MUD_OK);
+	assert_int_equal(load_errors, 0);
+	assert_int_equal(count_files(dir), 3);
+	e = look(cache, ctx, URL_A, T0 + 10, MUD_CACHE_HIT, false);
+	assert_int_equal(e->vlan, 2);
+	assert_string_equal(e->mfg_name, "mfg new");
+	look(cache, ctx, "https://d3.example.com/x.json", T0 + 10, MUD_CACHE_HIT, false);
+	look(cache, ctx, "https://d2.example.com/x.json", T0 + 10, MUD_CACHE_HIT, false);
+	look(cache, ctx, "https://d1.example.com/x.json", T0 + 10, MUD_CACHE_MISS, true);
+	look(cache, ctx, "https://d0.example.com/x.json", T0 + 10, MUD_CACHE_MISS, true);
+	talloc_free(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** A valid file for url, built by hand. */
+static char *good_file(TALLOC_CTX *ctx, char const *url)
+{
+	return talloc_asprintf(ctx,
+			       "rlm_mud-cache 1\n"
+			       "url: %s\n"
+			       "fetched: 1700000000\n"
+			       "expires: 1700003600\n"
+			       "cache-validity: 1\n"
+			       "vlan: 3\n"
+			       "file-sha256: " SHA_F "\n"
+			       "acl-name-v4: #ACSACL#-IP-hand-1\n"
+			       "num-v4: 1\n"
+			       "num-v6: 0\n"
+			       "v4: ip:inacl#1=permit ip any any\n"
+			       "end\n", url);
+}
+
+static void plant(TALLOC_CTX *ctx, char const *dir, char const *url, char const *data, size_t len)
+{
+	char *path = file_of(ctx, dir, url);
+
+	write_file(path, data, len);
+	talloc_free(path);
+}
+
+static void test_persist_corrupt(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	mud_cache_t *cache = NULL;
+	size_t load_errors = 0;
+	mud_error_t err = { 0 };
+	char *good;
+	char *s;
+	char *big;
+	char *path;
+	size_t i;
+	struct {
+		char const	*url;
+		char const	*data;		//!< NULL: special
+	} cases[] = {
+		{ "https://c1.example/garbage", "\x01\x02garbage\xff\n" },
+		{ "https://c2.example/empty", "" },
+		{ "https://c3.example/magic", "rlm_mud-cache 2\nurl: https://c3.example/magic\nend\n" },
+		{ "https://c4.example/noend", "rlm_mud-cache 1\nurl: https://c4.example/noend\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\n" },
+		{ "https://c5.example/after", "rlm_mud-cache 1\nurl: https://c5.example/after\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\nv4: extra\n" },
+		{ "https://c6.example/esc", "rlm_mud-cache 1\nurl: https://c6.example/esc\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\nv4: bad \\q escape\nend\n" },
+		{ "https://c7.example/nul", "rlm_mud-cache 1\nurl: https://c7.example/nul\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\nv4: nul \\x00 byte\nend\n" },
+		{ "https://c8.example/key", "rlm_mud-cache 1\nurl: https://c8.example/key\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\ncolour: red\nend\n" },
+		{ "https://c9.example/dup", "rlm_mud-cache 1\nurl: https://c9.example/dup\n"
+		  "fetched: 1\nfetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c10.example/count", "rlm_mud-cache 1\nurl: https://c10.example/count\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 2\nnum-v6: 0\nv4: one\nend\n" },
+		{ "https://c11.example/order", "rlm_mud-cache 1\nurl: https://c11.example/order\n"
+		  "fetched: 1\nexpires: 2\nv4: first\nnum-v4: 1\nnum-v6: 0\nend\n" },
+		{ "https://c12.example/time", "rlm_mud-cache 1\nurl: https://c12.example/time\n"
+		  "fetched: 1x\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c13.example/huge", "rlm_mud-cache 1\nurl: https://c13.example/huge\n"
+		  "fetched: 1\nexpires: 99999999999999999999999\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c14.example/back", "rlm_mud-cache 1\nurl: https://c14.example/back\n"
+		  "fetched: 5\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c15.example/cr", "rlm_mud-cache 1\nurl: https://c15.example/cr\r\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c16.example/vlan", "rlm_mud-cache 1\nurl: https://c16.example/vlan\n"
+		  "fetched: 1\nexpires: 2\nvlan: 5000\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c17.example/sha", "rlm_mud-cache 1\nurl: https://c17.example/sha\n"
+		  "fetched: 1\nexpires: 2\nfile-sha256: xyz\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c18.example/nocolon", "rlm_mud-cache 1\nurl https://c18.example/nocolon\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c19.example/nourl", "rlm_mud-cache 1\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c20.example/toomany", "rlm_mud-cache 1\nurl: https://c20.example/toomany\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 1001\nnum-v6: 0\nend\n" },
+	};
+
+	/* one good file among the bad ones */
+	good = good_file(ctx, "https://ok.example/good.json");
+	plant(ctx, dir, "https://ok.example/good.json", good, strlen(good));
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		plant(ctx, dir, cases[i].url, cases[i].data, strlen(cases[i].data));
+	}
+
+	/* truncated copies of a valid file, cut at the middle and just before "end\n" */
+	s = good_file(ctx, "https://t1.example/x");
+	plant(ctx, dir, "https://t1.example/x", s, strlen(s) / 2);
+	s = good_file(ctx, "https://t2.example/x");
+	plant(ctx, dir, "https://t2.example/x", s, strlen(s) - 1);
+	s = good_file(ctx, "https://t3.example/x");
+	plant(ctx, dir, "https://t3.example/x", s, strlen(s) - 4);
+
+	/* a valid file under the name of another URL (renamed or planted) */
+	s = good_file(ctx, "https://victim.example/x");
+	plant(ctx, dir, "https://attacker.example/x", s, strlen(s));
+
+	/* oversized: 4 MiB + 1 */
+	big = talloc_array(ctx, char, 4 * 1024 * 1024 + 1);
+	memset(big, 'A', 4 * 1024 * 1024 + 1);
+	memcpy(big, "rlm_mud-cache 1\n", 16);
+	plant(ctx, dir, "https://big.example/x", big, 4 * 1024 * 1024 + 1);
+	talloc_free(big);
+
+	/* too many lines (under the size cap) */
+	s = talloc_strdup(ctx, "rlm_mud-cache 1\nurl: https://lines.example/x\nfetched: 1\n"
+			  "expires: 2\nnum-v4: 1000\nnum-v6: 1000\n");
+	for (i = 0; i < 2100; i++) s = talloc_strdup_append_buffer(s, "v4: l\n");
+	s = talloc_strdup_append_buffer(s, "end\n");
+	plant(ctx, dir, "https://lines.example/x", s, strlen(s));
+
+	/* a directory and a symlink with hash names */
+	path = file_of(ctx, dir, "https://dir.example/x");
+	assert_int_equal(mkdir(path, 0700), 0);
+	s = file_of(ctx, dir, "https://ok.example/good.json");
+	path = file_of(ctx, dir, "https://link.example/x");
+	assert_int_equal(symlink(s, path), 0);
+
+	/* not ours: ignored, not counted; a leftover temp file is removed */
+	path = talloc_asprintf(ctx, "%s/README", dir);
+	write_file(path, "hello", 5);
+	path = talloc_asprintf(ctx, "%s/tmp.%s.abcdef", dir, SHA_F);
+	write_file(path, good, strlen(good));
+
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &load_errors, &err), MUD_OK);
+	assert_int_equal(load_errors, sizeof(cases) / sizeof(cases[0]) + 3 + 1 + 1 + 1 + 2);
+	assert_int_equal(access(path, F_OK), -1);
+
+	{
+		mud_entry_t *e = look(cache, ctx, "https://ok.example/good.json", T0 + 1,
+				      MUD_CACHE_HIT, false);
+		char **lines;
+		size_t num;
+
+		assert_int_equal(e->vlan, 3);
+		assert_int_equal(e->num_v4, 1);
+		assert_int_equal(e->num_v6, 0);
+		assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit ip any any");
+		assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-hand-1", &lines, &num, NULL));
+		assert_int_equal(num, 1);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		look(cache, ctx, cases[i].url, T0, MUD_CACHE_MISS, true);
+	}
+	look(cache, ctx, "https://victim.example/x", T0, MUD_CACHE_MISS, true);
+	look(cache, ctx, "https://attacker.example/x", T0, MUD_CACHE_MISS, true);
+	{
+		mud_cache_stats_t st;
+
+		mud_cache_stats(cache, &st);
+		assert_int_equal(st.entries, 1);
+	}
+	talloc_free(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+static void test_persist_unwritable(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_error_t err = { 0 };
+	mud_policy_t *pol = mk_policy(ctx, "a", 0, 1, 1, 0, NULL, NULL, T0);
+
+	/* the directory disappears: the policy is still cached in memory, the error says why */
+	rm_tree(dir);
+	assert_int_equal(mud_cache_store(cache, URL_A, pol, T0, &err), MUD_ERR_IO);
+	assert_int_equal(strncmp(err.where, dir, strlen(dir)), 0);
+	assert_string_equal(err.text, "mkostemp: No such file or directory");
+	look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+/*
+ *	Threads: 8 threads hammer a few URLs. Each round every lookup uses the
+ *	same clock, past the expiry of the previous round's store/fail, so exactly
+ *	one thread per URL must get a fetch token per round.
+ */
+#define NTHREADS	8
+#define NURLS		4
+#define ROUND_STEP	4000		/* > validity (3600) and > fail_ttl */
+
+typedef struct {
+	mud_cache_t		*cache;
+	pthread_barrier_t	barrier;
+	int			tokens[NURLS];	//!< guarded by lock
+	pthread_mutex_t		lock;
+	int			rounds;
+	int			bad_rounds;
+	int			stop;
+	long			stores;
+	long			fails;
+} race_t;
+
+static char const *race_urls[NURLS] = { URL_A, URL_B, URL_C, URL_D };
+static char const *race_names[NURLS] = { "#ACSACL#-IP-a-1", "#ACSACL#-IP-b-1",
+					 "#ACSACL#-IP-c-1", "#ACSACL#-IP-d-1" };
+
+typedef struct {
+	race_t	*race;
+	int	id;
+} race_arg_t;
+
+static void *race_thread(void *uctx)
+{
+	race_arg_t *arg = uctx;
+	race_t *race = arg->race;
+	TALLOC_CTX *mine = talloc_new(NULL);	/* thread-local: talloc is not thread-safe */
+	int round;
+
+	for (round = 0; ; round++) {
+		time_t now = T0 + (time_t)round * ROUND_STEP;
+		int it;
+
+		pthread_barrier_wait(&race->barrier);
+		if (race->stop) break;
+
+		for (it = 0; it < 50; it++) {
+			int u = (it + arg->id) % NURLS;
+			mud_entry_t *e = NULL;
+			bool token = false;
+			char **lines = NULL;
+			size_t num = 0;
+
+			(void)mud_cache_lookup(race->cache, mine, &e, &token, race_urls[u], now);
+			talloc_free(e);
+			if (mud_cache_acl_lookup(race->cache, mine, race_names[u], &lines, &num, NULL)) {
+				talloc_free(lines);
+			}
+			if (!token) continue;
+
+			pthread_mutex_lock(&race->lock);
+			race->tokens[u]++;
+			pthread_mutex_unlock(&race->lock);
+
+			if ((round + u) % 3 == 0) {
+				mud_cache_fail(race->cache, race_urls[u], MUD_ERR_FETCH, race_urls[u],
+					       "refused", now);
+				pthread_mutex_lock(&race->lock);
+				race->fails++;
+				pthread_mutex_unlock(&race->lock);
+			} else {
+				mud_policy_t *pol = mk_policy(mine, "r", round % 4095, 1, 2, 1,
+							      race_names[u], NULL, now);
+
+				(void)mud_cache_store(race->cache, race_urls[u], pol, now, NULL);
+				talloc_free(pol);
+				pthread_mutex_lock(&race->lock);
+				race->stores++;
+				pthread_mutex_unlock(&race->lock);
+			}
+		}
+
+		pthread_barrier_wait(&race->barrier);
+		if (arg->id == 0) {
+			int u;
+
+			for (u = 0; u < NURLS; u++) {
+				if (race->tokens[u] != 1) race->bad_rounds++;
+				race->tokens[u] = 0;
+			}
+			race->rounds++;
+		}
+	}
+	talloc_free(mine);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir, .stale_max = 1000000000, .fail_ttl = 60 };
+	race_t race;
+	race_arg_t args[NTHREADS];
+	pthread_t th[NTHREADS];
+	struct timespec start, now;
+	mud_cache_stats_t st;
+	int i;
+
+	memset(&race, 0, sizeof(race));
+	race.cache = mk_cache(ctx, &opts, T0);
+	pthread_mutex_init(&race.lock, NULL);
+	pthread_barrier_init(&race.barrier, NULL, NTHREADS + 1);
+
+	for (i = 0; i < NTHREADS; i++) {
+		args[i].race = &race;
+		args[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, race_thread, &args[i]), 0);
+	}
+
+	/* the main thread paces the rounds for about one second */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		double el;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		el = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (el > 1.0) race.stop = 1;
+		pthread_barrier_wait(&race.barrier);		/* round start (or stop) */
+		if (race.stop) break;
+		pthread_barrier_wait(&race.barrier);		/* round end */
+	}
+	for (i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+
+	assert_true(race.rounds > 0);
+	assert_int_equal(race.bad_rounds, 0);
+	assert_int_equal(race.stores + race.fails, (long)race.rounds * NURLS);
+
+	mud_cache_stats(race.cache, &st);
+	assert_int_equal(st.stores, (uint64_t)race.stores);
+	assert_int_equal(st.failures, (uint64_t)race.fails);
+	assert_int_equal(st.entries, NURLS);
+	assert_int_equal(st.hits + st.stale_hits + st.negative_hits + st.misses,
+			 (uint64_t)race.rounds * NTHREADS * 50);
+
+	/* the directory matches memory: one file per good entry */
+	assert_true(count_files(dir) <= NURLS);
+	talloc_free(race.cache);
+
+	pthread_barrier_destroy(&race.barrier);
+	pthread_mutex_destroy(&race.lock);
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_errors, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_miss_store_hit, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_expiry_ceiling, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_stale_boundary, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_fail_keeps_stale, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_fail_negative_ttl, test_setup_ctx,
+						test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_single_flight, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_store_errors, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_acl_lookup, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_lru_eviction, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_many_entries, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_persist_roundtrip, test_setup_ctx,
+						test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_persist_replace_and_capacity, test_setup_ctx,
+						test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_persist_corrupt, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_persist_unwritable, test_setup_ctx,
+						test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_threads, test_setup_ctx, test_teardown_ctx),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
