@@ -1,0 +1,1396 @@
+/*
+ *   This program is free software; you can redistribute it and/or modify
+ *   it under the terms of the GNU General Public License as published by
+ *   the Free Software Foundation; either version 2 of the License, or
+ *   (at your option) any later version.
+ */
+
+/**
+ * @file rlm_mud.c
+ * @brief RFC 8520 Manufacturer Usage Description: FreeRADIUS 3.2 adapter for libmud.
+ *
+ * The module finds a device's MUD URL (certificate extension, policy attribute,
+ * DHCP option or LLDP TLV relayed by a Cisco switch, or an earlier accounting
+ * message), gets the compiled policy from the cache or fetches it, and answers
+ * the NAS with a VLAN and an ACL (Cisco dACL name, inline Cisco ACL lines, or
+ * NAS-Filter-Rule). It also answers the switch's dACL download requests.
+ *
+ * It never rejects: outcomes are rcodes and MUD-* attributes in the control
+ * list, and the policy (policy/sites-available/mud) decides. See
+ * docs/configuration.md for the options, the rcode table and the paging scheme.
+ */
+RCSID("$Id$")
+
+#include <freeradius/radiusd.h>
+#include <freeradius/modules.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mud.h"
+
+#define VENDORPEC_CISCO_MUD	9	//!< Cisco's IANA enterprise number.
+#define CISCO_AVPAIR		1	//!< Cisco-AVPair.
+#define MUD_TUNNEL_TYPE_VLAN	"VLAN"
+#define MUD_DA_CERT_URL		"TLS-Client-Cert-1.3.6.1.5.5.7.1.25"
+#define MUD_DA_CERT_SIGNER	"TLS-Client-Cert-1.3.6.1.5.5.7.1.30"
+#define MUD_DA_CERT_URL_NUM	3190	//!< Internal number used if the dictionary lacks it.
+#define MUD_DA_CERT_SIGNER_NUM	3191
+
+/*
+ *	A RADIUS packet holds 4096 bytes. A dACL page leaves room for the
+ *	header (20), Message-Authenticator (18), State (<= 40) and slack.
+ */
+#define MUD_PAGE_BYTES		3800	//!< Attribute bytes of ACL lines per reply packet.
+#define MUD_VSA_OVERHEAD	8	//!< type, length, vendor-id(4), vendor-type, vendor-length.
+#define MUD_STATE_PREFIX	"mud-dacl-page:"
+#define MUD_LOG_CUT		128	//!< Untrusted text in logs is cut to this (STYLE.md section 7).
+#define MUD_MAX_CANDIDATES	16	//!< URL candidates looked at per request.
+#define MUD_STATION_LEN		64	//!< Calling-Station-Id bytes kept as a key.
+
+/** Output kinds. cisco-dacl and cisco-inline share libmud's Cisco rendering. */
+typedef enum {
+	MUD_OUT_CISCO_DACL = 0,
+	MUD_OUT_CISCO_INLINE,
+	MUD_OUT_NFR,
+} rlm_mud_out_t;
+
+/** One URL remembered from accounting, keyed by Calling-Station-Id. */
+typedef struct rlm_mud_seen {
+	char		station[MUD_STATION_LEN];	//!< normalised key, "" = free slot
+	char		src[24];			//!< source name
+	char		url[MUD_MAX_URL_LEN + 1];
+	time_t		last;				//!< last update (LRU)
+} rlm_mud_seen_t;
+
+/** Module instance. Read-only after instantiate except the locked seen table. */
+typedef struct rlm_mud_t {
+	char const	*name;
+
+	char const	*ca_file;
+	char const	*ca_path;
+	char const	*trust_file;
+	char const	*trust_path;
+	bool		require_signature;
+	uint32_t	connect_timeout;
+	uint32_t	timeout;
+	uint32_t	max_file_size;
+	char const	*context_file;
+	char const	*output_format;
+	bool		lenient;
+	char const	*cache_dir;
+	uint32_t	cache_max_entries;
+	uint32_t	cache_max_validity;
+	uint32_t	cache_fail_ttl;
+	uint32_t	cache_stale_max;
+	uint32_t	quarantine_vlan;
+	bool		session_timeout;
+	char const	*url_allow;
+	char const	*url_deny;
+	bool		allow_private_urls;
+	uint32_t	accounting_max_entries;
+
+	rlm_mud_out_t	out;
+	mud_trust_t	*trust;
+	mud_context_t	*site;
+	mud_cache_t	*cache;
+	char		**allow;		//!< lowercased authority patterns
+	size_t		num_allow;
+	char		**deny;
+	size_t		num_deny;
+	int		qvlan;			//!< effective quarantine VLAN, 0 = none
+
+	DICT_ATTR const	*da_url;
+	DICT_ATTR const	*da_url_source;
+	DICT_ATTR const	*da_mfg;
+	DICT_ATTR const	*da_model;
+	DICT_ATTR const	*da_status;
+	DICT_ATTR const	*da_acl_name;
+	DICT_ATTR const	*da_error;
+	DICT_ATTR const	*da_vlan;
+	DICT_ATTR const	*da_cache;
+	DICT_ATTR const	*da_expires;
+	DICT_ATTR const	*da_cert_url;
+	DICT_ATTR const	*da_cert_signer;
+	DICT_ATTR const	*da_avpair;
+	DICT_ATTR const	*da_nfr;
+	DICT_ATTR const	*da_state;
+
+	pthread_mutex_t	seen_mutex;		//!< guards seen[]
+	bool		seen_mutex_init;
+	bool		fetch_init;		//!< mud_fetch_global_init() done
+	rlm_mud_seen_t	*seen;
+	size_t		num_seen;
+} rlm_mud_t;
+
+static const CONF_PARSER module_config[] = {
+	{ "ca_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, ca_file), NULL },
+	{ "ca_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, ca_path), NULL },
+	{ "trust_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, trust_file), NULL },
+	{ "trust_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, trust_path), NULL },
+	{ "require_signature", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, require_signature), "yes" },
+	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, connect_timeout), "5" },
+	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, timeout), "15" },
+	{ "max_file_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, max_file_size), "1048576" },
+	{ "context", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, context_file), NULL },
+	{ "output_format", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, output_format), "cisco-dacl" },
+	{ "lenient", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, lenient), "no" },
+	{ "cache_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, cache_dir), NULL },
+	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_entries), "10000" },
+	{ "cache_max_validity", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_validity),
+	  "604800" },
+	{ "cache_fail_ttl", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_fail_ttl), "60" },
+	{ "cache_stale_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_stale_max), "86400" },
+	{ "quarantine_vlan", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, quarantine_vlan), "0" },
+	{ "session_timeout", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, session_timeout), "no" },
+	{ "url_allow", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, url_allow), NULL },
+	{ "url_deny", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, url_deny), NULL },
+	{ "allow_private_urls", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, allow_private_urls), "no" },
+	{ "accounting_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries),
+	  "4096" },
+	CONF_PARSER_TERMINATOR
+};
+
+/** Per-method behaviour of the common function (no copy-pasted mod_* bodies). */
+typedef struct rlm_mud_method {
+	char const	*name;
+	bool		dacl_download;		//!< answer Cisco dACL download requests
+} rlm_mud_method_t;
+
+static rlm_mud_method_t const mud_methods[] = {
+	[MOD_AUTHORIZE] = { .name = "authorize", .dacl_download = true },
+	[MOD_POST_AUTH] = { .name = "post-auth", .dacl_download = false },
+};
+
+/** A MUD URL found in the request. */
+typedef struct rlm_mud_cand {
+	mud_url_t	*url;
+	char const	*src;		//!< source name for MUD-URL-Source
+	int		rank;		//!< lower wins
+} rlm_mud_cand_t;
+
+/** Precedence of URL sources (docs/configuration.md "URL sources"). */
+enum {
+	RANK_X509 = 0,
+	RANK_ATTRIBUTE,
+	RANK_DHCP,
+	RANK_LLDP,
+	RANK_ACCOUNTING,
+};
+
+/*
+ *	Built-in quarantine ACL (cisco): DHCP and DNS only. Served under a
+ *	fixed name so the switch can download it like any other dACL.
+ */
+static char const *quarantine_lines_v4[] = {
+	"ip:inacl#1=permit udp any eq 68 any eq 67",
+	"ip:inacl#2=permit udp any any eq 53",
+	"ip:inacl#3=permit tcp any any eq 53",
+	"ip:inacl#4=deny ip any any",
+};
+#define QUARANTINE_ACL_V4	"#ACSACL#-IP-mud-quarantine-1"
+
+/** Copy untrusted text for a log line: escaped, cut at MUD_LOG_CUT bytes. */
+static char const *log_safe(char *buf, size_t buflen, char const *in, size_t inlen)
+{
+	size_t need;
+
+	if (!in) return "";
+	need = fr_prints(buf, buflen, in, inlen > MUD_LOG_CUT ? MUD_LOG_CUT : inlen, '\0');
+	if (inlen > MUD_LOG_CUT || need >= buflen) {
+		size_t n = strlen(buf);
+
+		if (n + 4 > buflen) n = buflen - 4;
+		memcpy(buf + n, "...", 4);
+	}
+	return buf;
+}
+
+/** Map a libmud result to a module rcode (STYLE.md section 4); no default on purpose. */
+static rlm_rcode_t mud_to_rlm_rcode(mud_rcode_t code)
+{
+	switch (code) {
+	case MUD_OK:
+		return RLM_MODULE_UPDATED;
+
+	case MUD_ERR_NOMEM:
+	case MUD_ERR_ARG:
+	case MUD_ERR_IO:
+	case MUD_ERR_FETCH:
+	case MUD_ERR_TIMEOUT:
+	case MUD_ERR_TLS:
+	case MUD_ERR_HTTP:
+	case MUD_ERR_CONTEXT:
+		return RLM_MODULE_FAIL;
+
+	case MUD_ERR_URL:
+	case MUD_ERR_TLV:
+	case MUD_ERR_TOOBIG:
+	case MUD_ERR_SIG:
+	case MUD_ERR_SIG_MISSING:
+	case MUD_ERR_SIG_DIGEST:
+	case MUD_ERR_SIG_UNTRUSTED:
+	case MUD_ERR_SIG_EXPIRED:
+	case MUD_ERR_SIG_SIGNER:
+	case MUD_ERR_JSON:
+	case MUD_ERR_SCHEMA:
+	case MUD_ERR_SEMANTIC:
+	case MUD_ERR_MISMATCH:
+	case MUD_ERR_LIMIT:
+	case MUD_ERR_UNSUPPORTED:
+	case MUD_ERR_RENDER:
+		return RLM_MODULE_INVALID;
+
+	case MUD_RCODE_MAX:
+		break;
+	}
+	return RLM_MODULE_FAIL;
+}
+
+/*
+ *	Attribute helpers.
+ */
+
+/** Replace (:=) a control attribute with a string value. */
+static void control_set(REQUEST *request, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp;
+
+	if (!da || !value) return;
+	fr_pair_delete_by_da(&request->config, da);
+	vp = fr_pair_afrom_da(request, da);
+	if (!vp) return;
+	if (fr_pair_value_from_str(vp, value, strlen(value)) < 0) {
+		talloc_free(vp);
+		return;
+	}
+	fr_pair_add(&request->config, vp);
+}
+
+/** Add (+=) a control string attribute. */
+static void control_add(REQUEST *request, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp;
+
+	if (!da || !value) return;
+	vp = fr_pair_afrom_da(request, da);
+	if (!vp) return;
+	fr_pair_value_strcpy(vp, value);
+	fr_pair_add(&request->config, vp);
+}
+
+/** Replace a control integer attribute. */
+static void control_set_int(REQUEST *request, DICT_ATTR const *da, uint32_t value)
+{
+	VALUE_PAIR *vp;
+
+	if (!da) return;
+	fr_pair_delete_by_da(&request->config, da);
+	vp = fr_pair_afrom_da(request, da);
+	if (!vp) return;
+	vp->vp_integer = value;
+	fr_pair_add(&request->config, vp);
+}
+
+/** Add a raw string value (no unescaping) to the reply. */
+static int reply_add_raw(REQUEST *request, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp;
+
+	vp = fr_pair_afrom_da(request->reply, da);
+	if (!vp) return -1;
+	fr_pair_value_bstrncpy(vp, value, strlen(value));
+	fr_pair_add(&request->reply->vps, vp);
+	return 0;
+}
+
+/** True if a reply attribute is one the module places (so a re-run replaces it). */
+static bool is_our_reply_attr(rlm_mud_t const *inst, VALUE_PAIR const *vp)
+{
+	static char const *prefixes[] = {
+		"ACS:CiscoSecure-Defined-ACL=", "ip:inacl#", "ipv6:inacl#"
+	};
+	size_t i;
+
+	if (vp->da == inst->da_nfr) return true;
+	if (vp->da->vendor == 0 && (vp->da->attr == PW_TUNNEL_TYPE ||
+				    vp->da->attr == PW_TUNNEL_MEDIUM_TYPE ||
+				    vp->da->attr == PW_TUNNEL_PRIVATE_GROUP_ID)) return true;
+	if (vp->da != inst->da_avpair) return false;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (vp->vp_length >= n && memcmp(vp->vp_strvalue, prefixes[i], n) == 0) return true;
+	}
+	return false;
+}
+
+/** Remove what an earlier call (authorize before post-auth) put in the reply. */
+static void reply_clear_ours(rlm_mud_t const *inst, REQUEST *request)
+{
+	VALUE_PAIR **pp = &request->reply->vps;
+
+	while (*pp) {
+		VALUE_PAIR *vp = *pp;
+
+		if (is_our_reply_attr(inst, vp)) {
+			*pp = vp->next;
+			vp->next = NULL;
+			talloc_free(vp);
+			continue;
+		}
+		pp = &vp->next;
+	}
+}
+
+/** Tunnel-* attributes for a VLAN (RFC 3580 section 3.31). */
+static void reply_vlan(REQUEST *request, int vlan)
+{
+	char buf[16];
+
+	if (vlan <= 0) return;
+	snprintf(buf, sizeof(buf), "%d", vlan);
+	pair_make_reply("Tunnel-Type", MUD_TUNNEL_TYPE_VLAN, T_OP_SET);
+	pair_make_reply("Tunnel-Medium-Type", "IEEE-802", T_OP_SET);
+	pair_make_reply("Tunnel-Private-Group-Id", buf, T_OP_SET);
+}
+
+/** Failure: status, error text, quarantine VLAN and ACL if configured. */
+static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char const *status,
+			      mud_rcode_t code, char const *where, char const *text, char const *url)
+{
+	char buf[MUD_LOG_CUT + 8];
+	char msg[512];
+
+	log_safe(buf, sizeof(buf), url, url ? strlen(url) : 0);
+	REDEBUG("MUD %s: %s (at %s)", buf, text ? text : "", where ? where : "");
+
+	snprintf(msg, sizeof(msg), "%s (at %s)", text ? text : "", where ? where : "");
+	control_set(request, inst->da_status, status);
+	control_set(request, inst->da_error, msg);
+	reply_clear_ours(inst, request);
+	if (inst->qvlan > 0) {
+		RDEBUG2("Applying quarantine VLAN %d", inst->qvlan);
+		reply_vlan(request, inst->qvlan);
+		control_set_int(request, inst->da_vlan, (uint32_t)inst->qvlan);
+		if (inst->out == MUD_OUT_CISCO_DACL) {
+			char line[64];
+
+			snprintf(line, sizeof(line), "ACS:CiscoSecure-Defined-ACL=%s", QUARANTINE_ACL_V4);
+			reply_add_raw(request, inst->da_avpair, line);
+		} else if (inst->out == MUD_OUT_CISCO_INLINE) {
+			size_t i;
+
+			for (i = 0; i < sizeof(quarantine_lines_v4) / sizeof(quarantine_lines_v4[0]); i++) {
+				reply_add_raw(request, inst->da_avpair, quarantine_lines_v4[i]);
+			}
+		}
+	}
+	return mud_to_rlm_rcode(code);
+}
+
+/*
+ *	URL policy: allow/deny lists and private addresses.
+ */
+
+/** Does host/authority match one pattern: "host", "host:port", ".suffix", "*.suffix". */
+static bool authority_match(char const *pat, mud_url_t const *url)
+{
+	size_t hl;
+	size_t pl;
+
+	if (strcmp(pat, url->host) == 0 || strcmp(pat, url->authority) == 0) return true;
+	if (pat[0] == '*' && pat[1] == '.') pat++;
+	if (pat[0] != '.') return false;
+	hl = strlen(url->host);
+	pl = strlen(pat);
+	return hl > pl && strcmp(url->host + hl - pl, pat) == 0;
+}
+
+static bool authority_in(char * const *list, size_t num, mud_url_t const *url)
+{
+	size_t i;
+
+	for (i = 0; i < num; i++) {
+		if (authority_match(list[i], url)) return true;
+	}
+	return false;
+}
+
+/** Address is loopback, link-local, private, unique-local, unspecified, multicast or reserved. */
+static bool addr_is_private(struct sockaddr const *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		uint8_t const *a = (uint8_t const *)&((struct sockaddr_in const *)sa)->sin_addr;
+
+		return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
+		       (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		       (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64);
+	}
+	if (sa->sa_family == AF_INET6) {
+		struct in6_addr const *a6 = &((struct sockaddr_in6 const *)sa)->sin6_addr;
+		uint8_t const *a = a6->s6_addr;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6)) return true;
+		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;	/* fe80::/10 */
+		if ((a[0] & 0xfe) == 0xfc) return true;			/* fc00::/7 */
+		if (a[0] == 0xff) return true;				/* multicast */
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			struct sockaddr_in sin;
+
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			memcpy(&sin.sin_addr, a + 12, 4);
+			return addr_is_private((struct sockaddr const *)&sin);
+		}
+		return false;
+	}
+	return true;
+}
+
+/** Check the URL against the operator's rules before anything is fetched.
+ *
+ * @return NULL if acceptable, else the reason (static text).
+ */
+static char const *url_refused(rlm_mud_t const *inst, mud_url_t const *url, bool resolve)
+{
+	struct addrinfo hints;
+	struct addrinfo *res = NULL;
+	struct addrinfo *ai;
+	char const *why = NULL;
+
+	if (authority_in(inst->deny, inst->num_deny, url)) return "authority is in url_deny";
+	if (inst->num_allow > 0 && !authority_in(inst->allow, inst->num_allow, url)) {
+		return "authority is not in url_allow";
+	}
+	if (inst->allow_private_urls) return NULL;
+	if (url->host_is_ip) return "host is an IP address literal";
+	if (!resolve) return NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(url->host, NULL, &hints, &res) != 0) return NULL;	/* the fetch reports it */
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (addr_is_private(ai->ai_addr)) {
+			why = "host resolves to a loopback, link-local, private or unspecified address";
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return why;
+}
+
+/*
+ *	Accounting memory: Calling-Station-Id -> URL.
+ */
+
+/** Normalise a Calling-Station-Id: MAC-like values to 12 lowercase hex digits. */
+static void station_key(char out[MUD_STATION_LEN], char const *in, size_t len)
+{
+	size_t i;
+	size_t n = 0;
+	size_t hex = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) hex++;
+		else if (c != ':' && c != '-' && c != '.') hex = 100;
+	}
+	for (i = 0; i < len && n + 1 < MUD_STATION_LEN; i++) {
+		char c = in[i];
+
+		if (hex == 12 && (c == ':' || c == '-' || c == '.')) continue;
+		if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+		out[n++] = c;
+	}
+	out[n] = '\0';
+}
+
+static bool request_station(REQUEST *request, char key[MUD_STATION_LEN])
+{
+	VALUE_PAIR *vp;
+
+	vp = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0, TAG_ANY);
+	if (!vp || vp->vp_length == 0) return false;
+	station_key(key, vp->vp_strvalue, vp->vp_length);
+	return key[0] != '\0';
+}
+
+static void seen_store(rlm_mud_t *inst, char const *key, char const *url, char const *src, time_t now)
+{
+	size_t i;
+	rlm_mud_seen_t *slot = NULL;
+
+	if (!inst->seen) return;
+	pthread_mutex_lock(&inst->seen_mutex);
+	for (i = 0; i < inst->num_seen; i++) {
+		rlm_mud_seen_t *s = &inst->seen[i];
+
+		if (strcmp(s->station, key) == 0) {
+			slot = s;
+			break;
+		}
+		if (!slot || (slot->station[0] && (!s->station[0] || s->last < slot->last))) slot = s;
+	}
+	if (slot) {
+		snprintf(slot->station, sizeof(slot->station), "%s", key);
+		snprintf(slot->url, sizeof(slot->url), "%s", url);
+		snprintf(slot->src, sizeof(slot->src), "%s", src);
+		slot->last = now;
+	}
+	pthread_mutex_unlock(&inst->seen_mutex);
+}
+
+static void seen_forget(rlm_mud_t *inst, char const *key)
+{
+	size_t i;
+
+	if (!inst->seen) return;
+	pthread_mutex_lock(&inst->seen_mutex);
+	for (i = 0; i < inst->num_seen; i++) {
+		if (strcmp(inst->seen[i].station, key) == 0) {
+			memset(&inst->seen[i], 0, sizeof(inst->seen[i]));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&inst->seen_mutex);
+}
+
+/** Copy out a remembered URL (under ctx); NULL if none. */
+static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char src[24])
+{
+	size_t i;
+	char *url = NULL;
+
+	if (!inst->seen) return NULL;
+	pthread_mutex_lock(&inst->seen_mutex);
+	for (i = 0; i < inst->num_seen; i++) {
+		if (strcmp(inst->seen[i].station, key) == 0) {
+			url = talloc_strdup(ctx, inst->seen[i].url);
+			snprintf(src, 24, "%s", inst->seen[i].src);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&inst->seen_mutex);
+	return url;
+}
+
+/*
+ *	URL discovery.
+ */
+
+/** Is err the "this AV-pair carries no MUD URL" answer of mud_url_from_avpair()? */
+static bool not_a_mud_avpair(mud_error_t const *err)
+{
+	return strcmp(err->text, "not a MUD AV-pair") == 0;
+}
+
+static void cand_add(rlm_mud_cand_t *c, size_t *num, mud_url_t *url, char const *src, int rank)
+{
+	if (*num >= MUD_MAX_CANDIDATES) return;
+	c[*num].url = url;
+	c[*num].src = src;
+	c[*num].rank = rank;
+	(*num)++;
+}
+
+/** Look in one list for the certificate extension attribute. */
+static VALUE_PAIR *find_cert_attr(REQUEST *request, DICT_ATTR const *da)
+{
+	VALUE_PAIR *vp;
+
+	if (!da) return NULL;
+	vp = fr_pair_find_by_da(request->packet->vps, da, TAG_ANY);
+	if (!vp) vp = fr_pair_find_by_da(request->reply->vps, da, TAG_ANY);	/* TLS resumption */
+	return vp;
+}
+
+/** Collect URL candidates from every source.
+ *
+ * @param[out] bad	the first error of a malformed MUD source (url-invalid if no candidate).
+ * @return number of candidates.
+ */
+static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c, mud_error_t *bad)
+{
+	size_t num = 0;
+	VALUE_PAIR *vp;
+	vp_cursor_t cursor;
+	mud_url_t *url;
+	mud_error_t err;
+	char buf[MUD_LOG_CUT + 8];
+
+	vp = find_cert_attr(request, inst->da_cert_url);
+	if (vp) {
+		mud_error_clear(&err);
+		if (mud_url_from_x509_ext(request, &url, vp->vp_octets, vp->vp_length, &err) == MUD_OK) {
+			cand_add(c, &num, url, "x509", RANK_X509);
+		} else {
+			RWDEBUG("Ignoring %s: %s (at %s)", MUD_DA_CERT_URL, err.text, err.where);
+			if (bad->code == MUD_OK) *bad = err;
+		}
+	}
+
+	vp = fr_pair_find_by_da(request->config, inst->da_url, TAG_ANY);
+	if (!vp) vp = fr_pair_find_by_da(request->packet->vps, inst->da_url, TAG_ANY);
+	if (vp) {
+		mud_error_clear(&err);
+		if (mud_url_parse(request, &url, vp->vp_strvalue, vp->vp_length, &err) == MUD_OK) {
+			cand_add(c, &num, url, "attribute", RANK_ATTRIBUTE);
+		} else {
+			RWDEBUG("Ignoring MUD-URL \"%s\": %s",
+				log_safe(buf, sizeof(buf), vp->vp_strvalue, vp->vp_length), err.text);
+			if (bad->code == MUD_OK) *bad = err;
+		}
+	}
+
+	for (vp = fr_cursor_init(&cursor, &request->packet->vps);
+	     vp;
+	     vp = fr_cursor_next(&cursor)) {
+		mud_url_src_t src = MUD_SRC_NONE;
+
+		if (vp->da != inst->da_avpair) continue;
+		mud_error_clear(&err);
+		if (mud_url_from_avpair(request, &url, &src, (uint8_t const *)vp->vp_strvalue,
+					vp->vp_length, &err) != MUD_OK) {
+			if (not_a_mud_avpair(&err)) continue;
+			RWDEBUG("Ignoring Cisco-AVPair \"%s\": %s (at %s)",
+				log_safe(buf, sizeof(buf), vp->vp_strvalue, vp->vp_length),
+				err.text, err.where);
+			if (bad->code == MUD_OK) *bad = err;
+			continue;
+		}
+		cand_add(c, &num, url, mud_url_src_name(src),
+			 src == MUD_SRC_LLDP ? RANK_LLDP : RANK_DHCP);
+	}
+
+	if (num == 0) {
+		char key[MUD_STATION_LEN];
+		char src[24] = "";
+		char *str;
+
+		if (!request_station(request, key)) return 0;
+		str = seen_lookup(inst, request, key, src);
+		if (!str) return 0;
+		mud_error_clear(&err);
+		if (mud_url_parse(request, &url, str, strlen(str), &err) == MUD_OK) {
+			char *name = talloc_asprintf(request, "accounting-%s", src);
+
+			cand_add(c, &num, url, name ? name : "accounting", RANK_ACCOUNTING);
+		}
+	}
+	return num;
+}
+
+/*
+ *	Policy application.
+ */
+
+/** Build a cache-shaped entry straight from a fetched policy (under ctx). */
+static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, time_t now,
+				      uint32_t ceiling)
+{
+	mud_entry_t *e;
+	mud_rendered_t const *r = pol->rendered;
+	unsigned int validity = pol->rules ? pol->rules->cache_validity : MUD_CACHE_VALIDITY_DEFAULT;
+	time_t life;
+
+	e = talloc_zero(ctx, mud_entry_t);
+	if (!e) return NULL;
+	e->url = talloc_strdup(e, pol->url ? pol->url : "");
+	e->status = MUD_OK;
+	e->vlan = pol->rules ? pol->rules->vlan : 0;
+	if (pol->file && pol->file->mfg_name) e->mfg_name = talloc_strdup(e, pol->file->mfg_name);
+	if (pol->file && pol->file->model_name) e->model_name = talloc_strdup(e, pol->file->model_name);
+	if (r) {
+		if (r->acl_name_v4) e->acl_name_v4 = talloc_strdup(e, r->acl_name_v4);
+		if (r->acl_name_v6) e->acl_name_v6 = talloc_strdup(e, r->acl_name_v6);
+		e->lines_v4 = r->v4;	/* borrowed: pol outlives e within the request */
+		e->num_v4 = r->num_v4;
+		e->lines_v6 = r->v6;
+		e->num_v6 = r->num_v6;
+	}
+	e->cache_validity = validity;
+	e->fetched = now;
+	life = (time_t)validity * 3600;
+	if (ceiling > 0 && life > (time_t)ceiling) life = ceiling;
+	e->expires = now + life;
+	memcpy(e->file_sha256, pol->file_sha256, sizeof(e->file_sha256));
+	return e;
+}
+
+/** Attribute bytes a list of lines takes as Cisco-AVPairs / NAS-Filter-Rules. */
+static size_t lines_bytes(char * const *lines, size_t num, size_t overhead)
+{
+	size_t i;
+	size_t total = 0;
+
+	for (i = 0; i < num; i++) total += strlen(lines[i]) + overhead;
+	return total;
+}
+
+/** Put a good policy into the reply and the control list. */
+static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entry_t const *e,
+			       char const *url, bool conflict)
+{
+	char buf[MUD_LOG_CUT + 8];
+	size_t i;
+
+	reply_clear_ours(inst, request);
+
+	switch (inst->out) {
+	case MUD_OUT_CISCO_DACL:
+		if (e->acl_name_v4) {
+			char *line = talloc_asprintf(request, "ACS:CiscoSecure-Defined-ACL=%s",
+						     e->acl_name_v4);
+
+			if (line) reply_add_raw(request, inst->da_avpair, line);
+			control_add(request, inst->da_acl_name, e->acl_name_v4);
+		}
+		if (e->acl_name_v6) {
+			char *line = talloc_asprintf(request, "ACS:CiscoSecure-Defined-ACL=%s",
+						     e->acl_name_v6);
+
+			if (line) reply_add_raw(request, inst->da_avpair, line);
+			control_add(request, inst->da_acl_name, e->acl_name_v6);
+		}
+		break;
+
+	case MUD_OUT_CISCO_INLINE:
+	case MUD_OUT_NFR:
+	{
+		DICT_ATTR const *da = inst->out == MUD_OUT_NFR ? inst->da_nfr : inst->da_avpair;
+		size_t overhead = inst->out == MUD_OUT_NFR ? 2 : MUD_VSA_OVERHEAD;
+
+		if (lines_bytes(e->lines_v4, e->num_v4, overhead) +
+		    lines_bytes(e->lines_v6, e->num_v6, overhead) > MUD_PAGE_BYTES) {
+			return mud_failed(inst, request, mud_rcode_status(MUD_ERR_LIMIT), MUD_ERR_LIMIT,
+					  "output_format",
+					  "policy does not fit in one reply; use output_format = cisco-dacl",
+					  url);
+		}
+		for (i = 0; i < e->num_v4; i++) reply_add_raw(request, da, e->lines_v4[i]);
+		for (i = 0; i < e->num_v6; i++) reply_add_raw(request, da, e->lines_v6[i]);
+	}
+		break;
+	}
+
+	reply_vlan(request, e->vlan);
+	if (e->vlan > 0) control_set_int(request, inst->da_vlan, (uint32_t)e->vlan);
+	if (e->mfg_name) control_set(request, inst->da_mfg, e->mfg_name);
+	if (e->model_name) control_set(request, inst->da_model, e->model_name);
+	control_set(request, inst->da_status, conflict ? "url-conflict" : "ok");
+	fr_pair_delete_by_da(&request->config, inst->da_error);
+	if (e->expires > request->timestamp) {
+		uint32_t left = (uint32_t)(e->expires - request->timestamp);
+
+		control_set_int(request, inst->da_expires, left);
+		if (inst->session_timeout) {
+			char tbuf[16];
+
+			snprintf(tbuf, sizeof(tbuf), "%u", left);
+			pair_make_reply("Session-Timeout", tbuf, T_OP_SET);
+		}
+	}
+	RDEBUG2("MUD policy for %s applied: vlan %d, %zu IPv4 and %zu IPv6 lines",
+		log_safe(buf, sizeof(buf), url, strlen(url)), e->vlan, e->num_v4, e->num_v6);
+	return RLM_MODULE_UPDATED;
+}
+
+/** The status word of a negative entry (a refusal is kept apart from a bad URL). */
+static char const *entry_status(mud_entry_t const *e)
+{
+	if (e->status == MUD_ERR_URL && e->error_where && strcmp(e->error_where, "url-policy") == 0) {
+		return "url-refused";
+	}
+	return mud_rcode_status(e->status);
+}
+
+/** Fetch a policy for url (caller holds the fetch token) and settle the cache. */
+static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
+				 mud_error_t *err)
+{
+	mud_policy_opts_t opts;
+	mud_policy_t *pol = NULL;
+	mud_entry_t *e;
+	VALUE_PAIR *vp;
+	uint8_t *signer = NULL;
+	size_t signer_len = 0;
+	char const *why;
+	char buf[MUD_LOG_CUT + 8];
+
+	why = url_refused(inst, url, true);
+	if (why) {
+		mud_error_set(err, MUD_ERR_URL, "url-policy", "%s", why);
+		mud_cache_fail(inst->cache, url->url, MUD_ERR_URL, "url-policy", why, request->timestamp);
+		return NULL;
+	}
+
+	memset(&opts, 0, sizeof(opts));
+	opts.fetch.ca_file = inst->ca_file;
+	opts.fetch.ca_path = inst->ca_path;
+	opts.fetch.connect_timeout_ms = (long)inst->connect_timeout * 1000;
+	opts.fetch.timeout_ms = (long)inst->timeout * 1000;
+	opts.fetch.max_size = inst->max_file_size;
+	opts.fetch.max_redirs = -1;
+	opts.trust = inst->trust;
+	opts.require_signature = inst->require_signature;
+	opts.parse_flags = inst->lenient ? MUD_PARSE_LENIENT : MUD_PARSE_STRICT;
+	opts.site = inst->site;
+	opts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+
+	vp = find_cert_attr(request, inst->da_cert_signer);
+	if (vp) {
+		mud_error_t serr;
+
+		mud_error_clear(&serr);
+		if (mud_signer_from_x509_ext(request, &signer, &signer_len, vp->vp_octets,
+					     vp->vp_length, &serr) == MUD_OK) {
+			opts.signer_der = signer;
+			opts.signer_der_len = signer_len;
+		} else {
+			RWDEBUG("Ignoring %s: %s", MUD_DA_CERT_SIGNER, serr.text);
+		}
+	}
+
+	RDEBUG2("Fetching MUD file %s", log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
+	if (mud_policy_fetch(request, &pol, url->url, &opts, NULL, err) != MUD_OK) {
+		mud_cache_fail(inst->cache, url->url, err->code, err->where, err->text,
+			       request->timestamp);
+		return NULL;
+	}
+	if (pol->signer) RDEBUG2("MUD file signed by %s", log_safe(buf, sizeof(buf), pol->signer,
+								  strlen(pol->signer)));
+	if (pol->rendered && pol->rendered->num_skipped > 0) {
+		RWDEBUG("%zu rule(s) cannot be enforced by %s and were left out",
+			pol->rendered->num_skipped, inst->output_format);
+	}
+	if (pol->rules) {
+		size_t i;
+
+		for (i = 0; i < pol->rules->num_warnings; i++) {
+			RWDEBUG("MUD warning: %s (at %s)", pol->rules->warnings[i].text,
+				pol->rules->warnings[i].where);
+		}
+	}
+	if (mud_cache_store(inst->cache, url->url, pol, request->timestamp, err) != MUD_OK) {
+		RWDEBUG("Policy not cached: %s", err->text);
+		mud_error_clear(err);
+	}
+	e = entry_from_policy(request, pol, request->timestamp, inst->cache_max_validity);
+	if (!e) mud_error_set(err, MUD_ERR_NOMEM, "rlm_mud", "out of memory");
+	return e;
+}
+
+/** Find the URL, get the policy, answer. Shared by authorize and post-auth. */
+static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
+{
+	rlm_mud_cand_t cand[MUD_MAX_CANDIDATES];
+	size_t num;
+	size_t i;
+	size_t win = 0;
+	bool conflict = false;
+	mud_error_t bad;
+	mud_error_t err;
+	mud_entry_t *e = NULL;
+	bool token = false;
+	mud_cache_result_t cr;
+	char const *why;
+	char buf[MUD_LOG_CUT + 8];
+	char buf2[MUD_LOG_CUT + 8];
+
+	mud_error_clear(&bad);
+	num = collect_urls(inst, request, cand, &bad);
+	if (num == 0) {
+		if (bad.code != MUD_OK) {
+			return mud_failed(inst, request, mud_rcode_status(bad.code), bad.code, bad.where,
+					  bad.text, "(request)");
+		}
+		RDEBUG2("No MUD URL in the request");
+		control_set(request, inst->da_status, "no-url");
+		return RLM_MODULE_NOOP;
+	}
+
+	for (i = 1; i < num; i++) {
+		if (cand[i].rank < cand[win].rank) win = i;
+	}
+	for (i = 0; i < num; i++) {
+		if (strcmp(cand[i].url->url, cand[win].url->url) == 0) continue;
+		conflict = true;
+		RWDEBUG("MUD URL conflict: %s gives \"%s\", using %s \"%s\"", cand[i].src,
+			log_safe(buf, sizeof(buf), cand[i].url->url, strlen(cand[i].url->url)),
+			cand[win].src,
+			log_safe(buf2, sizeof(buf2), cand[win].url->url, strlen(cand[win].url->url)));
+	}
+
+	control_set(request, inst->da_url, cand[win].url->url);
+	control_set(request, inst->da_url_source, cand[win].src);
+	RDEBUG2("MUD URL %s (from %s)",
+		log_safe(buf, sizeof(buf), cand[win].url->url, strlen(cand[win].url->url)),
+		cand[win].src);
+
+	why = url_refused(inst, cand[win].url, false);
+	if (why) {
+		return mud_failed(inst, request, "url-refused", MUD_ERR_URL, "url-policy", why,
+				  cand[win].url->url);
+	}
+
+	cr = mud_cache_lookup(inst->cache, request, &e, &token, cand[win].url->url, request->timestamp);
+	switch (cr) {
+	case MUD_CACHE_HIT:
+		RDEBUG3("MUD cache hit");
+		control_set(request, inst->da_cache, "hit");
+		break;
+
+	case MUD_CACHE_STALE:
+		RDEBUG3("MUD cache: stale entry%s", token ? ", refreshing" : "");
+		control_set(request, inst->da_cache, "stale");
+		break;
+
+	case MUD_CACHE_NEGATIVE:
+		RDEBUG3("MUD cache: recent failure");
+		control_set(request, inst->da_cache, "negative");
+		break;
+
+	case MUD_CACHE_MISS:
+		RDEBUG3("MUD cache miss%s", token ? "" : ", fetch in progress elsewhere");
+		control_set(request, inst->da_cache, token ? "fetched" : "busy");
+		break;
+	}
+
+	if (token) {
+		mud_entry_t *fresh;
+
+		mud_error_clear(&err);
+		fresh = fetch_policy(inst, request, cand[win].url, &err);
+		if (fresh) {
+			e = fresh;
+			control_set(request, inst->da_cache, "fetched");
+		} else if (!e || e->status != MUD_OK) {
+			return mud_failed(inst, request,
+					  strcmp(err.where, "url-policy") == 0 ?
+					  "url-refused" : mud_rcode_status(err.code),
+					  err.code, err.where, err.text, cand[win].url->url);
+		} else {
+			RWDEBUG("Refresh failed (%s), serving the stale policy", err.text);
+		}
+	}
+
+	if (!e) {
+		return mud_failed(inst, request, "fetch-failed", MUD_ERR_FETCH, "cache",
+				  "another fetch of this URL is in progress", cand[win].url->url);
+	}
+	if (e->status != MUD_OK) {
+		return mud_failed(inst, request, entry_status(e), e->status,
+				  e->error_where ? e->error_where : "",
+				  e->error_text ? e->error_text : "", cand[win].url->url);
+	}
+	return apply_entry(inst, request, e, cand[win].url->url, conflict);
+}
+
+/*
+ *	Cisco downloadable ACL.
+ */
+
+static bool is_dacl_download(rlm_mud_t const *inst, REQUEST *request)
+{
+	static char const ev[] = "aaa:event=acl-download";
+	VALUE_PAIR *vp;
+	vp_cursor_t cursor;
+
+	for (vp = fr_cursor_init(&cursor, &request->packet->vps); vp; vp = fr_cursor_next(&cursor)) {
+		if (vp->da != inst->da_avpair) continue;
+		if (vp->vp_length == sizeof(ev) - 1 && memcmp(vp->vp_strvalue, ev, sizeof(ev) - 1) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/** Next line index from our State, 0 if none. -1 if the State is ours but bad. */
+static long page_start(rlm_mud_t const *inst, REQUEST *request, size_t num)
+{
+	VALUE_PAIR *vp;
+	char tmp[32];
+	char *end;
+	unsigned long v;
+	size_t plen = sizeof(MUD_STATE_PREFIX) - 1;
+
+	vp = fr_pair_find_by_num(request->packet->vps, PW_STATE, 0, TAG_ANY);
+	if (!vp) return 0;
+	if (vp->vp_length <= plen || vp->vp_length >= plen + sizeof(tmp) ||
+	    memcmp(vp->vp_octets, MUD_STATE_PREFIX, plen) != 0) return 0;
+	memcpy(tmp, vp->vp_octets + plen, vp->vp_length - plen);
+	tmp[vp->vp_length - plen] = '\0';
+	if (tmp[0] < '0' || tmp[0] > '9') return -1;
+	v = strtoul(tmp, &end, 10);
+	if (*end != '\0' || v == 0 || v >= num) return -1;
+	return (long)v;
+}
+
+/** Answer a dACL download: the lines of the named ACL, paged if large. */
+static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
+{
+	VALUE_PAIR *vp;
+	char **lines = NULL;
+	size_t num = 0;
+	bool v6 = false;
+	long start;
+	size_t i;
+	size_t used = 0;
+	char buf[MUD_LOG_CUT + 8];
+	char const *name;
+
+	vp = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
+	if (!vp) {
+		control_set(request, inst->da_status, "acl-unknown");
+		return RLM_MODULE_NOTFOUND;
+	}
+	name = vp->vp_strvalue;
+	log_safe(buf, sizeof(buf), name, vp->vp_length);
+
+	if (strcmp(name, QUARANTINE_ACL_V4) == 0) {
+		lines = (char **)(uintptr_t)quarantine_lines_v4;
+		num = sizeof(quarantine_lines_v4) / sizeof(quarantine_lines_v4[0]);
+	} else if (!mud_cache_acl_lookup(inst->cache, request, name, &lines, &num, &v6) || num == 0) {
+		REDEBUG("MUD dACL download: unknown ACL name \"%s\"", buf);
+		control_set(request, inst->da_status, "acl-unknown");
+		return RLM_MODULE_NOTFOUND;
+	}
+
+	start = page_start(inst, request, num);
+	if (start < 0) {
+		REDEBUG("MUD dACL download: bad State for \"%s\"", buf);
+		control_set(request, inst->da_status, "acl-unknown");
+		return RLM_MODULE_NOTFOUND;
+	}
+
+	reply_clear_ours(inst, request);
+	for (i = (size_t)start; i < num; i++) {
+		size_t len = strlen(lines[i]) + MUD_VSA_OVERHEAD;
+
+		if (used > 0 && used + len > MUD_PAGE_BYTES) break;
+		reply_add_raw(request, inst->da_avpair, lines[i]);
+		used += len;
+	}
+	control_set(request, inst->da_status, "acl-served");
+	control_add(request, inst->da_acl_name, name);
+
+	if (i < num) {
+		char state[48];
+
+		snprintf(state, sizeof(state), MUD_STATE_PREFIX "%zu", i);
+		fr_pair_delete_by_num(&request->reply->vps, PW_STATE, 0, TAG_ANY);
+		vp = fr_pair_afrom_da(request->reply, inst->da_state);
+		if (!vp) return RLM_MODULE_FAIL;
+		fr_pair_value_memcpy(vp, (uint8_t const *)state, strlen(state));
+		fr_pair_add(&request->reply->vps, vp);
+		request->reply->code = PW_CODE_ACCESS_CHALLENGE;
+		RDEBUG2("MUD dACL %s: lines %ld..%zu of %zu, more follow (Access-Challenge)", buf,
+			start + 1, i, num);
+		return RLM_MODULE_HANDLED;
+	}
+	RDEBUG2("MUD dACL %s: lines %ld..%zu of %zu", buf, start + 1, num, num);
+	return RLM_MODULE_OK;
+}
+
+/** Common body of authorize and post-auth. */
+static rlm_rcode_t mud_common(void *instance, REQUEST *request, rlm_mud_method_t const *m)
+{
+	rlm_mud_t *inst = instance;
+
+	RDEBUG3("rlm_mud (%s): %s", inst->name, m->name);
+	if (m->dacl_download && is_dacl_download(inst, request)) return dacl_download(inst, request);
+	return mud_process(inst, request);
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
+{
+	return mud_common(instance, request, &mud_methods[MOD_AUTHORIZE]);
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
+{
+	return mud_common(instance, request, &mud_methods[MOD_POST_AUTH]);
+}
+
+/** Accounting: remember a URL the switch relays, forget it on Stop. */
+static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *request)
+{
+	rlm_mud_t *inst = instance;
+	char key[MUD_STATION_LEN];
+	VALUE_PAIR *vp;
+	vp_cursor_t cursor;
+	mud_url_t *url = NULL;
+	mud_url_src_t src = MUD_SRC_NONE;
+	char buf[MUD_LOG_CUT + 8];
+
+	if (!request_station(request, key)) return RLM_MODULE_NOOP;
+
+	vp = fr_pair_find_by_num(request->packet->vps, PW_ACCT_STATUS_TYPE, 0, TAG_ANY);
+	if (vp && vp->vp_integer == PW_STATUS_STOP) {
+		seen_forget(inst, key);
+		RDEBUG3("MUD: forgot URL of %s", key);
+		return RLM_MODULE_OK;
+	}
+
+	for (vp = fr_cursor_init(&cursor, &request->packet->vps); vp; vp = fr_cursor_next(&cursor)) {
+		mud_error_t err;
+
+		if (vp->da != inst->da_avpair) continue;
+		mud_error_clear(&err);
+		if (mud_url_from_avpair(request, &url, &src, (uint8_t const *)vp->vp_strvalue,
+					vp->vp_length, &err) == MUD_OK) break;
+		if (!not_a_mud_avpair(&err)) RWDEBUG("Ignoring Cisco-AVPair: %s", err.text);
+		url = NULL;
+	}
+	if (!url) return RLM_MODULE_NOOP;
+
+	seen_store(inst, key, url->url, mud_url_src_name(src), request->timestamp);
+	RDEBUG2("MUD URL %s remembered for %s",
+		log_safe(buf, sizeof(buf), url->url, strlen(url->url)), key);
+	return RLM_MODULE_UPDATED;
+}
+
+/*
+ *	Start-up.
+ */
+
+/** Split a whitespace/comma separated list of authorities into lowercased patterns. */
+static int split_list(TALLOC_CTX *ctx, char const *in, char ***out, size_t *num)
+{
+	char const *p = in;
+
+	*out = NULL;
+	*num = 0;
+	if (!in) return 0;
+	while (*p) {
+		char const *s;
+		char *item;
+		char **n;
+		size_t i;
+
+		while (*p == ' ' || *p == '\t' || *p == ',') p++;
+		if (!*p) break;
+		s = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != ',') p++;
+		item = talloc_strndup(ctx, s, (size_t)(p - s));
+		if (!item) return -1;
+		for (i = 0; item[i]; i++) {
+			if (item[i] >= 'A' && item[i] <= 'Z') item[i] = (char)(item[i] - 'A' + 'a');
+		}
+		n = talloc_realloc(ctx, *out, char *, *num + 1);
+		if (!n) return -1;
+		n[(*num)++] = item;
+		*out = n;
+	}
+	return 0;
+}
+
+/** Make sure an octets attribute for a certificate extension exists. */
+static int ensure_cert_attr(CONF_SECTION *conf, char const *name, int num)
+{
+	ATTR_FLAGS flags;
+
+	if (dict_attrbyname(name)) return 0;
+	memset(&flags, 0, sizeof(flags));
+	if (dict_addattr(name, num, 0, PW_TYPE_OCTETS, flags) < 0) {
+		cf_log_err_cs(conf, "Failed registering %s: %s", name, fr_strerror());
+		return -1;
+	}
+	return 0;
+}
+
+static int mod_bootstrap(CONF_SECTION *conf, void *instance)
+{
+	if (ensure_cert_attr(conf, MUD_DA_CERT_URL, MUD_DA_CERT_URL_NUM) < 0) return -1;
+	if (ensure_cert_attr(conf, MUD_DA_CERT_SIGNER, MUD_DA_CERT_SIGNER_NUM) < 0) return -1;
+	return 0;
+}
+
+/** Look up a dictionary attribute the module needs. */
+static int need_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name)
+{
+	*out = dict_attrbyname(name);
+	if (!*out) {
+		cf_log_err_cs(conf, "Attribute %s not in the dictionary: add \"$INCLUDE dictionary.mud\" "
+			      "to raddb/dictionary", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_mud_t *inst = instance;
+	mud_error_t err;
+	mud_cache_opts_t copts;
+	size_t load_errors = 0;
+
+	inst->name = cf_section_name2(conf);
+	if (!inst->name) inst->name = cf_section_name1(conf);
+
+	if (need_attr(conf, &inst->da_url, "MUD-URL") < 0 ||
+	    need_attr(conf, &inst->da_url_source, "MUD-URL-Source") < 0 ||
+	    need_attr(conf, &inst->da_mfg, "MUD-Manufacturer") < 0 ||
+	    need_attr(conf, &inst->da_model, "MUD-Model") < 0 ||
+	    need_attr(conf, &inst->da_status, "MUD-Status") < 0 ||
+	    need_attr(conf, &inst->da_acl_name, "MUD-ACL-Name") < 0 ||
+	    need_attr(conf, &inst->da_error, "MUD-Error") < 0 ||
+	    need_attr(conf, &inst->da_vlan, "MUD-VLAN") < 0 ||
+	    need_attr(conf, &inst->da_cache, "MUD-Cache") < 0 ||
+	    need_attr(conf, &inst->da_expires, "MUD-Expires-In") < 0 ||
+	    need_attr(conf, &inst->da_cert_url, MUD_DA_CERT_URL) < 0 ||
+	    need_attr(conf, &inst->da_cert_signer, MUD_DA_CERT_SIGNER) < 0) return -1;
+	inst->da_avpair = dict_attrbyvalue(CISCO_AVPAIR, VENDORPEC_CISCO_MUD);
+	inst->da_nfr = dict_attrbyvalue(PW_NAS_FILTER_RULE, 0);
+	inst->da_state = dict_attrbyvalue(PW_STATE, 0);
+	if (!inst->da_avpair || !inst->da_nfr || !inst->da_state) {
+		cf_log_err_cs(conf, "Cisco-AVPair, NAS-Filter-Rule or State missing from the dictionary");
+		return -1;
+	}
+
+	if (strcmp(inst->output_format, "cisco-dacl") == 0) {
+		inst->out = MUD_OUT_CISCO_DACL;
+	} else if (strcmp(inst->output_format, "cisco-inline") == 0) {
+		inst->out = MUD_OUT_CISCO_INLINE;
+	} else if (strcmp(inst->output_format, "nas-filter-rule") == 0) {
+		inst->out = MUD_OUT_NFR;
+	} else {
+		cf_log_err_cs(conf, "Invalid output_format \"%s\": expected cisco-dacl, cisco-inline or "
+			      "nas-filter-rule", inst->output_format);
+		return -1;
+	}
+
+	if (inst->connect_timeout < 1 || inst->connect_timeout > 60) {
+		cf_log_err_cs(conf, "connect_timeout must be 1..60 seconds");
+		return -1;
+	}
+	if (inst->timeout < 1 || inst->timeout > 300) {
+		cf_log_err_cs(conf, "timeout must be 1..300 seconds");
+		return -1;
+	}
+	if (inst->max_file_size < 1024 || inst->max_file_size > MUD_MAX_FILE_SIZE) {
+		cf_log_err_cs(conf, "max_file_size must be 1024..%d bytes", MUD_MAX_FILE_SIZE);
+		return -1;
+	}
+	if (inst->quarantine_vlan > 4094) {
+		cf_log_err_cs(conf, "quarantine_vlan must be 0 (none) or 1..4094");
+		return -1;
+	}
+	if (inst->accounting_max_entries > 1000000) {
+		cf_log_err_cs(conf, "accounting_max_entries must be at most 1000000");
+		return -1;
+	}
+
+	if (split_list(inst, inst->url_allow, &inst->allow, &inst->num_allow) < 0 ||
+	    split_list(inst, inst->url_deny, &inst->deny, &inst->num_deny) < 0) {
+		cf_log_err_cs(conf, "Out of memory");
+		return -1;
+	}
+
+	mud_error_clear(&err);
+	if (inst->trust_file || inst->trust_path) {
+		if (mud_trust_load(inst, &inst->trust, inst->trust_file, inst->trust_path, &err) != MUD_OK) {
+			cf_log_err_cs(conf, "Failed loading MUD signer trust anchors: %s (at %s)",
+				      err.text, err.where);
+			return -1;
+		}
+	} else if (inst->require_signature) {
+		cf_log_err_cs(conf, "require_signature = yes needs trust_file or trust_path");
+		return -1;
+	} else {
+		WARN("rlm_mud (%s): no trust_file/trust_path: MUD file signatures are NOT checked",
+		     inst->name);
+	}
+
+	if (inst->context_file) {
+		if (mud_context_load(inst, &inst->site, inst->context_file, &err) != MUD_OK) {
+			cf_log_err_cs(conf, "Invalid context file %s: %s (at %s)", inst->context_file,
+				      err.text, err.where);
+			return -1;
+		}
+	} else {
+		inst->site = mud_context_alloc(inst);
+		if (!inst->site) {
+			cf_log_err_cs(conf, "Out of memory");
+			return -1;
+		}
+	}
+	inst->qvlan = inst->quarantine_vlan ? (int)inst->quarantine_vlan : inst->site->quarantine_vlan;
+
+	if (mud_fetch_global_init(&err) != MUD_OK) {
+		cf_log_err_cs(conf, "HTTPS client initialisation failed: %s", err.text);
+		return -1;
+	}
+	inst->fetch_init = true;
+
+	memset(&copts, 0, sizeof(copts));
+	copts.max_entries = inst->cache_max_entries;
+	copts.max_validity = inst->cache_max_validity;
+	copts.fail_ttl = inst->cache_fail_ttl;
+	copts.stale_max = inst->cache_stale_max;
+	copts.dir = (inst->cache_dir && *inst->cache_dir) ? inst->cache_dir : NULL;
+	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)", err.text, err.where);
+		return -1;
+	}
+	if (load_errors > 0) {
+		WARN("rlm_mud (%s): %zu unreadable cache file(s) in %s skipped", inst->name, load_errors,
+		     copts.dir);
+	}
+
+	if (inst->accounting_max_entries > 0) {
+		inst->seen = talloc_zero_array(inst, rlm_mud_seen_t, inst->accounting_max_entries);
+		if (!inst->seen) {
+			cf_log_err_cs(conf, "Out of memory");
+			return -1;
+		}
+		inst->num_seen = inst->accounting_max_entries;
+	}
+	if (pthread_mutex_init(&inst->seen_mutex, NULL) != 0) {
+		cf_log_err_cs(conf, "Failed initialising a mutex");
+		return -1;
+	}
+	inst->seen_mutex_init = true;
+
+	INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name, mud_version(),
+	     inst->output_format, inst->trust ? "verified" : "not checked");
+	return 0;
+}
+
+static int mod_detach(void *instance)
+{
+	rlm_mud_t *inst = instance;
+
+	if (inst->seen_mutex_init) pthread_mutex_destroy(&inst->seen_mutex);
+	inst->seen_mutex_init = false;
+	TALLOC_FREE(inst->cache);
+	if (inst->fetch_init) mud_fetch_global_free();
+	inst->fetch_init = false;
+	return 0;
+}
+
+/** The module's one exported symbol. */
+extern module_t rlm_mud;
+module_t rlm_mud = {
+	.magic		= RLM_MODULE_INIT,
+	.name		= "mud",
+	.type		= RLM_TYPE_THREAD_SAFE,
+	.inst_size	= sizeof(rlm_mud_t),
+	.config		= module_config,
+	.bootstrap	= mod_bootstrap,
+	.instantiate	= mod_instantiate,
+	.detach		= mod_detach,
+	.methods = {
+		[MOD_AUTHORIZE]		= mod_authorize,
+		[MOD_ACCOUNTING]	= mod_accounting,
+		[MOD_POST_AUTH]		= mod_post_auth,
+	},
+};
