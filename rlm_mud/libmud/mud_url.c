@@ -779,7 +779,11 @@ static mud_rcode_t cert_load(X509 **out, uint8_t const *cert, size_t len, mud_er
 				     "certificate is %zu bytes, more than %d",
 				     len, MUD_MAX_CERT_LEN);
 	}
-	for (i = 0; i + sizeof(begin) - 1 <= len; i++) {
+	/*
+	 *	DER always starts with a SEQUENCE tag; anything else holding a
+	 *	PEM header (possibly after some text) is read as PEM.
+	 */
+	for (i = 0; cert[0] != 0x30 && i + sizeof(begin) - 1 <= len; i++) {
 		if (memcmp(cert + i, begin, sizeof(begin) - 1) == 0) {
 			pem = true;
 			break;
@@ -978,12 +982,19 @@ done:
 	return out;
 }
 
-/** URL of the detached signature (RFC 8520 section 13.2, see mud.h). */
+/** URL of the detached signature (RFC 8520 section 13.2, see mud.h).
+ *
+ * The suffix is applied to the path, before any query; a URL without a path
+ * ("https://host") is treated as "https://host/" so the port or host is never
+ * changed.
+ */
 char *mud_url_signature(TALLOC_CTX *ctx, char const *mud_url, char const *mud_signature)
 {
 	static char const json[] = ".json";
 	size_t const jlen = sizeof(json) - 1;
 	char const *q;
+	char const *auth;
+	char const *slash = "";
 	size_t base;
 
 	if (mud_signature) return talloc_strdup(ctx, mud_signature);
@@ -991,9 +1002,13 @@ char *mud_url_signature(TALLOC_CTX *ctx, char const *mud_url, char const *mud_si
 
 	q = strchr(mud_url, '?');
 	base = q ? (size_t)(q - mud_url) : strlen(mud_url);
-	if (base >= jlen && memcmp(mud_url + base - jlen, json, jlen) == 0) {
-		return talloc_asprintf(ctx, "%.*s.p7s%s", (int)(base - jlen), mud_url,
-				       q ? q : "");
+	auth = strstr(mud_url, "://");
+	if (auth && (size_t)(auth - mud_url) < base) {
+		auth += 3;
+		if (auth + strcspn(auth, "/?") >= mud_url + base) slash = "/";
 	}
-	return talloc_asprintf(ctx, "%.*s.p7s%s", (int)base, mud_url, q ? q : "");
+	if (!slash[0] && base >= jlen && memcmp(mud_url + base - jlen, json, jlen) == 0) {
+		base -= jlen;
+	}
+	return talloc_asprintf(ctx, "%.*s%s.p7s%s", (int)base, mud_url, slash, q ? q : "");
 }

@@ -172,6 +172,7 @@ typedef struct {
 	size_t		signer_len;
 	bool		url_twice;	//!< add the URL extension twice
 	bool		pem;
+	char const	*cn;		//!< subject CN, NULL: "luminaire-0001"
 } cert_spec_t;
 
 /** Self-signed EC certificate (DER or PEM) under ctx. */
@@ -190,7 +191,8 @@ static uint8_t *make_cert(void *ctx, cert_spec_t const *spec, size_t *len)
 	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
 	name = X509_get_subject_name(x);
 	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-						    (unsigned char const *)"luminaire-0001",
+						    (unsigned char const *)(spec->cn ? spec->cn :
+									    "luminaire-0001"),
 						    -1, -1, 0), 1);
 	assert_int_equal(X509_set_issuer_name(x, name), 1);
 	assert_int_equal(X509_set_pubkey(x, key), 1);
@@ -1338,6 +1340,44 @@ static void check_cert_bad(void *ctx, uint8_t const *cert, size_t len, mud_rcode
 	assert_int_equal(ERR_peek_error(), 0);
 }
 
+static void test_cert_pem_marker_in_der(void **state)
+{
+	void *ctx = *state;
+	uint8_t der[300];
+	cert_spec_t spec = { .pem = false, .cn = "-----BEGIN CERTIFICATE-----" };
+	size_t len;
+	uint8_t *cert;
+	mud_url_t *u = NULL;
+	mud_error_t err;
+
+	/* a DER certificate whose subject holds a PEM header is still DER */
+	spec.url_len = ia5_der(der, 0x16, LUMINAIRE_URL, strlen(LUMINAIRE_URL));
+	spec.url_ext = der;
+	cert = make_cert(ctx, &spec, &len);
+	mud_error_clear(&err);
+	assert_int_equal(mud_url_from_cert(ctx, &u, cert, len, &err), MUD_OK);
+	assert_string_equal(u->url, LUMINAIRE_URL);
+	talloc_free(u);
+	talloc_free(cert);
+
+	/* PEM after leading text (as "openssl x509 -text" writes it) */
+	spec.pem = true;
+	spec.cn = NULL;
+	cert = make_cert(ctx, &spec, &len);
+	{
+		char *txt = talloc_asprintf(ctx, "Certificate:\n    Data: ...\n%.*s", (int)len,
+					    (char const *)cert);
+		mud_rcode_t rc = mud_url_from_cert(ctx, &u, (uint8_t const *)txt, strlen(txt), &err);
+
+		assert_int_equal(rc, MUD_OK);
+		assert_string_equal(u->url, LUMINAIRE_URL);
+		talloc_free(u);
+		talloc_free(txt);
+	}
+	talloc_free(cert);
+	assert_no_leak(ctx);
+}
+
 static void test_cert_without_ext(void **state)
 {
 	void *ctx = *state;
@@ -1684,6 +1724,12 @@ static void test_signature_url(void **state)
 		  "https://sig.example/s.p7s");
 	check_sig(ctx, NULL, "https://sig.example/s.p7s", "https://sig.example/s.p7s");
 	check_sig(ctx, ".json", NULL, ".p7s");
+	/* no path: never glue the suffix onto the host or port */
+	check_sig(ctx, "https://a.example:8443", NULL, "https://a.example:8443/.p7s");
+	check_sig(ctx, "https://a.example", NULL, "https://a.example/.p7s");
+	check_sig(ctx, "https://a.example?x=1", NULL, "https://a.example/.p7s?x=1");
+	check_sig(ctx, "https://a.example.json", NULL, "https://a.example.json/.p7s");
+	check_sig(ctx, "https://a.example/", NULL, "https://a.example/.p7s");
 	assert_null(mud_url_signature(ctx, NULL, NULL));
 	assert_no_leak(ctx);
 }
@@ -1736,6 +1782,7 @@ int main(void)
 		T(test_x509_ext),
 		T(test_x509_ext_bad),
 		T(test_cert_der_pem),
+		T(test_cert_pem_marker_in_der),
 		T(test_cert_without_ext),
 		T(test_cert_bad_ext),
 		T(test_cert_not_a_cert),
