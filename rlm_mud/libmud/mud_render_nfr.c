@@ -6,7 +6,8 @@
  *
  * "in" is traffic from the terminal (the device), "out" traffic to it; the
  * device's side is written "assigned". Both directions and both families are
- * rendered, in rule order, into out->v4.
+ * rendered, in rule order, into out->v4; the family of a rule shows in its peer
+ * address ("0.0.0.0/0" / "::/0" for an unrestricted peer, see nfr_peer()).
  *
  * Safety rule: a constraint that cannot be written is never dropped from a
  * permit (that would widen it): such a rule fails with MUD_ERR_UNSUPPORTED. A
@@ -58,13 +59,15 @@ static void nfr_port(mudp_line_t *l, mud_port_t const *p)
 	}
 }
 
-/** Peer: "any", an address (host prefix), or "addr/len". Host bits are cleared. */
-static void nfr_peer(mudp_line_t *l, mud_prefix_t const *peer)
+/** Peer: an address (host prefix) or "addr/len"; host bits are cleared. A zero-length
+ *  peer is "0.0.0.0/0" or "::/0", never "any": in an IPFilterRule "any" matches both
+ *  families, which would widen an IPv4-only permit to IPv6 (and the other way). */
+static void nfr_peer(mudp_line_t *l, int family, mud_prefix_t const *peer)
 {
 	char addr[INET6_ADDRSTRLEN];
 
 	if (peer->len == 0) {
-		mudp_line_printf(l, " any");
+		mudp_line_printf(l, " %s", family == 4 ? "0.0.0.0/0" : "::/0");
 		return;
 	}
 	if (!mudp_peer_addr(addr, sizeof(addr), peer)) {
@@ -105,12 +108,12 @@ static mud_rcode_t nfr_rule(mudp_line_t *l, mud_rule_t const *rule, size_t idx, 
 		mudp_line_printf(l, " assigned");
 		nfr_port(l, &rule->device_port);
 	} else {
-		nfr_peer(l, &rule->peer);
+		nfr_peer(l, rule->family, &rule->peer);
 		nfr_port(l, &rule->peer_port);
 	}
 	mudp_line_printf(l, " to");
 	if (from_device) {
-		nfr_peer(l, &rule->peer);
+		nfr_peer(l, rule->family, &rule->peer);
 		nfr_port(l, &rule->peer_port);
 	} else {
 		mudp_line_printf(l, " assigned");

@@ -620,7 +620,7 @@ static void test_cisco_name_errors(void **state)
 
 	/* NFR and JSON have no ACL names: a long name is fine there */
 	name[250] = '\0';
-	out = render_ok(ctx, &rs, NFR, (char const *[]){ "deny in ip from assigned to any" }, 1,
+	out = render_ok(ctx, &rs, NFR, (char const *[]){ "deny in ip from assigned to ::/0" }, 1,
 			NULL, 0);
 	assert_null(out->acl_name_v4);
 	talloc_free(out);
@@ -698,7 +698,7 @@ static void count_cap(void *ctx, mud_format_t fmt)
 		assert_string_equal(out->v4[499], "ip:inacl#500=permit tcp any any eq 999");
 		assert_string_equal(out->v6[499], "ipv6:inacl#500=permit tcp any any eq 1000");
 	} else {
-		assert_string_equal(out->v4[999], "permit in 6 from assigned to any 1000");
+		assert_string_equal(out->v4[999], "permit in 6 from assigned to ::/0 1000");
 	}
 	talloc_free(out);
 	out = NULL;
@@ -743,10 +743,15 @@ static void test_nfr_basic(void **state)
 	r.peer_port = port(MUD_PORT_EQ, 443, 0);
 	r.established = true;
 	one(ctx, r, NFR, "permit out 6 from 192.0.2.10 443 to assigned established");
-	one(ctx, rule(F4, DRP, -1, NULL), NFR, "deny in ip from assigned to any");
-	one(ctx, rule(T4, DRP, -1, NULL), NFR, "deny out ip from any to assigned");
-	one(ctx, rule(F6, DRP, -1, "::/0"), NFR, "deny in ip from assigned to any");
-	one(ctx, rule(F4, MUD_ACTION_REJECT, 17, NULL), NFR, "deny in 17 from assigned to any");
+	one(ctx, rule(F4, DRP, -1, NULL), NFR, "deny in ip from assigned to 0.0.0.0/0");
+	one(ctx, rule(T4, DRP, -1, NULL), NFR, "deny out ip from 0.0.0.0/0 to assigned");
+	one(ctx, rule(T6, DRP, -1, NULL), NFR, "deny out ip from ::/0 to assigned");
+	one(ctx, rule(F6, DRP, -1, "::/0"), NFR, "deny in ip from assigned to ::/0");
+	one(ctx, rule(F4, MUD_ACTION_REJECT, 17, NULL), NFR,
+	    "deny in 17 from assigned to 0.0.0.0/0");
+	/* an unrestricted peer keeps its family: "any" would widen a v4 permit to v6 */
+	one(ctx, rule(F4, ACC, 6, NULL), NFR, "permit in 6 from assigned to 0.0.0.0/0");
+	one(ctx, rule(F6, ACC, 6, NULL), NFR, "permit in 6 from assigned to ::/0");
 	one(ctx, rule(F4, ACC, 47, "10.0.0.0/8"), NFR, "permit in 47 from assigned to 10.0.0.0/8");
 	one(ctx, rule(F4, ACC, 17, "10.1.1.0/24"), NFR,
 	    "permit in 17 from assigned to 10.1.1.0/24");
@@ -763,10 +768,10 @@ static void test_nfr_basic(void **state)
 	r = rule(F4, ACC, 6, NULL);
 	r.device_port = port(MUD_PORT_EQ, 8080, 0);
 	r.peer_port = port(MUD_PORT_RANGE, 1024, 2048);
-	one(ctx, r, NFR, "permit in 6 from assigned 8080 to any 1024-2048");
+	one(ctx, r, NFR, "permit in 6 from assigned 8080 to 0.0.0.0/0 1024-2048");
 	r.dir = MUD_DIR_TO_DEVICE;
 	r.established = true;
-	one(ctx, r, NFR, "permit out 6 from any 1024-2048 to assigned 8080 established");
+	one(ctx, r, NFR, "permit out 6 from 0.0.0.0/0 1024-2048 to assigned 8080 established");
 
 	r = rule(T4, ACC, 6, NULL);
 	r.action = (mud_action_t)5;
@@ -844,9 +849,9 @@ static void test_nfr_icmp(void **state)
 	mud_rule_t r;
 
 	r = rule(F4, ACC, 1, NULL);
-	one(ctx, r, NFR, "permit in 1 from assigned to any");
+	one(ctx, r, NFR, "permit in 1 from assigned to 0.0.0.0/0");
 	r.icmp_type = 8;
-	one(ctx, r, NFR, "permit in 1 from assigned to any icmptypes 8");
+	one(ctx, r, NFR, "permit in 1 from assigned to 0.0.0.0/0 icmptypes 8");
 	r = rule(T6, ACC, 58, "2001:db8::1");
 	r.icmp_type = 129;
 	one(ctx, r, NFR, "permit out 58 from 2001:db8::1 to assigned icmptypes 129");
@@ -864,9 +869,9 @@ static void test_nfr_icmp(void **state)
 	/* ...a deny keeps the type and denies every code (fails closed) */
 	r.action = DRP;
 	r.icmp_type = 3;
-	one(ctx, r, NFR, "deny in 1 from assigned to any icmptypes 3");
+	one(ctx, r, NFR, "deny in 1 from assigned to 0.0.0.0/0 icmptypes 3");
 	r.icmp_type = -1;
-	one(ctx, r, NFR, "deny in 1 from assigned to any");
+	one(ctx, r, NFR, "deny in 1 from assigned to 0.0.0.0/0");
 
 	r = rule(F4, ACC, 17, NULL);
 	r.icmp_code = 1;
@@ -889,10 +894,10 @@ static void test_nfr_policy(void **state)
 		"permit in 6 from assigned to 2001:db8::a 443",
 		"permit in 17 from assigned to 10.1.1.0/24 5683",
 		"permit out 6 from 2001:db8::a 443 to assigned established",
-		"deny in ip from assigned to any",
-		"deny in ip from assigned to any",
-		"deny out ip from any to assigned",
-		"deny out ip from any to assigned",
+		"deny in ip from assigned to 0.0.0.0/0",
+		"deny in ip from assigned to ::/0",
+		"deny out ip from 0.0.0.0/0 to assigned",
+		"deny out ip from ::/0 to assigned",
 	};
 
 	r = render_ok(ctx, &rs, NFR, expect, 9, NULL, 0);
@@ -901,7 +906,7 @@ static void test_nfr_policy(void **state)
 	assert_null(r->acl_name_v6);
 	assert_int_equal(r->num_skipped, 0);
 	assert_string_equal(r->hash,
-			    "7720d6a22c3105b7b01af4b715db4b386babf656958b934156093b9bad24bfbc");
+			    "88dbf1d259b8063715e835233f5d64b420d7ab4441a9f24cba4f1c6b980f810a");
 	talloc_free(r);
 }
 
