@@ -134,12 +134,15 @@ static mud_rcode_t trust_load_dir(mud_trust_t *trust, char const *dir, mud_error
 		return mud_error_set(err, MUD_ERR_IO, esc,
 				     "trust anchor directory does not exist or is not a directory");
 	}
-	while ((de = readdir(dp)) != NULL) {
+	for (;;) {
+		de = readdir(dp);
+		if (!de) break;
 		if (de->d_name[0] == '.') continue;
 		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (n < 0 || (size_t)n >= sizeof(path)) continue;
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-		if (++files > TRUST_MAX_DIR_FILES) {
+		files++;
+		if (files > TRUST_MAX_DIR_FILES) {
 			rcode = mud_error_set(err, MUD_ERR_ARG, esc,
 					      "more than %d files in the trust anchor directory",
 					      TRUST_MAX_DIR_FILES);
@@ -204,7 +207,8 @@ mud_rcode_t mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file,
 		goto error;
 	}
 	if (X509_STORE_set_flags(trust->store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
-		rcode = sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_set_flags", "cannot set flags");
+		rcode = sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_set_flags",
+				       "cannot set flags");
 		goto error;
 	}
 
@@ -288,7 +292,9 @@ static bool sig_is_pem(uint8_t const *sig, size_t len)
 	static char const hdr[] = "-----BEGIN ";
 	size_t i = 0;
 
-	while (i < len && (sig[i] == ' ' || sig[i] == '\t' || sig[i] == '\r' || sig[i] == '\n')) i++;
+	while (i < len && (sig[i] == ' ' || sig[i] == '\t' || sig[i] == '\r' || sig[i] == '\n')) {
+		i++;
+	}
 	return (len - i >= sizeof(hdr) - 1) && (memcmp(sig + i, hdr, sizeof(hdr) - 1) == 0);
 }
 
@@ -304,7 +310,10 @@ static mud_rcode_t sig_decode(CMS_ContentInfo **out, uint8_t const *sig, size_t 
 	ERR_clear_error();
 	if (sig_is_pem(sig, sig_len)) {
 		bio = BIO_new_mem_buf(sig, (int)sig_len);
-		if (!bio) return sig_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
+		if (!bio) {
+			return sig_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf",
+					      "out of memory");
+		}
 		cms = PEM_read_bio_CMS(bio, NULL, NULL, NULL);
 		BIO_free(bio);
 		if (!cms) {
@@ -350,9 +359,12 @@ static mud_rcode_t sig_check_digest(CMS_ContentInfo *cms, mud_trust_t const *tru
 
 	ERR_clear_error();
 	anchors = X509_STORE_get1_all_certs(trust->store);
-	if (!anchors) return sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_get1_all_certs", "failed");
+	if (!anchors) {
+		return sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_get1_all_certs", "failed");
+	}
 
-	data = BIO_new_mem_buf(content_len ? (void const *)content : (void const *)"", (int)content_len);
+	data = BIO_new_mem_buf(content_len ? (void const *)content : (void const *)"",
+			       (int)content_len);
 	if (!data) {
 		sk_X509_pop_free(anchors, X509_free);
 		return sig_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
@@ -372,7 +384,9 @@ static mud_rcode_t sig_check_digest(CMS_ContentInfo *cms, mud_trust_t const *tru
 	 *	raise CMS_R_VERIFICATION_FAILURE; CMS_verify then adds
 	 *	CMS_R_CONTENT_VERIFY_ERROR when it was the content.
 	 */
-	while ((e = ERR_get_error()) != 0) {
+	for (;;) {
+		e = ERR_get_error();
+		if (e == 0) break;
 		if (!first) first = e;
 		if (ERR_GET_LIB(e) != ERR_LIB_CMS) continue;
 		switch (ERR_GET_REASON(e)) {
@@ -392,7 +406,8 @@ static mud_rcode_t sig_check_digest(CMS_ContentInfo *cms, mud_trust_t const *tru
 
 	if (content_mismatch) {
 		return mud_error_set(err, MUD_ERR_SIG_DIGEST, "CMS_verify",
-				     "content does not match the signature (message digest mismatch)");
+				     "content does not match the signature "
+				     "(message digest mismatch)");
 	}
 	if (sig_mismatch) {
 		return mud_error_set(err, MUD_ERR_SIG_DIGEST, "CMS_verify",
@@ -401,7 +416,8 @@ static mud_rcode_t sig_check_digest(CMS_ContentInfo *cms, mud_trust_t const *tru
 	}
 	if (not_found) {
 		return mud_error_set(err, MUD_ERR_SIG_UNTRUSTED, "CMS_verify",
-				     "signer certificate is neither in the signature nor a trust anchor");
+				     "signer certificate is neither in the signature "
+				     "nor a trust anchor");
 	}
 	reason = first ? ERR_reason_error_string(first) : NULL;
 	return mud_error_set(err, MUD_ERR_SIG, "CMS_verify", "signature verification failed: %s",
@@ -502,7 +518,8 @@ static mud_rcode_t sig_check_signer(X509 *signer, uint8_t const *signer_der, siz
 	ERR_clear_error();
 	if (signer_der_len > (size_t)MUD_MAX_SIG_SIZE) {
 		return mud_error_set(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
-				     "expected signer name of %zu bytes is too long", signer_der_len);
+				     "expected signer name of %zu bytes is too long",
+				     signer_der_len);
 	}
 	want = d2i_X509_NAME(NULL, &p, (long)signer_der_len);
 	if (!want) {
@@ -519,7 +536,8 @@ static mud_rcode_t sig_check_signer(X509 *signer, uint8_t const *signer_der, siz
 		sig_name_text(got_text, sizeof(got_text), X509_get_subject_name(signer));
 		sig_name_text(want_text, sizeof(want_text), want);
 		rcode = mud_error_set(err, MUD_ERR_SIG_SIGNER, "mud-signer",
-				      "signed by \"%s\", device requires \"%s\"", got_text, want_text);
+				      "signed by \"%s\", device requires \"%s\"",
+				      got_text, want_text);
 	}
 
 done:
@@ -544,7 +562,8 @@ done:
  * @param[in] at		evaluation time, 0 = now.
  * @param[in] signer_der	DER X.509 Name the signer's subject must equal, or NULL.
  * @param[in] signer_der_len	its length.
- * @param[out] signer_subject	if not NULL: the signer's subject (RFC 2253) on success, else NULL.
+ * @param[out] signer_subject	if not NULL: the signer's subject (RFC 2253) on
+ *				success, NULL on failure.
  * @param[out] err		error details, may be NULL.
  * @return MUD_OK or an error code listed in mud.h.
  */
@@ -570,14 +589,16 @@ mud_rcode_t mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 	}
 	if (content_len > (size_t)MUD_MAX_FILE_SIZE) {
 		return mud_error_set(err, MUD_ERR_TOOBIG, "mud_sig_verify",
-				     "content of %zu bytes exceeds %d", content_len, MUD_MAX_FILE_SIZE);
+				     "content of %zu bytes exceeds %d", content_len,
+				     MUD_MAX_FILE_SIZE);
 	}
 	if (!sig || sig_len == 0) {
 		return mud_error_set(err, MUD_ERR_SIG_MISSING, "mud_sig_verify", "no signature");
 	}
 	if (sig_len > (size_t)MUD_MAX_SIG_SIZE) {
 		return mud_error_set(err, MUD_ERR_SIG, "mud_sig_verify",
-				     "signature of %zu bytes exceeds %d", sig_len, MUD_MAX_SIG_SIZE);
+				     "signature of %zu bytes exceeds %d", sig_len,
+				     MUD_MAX_SIG_SIZE);
 	}
 
 	rcode = sig_decode(&cms, sig, sig_len, err);
@@ -589,14 +610,16 @@ mud_rcode_t mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 		goto done;
 	}
 	if (CMS_is_detached(cms) != 1) {
-		rcode = mud_error_set(err, MUD_ERR_SIG, "CMS_is_detached", "signature is not detached");
+		rcode = mud_error_set(err, MUD_ERR_SIG, "CMS_is_detached",
+				      "signature is not detached");
 		goto done;
 	}
 	sinfos = CMS_get0_SignerInfos(cms);
 	num = sinfos ? sk_CMS_SignerInfo_num(sinfos) : 0;
 	if (num != 1) {
 		rcode = mud_error_set(err, MUD_ERR_SIG, "CMS_get0_SignerInfos",
-				      "signature has %d signers, exactly one expected", num < 0 ? 0 : num);
+				      "signature has %d signers, exactly one expected",
+				      num < 0 ? 0 : num);
 		goto done;
 	}
 
@@ -622,7 +645,8 @@ mud_rcode_t mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 	if (signer_subject) {
 		subject = sig_name_talloc(ctx, X509_get_subject_name(signer));
 		if (!subject) {
-			rcode = mud_error_set(err, MUD_ERR_NOMEM, "X509_NAME_print_ex", "out of memory");
+			rcode = mud_error_set(err, MUD_ERR_NOMEM, "X509_NAME_print_ex",
+					      "out of memory");
 			goto done;
 		}
 		*signer_subject = subject;

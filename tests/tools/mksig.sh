@@ -9,7 +9,7 @@
 #	Creates, all EC P-256 / SHA-256, PEM:
 #	  DIR/signer-ca.pem  DIR/signer-ca.key	  root "CN=rlm_mud test MUD signer CA"
 #	  DIR/signer.pem     DIR/signer.key	  leaf by signer-ca, valid now for 2 years
-#	  DIR/expired-signer.pem .key		  leaf by signer-ca, valid 2020-01-01..2021-01-01
+#	  DIR/expired-signer.pem .key		  leaf by signer-ca, valid only in 2020
 #	  DIR/rogue-ca.pem   DIR/rogue-ca.key	  an unrelated root
 #	  DIR/rogue-signer.pem .key		  leaf by rogue-ca, valid now
 #	The leaves carry keyUsage=digitalSignature and no extendedKeyUsage (like
@@ -107,8 +107,9 @@ leaf() {
 	newkey "$d/$n.key"
 	openssl req -config "$d/openssl.cnf" -new -sha256 -key "$d/$n.key" -subj "$subj" \
 		-out "$d/ca-db/$n.csr" || die "cannot make request for $n"
-	openssl ca -batch -notext -config "$d/openssl.cnf" -cert "$d/$ca.pem" -keyfile "$d/$ca.key" \
-		-in "$d/ca-db/$n.csr" -out "$d/$n.pem" "$@" 2>"$d/ca-db/$n.log" \
+	openssl ca -batch -notext -config "$d/openssl.cnf" \
+		-cert "$d/$ca.pem" -keyfile "$d/$ca.key" -in "$d/ca-db/$n.csr" \
+		-out "$d/$n.pem" "$@" 2>"$d/ca-db/$n.log" \
 		|| { cat "$d/ca-db/$n.log" >&2; die "cannot issue $n"; }
 }
 
@@ -156,7 +157,9 @@ cmd_sign() {
 	*) out=$f.p7s ;;
 	esac
 	[ $# -eq 4 ] && out=$4
-	[ -r "$d/$s.pem" ] && [ -r "$d/$s.key" ] || die "no signer $s in $d (run init first)"
+	if [ ! -r "$d/$s.pem" ] || [ ! -r "$d/$s.key" ]; then
+		die "no signer $s in $d (run init first)"
+	fi
 	[ -r "$f" ] || die "cannot read $f"
 	# $detach and $certs are deliberately unquoted: empty or one word.
 	# shellcheck disable=SC2086

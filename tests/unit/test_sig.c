@@ -20,8 +20,10 @@
 #define LUM_CA		LUM_DIR "luminaire-cacert.pem"
 #define LUM_SUBJECT	"CN=luminaire.example.com,O=Demo Luminaire Manufacturer"
 
-#define T_2019		((time_t)1546300800)	/* 2019-01-01T00:00:00Z: all Luminaire certs valid */
-#define T_2018_JAN	((time_t)1514764800)	/* 2018-01-01T00:00:00Z: before both notBefore */
+/* 2019-01-01T00:00:00Z: all Luminaire certificates valid */
+#define T_2019		((time_t)1546300800)
+/* 2018-01-01T00:00:00Z: before both notBefore */
+#define T_2018_JAN	((time_t)1514764800)
 
 #define SIGNER_SUBJECT	"CN=mud-signer.example.com,O=rlm_mud test"
 #define ROGUE_TEXT	"certificate \"CN=mud-signer.example.com,O=rlm_mud rogue\" " \
@@ -152,7 +154,8 @@ static int group_setup(void **state)
 			"(apt-get install openssl)\n");
 		return -1;
 	}
-	snprintf(g_dir, sizeof(g_dir), "%s/test_sig.XXXXXX", (tmp && strlen(tmp) < 40) ? tmp : "/tmp");
+	if (!tmp || strlen(tmp) >= 40) tmp = "/tmp";
+	snprintf(g_dir, sizeof(g_dir), "%s/test_sig.XXXXXX", tmp);
 	if (!mkdtemp(g_dir)) {
 		g_dir[0] = '\0';
 		fprintf(stderr, "test_sig: FAIL: mkdtemp failed\n");
@@ -171,18 +174,22 @@ static int group_setup(void **state)
 	SH(": > '%s/empty.json'", g_dir);
 	SH(MKSIG " sign '%s' signer '%s/content.json'", top, g_dir, g_dir);
 	SH(MKSIG " sign '%s' signer '%s/empty.json'", top, g_dir, g_dir);
-	SH(MKSIG " sign '%s' expired-signer '%s/content.json' '%s/expired.p7s'", top, g_dir, g_dir, g_dir);
-	SH(MKSIG " sign '%s' rogue-signer '%s/content.json' '%s/rogue.p7s'", top, g_dir, g_dir, g_dir);
-	SH(MKSIG " sign --pem '%s' signer '%s/content.json' '%s/pem.p7s'", top, g_dir, g_dir, g_dir);
-	SH(MKSIG " sign --embed '%s' signer '%s/content.json' '%s/embed.p7s'", top, g_dir, g_dir, g_dir);
+	SH(MKSIG " sign '%s' expired-signer '%s/content.json' '%s/expired.p7s'",
+	   top, g_dir, g_dir, g_dir);
+	SH(MKSIG " sign '%s' rogue-signer '%s/content.json' '%s/rogue.p7s'",
+	   top, g_dir, g_dir, g_dir);
+	SH(MKSIG " sign --pem '%s' signer '%s/content.json' '%s/pem.p7s'",
+	   top, g_dir, g_dir, g_dir);
+	SH(MKSIG " sign --embed '%s' signer '%s/content.json' '%s/embed.p7s'",
+	   top, g_dir, g_dir, g_dir);
 	SH(MKSIG " sign --nocerts '%s' signer '%s/content.json' '%s/nocerts.p7s'",
 	   top, g_dir, g_dir, g_dir);
 	SH("cat '%s/signer-ca.pem' '%s/signer.pem' > '%s/ca-and-signer.pem'", g_dir, g_dir, g_dir);
 	/* anchors/: a CA, its c_rehash link, a README, a key and a hidden junk file */
 	SH("mkdir '%s/anchors' && cp '%s/signer-ca.pem' '%s/signer.key' '%s/anchors/' && "
 	   "openssl rehash '%s/anchors' >/dev/null 2>&1", g_dir, g_dir, g_dir, g_dir, g_dir);
-	SH("echo 'MUD signer anchors' > '%s/anchors/README' && echo junk > '%s/anchors/.hidden.pem'",
-	   g_dir, g_dir);
+	SH("echo 'MUD signer anchors' > '%s/anchors/README' && "
+	   "echo junk > '%s/anchors/.hidden.pem'", g_dir, g_dir);
 	SH("mkdir '%s/nocert-dir' && cp '%s/signer.key' '%s/content.json' '%s/nocert-dir/'",
 	   g_dir, g_dir, g_dir, g_dir);
 	SH("mkdir '%s/bad-dir' && cp '%s/signer-ca.pem' '%s/bad-dir/' && "
@@ -231,8 +238,8 @@ static void test_luminaire_ok(void **state)
 	assert_int_equal(verify(ctx, trust, json, jlen, sig, slen, T_2019, NULL, 0, NULL, &err),
 			 MUD_OK);
 	/* err is optional */
-	assert_int_equal(mud_sig_verify(ctx, trust, json, jlen, sig, slen, T_2019, NULL, 0, NULL, NULL),
-			 MUD_OK);
+	assert_int_equal(mud_sig_verify(ctx, trust, json, jlen, sig, slen, T_2019, NULL, 0, NULL,
+					NULL), MUD_OK);
 
 	talloc_free(json);
 	talloc_free(sig);
@@ -393,8 +400,8 @@ static void test_luminaire_malformed(void **state)
 
 	/* every truncation */
 	for (cut = 1; cut < slen; cut++) {
-		assert_int_equal(verify(ctx, trust, json, jlen, sig, cut, T_2019, NULL, 0, NULL, &err),
-				 MUD_ERR_SIG);
+		assert_int_equal(verify(ctx, trust, json, jlen, sig, cut, T_2019, NULL, 0, NULL,
+					&err), MUD_ERR_SIG);
 	}
 
 	/* trailing byte */
@@ -411,8 +418,8 @@ static void test_luminaire_malformed(void **state)
 	assert_string_equal(err.text, "signature of 65537 bytes exceeds 65536");
 
 	/* bad PEM */
-	assert_int_equal(verify(ctx, trust, json, jlen, (uint8_t const *)pem_bad, sizeof(pem_bad) - 1,
-				T_2019, NULL, 0, NULL, &err), MUD_ERR_SIG);
+	assert_int_equal(verify(ctx, trust, json, jlen, (uint8_t const *)pem_bad,
+				sizeof(pem_bad) - 1, T_2019, NULL, 0, NULL, &err), MUD_ERR_SIG);
 	assert_string_equal(err.where, "PEM_read_bio_CMS");
 
 	/* JSON given as signature */
@@ -457,7 +464,8 @@ static void test_fresh_signer(void **state)
 	/* in three years the signer has expired */
 	assert_int_equal(verify(ctx, trust, c, clen, s, slen, time(NULL) + 3 * 366 * 86400, NULL, 0,
 				NULL, &err), MUD_ERR_SIG_EXPIRED);
-	assert_non_null(strstr(err.text, "\"" SIGNER_SUBJECT "\" (depth 0): certificate has expired"));
+	assert_non_null(strstr(err.text,
+			       "\"" SIGNER_SUBJECT "\" (depth 0): certificate has expired"));
 
 	talloc_free(c);
 	talloc_free(s);
@@ -467,8 +475,8 @@ static void test_fresh_signer(void **state)
 	s = gen_read(ctx, "empty.p7s", &slen);
 	assert_int_equal(clen, 0);
 	assert_int_equal(verify(ctx, trust, NULL, 0, s, slen, 0, NULL, 0, NULL, &err), MUD_OK);
-	assert_int_equal(verify(ctx, trust, (uint8_t const *)"x", 1, s, slen, 0, NULL, 0, NULL, &err),
-			 MUD_ERR_SIG_DIGEST);
+	assert_int_equal(verify(ctx, trust, (uint8_t const *)"x", 1, s, slen, 0, NULL, 0, NULL,
+				&err), MUD_ERR_SIG_DIGEST);
 
 	talloc_free(c);
 	talloc_free(s);
@@ -483,8 +491,8 @@ static void test_expired_signer(void **state)
 	uint8_t *c = gen_read(ctx, "content.json", &clen);
 	uint8_t *s = gen_read(ctx, "expired.p7s", &slen);
 	mud_error_t err;
-	char const *want = "certificate \"CN=expired-signer.example.com,O=rlm_mud test\" (depth 0): "
-			   "certificate has expired at ";
+	char const *want = "certificate \"CN=expired-signer.example.com,O=rlm_mud test\" "
+			   "(depth 0): certificate has expired at ";
 
 	assert_int_equal(verify(ctx, trust, c, clen, s, slen, 0, NULL, 0, NULL, &err),
 			 MUD_ERR_SIG_EXPIRED);
@@ -514,7 +522,8 @@ static void test_rogue_signer(void **state)
 	assert_int_equal(verify(ctx, trust, c, clen, s, slen, 0, der, dlen, NULL, &err),
 			 MUD_ERR_SIG_UNTRUSTED);
 	/* the rogue signature verifies with the rogue anchor, the good one does not */
-	assert_int_equal(verify(ctx, rogue_trust, c, clen, s, slen, 0, NULL, 0, NULL, &err), MUD_OK);
+	assert_int_equal(verify(ctx, rogue_trust, c, clen, s, slen, 0, NULL, 0, NULL, &err),
+			 MUD_OK);
 	assert_int_equal(verify(ctx, rogue_trust, c, clen, good, glen, 0, NULL, 0, NULL, &err),
 			 MUD_ERR_SIG_UNTRUSTED);
 
@@ -564,7 +573,8 @@ static void test_signer_der(void **state)
 	char *subject = NULL;
 	mud_error_t err;
 
-	assert_int_equal(verify(ctx, trust, c, clen, s, slen, 0, der, dlen, &subject, &err), MUD_OK);
+	assert_int_equal(verify(ctx, trust, c, clen, s, slen, 0, der, dlen, &subject, &err),
+			 MUD_OK);
 	assert_string_equal(subject, SIGNER_SUBJECT);
 	talloc_free(subject);
 
@@ -867,8 +877,9 @@ static void test_threads(void **state)
 					  .slen = slen };
 		if (i >= 6) {
 			/* a fresh signer against the directory-loaded anchors */
-			args[i] = (thread_arg_t){ .trust = dtrust, .json = c, .jlen = clen, .sig = cs,
-						  .slen = cslen, .at = 0, .want = MUD_OK };
+			args[i] = (thread_arg_t){ .trust = dtrust, .json = c, .jlen = clen,
+						  .sig = cs, .slen = cslen, .at = 0,
+						  .want = MUD_OK };
 			assert_int_equal(pthread_create(&tid[i], NULL, thread_run, &args[i]), 0);
 			continue;
 		}
@@ -902,18 +913,24 @@ static void test_threads(void **state)
 	talloc_free(trust);
 }
 
+#define SHA_ABC		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define SHA_EMPTY	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define SHA_448		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+#define SHA_LUMINAIRE	"d10f8034a681f03b57a98fbc94f08094aae1ae765037d34e10388a7f9fa8a1dc"
+
 static void test_sha256(void **state)
 {
 	char hex[65];
 
+	/* FIPS 180-2 vectors */
 	mud_sha256_hex(hex, "abc", 3);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex, SHA_ABC);
 	mud_sha256_hex(hex, "", 0);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(hex, SHA_EMPTY);
 	mud_sha256_hex(hex, NULL, 0);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(hex, SHA_EMPTY);
 	mud_sha256_hex(hex, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
-	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	assert_string_equal(hex, SHA_448);
 }
 
 static void test_sha256_luminaire(void **state)
@@ -925,7 +942,7 @@ static void test_sha256_luminaire(void **state)
 
 	/* MANIFEST.tsv's checksum of the file */
 	mud_sha256_hex(hex, json, jlen);
-	assert_string_equal(hex, "d10f8034a681f03b57a98fbc94f08094aae1ae765037d34e10388a7f9fa8a1dc");
+	assert_string_equal(hex, SHA_LUMINAIRE);
 	talloc_free(json);
 }
 
