@@ -1369,7 +1369,8 @@ static void test_cert_pem_marker_in_der(void **state)
 					    (char const *)cert);
 		size_t tlen = strlen(txt);
 
-		assert_int_equal(mud_url_from_cert(ctx, &u, (uint8_t const *)txt, tlen, &err), MUD_OK);
+		assert_int_equal(mud_url_from_cert(ctx, &u, (uint8_t const *)txt, tlen, &err),
+				 MUD_OK);
 		assert_string_equal(u->url, LUMINAIRE_URL);
 		talloc_free(u);
 		talloc_free(txt);
