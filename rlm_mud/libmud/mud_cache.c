@@ -37,13 +37,13 @@
 #define CACHE_INFLIGHT_MAX_DEFAULT	120
 #define CACHE_BUCKETS_MIN		64
 
-#define CACHE_FILE_MAGIC	"rlm_mud-cache 1"	//!< first line of a persisted entry (format 1)
-#define CACHE_FILE_MAX		(4 * 1024 * 1024)	//!< 2000 lines of <= 253 bytes, escaped,
+#define CACHE_FILE_MAGIC	"rlm_mud-cache 1"	//!< first line of a persisted entry
+#define CACHE_FILE_MAX		(4 * 1024 * 1024)	//!< 2000 escaped lines of <= 253 bytes
 							//!< fit well below 4 MiB.
-#define CACHE_FILE_MAX_LINES	(2 * MUD_MAX_ATTRS + 32)	//!< v4 + v6 lines + header keys.
+#define CACHE_FILE_MAX_LINES	(2 * MUD_MAX_ATTRS + 32)	//!< v4 + v6 lines + header.
 #define CACHE_TMP_PREFIX	"tmp."			//!< temporary files: tmp.<sha256>.XXXXXX
-#define CACHE_ERR_TEXT_MAX	255			//!< error text/where kept per negative entry
-#define CACHE_TIME_MAX		((time_t)1 << 48)	//!< sane bound on persisted timestamps
+#define CACHE_ERR_TEXT_MAX	255			//!< bytes of error text/where kept
+#define CACHE_TIME_MAX		((time_t)1 << 48)	//!< bound on persisted timestamps
 
 typedef struct cache_node cache_node_t;
 
@@ -717,7 +717,7 @@ enum {
 	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_MAX
 };
 
-static char const *key_names[K_MAX] = {
+static char const * const key_names[K_MAX] = {
 	[K_URL] = "url", [K_FETCHED] = "fetched", [K_EXPIRES] = "expires",
 	[K_VALIDITY] = "cache-validity", [K_VLAN] = "vlan", [K_SHA] = "file-sha256",
 	[K_MFG] = "mfg-name", [K_MODEL] = "model-name", [K_ACL4] = "acl-name-v4",
@@ -768,7 +768,7 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 		if (!val) goto bad;
 		p = nl + 1;
 
-		if (klen == 2 && (memcmp(colon - 2, "v4", 2) == 0 || memcmp(colon - 2, "v6", 2) == 0)) {
+		if (klen == 2 && colon[-2] == 'v' && (colon[-1] == '4' || colon[-1] == '6')) {
 			bool six = colon[-1] == '6';
 			char ***arr = six ? &e->lines_v6 : &e->lines_v4;
 			size_t *num = six ? &e->num_v6 : &e->num_v4;
@@ -782,9 +782,8 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 		}
 
 		for (k = 0; k < K_MAX; k++) {
-			if (strlen(key_names[k]) == klen && memcmp(colon - klen, key_names[k], klen) == 0) {
-				break;
-			}
+			if (strlen(key_names[k]) != klen) continue;
+			if (memcmp(colon - klen, key_names[k], klen) == 0) break;
 		}
 		if (k == K_MAX || seen[k]) goto bad;
 		seen[k] = true;
@@ -1043,6 +1042,7 @@ static mud_entry_t *load_file(TALLOC_CTX *ctx, char const *dir, char const *name
 	path = dir_path(tmp, dir, name);
 	if (!path) goto done;
 
+	/* No symlinks; O_NONBLOCK so that a FIFO planted under a hash name cannot hang us. */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) goto done;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
@@ -1218,7 +1218,8 @@ mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_
 		struct stat st;
 
 		if (!*opts->dir) {
-			rc = mud_error_set(err, MUD_ERR_IO, "mud_cache_create", "empty directory name");
+			rc = mud_error_set(err, MUD_ERR_IO, "mud_cache_create",
+					   "empty directory name");
 			goto error;
 		}
 		cache->dir = talloc_strdup(cache, opts->dir);
@@ -1372,8 +1373,8 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
  * @return MUD_OK; MUD_ERR_ARG (no URL or no rendering); MUD_ERR_NOMEM; MUD_ERR_IO when the
  *	   policy is cached in memory but could not be written to the directory.
  */
-mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol, time_t now,
-			    mud_error_t *err)
+mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol,
+			    time_t now, mud_error_t *err)
 {
 	TALLOC_CTX *tmp;
 	mud_entry_t *e;
@@ -1386,11 +1387,12 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 	size_t i;
 
 	if (!cache || !url || !*url || !pol || !pol->rendered) {
-		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store", "no URL or no rendered policy");
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store",
+				     "no URL or no rendered policy");
 	}
 	if (strlen(url) > MUD_MAX_URL_LEN) {
-		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store", "URL longer than %d bytes",
-				     MUD_MAX_URL_LEN);
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store",
+				     "URL longer than %d bytes", MUD_MAX_URL_LEN);
 	}
 
 	/* Everything that allocates or formats happens before the lock, in private memory. */
@@ -1405,7 +1407,8 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 		data = entry_serialise(tmp, e, &len);
 		if (!data) {
 			rc = mud_error_set(err, MUD_ERR_IO, url,
-					   "policy too large to persist (over %d bytes)", CACHE_FILE_MAX);
+					   "policy too large to persist (over %d bytes)",
+					   CACHE_FILE_MAX);
 		}
 	}
 

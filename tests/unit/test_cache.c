@@ -45,14 +45,16 @@ static mud_policy_t *mk_policy(TALLOC_CTX *ctx, char const *tag, int vlan, unsig
 	pol->rendered->v4 = talloc_zero_array(pol->rendered, char *, n4 + 1);
 	for (i = 0; i < n4; i++) {
 		pol->rendered->v4[i] = talloc_asprintf(pol->rendered,
-						       "ip:inacl#%zu=permit tcp any host 192.0.2.%zu eq 443 %s",
+						       "ip:inacl#%zu=permit tcp any "
+						       "host 192.0.2.%zu eq 443 %s",
 						       i + 1, i + 1, tag);
 	}
 	pol->rendered->num_v4 = n4;
 	pol->rendered->v6 = talloc_zero_array(pol->rendered, char *, n6 + 1);
 	for (i = 0; i < n6; i++) {
 		pol->rendered->v6[i] = talloc_asprintf(pol->rendered,
-						       "ipv6:inacl#%zu=permit tcp any host 2001:db8::%zx eq 443 %s",
+						       "ipv6:inacl#%zu=permit tcp any "
+						       "host 2001:db8::%zx eq 443 %s",
 						       i + 1, i + 1, tag);
 	}
 	pol->rendered->num_v6 = n6;
@@ -117,7 +119,7 @@ static void rm_tree(char const *dir)
 	char path[4096];
 
 	if (!d) return;
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de; de = readdir(d)) {
 		struct stat st;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
@@ -139,7 +141,7 @@ static size_t count_files(char const *dir)
 	size_t n = 0;
 
 	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de; de = readdir(d)) {
 		if (de->d_name[0] != '.') n++;
 	}
 	closedir(d);
@@ -652,7 +654,8 @@ static void test_many_entries(void **state)
 		bool tok = true;
 
 		snprintf(url, sizeof(url), "https://m%zu.example.com/device.json", i);
-		assert_int_equal(mud_cache_lookup(cache, ctx, &e, &tok, url, T0 + 1), MUD_CACHE_HIT);
+		assert_int_equal(mud_cache_lookup(cache, ctx, &e, &tok, url, T0 + 1),
+				 MUD_CACHE_HIT);
 		assert_false(tok);
 		talloc_free(e);
 	}
@@ -669,7 +672,8 @@ static void test_many_entries(void **state)
 		assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-m-10499", &lines, &num,
 						 NULL));
 		talloc_free(lines);
-		assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-m-0", &lines, &num, NULL));
+		assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-m-0", &lines, &num,
+						  NULL));
 	}
 
 	talloc_free(cache);
@@ -705,7 +709,8 @@ static void test_persist_roundtrip(void **state)
 	store_ok(cache, URL_A, pol, T0);
 	store_ok(cache, URL_B, mk_policy(ctx, "b", 0, 1, 1, 0, "#ACSACL#-IP-b-1", NULL, T0 - 7200),
 		 T0);
-	mud_cache_fail(cache, URL_C, MUD_ERR_HTTP, "HTTP 404", "not found", T0);	/* not persisted */
+	/* negative entries are not persisted */
+	mud_cache_fail(cache, URL_C, MUD_ERR_HTTP, "HTTP 404", "not found", T0);
 	assert_int_equal(count_files(dir), 2);
 
 	path = file_of(ctx, dir, URL_A);
@@ -715,15 +720,16 @@ static void test_persist_roundtrip(void **state)
 	text = test_read_file(ctx, path, NULL);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "rlm_mud-cache 1\nurl: " URL_A "\n"));
-	assert_non_null(strstr(text,
-			       "mfg-name: Evil\\x0aend\\x0aurl: https://x.example/\\x0d\\\\x41 \\x7f\n"));
+	assert_non_null(strstr(text, "mfg-name: Evil\\x0aend\\x0aurl: "
+			       "https://x.example/\\x0d\\\\x41 \\x7f\n"));
 	assert_non_null(strstr(text, "v4: ip:inacl#2=deny ip any any\\x0av4: injected\n"));
 	assert_int_equal(strcmp(text + strlen(text) - 4, "end\n"), 0);
 	talloc_free(cache);
 
 	/* restart */
 	cache = NULL;
-	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 100, &load_errors, &err), MUD_OK);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 100, &load_errors, &err),
+			 MUD_OK);
 	assert_int_equal(load_errors, 0);
 
 	e = look(cache, ctx, URL_A, T0 + 100, MUD_CACHE_HIT, false);
@@ -864,7 +870,8 @@ static void test_persist_corrupt(void **state)
 	} cases[] = {
 		{ "https://c1.example/garbage", "\x01\x02garbage\xff\n" },
 		{ "https://c2.example/empty", "" },
-		{ "https://c3.example/magic", "rlm_mud-cache 2\nurl: https://c3.example/magic\nend\n" },
+		{ "https://c3.example/magic",
+		  "rlm_mud-cache 2\nurl: https://c3.example/magic\nend\n" },
 		{ "https://c4.example/noend", "rlm_mud-cache 1\nurl: https://c4.example/noend\n"
 		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\n" },
 		{ "https://c5.example/after", "rlm_mud-cache 1\nurl: https://c5.example/after\n"
@@ -893,11 +900,13 @@ static void test_persist_corrupt(void **state)
 		  "fetched: 1\nexpires: 2\nvlan: 5000\nnum-v4: 0\nnum-v6: 0\nend\n" },
 		{ "https://c17.example/sha", "rlm_mud-cache 1\nurl: https://c17.example/sha\n"
 		  "fetched: 1\nexpires: 2\nfile-sha256: xyz\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c18.example/nocolon", "rlm_mud-cache 1\nurl https://c18.example/nocolon\n"
+		{ "https://c18.example/nocolon",
+		  "rlm_mud-cache 1\nurl https://c18.example/nocolon\n"
 		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
 		{ "https://c19.example/nourl", "rlm_mud-cache 1\n"
 		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c20.example/toomany", "rlm_mud-cache 1\nurl: https://c20.example/toomany\n"
+		{ "https://c20.example/toomany",
+		  "rlm_mud-cache 1\nurl: https://c20.example/toomany\n"
 		  "fetched: 1\nexpires: 2\nnum-v4: 1001\nnum-v6: 0\nend\n" },
 	};
 
@@ -962,7 +971,8 @@ static void test_persist_corrupt(void **state)
 		assert_int_equal(e->num_v4, 1);
 		assert_int_equal(e->num_v6, 0);
 		assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit ip any any");
-		assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-hand-1", &lines, &num, NULL));
+		assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-hand-1", &lines, &num,
+						 NULL));
 		assert_int_equal(num, 1);
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1055,7 +1065,8 @@ static void *race_thread(void *uctx)
 
 			(void)mud_cache_lookup(race->cache, mine, &e, &token, race_urls[u], now);
 			talloc_free(e);
-			if (mud_cache_acl_lookup(race->cache, mine, race_names[u], &lines, &num, NULL)) {
+			if (mud_cache_acl_lookup(race->cache, mine, race_names[u], &lines, &num,
+						 NULL)) {
 				talloc_free(lines);
 			}
 			if (!token) continue;
@@ -1065,8 +1076,8 @@ static void *race_thread(void *uctx)
 			pthread_mutex_unlock(&race->lock);
 
 			if ((round + u) % 3 == 0) {
-				mud_cache_fail(race->cache, race_urls[u], MUD_ERR_FETCH, race_urls[u],
-					       "refused", now);
+				mud_cache_fail(race->cache, race_urls[u], MUD_ERR_FETCH,
+					       race_urls[u], "refused", now);
 				pthread_mutex_lock(&race->lock);
 				race->fails++;
 				pthread_mutex_unlock(&race->lock);
@@ -1126,7 +1137,8 @@ static void test_threads(void **state)
 		double el;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		el = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		el = (double)(now.tv_sec - start.tv_sec) +
+		     (double)(now.tv_nsec - start.tv_nsec) / 1e9;
 		if (el > 1.0) race.stop = 1;
 		pthread_barrier_wait(&race.barrier);		/* round start (or stop) */
 		if (race.stop) break;
@@ -1155,29 +1167,27 @@ static void test_threads(void **state)
 	talloc_free_children(ctx);
 }
 
+#define TEST(f)	cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_errors, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_miss_store_hit, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_expiry_ceiling, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_stale_boundary, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_fail_keeps_stale, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_fail_negative_ttl, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_single_flight, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_store_errors, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_acl_lookup, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_lru_eviction, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_many_entries, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_persist_roundtrip, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_persist_replace_and_capacity, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_persist_corrupt, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_persist_unwritable, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_threads, test_setup_ctx, test_teardown_ctx),
+		TEST(test_create_errors),
+		TEST(test_miss_store_hit),
+		TEST(test_expiry_ceiling),
+		TEST(test_stale_boundary),
+		TEST(test_fail_keeps_stale),
+		TEST(test_fail_negative_ttl),
+		TEST(test_single_flight),
+		TEST(test_store_errors),
+		TEST(test_acl_lookup),
+		TEST(test_lru_eviction),
+		TEST(test_many_entries),
+		TEST(test_persist_roundtrip),
+		TEST(test_persist_replace_and_capacity),
+		TEST(test_persist_corrupt),
+		TEST(test_persist_unwritable),
+		TEST(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
