@@ -72,9 +72,11 @@ static int rcode_exit(mud_rcode_t rc)
 /** Print an error the same way for every command: "mudctl: SUBJECT: WHERE: TEXT [CODE]". */
 static int report(char const *subject, mud_error_t const *err)
 {
+	bool show_where = err->where[0] && !(subject && strcmp(subject, err->where) == 0);
+
 	fprintf(stderr, "%s: %s%s%s%s%s [%s]\n", progname,
 		subject ? subject : "", subject ? ": " : "",
-		err->where[0] ? err->where : "", err->where[0] ? ": " : "",
+		show_where ? err->where : "", show_where ? ": " : "",
 		err->text[0] ? err->text : mud_strerror(err->code), mud_rcode_name(err->code));
 	return rcode_exit(err->code);
 }

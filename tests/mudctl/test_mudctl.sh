@@ -100,9 +100,20 @@ expect "verify without --ca" 2 "--ca" -- "$MUDCTL" verify "$LUM/fs/Luminaire_150
 expect "verify bad date" 2 "--at" -- "$MUDCTL" verify a b --ca c --at 2019-13-45
 
 # --- compile --------------------------------------------------------------
-expect "compile cisco" 0 "ipv6:inacl#" -- "$MUDCTL" compile --format cisco-dacl "$RFC"
-expect "compile nfr" 0 "permit" -- "$MUDCTL" compile --format nas-filter-rule "$RFC"
-expect "compile json" 0 '"mud-url"' -- "$MUDCTL" compile --format json "$RFC"
+cat >"$TMP/site.json" <<'JSON'
+{ "dns": { "resolve": false, "static": { "test.example.com": ["192.0.2.10", "2001:db8::10"] } } }
+JSON
+printf '{ "dns": { "resolve": false } }' >"$TMP/ctx-nodns.json"
+expect "compile cisco" 0 "ipv6:inacl#1=permit tcp any host 2001:db8::10 eq 443" -- \
+	"$MUDCTL" compile --context "$TMP/site.json" --format cisco-dacl "$RFC"
+expect "compile cisco acl name" 0 "# dACL #ACSACL#-IPV6-mud-" -- \
+	"$MUDCTL" compile --context "$TMP/site.json" --format cisco-dacl "$RFC"
+expect "compile nfr" 0 "permit out 6 from 2001:db8::10 443 to assigned established" -- \
+	"$MUDCTL" compile --context "$TMP/site.json" --format nas-filter-rule "$RFC"
+expect "compile json" 0 '"peer-name": "test.example.com"' -- \
+	"$MUDCTL" compile --context "$TMP/site.json" --format json "$RFC"
+expect "compile unresolved name warns" 0 'did not resolve' -- \
+	"$MUDCTL" compile --warnings --context "$TMP/ctx-nodns.json" --format cisco-dacl "$RFC"
 expect "compile unknown format" 2 "unknown format" -- "$MUDCTL" compile --format pdf "$RFC"
 printf '{ "bogus": 1 }' >"$TMP/ctx.json"
 expect "compile bad context" 1 "MUD_ERR_CONTEXT" -- "$MUDCTL" compile --context "$TMP/ctx.json" "$RFC"
