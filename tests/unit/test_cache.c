@@ -1012,6 +1012,97 @@ static void test_persist_unwritable(void **state)
 	talloc_free_children(ctx);
 }
 
+static void test_persist_too_large(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_error_t err = { 0 };
+	mud_policy_t *pol = mk_policy(ctx, "a", 0, 1, 1, 0, NULL, NULL, T0);
+	char *huge = talloc_array(ctx, char, 5 * 1024 * 1024);
+	mud_entry_t *e;
+
+	store_ok(cache, URL_A, pol, T0);
+	assert_int_equal(count_files(dir), 1);
+
+	/* one 5 MiB line (a "json" rendering, say): cached in memory, not on disk, and the
+	 * older file is removed so that a restart cannot bring back an outdated policy */
+	memset(huge, 'j', 5 * 1024 * 1024 - 1);
+	huge[5 * 1024 * 1024 - 1] = '\0';
+	pol->rendered->v4[0] = huge;
+	assert_int_equal(mud_cache_store(cache, URL_A, pol, T0 + 1, &err), MUD_ERR_IO);
+	assert_string_equal(err.where, URL_A);
+	assert_string_equal(err.text, "policy too large to persist (over 4194304 bytes)");
+	assert_int_equal(count_files(dir), 0);
+	e = look(cache, ctx, URL_A, T0 + 1, MUD_CACHE_HIT, false);
+	assert_int_equal(strlen(e->lines_v4[0]), 5 * 1024 * 1024 - 1);
+
+	talloc_free(cache);
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** Mutated copies of a valid file (flipped bytes, cuts, inserted newlines): each load
+ *  either yields the entry or counts one error, and never crashes. */
+static void test_persist_mutations(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	char const *url = "https://mut.example/x.json";
+	char *good = good_file(ctx, url);
+	size_t len = strlen(good);
+	char *buf = talloc_array(ctx, char, len + 1);
+	uint32_t seed = 12345;
+	size_t loaded = 0;
+	size_t rejected = 0;
+	int i;
+
+	for (i = 0; i < 400; i++) {
+		mud_cache_t *cache = NULL;
+		mud_error_t err = { 0 };
+		size_t load_errors = 99;
+		size_t pos;
+		size_t n = len;
+		mud_cache_stats_t st;
+
+		memcpy(buf, good, len);
+		seed = seed * 1103515245u + 12345u;
+		pos = (seed >> 8) % len;
+		switch (i % 4) {
+		case 0:
+			buf[pos] ^= (char)(1u << ((seed >> 4) & 7));
+			break;
+		case 1:
+			n = pos;
+			break;
+		case 2:
+			buf[pos] = '\n';
+			break;
+		default:
+			buf[pos] = (char)((seed >> 16) & 0xff);
+			break;
+		}
+		plant(ctx, dir, url, buf, n);
+		assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &load_errors, &err),
+				 MUD_OK);
+		mud_cache_stats(cache, &st);
+		assert_int_equal(st.entries + load_errors, 1);
+		if (st.entries) {
+			loaded++;
+		} else {
+			rejected++;
+		}
+		talloc_free(cache);
+	}
+	assert_true(rejected > 300);	/* almost every mutation breaks the format */
+	assert_true(loaded + rejected == 400);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
 /*
  *	Threads: 8 threads hammer a few URLs. Each round every lookup uses the
  *	same clock, past the expiry of the previous round's store/fail, so exactly
@@ -1187,6 +1278,8 @@ int main(void)
 		TEST(test_persist_replace_and_capacity),
 		TEST(test_persist_corrupt),
 		TEST(test_persist_unwritable),
+		TEST(test_persist_too_large),
+		TEST(test_persist_mutations),
 		TEST(test_threads),
 	};
 
