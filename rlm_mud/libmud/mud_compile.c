@@ -14,6 +14,7 @@
  *    broader permission;
  *  - explicit final denies close every direction that has a policy.
  */
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -261,6 +262,7 @@ static dns_entry_t const *dns_lookup(cstate_t *s, char const *name, int family)
 	int cnt = 0;
 	bool in_map = false;
 
+	memset(got, 0, sizeof(got));
 	for (i = 0; i < s->num_dns; i++) {
 		if (s->dns[i].family == family && host_eq(s->dns[i].name, name)) return &s->dns[i];
 	}
@@ -290,10 +292,28 @@ static dns_entry_t const *dns_lookup(cstate_t *s, char const *name, int family)
 		}
 	}
 	if (in_map) return e;
+
+	/* ietf-acldns names are inet:host, which includes address literals. */
+	if (inet_pton(AF_INET, name, got[0].addr) == 1) {
+		if (family == 4) {
+			got[0].family = 4;
+			got[0].len = 32;
+			e->addrs[e->num++] = got[0];
+		}
+		return e;
+	}
+	if (inet_pton(AF_INET6, name, got[0].addr) == 1) {
+		if (family == 6) {
+			got[0].family = 6;
+			got[0].len = 128;
+			e->addrs[e->num++] = got[0];
+		}
+		return e;
+	}
+
 	if (s->site && !s->site->dns_resolve) return e;
 	if (!dns_name_ok(name)) return e;
 
-	memset(got, 0, sizeof(got));
 	if (s->resolve) {
 		cnt = s->resolve(s->uctx, name, family, got, MUD_ARRAY_LEN(got));
 	} else {
@@ -643,8 +663,8 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 		}
 		esc(v, sizeof(v), dns);
 		if (num == 0) {
-			warn(s, where, "%s-dnsname \"%s\" did not resolve (%s); ACE skipped", side, v,
-			     fam_label(fams));
+			warn(s, where, "%s-dnsname \"%s\" did not resolve (%s); ACE skipped",
+			     side, v, fam_label(fams));
 			goto done;
 		}
 		peerset_narrow(ps, all, num, fams);

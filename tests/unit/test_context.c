@@ -17,12 +17,14 @@ static char const example[] =
 	"  \"local-networks\": [\"10.0.0.0/8\", \"192.168.0.0/16\", \"fd00::/8\"],\n"
 	"  \"controllers\": { \"https://controller.example.com/lighting\":\n"
 	"                     [\"10.1.1.10\", \"2001:db8::10\"] },\n"
-	"  \"my-controllers\": { \"https://lighting.example.com/lightbulb2000\": [\"10.1.1.20\"] },\n"
+	"  \"my-controllers\": {\n"
+	"    \"https://lighting.example.com/lightbulb2000\": [\"10.1.1.20\"] },\n"
 	"  \"models\": { \"https://lighting.example.com/lightbulb2000\": [\"10.1.100.0/24\"] },\n"
 	"  \"default-vlan\": 10,\n"
 	"  \"quarantine-vlan\": 999,\n"
 	"  \"dns\": { \"resolve\": true,\n"
-	"           \"static\": { \"Service.Example.com.\": [\"192.0.2.10\", \"2001:db8::a\"] } },\n"
+	"           \"static\": {\n"
+	"             \"Service.Example.com.\": [\"192.0.2.10\", \"2001:db8::a\"] } },\n"
 	"  \"acl-prefix\": \"mud\"\n"
 	"}\n";
 
@@ -162,7 +164,8 @@ static void test_minimal_and_defaults(void **state)
 
 	/* duplicate prefixes are merged, a plain address is a host prefix */
 	assert_int_equal(parse_str(*state, &c, "{\"local-networks\": [\"10.0.0.0/8\", "
-				   "\"10.0.0.0/8\", \"192.0.2.1\", \"192.0.2.1/32\"]}", &err), MUD_OK);
+				   "\"10.0.0.0/8\", \"192.0.2.1\", \"192.0.2.1/32\"]}", &err),
+			 MUD_OK);
 	assert_int_equal(c->local_networks.num, 2);
 	assert_prefix(&c->local_networks.prefixes[1], "192.0.2.1");
 	talloc_free(c);
@@ -216,7 +219,8 @@ static bad_case_t const bad_cases[] = {
 	{ "{\"a/b~c\": 1}", MUD_ERR_CONTEXT, "/a~1b~0c", "unknown member \"a/b~c\"" },
 
 	/* VLANs */
-	{ "{\"default-vlan\": 0}", MUD_ERR_CONTEXT, "/default-vlan", "VLAN 0 out of range 1..4094" },
+	{ "{\"default-vlan\": 0}", MUD_ERR_CONTEXT, "/default-vlan",
+	  "VLAN 0 out of range 1..4094" },
 	{ "{\"default-vlan\": 4095}", MUD_ERR_CONTEXT, "/default-vlan",
 	  "VLAN 4095 out of range 1..4094" },
 	{ "{\"quarantine-vlan\": -1}", MUD_ERR_CONTEXT, "/quarantine-vlan",
@@ -240,7 +244,8 @@ static bad_case_t const bad_cases[] = {
 	  MUD_ERR_CONTEXT, "/manufacturers/a.example/networks/0",
 	  "\"2001:db8::1/64\" has host bits set beyond the prefix length" },
 	{ "{\"controllers\": {\"https://c.example/x\": [\"ctl.example\"]}}", MUD_ERR_CONTEXT,
-	  "/controllers/https:~1~1c.example~1x/0", "\"ctl.example\" is not an IP address or prefix" },
+	  "/controllers/https:~1~1c.example~1x/0",
+	  "\"ctl.example\" is not an IP address or prefix" },
 	{ "{\"dns\": {\"static\": {\"a.example\": [\"\"]}}}", MUD_ERR_CONTEXT,
 	  "/dns/static/a.example/0", "\"\" is not an IP address or prefix" },
 	{ "{\"local-networks\": [\"10.0.0.0/8\\u0000x\"]}", MUD_ERR_CONTEXT, "/local-networks/0",
@@ -267,7 +272,8 @@ static bad_case_t const bad_cases[] = {
 	  "expected an object with \"resolve\" and/or \"static\", got an array" },
 	{ "{\"dns\": {\"static\": {\"a.example\": {}}}}", MUD_ERR_CONTEXT, "/dns/static/a.example",
 	  "expected an array of addresses or prefixes, got an object" },
-	{ "{\"acl-prefix\": 5}", MUD_ERR_CONTEXT, "/acl-prefix", "expected a string, got an integer" },
+	{ "{\"acl-prefix\": 5}", MUD_ERR_CONTEXT, "/acl-prefix",
+	  "expected a string, got an integer" },
 	{ "{\"acl-prefix\": \"\"}", MUD_ERR_CONTEXT, "/acl-prefix",
 	  "acl-prefix \"\" must be 1..32 characters" },
 	{ "{\"acl-prefix\": \"abcdefghijklmnopqrstuvwxyz0123456\"}", MUD_ERR_CONTEXT, "/acl-prefix",
@@ -287,7 +293,8 @@ static bad_case_t const bad_cases[] = {
 	  "/manufacturers/a.example.",
 	  "duplicate entry \"a.example.\" (names are compared in lowercase)" },
 	{ "{\"dns\": {\"static\": {\"X.example\": [], \"x.example\": []}}}", MUD_ERR_CONTEXT,
-	  "/dns/static/x.example", "duplicate entry \"x.example\" (names are compared in lowercase)" },
+	  "/dns/static/x.example",
+	  "duplicate entry \"x.example\" (names are compared in lowercase)" },
 	{ "{\"dns\": {\"static\": {\"x_y.example/\": []}}}", MUD_ERR_CONTEXT,
 	  "/dns/static/x_y.example~1", "\"x_y.example/\" is not a valid host name" },
 	{ "{\"controllers\": {\"https://c.example/a b\": []}}", MUD_ERR_CONTEXT,
@@ -296,10 +303,12 @@ static bad_case_t const bad_cases[] = {
 	{ "{\"my-controllers\": {\"\": []}}", MUD_ERR_CONTEXT, "/my-controllers/", "empty key" },
 
 	/* bounds */
-	{ "{\"local-networks\": [\"10.0.0.0/24\", \"10.0.1.0/24\", \"10.0.2.0/24\", \"10.0.3.0/24\","
+	{ "{\"local-networks\": [\"10.0.0.0/24\", \"10.0.1.0/24\", \"10.0.2.0/24\", "
+	  "\"10.0.3.0/24\","
 	  "\"10.0.4.0/24\", \"10.0.5.0/24\", \"10.0.6.0/24\", \"10.0.7.0/24\", \"10.0.8.0/24\","
 	  "\"10.0.9.0/24\", \"10.0.10.0/24\", \"10.0.11.0/24\", \"10.0.12.0/24\", \"10.0.13.0/24\","
-	  "\"10.0.14.0/24\", \"10.0.15.0/24\", \"10.0.16.0/24\"]}", MUD_ERR_LIMIT, "/local-networks",
+	  "\"10.0.14.0/24\", \"10.0.15.0/24\", \"10.0.16.0/24\"]}", MUD_ERR_LIMIT,
+	  "/local-networks",
 	  "17 addresses, at most 16 per entry" },
 };
 
@@ -407,8 +416,8 @@ static void test_too_many_entries(void **state)
 	/* exactly 1024 is fine */
 	s = talloc_strdup(*state, "{\"dns\": {\"static\": {");
 	for (i = 0; i < 1024; i++) {
-		s = talloc_asprintf_append(s, "%s\"h%d.example\": [\"192.0.2.%d\"]", i ? "," : "", i,
-					   i % 256);
+		s = talloc_asprintf_append(s, "%s\"h%d.example\": [\"192.0.2.%d\"]",
+					   i ? "," : "", i, i % 256);
 		assert_non_null(s);
 	}
 	s = talloc_strdup_append(s, "}}}");
@@ -503,24 +512,21 @@ static void test_truncations(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup_ctx, test_teardown_ctx)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_example, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_doc_example, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_alloc_defaults, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_minimal_and_defaults, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_errors, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_empty_and_args, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_string_too_long, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_too_many_entries, test_setup_ctx,
-						test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_oversized, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_load, test_setup_ctx, test_teardown_ctx),
-		cmocka_unit_test_setup_teardown(test_truncations, test_setup_ctx, test_teardown_ctx),
+		T(test_example),
+		T(test_doc_example),
+		T(test_alloc_defaults),
+		T(test_minimal_and_defaults),
+		T(test_errors),
+		T(test_empty_and_args),
+		T(test_string_too_long),
+		T(test_too_many_entries),
+		T(test_oversized),
+		T(test_load),
+		T(test_truncations),
 	};
+#undef T
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
