@@ -328,7 +328,8 @@ static mud_rcode_t get_uint(mp_t *p, json_object *o, char const *name, int64_t l
 	if (json_object_get_type(o) == json_type_int) {
 		v = json_object_get_int64(o);
 	} else if (json_object_get_type(o) == json_type_string &&
-		   digits_value(json_object_get_string(o), (size_t)json_object_get_string_len(o), &v)) {
+		   digits_value(json_object_get_string(o), (size_t)json_object_get_string_len(o),
+				&v)) {
 		if (!lenient_on(p)) return type_err(p, "number", o);
 		lenient_note(p, MUD_LENIENT_NUMBER_STRING, "number given as string \"%s\"",
 			     json_object_get_string(o));
@@ -356,7 +357,8 @@ static mud_rcode_t get_bool(mp_t *p, json_object *o, bool *out)
 		s = json_object_get_string(o);
 		if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
 			*out = (s[0] == 't');
-			lenient_note(p, MUD_LENIENT_BOOL_STRING, "boolean given as string \"%s\"", s);
+			lenient_note(p, MUD_LENIENT_BOOL_STRING, "boolean given as string \"%s\"",
+				     s);
 			return MUD_OK;
 		}
 	}
@@ -374,7 +376,8 @@ static mud_rcode_t get_empty(mp_t *p, json_object *o)
 			lenient_note(p, MUD_LENIENT_EMPTY_AS_TRUE, "empty leaf given as true");
 			return MUD_OK;
 		}
-		if (json_object_get_type(o) == json_type_string && json_object_get_string_len(o) == 0) {
+		if (json_object_get_type(o) == json_type_string &&
+		    json_object_get_string_len(o) == 0) {
 			lenient_note(p, MUD_LENIENT_EMPTY_AS_TRUE, "empty leaf given as \"\"");
 			return MUD_OK;
 		}
@@ -395,8 +398,9 @@ static mud_rcode_t get_str(mp_t *p, json_object *o, char const *name, size_t min
 	len = (size_t)json_object_get_string_len(o);
 	if (len > MUD_MAX_STRING_LEN) {
 		esc_str(esc, s, len);
-		return perr(p, MUD_ERR_LIMIT, "%s is %zu bytes, longer than the limit of %d: \"%s\"",
-			    name, len, MUD_MAX_STRING_LEN, esc);
+		return perr(p, MUD_ERR_LIMIT,
+			    "%s is %zu bytes, longer than the limit of %d: \"%s\"", name, len,
+			    MUD_MAX_STRING_LEN, esc);
 	}
 	if (memchr(s, '\0', len)) {
 		esc_str(esc, s, len);
@@ -404,8 +408,8 @@ static mud_rcode_t get_str(mp_t *p, json_object *o, char const *name, size_t min
 	}
 	if (len < minlen || len > maxlen) {
 		esc_str(esc, s, len);
-		return perr(p, MUD_ERR_SCHEMA, "%s \"%s\" length %zu out of range %zu..%zu", name, esc,
-			    len, minlen, maxlen);
+		return perr(p, MUD_ERR_SCHEMA, "%s \"%s\" length %zu out of range %zu..%zu", name,
+			    esc, len, minlen, maxlen);
 	}
 	if (!out) return MUD_OK;
 	*out = talloc_strndup(p->file, s, len);
@@ -483,7 +487,8 @@ static bool uri_ok(char const *s)
 
 	if (!is_alpha(s[0])) return false;
 	for (i = 1; s[i] && s[i] != ':'; i++) {
-		if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.') {
+		if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '+' && s[i] != '-' &&
+		    s[i] != '.') {
 			return false;
 		}
 	}
@@ -515,7 +520,8 @@ static bool domain_ok(char const *s)
 			label = 0;
 			continue;
 		}
-		if (!is_alpha(c) && !is_digit(c) && c != '_' && !(c == '-' && label > 0)) return false;
+		if (!is_alpha(c) && !is_digit(c) && c != '_' && !(c == '-' && label > 0))
+			return false;
 		label++;
 	}
 	return true;
@@ -808,10 +814,12 @@ static mud_rcode_t parse_mud(mp_t *p, json_object *o)
 				if (d < 0 || (d == 1 && !lenient_on(p))) {
 					rc = perr(p, MUD_ERR_SCHEMA,
 						  "last-update \"%s\" is not a date-and-time "
-						  "(YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm|-hh:mm))", esc);
+						  "(YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm|-hh:mm))",
+						  esc);
 				} else if (d == 1) {
 					lenient_note(p, MUD_LENIENT_DATE_NO_OFFSET,
-						     "last-update \"%s\" without a UTC offset", esc);
+						     "last-update \"%s\" without a UTC offset",
+						     esc);
 				}
 			}
 		} else if (strcmp(key, "mud-signature") == 0) {
@@ -831,11 +839,14 @@ static mud_rcode_t parse_mud(mp_t *p, json_object *o)
 		} else if (strcmp(key, "model-name") == 0) {
 			rc = get_str(p, val, "model-name", 0, MUD_MAX_STRING_LEN, &f->model_name);
 		} else if (strcmp(key, "firmware-rev") == 0) {
-			rc = get_str(p, val, "firmware-rev", 0, MUD_MAX_STRING_LEN, &f->firmware_rev);
+			rc = get_str(p, val, "firmware-rev", 0, MUD_MAX_STRING_LEN,
+				     &f->firmware_rev);
 		} else if (strcmp(key, "software-rev") == 0) {
-			rc = get_str(p, val, "software-rev", 0, MUD_MAX_STRING_LEN, &f->software_rev);
+			rc = get_str(p, val, "software-rev", 0, MUD_MAX_STRING_LEN,
+				     &f->software_rev);
 		} else if (strcmp(key, "documentation") == 0) {
-			rc = get_typed_str(p, val, "documentation", "URI", uri_ok, &f->documentation);
+			rc = get_typed_str(p, val, "documentation", "URI", uri_ok,
+					   &f->documentation);
 		} else if (strcmp(key, "from-device-policy") == 0) {
 			rc = parse_policy(p, val, &f->from_device, &f->num_from_device);
 		} else if (strcmp(key, "to-device-policy") == 0) {
@@ -849,8 +860,10 @@ static mud_rcode_t parse_mud(mp_t *p, json_object *o)
 
 	if (!have_version) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"mud-version\"");
 	if (!f->mud_url) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"mud-url\"");
-	if (!f->last_update) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"last-update\"");
-	if (!have_supported) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"is-supported\"");
+	if (!f->last_update)
+		return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"last-update\"");
+	if (!have_supported)
+		return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"is-supported\"");
 	return MUD_OK;
 }
 
@@ -895,7 +908,8 @@ static mud_rcode_t parse_port(mp_t *p, json_object *o, mud_port_t *port)
 			char const *s;
 			char esc[MP_ESC_LEN];
 
-			if (json_object_get_type(val) != json_type_string) return type_err(p, "string", val);
+			if (json_object_get_type(val) != json_type_string)
+				return type_err(p, "string", val);
 			s = json_object_get_string(val);
 			have_op = true;
 			if (strcmp(s, "eq") == 0) {
@@ -924,10 +938,13 @@ static mud_rcode_t parse_port(mp_t *p, json_object *o, mud_port_t *port)
 			    "port-range-or-operator)");
 	}
 	if (lower >= 0 || upper >= 0) {
-		if (lower < 0) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"lower-port\"");
-		if (upper < 0) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"upper-port\"");
+		if (lower < 0)
+			return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"lower-port\"");
+		if (upper < 0)
+			return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"upper-port\"");
 		if (lower > upper) {
-			return perr(p, MUD_ERR_SEMANTIC, "lower-port %lld greater than upper-port %lld",
+			return perr(p, MUD_ERR_SEMANTIC,
+				    "lower-port %lld greater than upper-port %lld",
 				    (long long)lower, (long long)upper);
 		}
 		port->op = MUD_PORT_RANGE;
@@ -1009,8 +1026,8 @@ static mud_rcode_t parse_l3(mp_t *p, json_object *o, mud_ace_t *ace, int family,
 			if (!strchr(s, '/') ||
 			    mud_prefix_parse(&pfx, s, false, &perr_local) != MUD_OK ||
 			    pfx.family != family) {
-				return perr(p, MUD_ERR_SCHEMA, "%s \"%s\" is not an %s prefix%s%s", key,
-					    esc, family == 4 ? "IPv4" : "IPv6",
+				return perr(p, MUD_ERR_SCHEMA, "%s \"%s\" is not an %s prefix%s%s",
+					    key, esc, family == 4 ? "IPv4" : "IPv6",
 					    perr_local.code ? ": " : "", perr_local.text);
 			}
 			if (key[0] == 'd') {
@@ -1026,9 +1043,9 @@ static mud_rcode_t parse_l3(mp_t *p, json_object *o, mud_ace_t *ace, int family,
 					   &ace->dst_dnsname);
 		} else if (legacy && (strcmp(key, "source-port-range-or-operator") == 0 ||
 				      strcmp(key, "destination-port-range-or-operator") == 0)) {
-			/* only reachable in lenient mode: legacy containers are refused otherwise */
-			lenient_note(p, MUD_LENIENT_PORT_OPER, "draft port match \"%s\" in \"%s-acl\"",
-				     key, cname);
+			/* lenient only: legacy containers are refused otherwise */
+			lenient_note(p, MUD_LENIENT_PORT_OPER,
+				     "draft port match \"%s\" in \"%s-acl\"", key, cname);
 			rc = parse_port(p, val, key[0] == 's' ? &ace->src_port : &ace->dst_port);
 			*legacy_ports = true;
 		} else {
@@ -1065,7 +1082,8 @@ static mud_rcode_t parse_l4(mp_t *p, json_object *o, mud_ace_t *ace, mud_l4_t l4
 			char const *s;
 			char esc[MP_ESC_LEN];
 
-			if (json_object_get_type(val) != json_type_string) return type_err(p, "string", val);
+			if (json_object_get_type(val) != json_type_string)
+				return type_err(p, "string", val);
 			s = json_object_get_string(val);
 			if (strcmp(s, "to-device") == 0) {
 				ace->direction_initiated = MUD_DIRINIT_TO_DEVICE;
@@ -1074,7 +1092,8 @@ static mud_rcode_t parse_l4(mp_t *p, json_object *o, mud_ace_t *ace, mud_l4_t l4
 			} else {
 				esc_str(esc, s, (size_t)json_object_get_string_len(val));
 				rc = perr(p, MUD_ERR_SCHEMA,
-					  "direction-initiated \"%s\" is not to-device or from-device",
+					  "direction-initiated \"%s\" is not to-device or "
+					  "from-device",
 					  esc);
 			}
 		} else if (l4 == MUD_L4_TCP && (strcmp(key, "sequence-number") == 0 ||
@@ -1162,12 +1181,15 @@ static mud_rcode_t parse_eth(mp_t *p, json_object *o, mud_ace_t *ace)
 					if (end && *end == '\0' && is_xdigit(s[2])) {
 						ace->ethertype = (int)hv;
 						lenient_note(p, MUD_LENIENT_ETHERTYPE_HEX,
-							     "ethertype given as hex string \"%s\"", esc);
+							     "ethertype given as hex string \"%s\"",
+							     esc);
 					}
 				}
 				if (ace->ethertype < 0) {
-					rc = perr(p, MUD_ERR_SCHEMA, "ethertype \"%s\" is neither a "
-						  "number nor an ietf-ethertypes name", esc);
+					rc = perr(p, MUD_ERR_SCHEMA,
+						  "ethertype \"%s\" is neither a "
+						  "number nor an ietf-ethertypes name",
+						  esc);
 				}
 			} else {
 				rc = get_uint(p, val, "ethertype", 0, 65535, &v);
@@ -1223,9 +1245,11 @@ static mud_rcode_t parse_abs(mp_t *p, json_object *o, mud_ace_t *ace)
 		ptr_pop(p, old);
 		if (a == MUD_ABS_NONE) continue;
 		if (first) {
-			return perr(p, MUD_ERR_UNSUPPORTED, "more than one abstraction in one ACE "
-				    "(\"%s\" and \"%s\") not supported: use one ACE per abstraction",
-				    first, key);
+			return perr(
+				p, MUD_ERR_UNSUPPORTED,
+				"more than one abstraction in one ACE "
+				"(\"%s\" and \"%s\") not supported: use one ACE per abstraction",
+				first, key);
 		}
 		first = key;
 		ace->abs = a;
@@ -1258,10 +1282,13 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 
 			esc_str(esc, key, strlen(key));
 			if (!lenient_on(p)) {
-				return perr(p, MUD_ERR_SCHEMA, "unknown node \"%s\" in matches (draft "
-					    "name of \"%.4s\"; accepted in lenient mode)", esc, key);
+				return perr(p, MUD_ERR_SCHEMA,
+					    "unknown node \"%s\" in matches (draft "
+					    "name of \"%.4s\"; accepted in lenient mode)",
+					    esc, key);
 			}
-			lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft match container \"%s\"", esc);
+			lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft match container \"%s\"",
+				     esc);
 			legacy = true;
 			base = key[0] == 'i' ? (key[3] == '4' ? "ipv4" : "ipv6") :
 				(key[0] == 't' ? "tcp" : "udp");
@@ -1269,16 +1296,20 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 
 		if (strcmp(base, "ipv4") == 0 || strcmp(base, "ipv6") == 0) {
 			if (l3name) {
-				return perr(p, MUD_ERR_SCHEMA, "\"%s\" and \"%s\" in one ACE (choice l3 "
-					    "allows one)", l3name, key);
+				return perr(p, MUD_ERR_SCHEMA,
+					    "\"%s\" and \"%s\" in one ACE (choice l3 "
+					    "allows one)",
+					    l3name, key);
 			}
 			l3name = key;
 			rc = parse_l3(p, val, ace, base[3] == '4' ? 4 : 6, legacy, &legacy_ports);
 		} else if (strcmp(base, "tcp") == 0 || strcmp(base, "udp") == 0 ||
 			   strcmp(base, "icmp") == 0) {
 			if (l4name) {
-				return perr(p, MUD_ERR_SCHEMA, "\"%s\" and \"%s\" in one ACE (choice l4 "
-					    "allows one)", l4name, key);
+				return perr(p, MUD_ERR_SCHEMA,
+					    "\"%s\" and \"%s\" in one ACE (choice l4 "
+					    "allows one)",
+					    l4name, key);
 			}
 			l4name = key;
 			rc = parse_l4(p, val, ace, base[0] == 't' ? MUD_L4_TCP :
@@ -1289,8 +1320,8 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 			rc = parse_abs(p, val, ace);
 		} else if (strcmp(key, "egress-interface") == 0 ||
 			   strcmp(key, "ingress-interface") == 0) {
-			rc = perr(p, MUD_ERR_UNSUPPORTED, "match on \"%s\" not supported in a MUD file",
-				  key);
+			rc = perr(p, MUD_ERR_UNSUPPORTED,
+				  "match on \"%s\" not supported in a MUD file", key);
 		} else {
 			rc = unknown_member(p, key, "matches", NULL);
 		}
@@ -1330,7 +1361,8 @@ static mud_rcode_t parse_actions(mp_t *p, json_object *o, mud_ace_t *ace)
 		char esc[MP_ESC_LEN];
 
 		if (strcmp(key, "forwarding") == 0 || strcmp(key, "logging") == 0) {
-			if (json_object_get_type(val) != json_type_string) return type_err(p, "string", val);
+			if (json_object_get_type(val) != json_type_string)
+				return type_err(p, "string", val);
 			s = json_object_get_string(val);
 			esc_str(esc, s, (size_t)json_object_get_string_len(val));
 			local = identity_local(s, ACL_MOD);
@@ -1343,8 +1375,10 @@ static mud_rcode_t parse_actions(mp_t *p, json_object *o, mud_ace_t *ace)
 				} else if (local && strcmp(local, "reject") == 0) {
 					ace->action = MUD_ACTION_REJECT;
 				} else {
-					return perr(p, MUD_ERR_SCHEMA, "forwarding \"%s\" is not accept, "
-						    "drop or reject", esc);
+					return perr(p, MUD_ERR_SCHEMA,
+						    "forwarding \"%s\" is not accept, "
+						    "drop or reject",
+						    esc);
 				}
 			} else if (!local || (strcmp(local, "log-none") != 0 &&
 					      strcmp(local, "log-syslog") != 0)) {
@@ -1385,10 +1419,13 @@ static mud_rcode_t parse_ace(mp_t *p, json_object *o, mud_acl_t *acl, mud_ace_t 
 		if (strcmp(key, "name") == 0 || strcmp(key, "rule-name") == 0) {
 			if (key[0] == 'r') {
 				if (!lenient_on(p)) {
-					return perr(p, MUD_ERR_SCHEMA, "unknown node \"rule-name\" in ace "
-						    "(draft name of \"name\"; accepted in lenient mode)");
+					return perr(p, MUD_ERR_SCHEMA,
+						    "unknown node \"rule-name\" in ace "
+						    "(draft name of \"name\"; accepted in lenient "
+						    "mode)");
 				}
-				lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft ACE key \"rule-name\"");
+				lenient_note(p, MUD_LENIENT_LEGACY_ACE,
+					     "draft ACE key \"rule-name\"");
 			}
 			if (ace->name) return perr(p, MUD_ERR_SCHEMA, "ACE name given twice");
 			rc = get_str(p, val, "ACE name", 1, 64, &ace->name);
@@ -1405,7 +1442,8 @@ static mud_rcode_t parse_ace(mp_t *p, json_object *o, mud_acl_t *acl, mud_ace_t 
 	}
 	if (!ace->name) return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"name\"");
 	if (!have_actions) {
-		return perr(p, MUD_ERR_SCHEMA, "missing mandatory leaf \"forwarding\" (no \"actions\")");
+		return perr(p, MUD_ERR_SCHEMA,
+			    "missing mandatory leaf \"forwarding\" (no \"actions\")");
 	}
 	for (i = 0; i < acl->num_aces; i++) {
 		char esc[MP_ESC_LEN];
@@ -1459,16 +1497,18 @@ static mud_rcode_t parse_acl_type(mp_t *p, json_object *o, mud_acl_t *acl)
 		if (strcmp(types[i].name, local) != 0) continue;
 		if (types[i].legacy) {
 			if (!lenient_on(p)) {
-				return perr(p, MUD_ERR_SCHEMA, "acl type \"%s\" is a draft name (lenient "
-					    "mode accepts it)", esc);
+				return perr(p, MUD_ERR_SCHEMA,
+					    "acl type \"%s\" is a draft name (lenient "
+					    "mode accepts it)",
+					    esc);
 			}
 			lenient_note(p, MUD_LENIENT_ACL_TYPE_NAME, "draft acl type \"%s\"", esc);
 		}
 		acl->type = types[i].type;
 		return MUD_OK;
 	}
-	return perr(p, MUD_ERR_SCHEMA, "acl type \"%s\" is not an ietf-access-control-list acl-type",
-		    esc);
+	return perr(p, MUD_ERR_SCHEMA,
+		    "acl type \"%s\" is not an ietf-access-control-list acl-type", esc);
 }
 
 static mud_rcode_t parse_aces(mp_t *p, json_object *o, mud_acl_t *acl)
@@ -1535,10 +1575,13 @@ static mud_rcode_t parse_acl(mp_t *p, json_object *o, mud_acl_t *acl)
 		} else if (strcmp(key, "type") == 0 || strcmp(key, "acl-type") == 0) {
 			if (key[0] == 'a') {
 				if (!lenient_on(p)) {
-					return perr(p, MUD_ERR_SCHEMA, "unknown node \"acl-type\" in acl "
-						    "(draft name of \"type\"; accepted in lenient mode)");
+					return perr(p, MUD_ERR_SCHEMA,
+						    "unknown node \"acl-type\" in acl "
+						    "(draft name of \"type\"; accepted in lenient "
+						    "mode)");
 				}
-				lenient_note(p, MUD_LENIENT_ACL_TYPE_NAME, "draft member \"acl-type\"");
+				lenient_note(p, MUD_LENIENT_ACL_TYPE_NAME,
+					     "draft member \"acl-type\"");
 			}
 			rc = parse_acl_type(p, val, acl);
 		} else if (strcmp(key, "aces") == 0 || strcmp(key, "access-list-entries") == 0) {
@@ -1586,7 +1629,8 @@ static mud_rcode_t parse_acls(mp_t *p, json_object *o)
 		size_t i;
 
 		if (strcmp(key, "attachment-points") == 0) {
-			return perr(p, MUD_ERR_UNSUPPORTED, "attachment-points not supported in a MUD file");
+			return perr(p, MUD_ERR_UNSUPPORTED,
+				    "attachment-points not supported in a MUD file");
 		}
 		if (strcmp(key, "acl") != 0) {
 			rc = unknown_member(p, key, "acls", NULL);
@@ -1649,12 +1693,15 @@ static mud_rcode_t parse_top(mp_t *p, json_object *root)
 	if (legacy) {
 		old = ptr_push(p, ACL_PREFIX "access-lists");
 		if (!lenient_on(p)) {
-			return perr(p, MUD_ERR_SCHEMA, "unknown node \"" ACL_PREFIX "access-lists\" "
-				    "(draft name of \"" ACL_PREFIX "acls\"; accepted in lenient mode)");
+			return perr(p, MUD_ERR_SCHEMA,
+				    "unknown node \"" ACL_PREFIX "access-lists\" "
+				    "(draft name of \"" ACL_PREFIX
+				    "acls\"; accepted in lenient mode)");
 		}
 		if (acls) {
-			return perr(p, MUD_ERR_SCHEMA, "both \"" ACL_PREFIX "acls\" and the draft \""
-				    ACL_PREFIX "access-lists\"");
+			return perr(p, MUD_ERR_SCHEMA,
+				    "both \"" ACL_PREFIX "acls\" and the draft \"" ACL_PREFIX
+				    "access-lists\"");
 		}
 		lenient_note(p, MUD_LENIENT_ACCESS_LISTS_ROOT, "draft root \"" ACL_PREFIX
 			     "access-lists\"");
@@ -1978,7 +2025,8 @@ mud_rcode_t mud_file_parse(TALLOC_CTX *ctx, mud_file_t **out, char const *data, 
 	dup_scan_t d;
 
 	if (out) *out = NULL;
-	if (!out || (!data && len > 0)) return mud_error_set(err, MUD_ERR_ARG, "", "no output or data");
+	if (!out || (!data && len > 0))
+		return mud_error_set(err, MUD_ERR_ARG, "", "no output or data");
 	if (len > MUD_MAX_FILE_SIZE) {
 		return mud_error_set(err, MUD_ERR_TOOBIG, "", "MUD file is %zu bytes, more than %d",
 				     len, MUD_MAX_FILE_SIZE);

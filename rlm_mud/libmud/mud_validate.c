@@ -27,12 +27,14 @@ static char const *acl_type_name(mud_acl_type_t t)
 
 static bool type_has_v4(mud_acl_type_t t)
 {
-	return t == MUD_ACL_TYPE_IPV4 || t == MUD_ACL_TYPE_MIXED_ETH_IPV4 || t == MUD_ACL_TYPE_MIXED_ALL;
+	return t == MUD_ACL_TYPE_IPV4 || t == MUD_ACL_TYPE_MIXED_ETH_IPV4 ||
+	       t == MUD_ACL_TYPE_MIXED_ALL;
 }
 
 static bool type_has_v6(mud_acl_type_t t)
 {
-	return t == MUD_ACL_TYPE_IPV6 || t == MUD_ACL_TYPE_MIXED_ETH_IPV6 || t == MUD_ACL_TYPE_MIXED_ALL;
+	return t == MUD_ACL_TYPE_IPV6 || t == MUD_ACL_TYPE_MIXED_ETH_IPV6 ||
+	       t == MUD_ACL_TYPE_MIXED_ALL;
 }
 
 static bool type_has_eth(mud_acl_type_t t)
@@ -105,8 +107,8 @@ mud_rcode_t mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char c
 			    l3n, esc, acl_type_name(acl->type));
 	}
 	if (ace->eth && !type_has_eth(acl->type)) {
-		return verr(err, MUD_ERR_SEMANTIC, where, "/eth", "eth match in ACL \"%s\" of type %s",
-			    esc, acl_type_name(acl->type));
+		return verr(err, MUD_ERR_SEMANTIC, where, "/eth",
+			    "eth match in ACL \"%s\" of type %s", esc, acl_type_name(acl->type));
 	}
 
 	/*
@@ -182,7 +184,8 @@ mud_rcode_t mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char c
 		}
 		if (what) {
 			mudp_escape(esc, sizeof(esc), val, strlen(val));
-			return verr(err, MUD_ERR_SEMANTIC, where, NULL, "ietf-mud:mud \"%s\" combined "
+			return verr(err, MUD_ERR_SEMANTIC, where, NULL,
+				    "ietf-mud:mud \"%s\" combined "
 				    "with %s \"%s\": an ACE names its peer one way only",
 				    abs_name(ace->abs), what, esc);
 		}
@@ -215,9 +218,9 @@ static mud_rcode_t refs_check(mud_file_t const *file, char * const *names, size_
 		snprintf(where, sizeof(where), "/ietf-mud:mud/%s/access-lists/access-list/%zu/name",
 			 policy, i);
 		mudp_escape(esc, sizeof(esc), names[i], strlen(names[i]));
-		return mud_error_set(err, MUD_ERR_SEMANTIC, where,
-				     "access-list \"%s\" not found in ietf-access-control-list:acls",
-				     esc);
+		return mud_error_set(
+			err, MUD_ERR_SEMANTIC, where,
+			"access-list \"%s\" not found in ietf-access-control-list:acls", esc);
 	}
 	return MUD_OK;
 }
@@ -255,13 +258,15 @@ mud_rcode_t mud_file_validate(mud_file_t *file, char const *expected_url, mud_er
 
 		mud_error_clear(&uerr);
 		mudp_escape(esc_exp, sizeof(esc_exp), expected_url, strlen(expected_url));
-		if (mud_url_parse(NULL, NULL, expected_url, strlen(expected_url), &uerr) != MUD_OK) {
+		if (mud_url_parse(NULL, NULL, expected_url, strlen(expected_url), &uerr) !=
+		    MUD_OK) {
 			return mud_error_set(err, MUD_ERR_ARG, "expected_url",
-					     "URL fetched \"%s\" is not a valid MUD URL: %s", esc_exp,
-					     uerr.text);
+					     "URL fetched \"%s\" is not a valid MUD URL: %s",
+					     esc_exp, uerr.text);
 		}
 		if (strcmp(file->mud_url, expected_url) != 0) {
-			mudp_escape(esc_file, sizeof(esc_file), file->mud_url, strlen(file->mud_url));
+			mudp_escape(esc_file, sizeof(esc_file), file->mud_url,
+				    strlen(file->mud_url));
 			return mud_error_set(err, MUD_ERR_MISMATCH, "/ietf-mud:mud/mud-url",
 					     "mud-url \"%s\" differs from the URL fetched \"%s\"",
 					     esc_file, esc_exp);
@@ -283,7 +288,8 @@ mud_rcode_t mud_file_validate(mud_file_t *file, char const *expected_url, mud_er
 			if (strcmp(file->acls[j].name, acl->name) != 0) continue;
 			snprintf(where, sizeof(where), MV_ACLS "/%zu/name", i);
 			mudp_escape(esc, sizeof(esc), acl->name, strlen(acl->name));
-			return mud_error_set(err, MUD_ERR_SCHEMA, where, "duplicate acl name \"%s\"", esc);
+			return mud_error_set(err, MUD_ERR_SCHEMA, where,
+					     "duplicate acl name \"%s\"", esc);
 		}
 		for (j = 0; j < acl->num_aces; j++) {
 			char where[160];
@@ -317,7 +323,8 @@ mud_acl_t const *mud_file_acl(mud_file_t const *file, char const *name)
 
 	if (!file || !name) return NULL;
 	for (i = 0; i < file->num_acls; i++) {
-		if (file->acls[i].name && strcmp(file->acls[i].name, name) == 0) return &file->acls[i];
+		if (file->acls[i].name && strcmp(file->acls[i].name, name) == 0)
+			return &file->acls[i];
 	}
 	return NULL;
 }
