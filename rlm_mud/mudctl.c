@@ -14,12 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mud.h"
-
-#define EXIT_BAD	1	//!< the input is bad
-#define EXIT_SYS	2	//!< usage or system error
-
-#define MUDCTL_MAX_INPUT	(8 * 1024 * 1024)	//!< biggest local file read (MUD files are capped lower)
+#include "mudctl.h"
 
 typedef struct {
 	char const	*name;
@@ -28,10 +23,10 @@ typedef struct {
 	char const	*help;
 } mudctl_cmd_t;
 
-static char const *progname = "mudctl";
+char const *progname = "mudctl";
 
 /** Map a library code to an exit status. */
-static int rcode_exit(mud_rcode_t rc)
+int rcode_exit(mud_rcode_t rc)
 {
 	switch (rc) {
 	case MUD_OK:
@@ -70,7 +65,7 @@ static int rcode_exit(mud_rcode_t rc)
 }
 
 /** Print an error the same way for every command: "mudctl: SUBJECT: WHERE: TEXT [CODE]". */
-static int report(char const *subject, mud_error_t const *err)
+int report(char const *subject, mud_error_t const *err)
 {
 	bool show_where = err->where[0] && !(subject && strcmp(subject, err->where) == 0);
 
@@ -81,9 +76,7 @@ static int report(char const *subject, mud_error_t const *err)
 	return rcode_exit(err->code);
 }
 
-static int usage_error(char const *cmd, char const *fmt, char const *arg)
-	__attribute__((format(printf, 2, 0)));
-static int usage_error(char const *cmd, char const *fmt, char const *arg)
+int usage_error(char const *cmd, char const *fmt, char const *arg)
 {
 	fprintf(stderr, "%s%s%s: ", progname, cmd ? " " : "", cmd ? cmd : "");
 #pragma GCC diagnostic push
@@ -95,7 +88,7 @@ static int usage_error(char const *cmd, char const *fmt, char const *arg)
 }
 
 /** Read a whole local file (bounded) under ctx. */
-static mud_rcode_t read_file(TALLOC_CTX *ctx, char const *path, uint8_t **out, size_t *len, size_t max,
+mud_rcode_t read_file(TALLOC_CTX *ctx, char const *path, uint8_t **out, size_t *len, size_t max,
 			     mud_error_t *err)
 {
 	FILE *fp;
@@ -146,7 +139,7 @@ static mud_rcode_t read_file(TALLOC_CTX *ctx, char const *path, uint8_t **out, s
 }
 
 /** Decode hex (spaces, colons and an optional 0x prefix allowed). -1 on error. */
-static int hex_decode(TALLOC_CTX *ctx, char const *hex, uint8_t **out, size_t *len)
+int hex_decode(TALLOC_CTX *ctx, char const *hex, uint8_t **out, size_t *len)
 {
 	size_t n = strlen(hex);
 	uint8_t *buf = talloc_array(ctx, uint8_t, n / 2 + 1);
@@ -241,7 +234,7 @@ static int escape_decode(TALLOC_CTX *ctx, char const *in, uint8_t **out, size_t 
 }
 
 /** Parse YYYY-MM-DD[THH:MM:SS] (UTC) into a time_t. -1 on error. */
-static int parse_date(char const *s, time_t *out)
+int parse_date(char const *s, time_t *out)
 {
 	struct tm tm;
 	char const *end;
@@ -394,7 +387,7 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 }
 
 /** Load and parse a MUD file from disk. */
-static int load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int flags, mud_file_t **file)
+int load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int flags, mud_file_t **file)
 {
 	uint8_t *bytes;
 	size_t len;
@@ -648,7 +641,7 @@ static void print_rendered(mud_rendered_t const *r)
 }
 
 /** Load a context file, or an empty context. */
-static int load_context(TALLOC_CTX *ctx, char const *path, mud_context_t **site)
+int load_context(TALLOC_CTX *ctx, char const *path, mud_context_t **site)
 {
 	mud_error_t err;
 	mud_rcode_t rc;
@@ -888,6 +881,8 @@ static mudctl_cmd_t const cmds[] = {
 	  "signature against --trust, validate it (mud-url must equal URL), compile and summarise.\n"
 	  "  --optional-signature a missing signature (HTTP error on the .p7s) is accepted\n"
 	  "  --format FMT         also print the rendered rules\n" },
+	{ "explain", mudctl_cmd_explain, mudctl_explain_synopsis, mudctl_explain_help },
+	{ "iodef", mudctl_cmd_iodef, mudctl_iodef_synopsis, mudctl_iodef_help },
 };
 
 static void usage(FILE *fp)
