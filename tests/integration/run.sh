@@ -266,5 +266,30 @@ last=$(lines_of "$C/bigdl$pages.out" | tail -n 1)
 [ "$last" = "ip:inacl#153=deny ip any any" ] || ok=1
 it_result "dacl-paging: Access-Challenge pages" $ok "pages=$pages lines=$total last=$last"
 
+# 15. EAP-TLS with an IDevID carrying the MUD URL extension (post-auth path).
+if command -v eapol_test >/dev/null 2>&1; then
+	it_publish x509 signer
+	P=$IT_WORK/pki
+	printf '%s\n' "basicConstraints = CA:FALSE" "keyUsage = digitalSignature" \
+		"extendedKeyUsage = clientAuth" \
+		"1.3.6.1.5.5.7.1.25 = ASN1:IA5STRING:$BASE/it/x509.json" > "$P/dev.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=iot-device" \
+		-keyout "$P/dev.key" -out "$P/dev.csr" 2>/dev/null &&
+	openssl x509 -req -in "$P/dev.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial \
+		-days 2 -extfile "$P/dev.ext" -out "$P/dev.pem" 2>/dev/null
+	printf '%s\n' "network={" "	key_mgmt=WPA-EAP" "	eap=TLS" "	identity=\"iot-device\"" \
+		"	ca_cert=\"$P/ca.pem\"" "	client_cert=\"$P/dev.pem\"" \
+		"	private_key=\"$P/dev.key\"" "	eapol_flags=0" "}" > "$C/eap.conf"
+	timeout 30 eapol_test -c "$C/eap.conf" -a 127.0.0.1 -p "$AUTH_PORT" -s "$SECRET" \
+		> "$C/eap.out" 2>&1
+	ok=0
+	grep -q "^SUCCESS" "$C/eap.out" || ok=1
+	[ "$(it_fetches /it/x509.json)" = 1 ] || ok=1
+	grep -q 'MUD URL .*x509.json (from x509)' "$RAD_LOG" || ok=1
+	it_result "eap-tls: MUD URL from the certificate" $ok "$(tail -n 1 "$C/eap.out")"
+else
+	echo "SKIP: eap-tls (no eapol_test)"
+fi
+
 echo "$IT_PASS passed, $IT_FAIL failed"
 [ "$IT_FAIL" -eq 0 ]
