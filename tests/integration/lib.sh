@@ -62,6 +62,10 @@ it_require() {
 		echo "SKIP: $MODDIR/rlm_mud.so not built"
 		exit 77
 	fi
+	if nm -D "$MODDIR/rlm_mud.so" 2>/dev/null | grep -q "__asan_init\|__tsan_init"; then
+		echo "SKIP: rlm_mud.so is built with a sanitizer; radiusd cannot load it"
+		exit 77
+	fi
 }
 
 # A free TCP/UDP port on 127.0.0.1 (both protocols, so radiusd can bind it).
