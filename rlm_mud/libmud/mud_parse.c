@@ -1278,20 +1278,15 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 
 		if (strcmp(key, "ipv4-acl") == 0 || strcmp(key, "ipv6-acl") == 0 ||
 		    strcmp(key, "tcp-acl") == 0 || strcmp(key, "udp-acl") == 0) {
-			char esc[MP_ESC_LEN];
-
-			esc_str(esc, key, strlen(key));
-			if (!lenient_on(p)) {
-				return perr(p, MUD_ERR_SCHEMA,
-					    "unknown node \"%s\" in matches (draft "
-					    "name of \"%.4s\"; accepted in lenient mode)",
-					    esc, key);
-			}
-			lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft match container \"%s\"",
-				     esc);
-			legacy = true;
 			base = key[0] == 'i' ? (key[3] == '4' ? "ipv4" : "ipv6") :
 				(key[0] == 't' ? "tcp" : "udp");
+			if (!lenient_on(p)) {
+				return perr(p, MUD_ERR_SCHEMA,
+					    "unknown node \"%s\" in matches (draft name of \"%s\"; "
+					    "accepted in lenient mode)", key, base);
+			}
+			lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft match container \"%s\"", key);
+			legacy = true;
 		}
 
 		if (strcmp(base, "ipv4") == 0 || strcmp(base, "ipv6") == 0) {

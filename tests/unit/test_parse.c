@@ -333,7 +333,7 @@ static err_case_t const err_cases[] = {
 	  "\"x-vendor:foo\":1,\"tcp\":{\"bogus\":1}", 0, MUD_ERR_SCHEMA, M0 "/tcp/bogus",
 	  "unknown node \"bogus\" in tcp" },
 	{ "legacy tcp-acl strict", "", V6, "\"tcp-acl\":{}", 0, MUD_ERR_SCHEMA, M0 "/tcp-acl",
-	  "unknown node \"tcp-acl\" in matches (draft name of \"tcp-\"; accepted in lenient "
+	  "unknown node \"tcp-acl\" in matches (draft name of \"tcp\"; accepted in lenient "
 	  "mode)" },
 	{ "legacy ports without tcp/udp", "", V6,
 	  "\"ipv6-acl\":{\"destination-port-range-or-operator\":{\"port\":1}}", MUD_PARSE_LENIENT,
@@ -951,7 +951,7 @@ static void test_lenient_each(void **state)
 		 "accepted in lenient mode)"},
 		{"", V6, "\"udp-acl\":{\"destination-port\":{\"port\":5}}", MUD_LENIENT_LEGACY_ACE,
 		 M0 "/udp-acl",
-		 "unknown node \"udp-acl\" in matches (draft name of \"udp-\"; "
+		 "unknown node \"udp-acl\" in matches (draft name of \"udp\"; "
 		 "accepted in lenient mode)"},
 	};
 	size_t i;
@@ -1258,7 +1258,7 @@ static void corpus_walk(void *ctx, char const *base, char const *rel, size_t *se
 	struct dirent *de;
 
 	if (!d) fail_msg("cannot open %s", dir);
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de; de = readdir(d)) {
 		char *sub;
 		char *full;
 		struct stat st;
