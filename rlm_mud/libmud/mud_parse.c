@@ -333,8 +333,14 @@ static mud_rcode_t get_uint(mp_t *p, json_object *o, char const *name, int64_t l
 		if (!lenient_on(p)) return type_err(p, "number", o);
 		lenient_note(p, MUD_LENIENT_NUMBER_STRING, "number given as string \"%s\"",
 			     json_object_get_string(o));
+	} else if (json_object_get_type(o) == json_type_double) {
+		return type_err(p, "integer", o);
 	} else {
 		return type_err(p, "number", o);
+	}
+	if (v == INT64_MAX || v == INT64_MIN) {	/* json-c saturates larger numbers */
+		return perr(p, MUD_ERR_SCHEMA, "%s number too large, out of range %lld..%lld", name,
+			    (long long)lo, (long long)hi);
 	}
 	if (v < lo || v > hi) {
 		return perr(p, MUD_ERR_SCHEMA, "%s %lld out of range %lld..%lld", name,
@@ -1285,7 +1291,8 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 					    "unknown node \"%s\" in matches (draft name of \"%s\"; "
 					    "accepted in lenient mode)", key, base);
 			}
-			lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft match container \"%s\"", key);
+			lenient_note(p, MUD_LENIENT_LEGACY_ACE, "draft match container \"%s\"",
+				     key);
 			legacy = true;
 		}
 
@@ -1746,6 +1753,7 @@ typedef struct {
 	size_t		pos;
 	mp_t		*p;
 	TALLOC_CTX	*tmp;
+	size_t		nkeys;	//!< member names seen in the text
 } dup_scan_t;
 
 static void dup_ws(dup_scan_t *d)
@@ -1826,6 +1834,7 @@ static mud_rcode_t dup_value(dup_scan_t *d)
 			keys[num].s = d->buf + start;
 			keys[num].len = slen;
 			num++;
+			d->nkeys++;
 			mudp_strlcpy(name, "", sizeof(name));
 			memcpy(name, d->buf + start, slen < MP_SEG_LEN ? slen : MP_SEG_LEN);
 			name[slen < MP_SEG_LEN ? slen : MP_SEG_LEN] = '\0';
@@ -1895,6 +1904,27 @@ static mud_rcode_t dup_value(dup_scan_t *d)
 	       d->buf[d->pos] != ']' && d->buf[d->pos] != ' ' && d->buf[d->pos] != '\n' &&
 	       d->buf[d->pos] != '\t' && d->buf[d->pos] != '\r') d->pos++;
 	return MUD_OK;
+}
+
+/** Members in the json-c tree (duplicates merged); depth is bounded by the tokener. */
+static size_t tree_keys(json_object *o)
+{
+	size_t n = 0;
+	size_t i;
+
+	if (json_object_get_type(o) == json_type_object) {
+		mp_iter_t it;
+		char const *key;
+		json_object *val;
+
+		iter_init(&it, o);
+		while (iter_more(&it, &key, &val)) n += 1 + tree_keys(val);
+	} else if (json_object_get_type(o) == json_type_array) {
+		for (i = 0; i < json_object_array_length(o); i++) {
+			n += tree_keys(json_object_array_get_idx(o, i));
+		}
+	}
+	return n;
 }
 
 /* ====================================================================
@@ -2049,6 +2079,12 @@ mud_rcode_t mud_file_parse(TALLOC_CTX *ctx, mud_file_t **out, char const *data, 
 	rc = dup_value(&d);
 	if (rc != MUD_OK) goto error;
 	ptr_pop(&p, 0);
+	if (d.nkeys != tree_keys(root)) {
+		/* same name spelt with different escapes ("a" and "\u0061") */
+		rc = mud_error_set(err, MUD_ERR_JSON, "", "duplicate member names (written with "
+				   "different escapes)");
+		goto error;
+	}
 
 	rc = parse_top(&p, root);
 	if (rc != MUD_OK) goto error;

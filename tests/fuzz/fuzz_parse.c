@@ -23,9 +23,8 @@ static void check_file(mud_file_t const *f)
 	size_t j;
 
 	if (!f->mud_url || !f->last_update || f->mud_version != 1) abort();
-	if (f->cache_validity < MUD_CACHE_VALIDITY_MIN || f->cache_validity > MUD_CACHE_VALIDITY_MAX) {
-		abort();
-	}
+	if (f->cache_validity < MUD_CACHE_VALIDITY_MIN) abort();
+	if (f->cache_validity > MUD_CACHE_VALIDITY_MAX) abort();
 	if (f->num_acls > MUD_MAX_ACLS || f->num_warnings > MUD_MAX_WARNINGS) abort();
 	for (i = 0; i < f->num_from_device; i++) {
 		if (!mud_file_acl(f, f->from_device[i])) abort();
@@ -41,9 +40,15 @@ static void check_file(mud_file_t const *f)
 			mud_ace_t const *e = &acl->aces[j];
 
 			if (!e->name || e->protocol < -1 || e->protocol > 255) abort();
-			if (e->src_port.op == MUD_PORT_RANGE && e->src_port.lo > e->src_port.hi) abort();
-			if (e->dst_port.op == MUD_PORT_RANGE && e->dst_port.lo > e->dst_port.hi) abort();
-			if (e->direction_initiated != MUD_DIRINIT_NONE && e->l4 != MUD_L4_TCP) abort();
+			if (e->src_port.op == MUD_PORT_RANGE && e->src_port.lo > e->src_port.hi) {
+				abort();
+			}
+			if (e->dst_port.op == MUD_PORT_RANGE && e->dst_port.lo > e->dst_port.hi) {
+				abort();
+			}
+			if (e->direction_initiated != MUD_DIRINIT_NONE && e->l4 != MUD_L4_TCP) {
+				abort();
+			}
 		}
 	}
 	for (i = 0; i < f->num_warnings; i++) {

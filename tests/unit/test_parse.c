@@ -127,6 +127,9 @@ static err_case_t const err_cases[] = {
 	  "/ietf-mud:mud/mud-version", "mud-version 0 not supported (only 1)" },
 	{ "mud-version 256", "\"mud-version\":256", V6, "", 0, MUD_ERR_SCHEMA,
 	  "/ietf-mud:mud/mud-version", "mud-version 256 out of range 0..255" },
+	{ "mud-version huge", "\"mud-version\":123456789012345678901234567890", V6, "", 0,
+	  MUD_ERR_SCHEMA, "/ietf-mud:mud/mud-version",
+	  "mud-version number too large, out of range 0..255" },
 	{ "mud-version negative", "\"mud-version\":-1", V6, "", 0, MUD_ERR_SCHEMA,
 	  "/ietf-mud:mud/mud-version", "mud-version -1 out of range 0..255" },
 	{ "mud-url ftp", "\"mud-url\":\"ftp://example.com/x\"", V6, "", 0, MUD_ERR_SCHEMA,
@@ -142,7 +145,7 @@ static err_case_t const err_cases[] = {
 	{ "cache-validity 169", "\"cache-validity\":169", V6, "", 0, MUD_ERR_SCHEMA,
 	  "/ietf-mud:mud/cache-validity", "cache-validity 169 out of range 1..168" },
 	{ "cache-validity float", "\"cache-validity\":48.0", V6, "", 0, MUD_ERR_SCHEMA,
-	  "/ietf-mud:mud/cache-validity", "expected number, got number 48.0" },
+	  "/ietf-mud:mud/cache-validity", "expected integer, got number 48.0" },
 	{ "cache-validity string lenient non-digits", "\"cache-validity\":\"4x\"", V6, "",
 	  MUD_PARSE_LENIENT, MUD_ERR_SCHEMA, "/ietf-mud:mud/cache-validity",
 	  "expected number, got string \"4x\"" },
@@ -421,6 +424,9 @@ static void test_json_errors(void **state)
 		   "duplicate member \"c\" (line 2, column 13)", true);
 	expect_err(ctx, "{\"a~/\":[{},{\"x\":1,\"x\":1}]}", 26, NULL, 0, MUD_ERR_JSON, "/a~0~1/1/x",
 		   "duplicate member \"x\" (line 1, column 19)", true);
+
+	expect_err(ctx, "{\"ab\":1,\"a\\u0062\":2}", 20, NULL, 0, MUD_ERR_JSON, "",
+		   "duplicate member names (written with different escapes)", true);
 
 	/* garbage bytes */
 	memcpy(buf, "\xff\xfe{}", 4);
