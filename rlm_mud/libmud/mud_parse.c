@@ -572,12 +572,13 @@ static mud_rcode_t get_typed_str(mp_t *p, json_object *o, char const *name, char
 				 bool (*ok)(char const *), char **out)
 {
 	char *s = NULL;
-	char esc[MP_ESC_LEN];
 	mud_rcode_t rc;
 
 	rc = get_str(p, o, name, 1, MUD_MAX_STRING_LEN, &s);
 	if (rc != MUD_OK) return rc;
 	if (!ok(s)) {
+		char esc[MP_ESC_LEN];
+
 		esc_str(esc, s, strlen(s));
 		talloc_free(s);
 		return perr(p, MUD_ERR_SCHEMA, "%s \"%s\" is not a valid %s", name, esc, what);
@@ -595,13 +596,14 @@ static mud_rcode_t get_https(mp_t *p, json_object *o, char const *name, char **o
 {
 	mud_error_t uerr;
 	char *s = NULL;
-	char esc[MP_ESC_LEN];
 	mud_rcode_t rc;
 
 	rc = get_str(p, o, name, 1, MUD_MAX_URL_LEN, &s);
 	if (rc != MUD_OK) return rc;
 	mud_error_clear(&uerr);
 	if (mud_url_parse(NULL, NULL, s, strlen(s), &uerr) != MUD_OK) {
+		char esc[MP_ESC_LEN];
+
 		esc_str(esc, s, strlen(s));
 		talloc_free(s);
 		return perr(p, MUD_ERR_SCHEMA, "%s \"%s\" is not a valid MUD URL: %s", name, esc,
@@ -643,7 +645,6 @@ static mud_rcode_t parse_policy(mp_t *p, json_object *o, char ***names, size_t *
 	char const *key;
 	json_object *val;
 	mud_rcode_t rc;
-	size_t old;
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
@@ -652,8 +653,7 @@ static mud_rcode_t parse_policy(mp_t *p, json_object *o, char ***names, size_t *
 		mp_iter_t it2;
 		char const *key2;
 		json_object *val2;
-
-		old = ptr_push(p, key);
+		size_t old = ptr_push(p, key);
 		if (strcmp(key, "access-lists") != 0) {
 			rc = unknown_member(p, key, "policy", NULL);
 			ptr_pop(p, old);
@@ -1358,11 +1358,12 @@ static mud_rcode_t parse_actions(mp_t *p, json_object *o, mud_ace_t *ace)
 	iter_init(&it, o);
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
-		char const *s;
-		char const *local;
-		char esc[MP_ESC_LEN];
 
 		if (strcmp(key, "forwarding") == 0 || strcmp(key, "logging") == 0) {
+			char const *s;
+			char const *local;
+			char esc[MP_ESC_LEN];
+
 			if (json_object_get_type(val) != json_type_string)
 				return type_err(p, "string", val);
 			s = json_object_get_string(val);
@@ -1720,12 +1721,12 @@ static mud_rcode_t parse_top(mp_t *p, json_object *root)
 
 	iter_init(&it, root);
 	while (iter_more(&it, &key, &val)) {
-		char esc[MP_ESC_LEN];
-
 		if (strcmp(key, "ietf-mud:mud") == 0 || strcmp(key, ACL_PREFIX "acls") == 0 ||
 		    strcmp(key, ACL_PREFIX "access-lists") == 0) continue;
 		old = ptr_push(p, key);
 		if (!strchr(key, ':')) {
+			char esc[MP_ESC_LEN];
+
 			esc_str(esc, key, strlen(key));
 			return perr(p, MUD_ERR_SCHEMA, "top-level member \"%s\" is not "
 				    "module-qualified (RFC 7951)", esc);
@@ -1813,7 +1814,6 @@ static mud_rcode_t dup_value(dup_scan_t *d)
 	if (d->buf[d->pos] == '{') {
 		dup_key_t *keys = NULL;
 		size_t num = 0;
-		size_t i;
 
 		d->pos++;
 		dup_ws(d);
@@ -1852,6 +1852,8 @@ static mud_rcode_t dup_value(dup_scan_t *d)
 		}
 		d->pos++;	/* '}' */
 		if (num > 1) {
+			size_t i;
+
 			qsort(keys, num, sizeof(keys[0]), dup_cmp);
 			for (i = 1; i < num; i++) {
 				char esc[MP_ESC_LEN];

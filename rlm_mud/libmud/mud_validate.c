@@ -253,7 +253,6 @@ mud_rcode_t mud_file_validate(mud_file_t *file, char const *expected_url, mud_er
 
 	if (expected_url) {
 		mud_error_t uerr;
-		char esc_file[MV_ESC_LEN];
 		char esc_exp[MV_ESC_LEN];
 
 		mud_error_clear(&uerr);
@@ -265,6 +264,8 @@ mud_rcode_t mud_file_validate(mud_file_t *file, char const *expected_url, mud_er
 					     esc_exp, uerr.text);
 		}
 		if (strcmp(file->mud_url, expected_url) != 0) {
+			char esc_file[MV_ESC_LEN];
+
 			mudp_escape(esc_file, sizeof(esc_file), file->mud_url,
 				    strlen(file->mud_url));
 			return mud_error_set(err, MUD_ERR_MISMATCH, "/ietf-mud:mud/mud-url",
