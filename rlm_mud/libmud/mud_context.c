@@ -59,7 +59,7 @@ static void jp_key(char *out, size_t outlen, char const *base, char const *key)
 	}
 	tok[o] = '\0';
 	mudp_escape(esc, sizeof(esc), tok, o);
-	snprintf(out, outlen, "%.100s/%s", base, esc);
+	snprintf(out, outlen, "%.100s/%.58s", base, esc);
 }
 
 /** base + "/" + index. */
