@@ -103,8 +103,9 @@ static char *read_src(void *ctx, char const *rel, size_t *len)
 	return buf;
 }
 
-#define RFC8520_LIGHTBULB	"tests/data/valid/rfc8520-lightbulb/input.json"	//!< byte copy
-#define OSMUD_LIGHTBULB		"tests/data/valid/osmud-lightbulb-lenient/input.json"	//!< byte copy
+/* byte copies of mudfiles/rfc8520/lightbulb2000.json and mudfiles/osmud/test/lightbulb2000.json */
+#define RFC8520_LIGHTBULB	"tests/data/valid/rfc8520-lightbulb/input.json"
+#define OSMUD_LIGHTBULB		"tests/data/valid/osmud-lightbulb-lenient/input.json"
 
 /* ====================================================================
  *	Table of error cases on make_doc() documents
