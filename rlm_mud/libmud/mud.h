@@ -748,6 +748,149 @@ typedef struct mud_cache_stats {
 } mud_cache_stats_t;
 void		mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out);
 
+/* ====================================================================
+ *	ACL evaluation (mud_eval.c): an independent model of what a NAS does
+ *	with the text it receives. It parses the rendered lines (it shares no
+ *	code with the renderers) and decides packets and flows, for the
+ *	conformance suite and `mudctl explain`.
+ * ==================================================================== */
+
+/** TCP flags of an evaluated packet (RFC 9293 header bits). */
+#define MUD_TCP_FIN	0x01
+#define MUD_TCP_SYN	0x02
+#define MUD_TCP_RST	0x04
+#define MUD_TCP_ACK	0x10
+
+/** One packet. */
+typedef struct mud_packet {
+	int		family;		//!< 4 or 6
+	uint8_t		src[16];	//!< network byte order; v4 uses the first 4 bytes
+	uint8_t		dst[16];
+	int		protocol;	//!< 0..255 (6 tcp, 17 udp, 1 icmp, 58 ipv6-icmp)
+	uint16_t	src_port;	//!< tcp/udp only
+	uint16_t	dst_port;
+	int		icmp_type;	//!< icmp/icmpv6 only, 0..255
+	int		icmp_code;	//!< icmp/icmpv6 only, 0..255
+	uint8_t		tcp_flags;	//!< MUD_TCP_* (tcp only)
+} mud_packet_t;
+
+/** A parsed ACL (Cisco dACL lines or NAS-Filter-Rules). Opaque, immutable. */
+typedef struct mud_eval_acl mud_eval_acl_t;
+
+/** Why a packet got its verdict. */
+typedef enum {
+	MUD_EVAL_MATCHED = 0,	//!< a line matched; its action decided
+	MUD_EVAL_DEFAULT,	//!< no line matched (cisco: implicit deny; nfr: RFC 6733 4.3 default)
+	MUD_EVAL_NOT_FILTERED,	//!< cisco: to-device packet; an inbound dACL never sees it
+	MUD_EVAL_NO_ACL,	//!< no line for the packet's family (cisco) or direction (nfr)
+} mud_eval_reason_t;
+
+/** Verdict on one packet. */
+typedef struct mud_eval_result {
+	bool			permit;		//!< the packet passes
+	mud_eval_reason_t	reason;
+	size_t			index;		//!< MATCHED: index of the line (mud_eval_acl_line)
+	unsigned int		lineno;		//!< MATCHED: its input line number (1-based), else 0
+	char const		*line;		//!< MATCHED: its text (owned by the ACL), else NULL
+	char const		*why;		//!< static explanation ("implicit deny", ...)
+} mud_eval_result_t;
+
+/** Parse ACL text as a switch would get it, one value per line. Lines that are
+ *  blank or start with '#' are ignored.
+ *
+ * - MUD_FMT_CISCO_DACL: `ip:inacl#N=<ace>`, `ipv6:inacl#N=<ace>` or a bare IOS
+ *   extended ACE (IPv6 if its protocol is `ipv6` or it holds an IPv6 address).
+ *   N must increase within each family. A dACL is applied inbound: it filters
+ *   only packets from the device, and `any` as the source means the device.
+ * - MUD_FMT_NAS_FILTER_RULE: RFC 6733 IPFilterRule (RFC 4849), with `assigned`,
+ *   `!`, port lists and the options `established`, `setup`, `icmptypes`.
+ *
+ * @param[in] ctx	talloc parent of *out.
+ * @param[out] out	the ACL.
+ * @param[in] fmt	MUD_FMT_CISCO_DACL or MUD_FMT_NAS_FILTER_RULE.
+ * @param[in] text	bytes (need not be NUL-terminated).
+ * @param[in] len	length.
+ * @param[out] err	where = "line N"; MUD_ERR_SCHEMA (malformed), MUD_ERR_UNSUPPORTED
+ *			(valid syntax not modelled: port names, log options, ...), MUD_ERR_LIMIT
+ *			(a line over MUD_MAX_ATTR_LEN bytes, more than MUD_MAX_ATTRS lines).
+ */
+mud_rcode_t	mud_eval_acl_parse(TALLOC_CTX *ctx, mud_eval_acl_t **out, mud_format_t fmt,
+				   char const *text, size_t len, mud_error_t *err);
+
+/** Same from an array of values (line N = lines[N - 1]). */
+mud_rcode_t	mud_eval_acl_from_lines(TALLOC_CTX *ctx, mud_eval_acl_t **out, mud_format_t fmt,
+					char const * const *lines, size_t num, mud_error_t *err);
+
+/** Same from a renderer's output: v4 values, then v6 values (line numbers count on). */
+mud_rcode_t	mud_eval_acl_from_rendered(TALLOC_CTX *ctx, mud_eval_acl_t **out,
+					   mud_rendered_t const *r, mud_error_t *err);
+
+/** Guess the format of ACL text from its first line that is not a comment:
+ *  `permit|deny in|out ...` is nas-filter-rule, else cisco-dacl; -1 if no line. */
+int		mud_eval_detect(char const *text, size_t len);
+
+/** Number of lines (values) of a parsed ACL. */
+size_t		mud_eval_acl_count(mud_eval_acl_t const *acl);
+
+/** Text of line idx (NULL if out of range); *lineno gets its input line number. */
+char const	*mud_eval_acl_line(mud_eval_acl_t const *acl, size_t idx, unsigned int *lineno);
+
+/** Decide one packet.
+ *
+ * @param[in] acl	parsed ACL.
+ * @param[in] pkt	the packet.
+ * @param[in] dir	MUD_DIR_FROM_DEVICE (device sends it) or MUD_DIR_TO_DEVICE.
+ * @param[in] device	the device's address, of the packet's family (cisco source `any`,
+ *			nfr `assigned`); its len is ignored.
+ * @param[out] res	the verdict and the line that decided.
+ * @param[out] err	MUD_ERR_ARG for bad arguments.
+ */
+mud_rcode_t	mud_eval_packet(mud_eval_acl_t const *acl, mud_packet_t const *pkt, mud_dir_t dir,
+				mud_prefix_t const *device, mud_eval_result_t *res, mud_error_t *err);
+
+/** A connection between the device and a peer. */
+typedef struct mud_flow {
+	int		family;		//!< 4 or 6 (of peer)
+	int		protocol;	//!< 0..255
+	bool		device_initiates;	//!< the device sends the first packet (else the peer)
+	uint8_t		peer[16];	//!< the remote address
+	uint16_t	device_port;	//!< tcp/udp
+	uint16_t	peer_port;	//!< tcp/udp
+	int		icmp_type;	//!< icmp: type of the first packet, 0..255
+	int		icmp_code;	//!< icmp: its code, 0..255
+} mud_flow_t;
+
+#define MUD_FLOW_MAX_STEPS	4	//!< tcp: SYN, SYN-ACK, ACK, ACK
+
+/** One packet of a flow and its verdict. */
+typedef struct mud_flow_step {
+	char const		*what;		//!< "SYN", "SYN-ACK", "ACK", "request", "reply", ...
+	mud_dir_t		dir;		//!< who sends it
+	mud_packet_t		pkt;
+	mud_eval_result_t	res;
+} mud_flow_step_t;
+
+/** Verdict on a flow: it passes iff every step passes. */
+typedef struct mud_flow_result {
+	bool			permit;
+	size_t			num_steps;
+	mud_flow_step_t		steps[MUD_FLOW_MAX_STEPS];
+} mud_flow_result_t;
+
+/** Parse a flow: "PROTO A->B [type T [code C]]", one side being "device" and the
+ *  other an address; "device[:port]", "a.b.c.d[:port]", "x::y", "[x::y]:port". PROTO is
+ *  tcp, udp, icmp (ICMPv6 for IPv6), or a number. tcp/udp need the responder's port;
+ *  the initiator's defaults to 49152. icmp defaults to echo request (8, or 128).
+ *  @return MUD_OK or MUD_ERR_ARG (where = "flow"). */
+mud_rcode_t	mud_flow_parse(mud_flow_t *out, char const *str, mud_error_t *err);
+
+/** Decide a flow: tcp = SYN, SYN-ACK, ACK from the initiator, ACK from the responder;
+ *  udp = request and reply; icmp echo request = request and echo reply; anything else
+ *  = one packet from the initiator.
+ *  @param[in] device	the device's address, of the flow's family. */
+mud_rcode_t	mud_eval_flow(mud_eval_acl_t const *acl, mud_flow_t const *flow,
+			      mud_prefix_t const *device, mud_flow_result_t *res, mud_error_t *err);
+
 /** Version string of libmud. */
 char const	*mud_version(void);
 
