@@ -891,6 +891,206 @@ mud_rcode_t	mud_flow_parse(mud_flow_t *out, char const *str, mud_error_t *err);
 mud_rcode_t	mud_eval_flow(mud_eval_acl_t const *acl, mud_flow_t const *flow,
 			      mud_prefix_t const *device, mud_flow_result_t *res, mud_error_t *err);
 
+/* ====================================================================
+ *	Incident reports (mud_iodef.c, mud_spool.c): IODEF v2 (RFC 7970)
+ *	documents for MUD security events, a bounded on-disk spool with
+ *	aggregation, and an HTTPS sender. See docs/iodef.md.
+ * ==================================================================== */
+
+#define MUD_IODEF_MAX_DOC	MUD_MAX_FILE_SIZE	//!< largest document: mud_sig_verify()'s content cap.
+#define MUD_IODEF_MAX_FIELD	16384	//!< bytes kept of one untrusted string (URL, text); longer is cut.
+#define MUD_IODEF_MAX_PEM	65536	//!< bytes kept of the MUD server's certificate (PEM chain).
+#define MUD_IODEF_MAX_ACTIONS	16	//!< actions (HistoryItem) per incident; more -> MUD_ERR_LIMIT.
+#define MUD_IODEF_ID_SIZE	52	//!< "YYYYMMDDThhmmssZ-" + 32 hex digits + NUL (with room).
+
+/** Security events a MUD manager reports. */
+typedef enum {
+	MUD_EVENT_SIG_INVALID = 0,	//!< signature malformed or the file does not match it
+	MUD_EVENT_SIG_UNTRUSTED,	//!< signer does not chain to a trust anchor
+	MUD_EVENT_SIG_EXPIRED,		//!< signer certificate expired or not yet valid
+	MUD_EVENT_SIG_MISSING,		//!< no signature where one is required
+	MUD_EVENT_SIG_SIGNER,		//!< signer is not the device certificate's mud-signer
+	MUD_EVENT_TLS_INVALID,		//!< MUD server certificate or TLS handshake failed
+	MUD_EVENT_URL_MISMATCH,		//!< mud-url in the file differs from the URL fetched
+	MUD_EVENT_URL_REFUSED,		//!< the device emitted an unacceptable MUD URL
+	MUD_EVENT_URL_CONFLICT,		//!< two sources (LLDP, DHCP, certificate) give different URLs
+	MUD_EVENT_URL_CHANGED,		//!< the device's MUD URL differs from the one it had
+	MUD_EVENT_ACL_DENIED,		//!< traffic of the device denied by its MUD policy
+	MUD_EVENT_FILE_INVALID,		//!< MUD file not JSON, or violates the model
+	MUD_EVENT_MAX			//!< number of events, not an event
+} mud_event_t;
+
+/** Token of an event ("sig-invalid", "url-conflict", ...). */
+char const	*mud_event_name(mud_event_t event);
+
+/** Event by token; -1 if unknown. */
+int		mud_event_by_name(char const *name);
+
+/** Event a pipeline error stands for: MUD_ERR_SIG and _SIG_DIGEST -> SIG_INVALID,
+ *  _SIG_* -> the matching SIG_ event, _TLS -> TLS_INVALID, _MISMATCH -> URL_MISMATCH,
+ *  _URL and _TLV -> URL_REFUSED, _JSON/_SCHEMA/_SEMANTIC/_TOOBIG -> FILE_INVALID.
+ *  @return false (event untouched) for codes that are not security events
+ *  (NOMEM, FETCH, TIMEOUT, HTTP, ...). */
+bool		mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event);
+
+/** An action taken in response (one IODEF HistoryItem). */
+typedef struct mud_incident_action {
+	char const	*text;		//!< what was done: "quarantine VLAN 999", "last good policy kept"
+	bool		contained;	//!< the device's traffic was restricted (action="block-host"),
+					//!< else action="other"
+	time_t		at;		//!< when; 0 -> the incident time
+} mud_incident_action_t;
+
+/** Everything one report carries. All strings are borrowed, may be NULL, and are
+ *  untrusted: they are bounded, made valid UTF-8 and escaped when rendered. */
+typedef struct mud_incident {
+	char const	*id;		//!< IncidentID; NULL -> a new one (mud_iodef_id())
+	mud_event_t	event;
+	time_t		time;		//!< detection time (UTC); 0 -> now
+	time_t		first_seen;	//!< first occurrence aggregated; 0 -> time
+	time_t		last_seen;	//!< last occurrence aggregated; 0 -> time
+	uint64_t	count;		//!< occurrences aggregated; 0 -> 1
+	time_t		reported;	//!< ReportTime and GenerationTime; 0 -> now
+
+	/* The device (at least mac or ip is required). */
+	char const	*mac;		//!< any of 001122334455, 00:11:.., 00-11-.., 0011.2233.4455
+	char const	*ip;		//!< IPv4 or IPv6 literal
+	char const	*nas_ip;	//!< NAS-IP-Address / NAS-IPv6-Address
+	char const	*nas_port;	//!< NAS-Port or NAS-Port-Id
+	char const	*nas_id;	//!< NAS-Identifier
+	char const	*user_name;	//!< User-Name
+
+	/* MUD URLs. */
+	char const	*mud_url;	//!< the device's MUD URL
+	char const	*other_url;	//!< the other URL (conflict, change, mismatch: the file's mud-url)
+
+	/* The MUD server. */
+	char const	*server_url;	//!< URL fetched (MUD file)
+	char const	*sig_url;	//!< URL of the signature fetched
+	char const	*server_ip;	//!< address connected to
+	char const	*server_cert_pem;	//!< certificate(s) the server presented (PEM)
+
+	/* Evidence. */
+	char const	*file_sha256;	//!< hex SHA-256 of the MUD file bytes (NULL/"" unknown)
+	char const	*sig_sha256;	//!< hex SHA-256 of the signature bytes
+	mud_rcode_t	code;		//!< error code (its name is reported; MUD_OK: none)
+	char const	*where;		//!< error location
+	char const	*text;		//!< error text
+
+	mud_incident_action_t const *actions;	//!< actions taken (at most MUD_IODEF_MAX_ACTIONS)
+	size_t		num_actions;
+
+	uint64_t	dropped;	//!< incidents the spool dropped before this one (set by the spool)
+} mud_incident_t;
+
+/** Who reports, and how. Strings are borrowed. */
+typedef struct mud_iodef_config {
+	char const	*reporter;	//!< IncidentID@name, e.g. "csirt.example.com" (required)
+	char const	*contact_name;	//!< ContactName of the creator organization (required)
+	char const	*contact_email;	//!< EmailTo (required)
+	char const	*contact_phone;	//!< TelephoneNumber (optional)
+	char const	*tlp;		//!< "clear" (= "white"), "green", "amber", "amber+strict", "red",
+					//!< or an IODEF restriction ("public", "partner", "need-to-know",
+					//!< "private", "default"); NULL -> "amber". See docs/iodef.md.
+	char const	*lang;		//!< xml:lang (RFC 5646 tag); NULL -> "en"
+	char const	*sign_key;	//!< PEM private key for a detached CMS signature (NULL: unsigned)
+	char const	*sign_cert;	//!< PEM signer certificate (+ chain), with sign_key
+} mud_iodef_config_t;
+
+/** A new IncidentID: the UTC time and 128 random bits, "20261122T152320Z-<32 hex>".
+ *  @return MUD_OK, MUD_ERR_ARG (time not representable), MUD_ERR_NOMEM (no randomness). */
+mud_rcode_t	mud_iodef_id(char out[MUD_IODEF_ID_SIZE], time_t t, mud_error_t *err);
+
+/** Render an incident as an IODEF v2 document (UTF-8, schema-valid, RFC 7970).
+ *
+ * @param[in] ctx	talloc parent of *xml.
+ * @param[out] xml	NUL-terminated document.
+ * @param[out] len	its length (excluding the NUL).
+ * @param[in] incident	what happened.
+ * @param[in] config	reporter, contact, TLP, language.
+ * @param[out] err	MUD_ERR_ARG (missing reporter/contact/device, bad MAC/IP/lang/tlp/time),
+ *			MUD_ERR_LIMIT (too many actions), MUD_ERR_TOOBIG, MUD_ERR_NOMEM.
+ */
+mud_rcode_t	mud_iodef_render(TALLOC_CTX *ctx, char **xml, size_t *len,
+				 mud_incident_t const *incident, mud_iodef_config_t const *config,
+				 mud_error_t *err);
+
+/** One-line summary for syslog: "rlm_mud incident <id>: <event> device <mac/ip> url <url>:
+ *  <text>" (fields escaped and cut to 128 bytes). NULL only when out of memory. */
+char		*mud_iodef_syslog_line(TALLOC_CTX *ctx, mud_incident_t const *incident);
+
+/** Detached DER CMS SignedData over the exact document bytes (RFC 3067 6.16-6.18).
+ *  @return MUD_OK, MUD_ERR_IO (key/cert unreadable), MUD_ERR_SIG (key and cert do not
+ *	    match, signing failed), MUD_ERR_TOOBIG, MUD_ERR_NOMEM. */
+mud_rcode_t	mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
+			       char const *xml, size_t len, char const *key_pem_path,
+			       char const *cert_pem_path, mud_error_t *err);
+
+/** Verify a report's detached signature against trust anchors (mud_sig_verify(), now).
+ *  @return MUD_OK or the mud_sig_verify() codes. */
+mud_rcode_t	mud_iodef_verify(char const *xml, size_t len, uint8_t const *sig, size_t sig_len,
+				 mud_trust_t const *trust, mud_error_t *err);
+
+/** Spool bounds and aggregation. */
+typedef struct mud_spool_opts {
+	size_t		max_files;	//!< documents (+ signatures) kept; 0 -> 1000
+	size_t		max_bytes;	//!< bytes kept; 0 -> 64 MiB
+	unsigned int	window;		//!< aggregation window, seconds from the first occurrence; 0 -> 3600
+} mud_spool_opts_t;
+
+/** A directory of pending reports (<id>.xml and <id>.xml.p7s). Thread-safe. */
+typedef struct mud_spool mud_spool_t;
+
+/** What mud_spool_write() did. */
+typedef struct mud_spool_status {
+	char		id[MUD_IODEF_ID_SIZE];	//!< IncidentID of the document written or updated
+	bool		aggregated;	//!< an existing document was updated (count, last seen)
+	bool		dropped;	//!< bounds reached: nothing written (MUD_ERR_LIMIT)
+	uint64_t	count;		//!< occurrences in the document
+} mud_spool_status_t;
+
+/** Open a spool on an existing directory; counts the files already there.
+ *  @return MUD_OK, MUD_ERR_IO (not a writable directory), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
+			       mud_spool_opts_t const *opts, mud_error_t *err);
+
+/** Spool one incident. The same (event, device MAC or else IP, MUD URL) within the window
+ *  rewrites the pending document (same IncidentID, count + 1, last seen) instead of adding
+ *  one. Files are written atomically (temp, fsync, rename). When the bounds are reached the
+ *  incident is dropped and counted; the count goes into the next document written.
+ *
+ * @param[in] spool	the spool.
+ * @param[in] incident	the event (incident->id, count, first/last seen, dropped are ignored).
+ * @param[in] config	rendering and signing (config->sign_key: also <id>.xml.p7s).
+ * @param[in] now	wall clock (aggregation window, file name).
+ * @param[out] status	may be NULL.
+ * @param[out] err	MUD_ERR_LIMIT (dropped), MUD_ERR_IO, render/sign errors.
+ */
+mud_rcode_t	mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
+				mud_iodef_config_t const *config, time_t now,
+				mud_spool_status_t *status, mud_error_t *err);
+
+/** POST every spooled document to an HTTPS CSIRT endpoint (libcurl, verification always
+ *  on; mud_fetch_global_init() must have run). Unsigned: body = the document,
+ *  Content-Type application/xml. Signed: multipart/form-data, part "document"
+ *  (application/xml) and part "signature" (application/pkcs7-signature). A document is
+ *  removed only after a 2xx; on any failure it stays for the next run. Each document is
+ *  tried at most 3 times (backoff 250 ms, 500 ms) on transport errors and 5xx; the run
+ *  stops at the first document that still fails to connect.
+ *
+ * @param[in] ca_file	CA bundle for the endpoint (NULL: system store).
+ * @param[in] client_cert	PEM client certificate for mutual TLS (NULL: none).
+ * @param[in] client_key	its PEM key.
+ * @param[in] timeout_ms	per request; 0 -> 15000.
+ * @param[out] sent	documents delivered (may be NULL).
+ * @param[out] kept	documents left in the spool (may be NULL).
+ * @return MUD_OK when all were delivered, else the first error (MUD_ERR_HTTP, _TLS, _FETCH,
+ *	   _TIMEOUT, _IO).
+ */
+mud_rcode_t	mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_file,
+			       char const *client_cert, char const *client_key, long timeout_ms,
+			       size_t *sent, size_t *kept, mud_error_t *err);
+
 /** Version string of libmud. */
 char const	*mud_version(void);
 
