@@ -42,7 +42,8 @@ typedef struct spool_entry {
 	struct spool_entry	*next;
 	char			key[SPOOL_KEY_MAX];
 	char			id[MUD_IODEF_ID_SIZE];
-	time_t			first_seen;
+	time_t			opened;		//!< spool clock when the document was created
+	time_t			first_seen;	//!< incident times reported
 	time_t			last_seen;
 	uint64_t		count;
 	uint64_t		dropped;	//!< drop count this document reports
@@ -172,7 +173,9 @@ mud_rcode_t mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 	mud_rcode_t rc;
 
 	if (out) *out = NULL;
-	if (!out || !dir || !*dir) return mud_error_set(err, MUD_ERR_ARG, "mud_spool_open", "no directory");
+	if (!out || !dir || !*dir) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_spool_open", "no directory");
+	}
 	if (strlen(dir) > PATH_MAX - 128) {
 		return mud_error_set(err, MUD_ERR_ARG, "mud_spool_open", "directory path too long");
 	}
@@ -291,7 +294,7 @@ static void spool_prune(mud_spool_t *spool, time_t now)
 	while (*pp) {
 		spool_entry_t *e = *pp;
 
-		if (!e->writing && now - e->first_seen >= (time_t)spool->window) {
+		if (!e->writing && now - e->opened >= (time_t)spool->window) {
 			*pp = e->next;
 			talloc_free(e);
 			continue;
@@ -412,6 +415,7 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 	if (e) {
 		e->count++;
 		if (when > e->last_seen) e->last_seen = when;
+		if (when < e->first_seen) e->first_seen = when;
 		st.aggregated = true;
 		st.count = e->count;
 		mudp_strlcpy(st.id, e->id, sizeof(st.id));
@@ -455,6 +459,7 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 			return rc;
 		}
 		mudp_strlcpy(e->key, key, sizeof(e->key));
+		e->opened = now;
 		e->first_seen = when;
 		e->last_seen = when;
 		e->count = 1;
