@@ -521,6 +521,13 @@ typedef struct mud_context {
 	mud_ctx_dns_t		*dns;		//!< static name map (checked first)
 	size_t			num_dns;
 	char			*acl_prefix;	//!< dACL name prefix, default "mud"
+
+	/* Site services every device needs whatever its MUD file says (context "services"):
+	 * compiled into rules placed before the MUD rules. All off by default. */
+	bool			svc_dhcp;	//!< DHCPv4 (udp 68<->67) and DHCPv6 (udp 546<->547) client
+	bool			svc_nd;		//!< IPv6 neighbour discovery (ICMPv6 133..136)
+	mud_ctx_prefixes_t	svc_dns;	//!< resolvers: udp and tcp port 53
+	mud_ctx_prefixes_t	svc_ntp;	//!< time servers: udp port 123
 } mud_context_t;
 
 /** Load a context from JSON text (format in docs/configuration.md). */

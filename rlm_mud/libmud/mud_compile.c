@@ -803,6 +803,87 @@ static mud_rcode_t add_denies(cstate_t *s, mud_dir_t dir)
 	return MUD_OK;
 }
 
+/** One site-service rule pair element: proto/ports per direction. */
+static mud_rcode_t svc_rule(cstate_t *s, mud_dir_t dir, int family, int proto,
+			    mud_prefix_t const *peer, mud_port_op_t dop, uint16_t dport,
+			    mud_port_op_t pop, uint16_t pport, int icmp_type, bool established,
+			    char const *origin)
+{
+	mud_rule_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.dir = dir;
+	r.family = family;
+	r.action = MUD_ACTION_ACCEPT;
+	r.protocol = proto;
+	if (peer) {
+		r.peer = *peer;
+	} else {
+		r.peer.family = family;
+	}
+	r.device_port.op = dop;
+	r.device_port.lo = dport;
+	r.peer_port.op = pop;
+	r.peer_port.lo = pport;
+	r.icmp_type = icmp_type;
+	r.icmp_code = -1;
+	r.established = established;
+	return rule_add(s, &r, origin, NULL, "/services");
+}
+
+/** Site services (context "services"), before the MUD rules: both directions. */
+static mud_rcode_t add_services(cstate_t *s)
+{
+	mud_context_t const *c = s->site;
+	mud_rcode_t rc = MUD_OK;
+	size_t i;
+	int t;
+
+	if (!c) return MUD_OK;
+	if (c->svc_dhcp) {
+		/* client port on the device, server port on the peer (any: broadcast/relay) */
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68, MUD_PORT_EQ, 67, -1,
+			      false, "site/dhcp");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68,
+						MUD_PORT_EQ, 67, -1, false, "site/dhcp");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
+						MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
+						MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
+		if (rc != MUD_OK) return rc;
+	}
+	for (t = 133; c->svc_nd && t <= 136; t++) {
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0, MUD_PORT_ANY, 0, t,
+			      false, "site/ipv6-nd");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
+						MUD_PORT_ANY, 0, t, false, "site/ipv6-nd");
+		if (rc != MUD_OK) return rc;
+	}
+	for (i = 0; i < c->svc_dns.num; i++) {
+		mud_prefix_t const *p = &c->svc_dns.prefixes[i];
+
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0, MUD_PORT_EQ, 53,
+			      -1, false, "site/dns");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
+						MUD_PORT_EQ, 53, -1, false, "site/dns");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
+						MUD_PORT_EQ, 53, -1, false, "site/dns");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
+						MUD_PORT_EQ, 53, -1, true, "site/dns");
+		if (rc != MUD_OK) return rc;
+	}
+	for (i = 0; i < c->svc_ntp.num; i++) {
+		mud_prefix_t const *p = &c->svc_ntp.prefixes[i];
+
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0, MUD_PORT_EQ, 123,
+			      -1, false, "site/ntp");
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
+						MUD_PORT_EQ, 123, -1, false, "site/ntp");
+		if (rc != MUD_OK) return rc;
+	}
+	return rc;
+}
+
 /** "<prefix>-<label>": label from model-name, else the URL host; [A-Za-z0-9_-]. */
 static char *ruleset_name(TALLOC_CTX *ctx, mud_file_t const *file, char const *host,
 			  char const *prefix)
@@ -898,24 +979,26 @@ mud_rcode_t mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t
 		}
 	}
 
-	from = file->num_from_device > 0;
-	to = file->num_to_device > 0;
+	/*
+	 *	Both directions always end in an explicit deny: a direction the file has no
+	 *	policy for is closed, never left open (a NAS given no lines would filter nothing).
+	 */
+	from = true;
+	to = true;
 	all = false;
 	if (!file->is_supported) {
 		warn(&s, "/ietf-mud:mud/is-supported",
 		     "is-supported is false: the device is not supported; all traffic denied");
 		all = true;
-	} else if (!from && !to) {
+	} else if (file->num_from_device == 0 && file->num_to_device == 0) {
 		warn(&s, "/ietf-mud:mud", "no from-device-policy or to-device-policy; "
 		     "all traffic denied");
 		all = true;
 	}
-	if (all) {
-		from = true;
-		to = true;
-	}
 	s.reserve = (from ? 2u : 0u) + (to ? 2u : 0u);
 
+	rc = add_services(&s);
+	if (rc != MUD_OK) goto error;
 	if (!all) {
 		rc = compile_policy(&s, MUD_DIR_FROM_DEVICE, file->from_device,
 				    file->num_from_device);

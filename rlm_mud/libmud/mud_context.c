@@ -472,6 +472,47 @@ static mud_rcode_t parse_dns(cparse_t *p, char const *where, json_object *o)
 	return MUD_OK;
 }
 
+/** "services": { "dhcp": bool, "ipv6-nd": bool, "dns": [addresses], "ntp": [addresses] } */
+static mud_rcode_t parse_services(cparse_t *p, char const *where, json_object *o)
+{
+	struct json_object_iterator it;
+	struct json_object_iterator end;
+	mud_rcode_t rc;
+
+	if (expect_type(p, where, o, json_type_object,
+			"an object with \"dhcp\", \"ipv6-nd\", \"dns\" and/or \"ntp\"") != MUD_OK) {
+		return MUD_ERR_CONTEXT;
+	}
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		char const *key = json_object_iter_peek_name(&it);
+		json_object *val = json_object_iter_peek_value(&it);
+		char w[160];
+
+		jp_key(w, sizeof(w), where, key);
+		if (strcmp(key, "dhcp") == 0 || strcmp(key, "ipv6-nd") == 0) {
+			if (expect_type(p, w, val, json_type_boolean, "a boolean") != MUD_OK) {
+				return MUD_ERR_CONTEXT;
+			}
+			if (key[0] == 'd') {
+				p->c->svc_dhcp = json_object_get_boolean(val) ? true : false;
+			} else {
+				p->c->svc_nd = json_object_get_boolean(val) ? true : false;
+			}
+		} else if (strcmp(key, "dns") == 0 || strcmp(key, "ntp") == 0) {
+			mud_ctx_prefixes_t *pl = (key[0] == 'd') ? &p->c->svc_dns : &p->c->svc_ntp;
+
+			rc = parse_prefixes(p, w, val, pl);
+			if (rc != MUD_OK) return rc;
+			talloc_steal(p->c, pl->prefixes);
+		} else {
+			return unknown_member(p, w, key);
+		}
+	}
+	return MUD_OK;
+}
+
 /** acl-prefix: [A-Za-z0-9_-]{1,32} */
 static mud_rcode_t parse_acl_prefix(cparse_t *p, char const *where, json_object *o)
 {
@@ -539,6 +580,8 @@ static mud_rcode_t parse_root(cparse_t *p, json_object *root)
 			rc = parse_dns(p, w, val);
 		} else if (strcmp(key, "acl-prefix") == 0) {
 			rc = parse_acl_prefix(p, w, val);
+		} else if (strcmp(key, "services") == 0) {
+			rc = parse_services(p, w, val);
 		} else {
 			rc = unknown_member(p, w, key);
 		}

@@ -373,6 +373,10 @@ static void test_string_too_long(void **state)
 	mud_error_t err;
 	size_t o;
 
+	if (!s) {
+		fail();
+		return;
+	}
 	memcpy(s, "{\"local-networks\": [\"", 21);
 	o = 21;
 	memset(s + o, '1', n);

@@ -112,7 +112,7 @@ static void run_case(void **state)
 	void *ctx = talloc_new(NULL);
 	case_args_t args;
 	char *input;
-	size_t len;
+	size_t len = 0;
 	mud_file_t *file = NULL;
 	mud_context_t *site;
 	mud_ruleset_t *rs = NULL;

@@ -497,6 +497,10 @@ static void test_top_level(void **state)
 	char *d2;
 	mud_file_t *f;
 
+	if (!doc) {
+		fail();
+		return;
+	}
 	expect_err(ctx, "{}", 2, NULL, 0, MUD_ERR_SCHEMA, "", "missing ietf-mud:mud container",
 		   true);
 	expect_err(ctx, "{\"ietf-access-control-list:acls\":{\"acl\":[]}}", 44, NULL, 0,
@@ -537,7 +541,7 @@ static void test_top_level(void **state)
 static void test_rfc8520_model(void **state)
 {
 	void *ctx = *state;
-	size_t len;
+	size_t len = 0;
 	char *buf = read_src(ctx, RFC8520_LIGHTBULB, &len);
 	mud_file_t *f = expect_ok(ctx, buf, len, "https://lighting.example.com/lightbulb2000", 0);
 	mud_acl_t const *acl;
@@ -886,7 +890,7 @@ static void test_limits(void **state)
 static void test_osmud_strict_lenient(void **state)
 {
 	void *ctx = *state;
-	size_t len;
+	size_t len = 0;
 	char *buf = read_src(ctx, OSMUD_LIGHTBULB, &len);
 	mud_file_t *f;
 	mud_ace_t const *e;
@@ -1021,7 +1025,7 @@ static void test_lenient_names(void **state)
 static void test_validate(void **state)
 {
 	void *ctx = *state;
-	size_t len;
+	size_t len = 0;
 	char *buf = read_src(ctx, RFC8520_LIGHTBULB, &len);
 	mud_file_t *f = expect_ok(ctx, buf, len, NULL, 0);
 	mud_error_t err;
@@ -1223,7 +1227,7 @@ static void corpus_check(void *ctx, char const *base, char const *rel, size_t *s
 {
 	corpus_t const *c = corpus_find(rel);
 	char *path = talloc_asprintf(ctx, "%s/%s", base, rel);
-	size_t len;
+	size_t len = 0;
 	char *buf = test_read_file(ctx, path, &len);
 	mud_file_t *f = NULL;
 	mud_error_t err;
