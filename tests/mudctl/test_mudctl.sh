@@ -115,6 +115,9 @@ expect "compile json" 0 '"peer-name": "test.example.com"' -- \
 expect "compile unresolved name warns" 0 'did not resolve' -- \
 	"$MUDCTL" compile --warnings --context "$TMP/ctx-nodns.json" --format cisco-dacl "$RFC"
 expect "compile unknown format" 2 "unknown format" -- "$MUDCTL" compile --format pdf "$RFC"
+sed 's/"resolve": true/"resolve": false/' "$top_srcdir/policy/mud-context.json" >"$TMP/shipped.json"
+expect "compile with the shipped example context" 0 "ipv6:inacl#2=permit icmp any any 133" -- \
+	"$MUDCTL" compile --context "$TMP/shipped.json" --format cisco-dacl "$RFC"
 printf '{ "bogus": 1 }' >"$TMP/ctx.json"
 expect "compile bad context" 1 "MUD_ERR_CONTEXT" -- "$MUDCTL" compile --context "$TMP/ctx.json" "$RFC"
 
