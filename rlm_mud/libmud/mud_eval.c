@@ -21,6 +21,7 @@
  *    SYN without ACK.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mud_private.h"
@@ -821,12 +822,24 @@ static mud_rcode_t acl_add_line(mud_eval_acl_t *acl, ev_line_t *l, char const *p
 	ev_ace_t *ace;
 	ev_ace_t *n;
 	mud_rcode_t rc;
+	size_t i;
 
 	snprintf(l->where, sizeof(l->where), "line %u", lineno);
 	if (len > MUD_MAX_ATTR_LEN) {
 		return mud_error_set(l->err, MUD_ERR_LIMIT, l->where,
 				     "line is %zu bytes, more than %d",
 				     len, MUD_MAX_ATTR_LEN);
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+			char esc[8];
+
+			mudp_escape(esc, sizeof(esc), p + i, 1);
+			return mud_error_set(l->err, MUD_ERR_SCHEMA, l->where,
+					     "invalid byte \"%s\" at column %zu", esc, i + 1);
+		}
 	}
 	if (acl->num >= MUD_MAX_ATTRS) {
 		return mud_error_set(l->err, MUD_ERR_LIMIT, l->where, "more than %d ACL lines",
