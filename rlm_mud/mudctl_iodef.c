@@ -1,13 +1,345 @@
-/* placeholder: being written */
+/*
+ * mudctl_iodef.c - "mudctl iodef": render, verify and send IODEF v2 incident
+ * reports (libmud mud_iodef.c / mud_spool.c; docs/iodef.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "mudctl.h"
 
-char const mudctl_iodef_synopsis[] = "iodef (not yet available)";
-char const mudctl_iodef_help[] = "Not yet available.\n";
+char const mudctl_iodef_synopsis[] =
+	"iodef (render --event E (--mac M | --ip A) [OPTIONS] | verify DOC SIG --ca FILE |\n"
+	"           send SPOOLDIR --url URL [--ca FILE] [--cert FILE --key FILE] [--timeout S])";
 
+char const mudctl_iodef_help[] =
+	"IODEF v2 (RFC 7970) incident reports for MUD security events.\n"
+	"\n"
+	"mudctl iodef render --event E (--mac M | --ip A) [options]\n"
+	"  Print one report on stdout (or add it to a spool with --spool DIR).\n"
+	"  --event E            sig-invalid, sig-untrusted, sig-expired, sig-missing, sig-signer,\n"
+	"                       tls-invalid, url-mismatch, url-refused, url-conflict, url-changed,\n"
+	"                       acl-denied, file-invalid\n"
+	"  --mac M / --ip A     the device (at least one)\n"
+	"  --nas-ip A --nas-port P --nas-id N --user-name U   where the device was seen\n"
+	"  --url U              the device's MUD URL;  --other-url U  the conflicting/new one\n"
+	"  --server-url U --sig-url U --server-ip A           the MUD server\n"
+	"  --text T --code NAME --where W                     evidence (code: MUD_ERR_... name)\n"
+	"  --action T           an action taken (repeatable); --quarantine T  one that contained it\n"
+	"  --time DATE          detection time (YYYY-MM-DD[THH:MM:SS] UTC), default now\n"
+	"  --reporter N --contact-name N --contact-email E [--contact-phone P]\n"
+	"                       defaults: csirt.example.com, Example CSIRT, csirt@example.com\n"
+	"  --tlp T              clear, green, amber (default), amber+strict, red, or an IODEF\n"
+	"                       restriction (public, partner, need-to-know, private, default)\n"
+	"  --lang L             xml:lang, default en\n"
+	"  --sign-key F --sign-cert F   also write a detached CMS signature (with --spool, or\n"
+	"                       --sig-out FILE)\n"
+	"  --spool DIR          write into the spool (aggregating repeats) instead of stdout\n"
+	"\n"
+	"mudctl iodef verify DOC SIG --ca FILE\n"
+	"  Check a report's detached CMS signature (DER .p7s) against trust anchors.\n"
+	"\n"
+	"mudctl iodef send SPOOLDIR --url URL [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
+	"  POST every spooled report to an https CSIRT endpoint (server certificate always\n"
+	"  verified, against --ca or the system store; --cert/--key for mutual TLS). A report is\n"
+	"  removed only after a 2xx answer; anything else leaves it for the next run.\n";
+
+/** MUD_ERR_* name to code; -1 if unknown. */
+static int rcode_by_name(char const *name)
+{
+	int i;
+
+	for (i = 0; i < MUD_RCODE_MAX; i++) {
+		if (strcmp(mud_rcode_name((mud_rcode_t)i), name) == 0) return i;
+	}
+	return -1;
+}
+
+static int iodef_verify(TALLOC_CTX *ctx, int argc, char **argv)
+{
+	static struct option const opts[] = {
+		{ "ca", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char const *ca = NULL;
+	mud_trust_t *trust;
+	uint8_t *doc;
+	uint8_t *sig;
+	size_t doc_len;
+	size_t sig_len;
+	mud_error_t err;
+	mud_rcode_t rc;
+	int c;
+
+	mud_error_clear(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ca = optarg;
+			break;
+		default:
+			return usage_error("iodef verify", "invalid option%s", NULL);
+		}
+	}
+	if (optind + 2 != argc) return usage_error("iodef verify", "expected DOC and SIG%s", NULL);
+	if (!ca) return usage_error("iodef verify", "--ca FILE (the trust anchors) is required%s", NULL);
+
+	rc = mud_trust_load(ctx, &trust, ca, NULL, &err);
+	if (rc != MUD_OK) return report(ca, &err);
+	rc = read_file(ctx, argv[optind], &doc, &doc_len, MUD_IODEF_MAX_DOC, &err);
+	if (rc != MUD_OK) return report(argv[optind], &err);
+	rc = read_file(ctx, argv[optind + 1], &sig, &sig_len, MUD_MAX_SIG_SIZE, &err);
+	if (rc != MUD_OK) return report(argv[optind + 1], &err);
+	rc = mud_iodef_verify((char const *)doc, doc_len, sig, sig_len, trust, &err);
+	if (rc != MUD_OK) return report(argv[optind + 1], &err);
+	printf("%s: signature OK\n", argv[optind]);
+	return 0;
+}
+
+static int iodef_send(TALLOC_CTX *ctx, int argc, char **argv)
+{
+	static struct option const opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char const *url = NULL;
+	char const *ca = NULL;
+	char const *cert = NULL;
+	char const *key = NULL;
+	long timeout_ms = 15000;
+	mud_spool_t *spool;
+	size_t sent = 0;
+	size_t kept = 0;
+	mud_error_t err;
+	mud_rcode_t rc;
+	int c;
+
+	mud_error_clear(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "u:c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			url = optarg;
+			break;
+		case 'c':
+			ca = optarg;
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 't': {
+			char *end;
+			long s = strtol(optarg, &end, 10);
+
+			if (*end || s < 1 || s > 3600) {
+				return usage_error("iodef send", "--timeout \"%s\": 1..3600 seconds",
+						   optarg);
+			}
+			timeout_ms = s * 1000;
+			break;
+		}
+		default:
+			return usage_error("iodef send", "invalid option%s", NULL);
+		}
+	}
+	if (optind + 1 != argc) return usage_error("iodef send", "expected SPOOLDIR%s", NULL);
+	if (!url) return usage_error("iodef send", "--url URL is required%s", NULL);
+	if (!cert != !key) return usage_error("iodef send", "--cert and --key go together%s", NULL);
+
+	rc = mud_spool_open(ctx, &spool, argv[optind], NULL, &err);
+	if (rc != MUD_OK) return report(argv[optind], &err);
+	rc = mud_spool_send(spool, url, ca, cert, key, timeout_ms, &sent, &kept, &err);
+	printf("%zu sent, %zu kept\n", sent, kept);
+	if (rc != MUD_OK) return report(url, &err);
+	return 0;
+}
+
+static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
+{
+	enum {
+		O_EVENT = 256, O_MAC, O_IP, O_NAS_IP, O_NAS_PORT, O_NAS_ID, O_USER, O_URL, O_OTHER,
+		O_SRV_URL, O_SIG_URL, O_SRV_IP, O_TEXT, O_CODE, O_WHERE, O_ACTION, O_QUAR, O_TIME,
+		O_REPORTER, O_CNAME, O_CMAIL, O_CPHONE, O_TLP, O_LANG, O_SKEY, O_SCERT, O_SPOOL,
+		O_SIGOUT
+	};
+	static struct option const opts[] = {
+		{ "event", required_argument, NULL, O_EVENT },
+		{ "mac", required_argument, NULL, O_MAC },
+		{ "ip", required_argument, NULL, O_IP },
+		{ "nas-ip", required_argument, NULL, O_NAS_IP },
+		{ "nas-port", required_argument, NULL, O_NAS_PORT },
+		{ "nas-id", required_argument, NULL, O_NAS_ID },
+		{ "user-name", required_argument, NULL, O_USER },
+		{ "url", required_argument, NULL, O_URL },
+		{ "other-url", required_argument, NULL, O_OTHER },
+		{ "server-url", required_argument, NULL, O_SRV_URL },
+		{ "sig-url", required_argument, NULL, O_SIG_URL },
+		{ "server-ip", required_argument, NULL, O_SRV_IP },
+		{ "text", required_argument, NULL, O_TEXT },
+		{ "code", required_argument, NULL, O_CODE },
+		{ "where", required_argument, NULL, O_WHERE },
+		{ "action", required_argument, NULL, O_ACTION },
+		{ "quarantine", required_argument, NULL, O_QUAR },
+		{ "time", required_argument, NULL, O_TIME },
+		{ "reporter", required_argument, NULL, O_REPORTER },
+		{ "contact-name", required_argument, NULL, O_CNAME },
+		{ "contact-email", required_argument, NULL, O_CMAIL },
+		{ "contact-phone", required_argument, NULL, O_CPHONE },
+		{ "tlp", required_argument, NULL, O_TLP },
+		{ "lang", required_argument, NULL, O_LANG },
+		{ "sign-key", required_argument, NULL, O_SKEY },
+		{ "sign-cert", required_argument, NULL, O_SCERT },
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "sig-out", required_argument, NULL, O_SIGOUT },
+		{ NULL, 0, NULL, 0 }
+	};
+	mud_incident_action_t actions[MUD_IODEF_MAX_ACTIONS];
+	mud_incident_t inc;
+	mud_iodef_config_t cfg = {
+		.reporter = "csirt.example.com",
+		.contact_name = "Example CSIRT",
+		.contact_email = "csirt@example.com",
+	};
+	char const *spool_dir = NULL;
+	char const *sig_out = NULL;
+	bool have_event = false;
+	mud_error_t err;
+	mud_rcode_t rc;
+	int c;
+	int v;
+
+	memset(&inc, 0, sizeof(inc));
+	memset(actions, 0, sizeof(actions));
+	inc.actions = actions;
+	mud_error_clear(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_EVENT:
+			v = mud_event_by_name(optarg);
+			if (v < 0) return usage_error("iodef render", "unknown --event \"%s\"", optarg);
+			inc.event = (mud_event_t)v;
+			have_event = true;
+			break;
+		case O_MAC: inc.mac = optarg; break;
+		case O_IP: inc.ip = optarg; break;
+		case O_NAS_IP: inc.nas_ip = optarg; break;
+		case O_NAS_PORT: inc.nas_port = optarg; break;
+		case O_NAS_ID: inc.nas_id = optarg; break;
+		case O_USER: inc.user_name = optarg; break;
+		case O_URL: inc.mud_url = optarg; break;
+		case O_OTHER: inc.other_url = optarg; break;
+		case O_SRV_URL: inc.server_url = optarg; break;
+		case O_SIG_URL: inc.sig_url = optarg; break;
+		case O_SRV_IP: inc.server_ip = optarg; break;
+		case O_TEXT: inc.text = optarg; break;
+		case O_WHERE: inc.where = optarg; break;
+		case O_CODE:
+			v = rcode_by_name(optarg);
+			if (v < 0) return usage_error("iodef render", "unknown --code \"%s\"", optarg);
+			inc.code = (mud_rcode_t)v;
+			break;
+		case O_ACTION:
+		case O_QUAR:
+			if (inc.num_actions >= MUD_IODEF_MAX_ACTIONS) {
+				return usage_error("iodef render", "too many actions%s", NULL);
+			}
+			actions[inc.num_actions].text = optarg;
+			actions[inc.num_actions].contained = (c == O_QUAR);
+			inc.num_actions++;
+			break;
+		case O_TIME:
+			if (parse_date(optarg, &inc.time) != 0) {
+				return usage_error("iodef render", "--time \"%s\": expected YYYY-MM-DD or "
+						   "YYYY-MM-DDTHH:MM:SS", optarg);
+			}
+			break;
+		case O_REPORTER: cfg.reporter = optarg; break;
+		case O_CNAME: cfg.contact_name = optarg; break;
+		case O_CMAIL: cfg.contact_email = optarg; break;
+		case O_CPHONE: cfg.contact_phone = optarg; break;
+		case O_TLP: cfg.tlp = optarg; break;
+		case O_LANG: cfg.lang = optarg; break;
+		case O_SKEY: cfg.sign_key = optarg; break;
+		case O_SCERT: cfg.sign_cert = optarg; break;
+		case O_SPOOL: spool_dir = optarg; break;
+		case O_SIGOUT: sig_out = optarg; break;
+		default:
+			return usage_error("iodef render", "invalid option%s", NULL);
+		}
+	}
+	if (optind != argc) return usage_error("iodef render", "unexpected argument \"%s\"", argv[optind]);
+	if (!have_event) return usage_error("iodef render", "--event is required%s", NULL);
+	if (!cfg.sign_key != !cfg.sign_cert) {
+		return usage_error("iodef render", "--sign-key and --sign-cert go together%s", NULL);
+	}
+
+	if (spool_dir) {
+		mud_spool_t *spool;
+		mud_spool_status_t st;
+
+		rc = mud_spool_open(ctx, &spool, spool_dir, NULL, &err);
+		if (rc != MUD_OK) return report(spool_dir, &err);
+		rc = mud_spool_write(spool, &inc, &cfg, 0, &st, &err);
+		if (rc != MUD_OK) return report(spool_dir, &err);
+		inc.id = st.id;
+		printf("%s/%s.xml (%s, count %llu)\n", spool_dir, st.id,
+		       st.aggregated ? "updated" : "new", (unsigned long long)st.count);
+		{
+			char *line = mud_iodef_syslog_line(ctx, &inc);
+
+			if (line) fprintf(stderr, "%s\n", line);
+		}
+		return 0;
+	}
+
+	{
+		char *xml;
+		size_t len;
+
+		rc = mud_iodef_render(ctx, &xml, &len, &inc, &cfg, &err);
+		if (rc != MUD_OK) return report("iodef render", &err);
+		if (cfg.sign_key) {
+			uint8_t *sig;
+			size_t sig_len;
+			FILE *fp;
+
+			if (!sig_out) return usage_error("iodef render", "--sign-key needs --sig-out "
+							 "FILE or --spool DIR%s", NULL);
+			rc = mud_iodef_sign(ctx, &sig, &sig_len, xml, len, cfg.sign_key, cfg.sign_cert,
+					    &err);
+			if (rc != MUD_OK) return report("iodef render", &err);
+			fp = fopen(sig_out, "wb");
+			if (!fp || fwrite(sig, 1, sig_len, fp) != sig_len) {
+				if (fp) fclose(fp);
+				fprintf(stderr, "%s: cannot write %s\n", progname, sig_out);
+				return EXIT_SYS;
+			}
+			if (fclose(fp) != 0) {
+				fprintf(stderr, "%s: cannot write %s\n", progname, sig_out);
+				return EXIT_SYS;
+			}
+		}
+		if (fwrite(xml, 1, len, stdout) != len) return EXIT_SYS;
+	}
+	return 0;
+}
+
+/** mudctl iodef SUBCOMMAND ... */
 int mudctl_cmd_iodef(TALLOC_CTX *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	return EXIT_SYS;
+	if (argc < 2) return usage_error("iodef", "expected render, verify or send%s", NULL);
+	if (strcmp(argv[1], "render") == 0) return iodef_render(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0) return iodef_verify(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "send") == 0) return iodef_send(ctx, argc - 1, argv + 1);
+	return usage_error("iodef", "unknown subcommand \"%s\"", argv[1]);
 }

@@ -730,7 +730,7 @@ static void test_hostile_strings(void **state)
 
 	inc.mud_url = longurl;
 	inc.other_url = "https://x.example/\"><script>&amp;</script>";
-	inc.server_url = "https://[2001:db8::1]:8443/a b/\x7f<\">?q=%zz&r=%41#frag";
+	inc.server_url = "https://[2001:db8::1]:8443/p?a=b&c='d'";
 	inc.text = "quote\" apos' lt< gt> amp& ctl\x01\x02\x1b\x7f bad\xff\xfe "
 		   "overlong\xc0\xaf surrogate\xed\xa0\x80 trunc\xe2\x82 nonchar\xef\xbf\xbe ]]> end";
 	inc.where = "/ietf-mud:mud/\x00";
@@ -754,10 +754,14 @@ static void test_hostile_strings(void **state)
 	assert_non_null(strstr(xml, "interface=\"port&quot;&lt;1&gt;&quot;&#9;&#10;&#13;\""));
 	assert_non_null(strstr(xml, "<IncidentID name=\"csirt&quot;&lt;&amp;&gt;&apos;"
 				    "\xef\xbf\xbd.example\">"));
-	/* the IPv6 server URL is a valid https URL: percent-encoded, not dropped */
-	assert_non_null(strstr(xml, "<URL>https://[2001:db8::1]:8443/a%20b/%7F%3C%22%3E?q=%25zz&amp;"
-				    "r=%41%23frag</URL>") ||
-			strstr(xml, "meaning=\"server-url\">"));
+	/* an IPv6 literal server: Address instead of DomainData; the URL escaped */
+	assert_non_null(strstr(xml, "<URL>https://[2001:db8::1]:8443/p?a=b&amp;c=&apos;d&apos;</URL>"));
+	assert_non_null(strstr(xml, "<Address category=\"ipv6-addr\">2001:db8::1</Address>"));
+	assert_null(strstr(xml, "<DomainData>"));
+	assert_non_null(strstr(xml, "<Port>8443</Port>"));
+	/* a URL mud_url_parse() refuses is kept as text only */
+	assert_non_null(strstr(xml, "meaning=\"other-url\">https://x.example/&quot;&gt;&lt;script&gt;"));
+	assert_null(strstr(xml, "<URL>https://x.example/"));
 	/* the 10 KB URL is kept as text, cut at MUD_IODEF_MAX_FIELD */
 	assert_non_null(strstr(xml, "meaning=\"mud-url\">https://mud.example.com/a&amp;&lt;"));
 	assert_true(len < MUD_IODEF_MAX_DOC);
