@@ -878,7 +878,7 @@ static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 {
 	char *desc;
 
-	xb_raw(xb, "        <System category=\"");
+	xb_raw(xb, "      <System category=\"");
 	xb_raw(xb, in->ev->device_source ? "source" : "target");
 	xb_raw(xb, "\"");
 	if (inc->nas_port && *inc->nas_port) {
@@ -886,21 +886,21 @@ static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 		xb_text(xb, inc->nas_port, 256);
 		xb_raw(xb, "\"");
 	}
-	xb_raw(xb, ">\n          <Node>\n");
+	xb_raw(xb, ">\n        <Node>\n");
 	if (in->mac[0]) {
-		xb_raw(xb, "            <Address category=\"mac\">");
+		xb_raw(xb, "          <Address category=\"mac\">");
 		xb_raw(xb, in->mac);
 		xb_raw(xb, "</Address>\n");
 	}
 	if (in->ip_cat) {
-		xb_raw(xb, "            <Address category=\"");
+		xb_raw(xb, "          <Address category=\"");
 		xb_raw(xb, in->ip_cat);
 		xb_raw(xb, "\">");
 		xb_text(xb, inc->ip, 64);
 		xb_raw(xb, "</Address>\n");
 	}
-	xb_raw(xb, "          </Node>\n");
-	xb_raw(xb, "          <NodeRole category=\"client\"/>\n");
+	xb_raw(xb, "        </Node>\n");
+	xb_raw(xb, "        <NodeRole category=\"client\"/>\n");
 
 	desc = talloc_asprintf(xb->ctx, "MUD device%s%s%s%s%s%s%s%s", 
 			       inc->nas_ip ? ", NAS " : "", inc->nas_ip ? inc->nas_ip : "",
@@ -912,12 +912,12 @@ static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 		if (xb->rc == MUD_OK) xb->rc = MUD_ERR_NOMEM;
 		return;
 	}
-	xb_elem(xb, "          ", "<Description>", "</Description>", desc, 4 * 1024);
+	xb_elem(xb, "        ", "<Description>", "</Description>", desc, 4 * 1024);
 	talloc_free(desc);
-	xb_ext(xb, "          ", "AdditionalData", "string", "nas-port", inc->nas_port, 256);
-	xb_ext(xb, "          ", "AdditionalData", "string", "nas-identifier", inc->nas_id, 256);
-	xb_ext(xb, "          ", "AdditionalData", "string", "user-name", inc->user_name, 256);
-	xb_raw(xb, "        </System>\n");
+	xb_ext(xb, "        ", "AdditionalData", "string", "nas-port", inc->nas_port, 256);
+	xb_ext(xb, "        ", "AdditionalData", "string", "nas-identifier", inc->nas_id, 256);
+	xb_ext(xb, "        ", "AdditionalData", "string", "user-name", inc->user_name, 256);
+	xb_raw(xb, "      </System>\n");
 }
 
 static void render_server(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const *inc)
@@ -927,57 +927,57 @@ static void render_server(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 
 	if (!in->srv && !in->srv_cat) return;	/* a Node needs an Address or DomainData */
 
-	xb_raw(xb, "        <System category=\"");
+	xb_raw(xb, "      <System category=\"");
 	xb_raw(xb, in->ev->device_source ? "target" : "source");
-	xb_raw(xb, "\">\n          <Node>\n");
+	xb_raw(xb, "\">\n        <Node>\n");
 	if (in->srv && !host_ip) {
-		xb_raw(xb, "            <DomainData>\n");
-		xb_elem(xb, "              ", "<Name>", "</Name>", in->srv->host, 256);
-		xb_raw(xb, "            </DomainData>\n");
+		xb_raw(xb, "          <DomainData>\n");
+		xb_elem(xb, "            ", "<Name>", "</Name>", in->srv->host, 256);
+		xb_raw(xb, "          </DomainData>\n");
 	}
 	if (in->srv_cat) {
-		xb_raw(xb, "            <Address category=\"");
+		xb_raw(xb, "          <Address category=\"");
 		xb_raw(xb, in->srv_cat);
 		xb_raw(xb, "\">");
 		xb_text(xb, inc->server_ip, 64);
 		xb_raw(xb, "</Address>\n");
 	}
 	if (host_ip && !(inc->server_ip && strcmp(inc->server_ip, in->srv->host) == 0)) {
-		xb_raw(xb, "            <Address category=\"");
+		xb_raw(xb, "          <Address category=\"");
 		xb_raw(xb, ip_category(in->srv->host) ? ip_category(in->srv->host) : "ipv6-addr");
 		xb_raw(xb, "\">");
 		xb_text(xb, in->srv->host, 64);
 		xb_raw(xb, "</Address>\n");
 	}
-	xb_raw(xb, "          </Node>\n          <NodeRole category=\"www\"/>\n");
-	xb_raw(xb, "          <Service ip-protocol=\"6\">\n");
+	xb_raw(xb, "        </Node>\n        <NodeRole category=\"www\"/>\n");
+	xb_raw(xb, "        <Service ip-protocol=\"6\">\n");
 	if (in->srv) {
-		xb_raw(xb, "            <ServiceName>\n              <IANAService>https</IANAService>\n"
-			   "              <URL>");
+		xb_raw(xb, "          <ServiceName>\n            <IANAService>https</IANAService>\n"
+			   "            <URL>");
 		(void)xb_url(xb, inc->server_url);
-		xb_raw(xb, "</URL>\n            </ServiceName>\n");
+		xb_raw(xb, "</URL>\n          </ServiceName>\n");
 		snprintf(port, sizeof(port), "%u", (unsigned int)in->srv->port);
 	} else {
 		snprintf(port, sizeof(port), "443");
 	}
-	xb_raw(xb, "            <Port>");
+	xb_raw(xb, "          <Port>");
 	xb_raw(xb, port);
-	xb_raw(xb, "</Port>\n          </Service>\n");
-	xb_raw(xb, "          <Description>MUD file server</Description>\n");
-	xb_raw(xb, "        </System>\n");
+	xb_raw(xb, "</Port>\n        </Service>\n");
+	xb_raw(xb, "        <Description>MUD file server</Description>\n");
+	xb_raw(xb, "      </System>\n");
 }
 
 static void render_nas(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const *inc)
 {
 	if (!in->nas_cat) return;
-	xb_raw(xb, "        <System category=\"sensor\">\n          <Node>\n"
-		   "            <Address category=\"");
+	xb_raw(xb, "      <System category=\"sensor\">\n        <Node>\n"
+		   "          <Address category=\"");
 	xb_raw(xb, in->nas_cat);
 	xb_raw(xb, "\">");
 	xb_text(xb, inc->nas_ip, 64);
-	xb_raw(xb, "</Address>\n          </Node>\n          <NodeRole category=\"infra-switch\"/>\n");
-	xb_raw(xb, "          <Description>NAS (RADIUS client) that authenticated the device"
-		   "</Description>\n        </System>\n");
+	xb_raw(xb, "</Address>\n        </Node>\n        <NodeRole category=\"infra-switch\"/>\n");
+	xb_raw(xb, "        <Description>NAS (RADIUS client) that authenticated the device"
+		   "</Description>\n      </System>\n");
 }
 
 static void render_file(xbuf_t *xb, char const *type, char const *url, char const *sha)
@@ -987,25 +987,25 @@ static void render_file(xbuf_t *xb, char const *type, char const *url, char cons
 	bool have_url = url && mud_url_parse(NULL, NULL, url, strlen(url), NULL) == MUD_OK;
 
 	if (!have_hash && !have_url) return;
-	xb_raw(xb, "              <File>\n                <FileType>");
+	xb_raw(xb, "          <File>\n            <FileType>");
 	xb_raw(xb, type);
 	xb_raw(xb, "</FileType>\n");
 	if (have_url) {
-		xb_raw(xb, "                <URL>");
+		xb_raw(xb, "            <URL>");
 		(void)xb_url(xb, url);
 		xb_raw(xb, "</URL>\n");
 	}
 	if (have_hash) {
-		xb_raw(xb, "                <HashData scope=\"file-contents\">\n"
-			   "                  <Hash>\n"
-			   "                    <ds:DigestMethod Algorithm="
+		xb_raw(xb, "            <HashData scope=\"file-contents\">\n"
+			   "              <Hash>\n"
+			   "                <ds:DigestMethod Algorithm="
 			   "\"http://www.w3.org/2001/04/xmlenc#sha256\"/>\n"
-			   "                    <ds:DigestValue>");
+			   "                <ds:DigestValue>");
 		xb_raw(xb, b64);
-		xb_raw(xb, "</ds:DigestValue>\n                  </Hash>\n"
-			   "                </HashData>\n");
+		xb_raw(xb, "</ds:DigestValue>\n              </Hash>\n"
+			   "            </HashData>\n");
 	}
-	xb_raw(xb, "              </File>\n");
+	xb_raw(xb, "          </File>\n");
 }
 
 /** A URL as <URL> if acceptable, else as a string RecordItem (never lost). */
@@ -1014,12 +1014,12 @@ static void render_record_url(xbuf_t *xb, char const *meaning, char const *url, 
 	if (!url || !*url) return;
 	if (as_url) {
 		if (mud_url_parse(NULL, NULL, url, strlen(url), NULL) != MUD_OK) return;
-		xb_raw(xb, "            <URL>");
+		xb_raw(xb, "        <URL>");
 		(void)xb_url(xb, url);
 		xb_raw(xb, "</URL>\n");
 		return;
 	}
-	xb_ext(xb, "            ", "RecordItem", "string", meaning, url, MUD_IODEF_MAX_FIELD);
+	xb_ext(xb, "        ", "RecordItem", "string", meaning, url, MUD_IODEF_MAX_FIELD);
 }
 
 static void render_record(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const *inc)
@@ -1034,34 +1034,34 @@ static void render_record(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 	char b64b[45];
 	size_t i;
 
-	xb_raw(xb, "        <Record>\n          <RecordData>\n            <DateTime>");
+	xb_raw(xb, "    <Record>\n      <RecordData>\n        <DateTime>");
 	xb_raw(xb, in->t_detect);
-	xb_raw(xb, "</DateTime>\n            <Description>Evidence recorded by the MUD manager"
+	xb_raw(xb, "</DateTime>\n        <Description>Evidence recorded by the MUD manager"
 		   "</Description>\n");
-	xb_ext(xb, "            ", "RecordItem", "string", "mud-event", in->ev->name, 64);
+	xb_ext(xb, "        ", "RecordItem", "string", "mud-event", in->ev->name, 64);
 	if (inc->code != MUD_OK) {
-		xb_ext(xb, "            ", "RecordItem", "string", "error-code",
+		xb_ext(xb, "        ", "RecordItem", "string", "error-code",
 		       mud_rcode_name(inc->code), 64);
 	}
-	xb_ext(xb, "            ", "RecordItem", "string", "error-where", inc->where,
+	xb_ext(xb, "        ", "RecordItem", "string", "error-where", inc->where,
 	       MUD_IODEF_MAX_FIELD);
-	xb_ext(xb, "            ", "RecordItem", "string", "error-text", inc->text,
+	xb_ext(xb, "        ", "RecordItem", "string", "error-text", inc->text,
 	       MUD_IODEF_MAX_FIELD);
 	for (i = 0; i < MUD_ARRAY_LEN(urls); i++) {
 		render_record_url(xb, urls[i][0], urls[i][1], false);
 	}
-	xb_ext(xb, "            ", "RecordItem", "string", "mud-server-certificate",
+	xb_ext(xb, "        ", "RecordItem", "string", "mud-server-certificate",
 	       inc->server_cert_pem, MUD_IODEF_MAX_PEM);
 	for (i = 0; i < 2; i++) render_record_url(xb, NULL, urls[i][1], true);
 	if (sha256_b64(b64a, inc->file_sha256) || sha256_b64(b64b, inc->sig_sha256) ||
 	    (inc->server_url && mud_url_parse(NULL, NULL, inc->server_url,
 					      strlen(inc->server_url), NULL) == MUD_OK)) {
-		xb_raw(xb, "            <FileData>\n");
+		xb_raw(xb, "        <FileData>\n");
 		render_file(xb, "application/mud+json", inc->server_url, inc->file_sha256);
 		render_file(xb, "application/pkcs7-signature", inc->sig_url, inc->sig_sha256);
-		xb_raw(xb, "            </FileData>\n");
+		xb_raw(xb, "        </FileData>\n");
 	}
-	xb_raw(xb, "          </RecordData>\n        </Record>\n");
+	xb_raw(xb, "      </RecordData>\n    </Record>\n");
 }
 
 static void render_history(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const *inc)
