@@ -19,14 +19,16 @@ char const mudctl_iodef_help[] =
 	"mudctl iodef render --event E (--mac M | --ip A) [options]\n"
 	"  Print one report on stdout (or add it to a spool with --spool DIR).\n"
 	"  --event E            sig-invalid, sig-untrusted, sig-expired, sig-missing, sig-signer,\n"
-	"                       tls-invalid, url-mismatch, url-refused, url-conflict, url-changed,\n"
-	"                       acl-denied, file-invalid\n"
+	"                       tls-invalid, url-mismatch, url-refused, url-conflict,\n"
+	"                       url-changed,"
+	" acl-denied, file-invalid\n"
 	"  --mac M / --ip A     the device (at least one)\n"
 	"  --nas-ip A --nas-port P --nas-id N --user-name U   where the device was seen\n"
 	"  --url U              the device's MUD URL;  --other-url U  the conflicting/new one\n"
 	"  --server-url U --sig-url U --server-ip A           the MUD server\n"
 	"  --text T --code NAME --where W                     evidence (code: MUD_ERR_... name)\n"
-	"  --action T           an action taken (repeatable); --quarantine T  one that contained it\n"
+	"  --action T           an action taken (repeatable)\n"
+	"  --quarantine T       an action that contained the device (repeatable)\n"
 	"  --time DATE          detection time (YYYY-MM-DD[THH:MM:SS] UTC), default now\n"
 	"  --reporter N --contact-name N --contact-email E [--contact-phone P]\n"
 	"                       defaults: csirt.example.com, Example CSIRT, csirt@example.com\n"
@@ -84,7 +86,10 @@ static int iodef_verify(TALLOC_CTX *ctx, int argc, char **argv)
 		}
 	}
 	if (optind + 2 != argc) return usage_error("iodef verify", "expected DOC and SIG%s", NULL);
-	if (!ca) return usage_error("iodef verify", "--ca FILE (the trust anchors) is required%s", NULL);
+	if (!ca) {
+		return usage_error("iodef verify", "--ca FILE (the trust anchors) is required%s",
+				   NULL);
+	}
 
 	rc = mud_trust_load(ctx, &trust, ca, NULL, &err);
 	if (rc != MUD_OK) return report(ca, &err);
@@ -141,8 +146,8 @@ static int iodef_send(TALLOC_CTX *ctx, int argc, char **argv)
 			long s = strtol(optarg, &end, 10);
 
 			if (*end || s < 1 || s > 3600) {
-				return usage_error("iodef send", "--timeout \"%s\": 1..3600 seconds",
-						   optarg);
+				return usage_error("iodef send",
+						   "--timeout \"%s\": 1..3600 seconds", optarg);
 			}
 			timeout_ms = s * 1000;
 			break;
@@ -226,7 +231,10 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		switch (c) {
 		case O_EVENT:
 			v = mud_event_by_name(optarg);
-			if (v < 0) return usage_error("iodef render", "unknown --event \"%s\"", optarg);
+			if (v < 0) {
+				return usage_error("iodef render", "unknown --event \"%s\"",
+						   optarg);
+			}
 			inc.event = (mud_event_t)v;
 			have_event = true;
 			break;
@@ -245,7 +253,10 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		case O_WHERE: inc.where = optarg; break;
 		case O_CODE:
 			v = rcode_by_name(optarg);
-			if (v < 0) return usage_error("iodef render", "unknown --code \"%s\"", optarg);
+			if (v < 0) {
+				return usage_error("iodef render", "unknown --code \"%s\"",
+						   optarg);
+			}
 			inc.code = (mud_rcode_t)v;
 			break;
 		case O_ACTION:
@@ -259,8 +270,8 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 			break;
 		case O_TIME:
 			if (parse_date(optarg, &inc.time) != 0) {
-				return usage_error("iodef render", "--time \"%s\": expected YYYY-MM-DD or "
-						   "YYYY-MM-DDTHH:MM:SS", optarg);
+				return usage_error("iodef render", "--time \"%s\": expected "
+						   "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", optarg);
 			}
 			break;
 		case O_REPORTER: cfg.reporter = optarg; break;
@@ -277,10 +288,13 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 			return usage_error("iodef render", "invalid option%s", NULL);
 		}
 	}
-	if (optind != argc) return usage_error("iodef render", "unexpected argument \"%s\"", argv[optind]);
+	if (optind != argc) {
+		return usage_error("iodef render", "unexpected argument \"%s\"", argv[optind]);
+	}
 	if (!have_event) return usage_error("iodef render", "--event is required%s", NULL);
 	if (!cfg.sign_key != !cfg.sign_cert) {
-		return usage_error("iodef render", "--sign-key and --sign-cert go together%s", NULL);
+		return usage_error("iodef render", "--sign-key and --sign-cert go together%s",
+				   NULL);
 	}
 
 	if (spool_dir) {
@@ -313,10 +327,12 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 			size_t sig_len;
 			FILE *fp;
 
-			if (!sig_out) return usage_error("iodef render", "--sign-key needs --sig-out "
-							 "FILE or --spool DIR%s", NULL);
-			rc = mud_iodef_sign(ctx, &sig, &sig_len, xml, len, cfg.sign_key, cfg.sign_cert,
-					    &err);
+			if (!sig_out) {
+				return usage_error("iodef render", "--sign-key needs --sig-out "
+						   "FILE or --spool DIR%s", NULL);
+			}
+			rc = mud_iodef_sign(ctx, &sig, &sig_len, xml, len, cfg.sign_key,
+					    cfg.sign_cert, &err);
 			if (rc != MUD_OK) return report("iodef render", &err);
 			fp = fopen(sig_out, "wb");
 			if (!fp || fwrite(sig, 1, sig_len, fp) != sig_len) {

@@ -904,10 +904,10 @@ mud_rcode_t	mud_eval_flow(mud_eval_acl_t const *acl, mud_flow_t const *flow,
  *	aggregation, and an HTTPS sender. See docs/iodef.md.
  * ==================================================================== */
 
-#define MUD_IODEF_MAX_DOC	MUD_MAX_FILE_SIZE	//!< largest document: mud_sig_verify()'s content cap.
-#define MUD_IODEF_MAX_FIELD	16384	//!< bytes kept of one untrusted string (URL, text); longer is cut.
+#define MUD_IODEF_MAX_DOC	MUD_MAX_FILE_SIZE	//!< largest document (verify cap).
+#define MUD_IODEF_MAX_FIELD	16384	//!< bytes kept of one untrusted string; longer is cut.
 #define MUD_IODEF_MAX_PEM	65536	//!< bytes kept of the MUD server's certificate (PEM chain).
-#define MUD_IODEF_MAX_ACTIONS	16	//!< actions (HistoryItem) per incident; more -> MUD_ERR_LIMIT.
+#define MUD_IODEF_MAX_ACTIONS	16	//!< HistoryItems per incident; more -> MUD_ERR_LIMIT.
 #define MUD_IODEF_ID_SIZE	52	//!< "YYYYMMDDThhmmssZ-" + 32 hex digits + NUL (with room).
 
 /** Security events a MUD manager reports. */
@@ -920,7 +920,7 @@ typedef enum {
 	MUD_EVENT_TLS_INVALID,		//!< MUD server certificate or TLS handshake failed
 	MUD_EVENT_URL_MISMATCH,		//!< mud-url in the file differs from the URL fetched
 	MUD_EVENT_URL_REFUSED,		//!< the device emitted an unacceptable MUD URL
-	MUD_EVENT_URL_CONFLICT,		//!< two sources (LLDP, DHCP, certificate) give different URLs
+	MUD_EVENT_URL_CONFLICT,		//!< LLDP, DHCP and certificate give different URLs
 	MUD_EVENT_URL_CHANGED,		//!< the device's MUD URL differs from the one it had
 	MUD_EVENT_ACL_DENIED,		//!< traffic of the device denied by its MUD policy
 	MUD_EVENT_FILE_INVALID,		//!< MUD file not JSON, or violates the model
@@ -942,9 +942,9 @@ bool		mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event);
 
 /** An action taken in response (one IODEF HistoryItem). */
 typedef struct mud_incident_action {
-	char const	*text;		//!< what was done: "quarantine VLAN 999", "last good policy kept"
-	bool		contained;	//!< the device's traffic was restricted (action="block-host"),
-					//!< else action="other"
+	char const	*text;		//!< what was done: "quarantine VLAN 999", ...
+	bool		contained;	//!< the device's traffic was restricted:
+					//!< action="block-host", else "other"
 	time_t		at;		//!< when; 0 -> the incident time
 } mud_incident_action_t;
 
@@ -969,7 +969,7 @@ typedef struct mud_incident {
 
 	/* MUD URLs. */
 	char const	*mud_url;	//!< the device's MUD URL
-	char const	*other_url;	//!< the other URL (conflict, change, mismatch: the file's mud-url)
+	char const	*other_url;	//!< the other URL (conflict, change; mismatch: the file's)
 
 	/* The MUD server. */
 	char const	*server_url;	//!< URL fetched (MUD file)
@@ -987,7 +987,7 @@ typedef struct mud_incident {
 	mud_incident_action_t const *actions;	//!< actions taken (at most MUD_IODEF_MAX_ACTIONS)
 	size_t		num_actions;
 
-	uint64_t	dropped;	//!< incidents the spool dropped before this one (set by the spool)
+	uint64_t	dropped;	//!< incidents dropped before this one (set by the spool)
 } mud_incident_t;
 
 /** Who reports, and how. Strings are borrowed. */
@@ -996,11 +996,12 @@ typedef struct mud_iodef_config {
 	char const	*contact_name;	//!< ContactName of the creator organization (required)
 	char const	*contact_email;	//!< EmailTo (required)
 	char const	*contact_phone;	//!< TelephoneNumber (optional)
-	char const	*tlp;		//!< "clear" (= "white"), "green", "amber", "amber+strict", "red",
-					//!< or an IODEF restriction ("public", "partner", "need-to-know",
-					//!< "private", "default"); NULL -> "amber". See docs/iodef.md.
+	char const	*tlp;		//!< "clear" (= "white"), "green", "amber", "amber+strict",
+					//!< "red", or an IODEF restriction ("public", "partner",
+					//!< "need-to-know", "private", "default"); NULL -> "amber".
+					//!< See docs/iodef.md.
 	char const	*lang;		//!< xml:lang (RFC 5646 tag); NULL -> "en"
-	char const	*sign_key;	//!< PEM private key for a detached CMS signature (NULL: unsigned)
+	char const	*sign_key;	//!< PEM key for a detached CMS signature (NULL: unsigned)
 	char const	*sign_cert;	//!< PEM signer certificate (+ chain), with sign_key
 } mud_iodef_config_t;
 
@@ -1042,7 +1043,7 @@ mud_rcode_t	mud_iodef_verify(char const *xml, size_t len, uint8_t const *sig, si
 typedef struct mud_spool_opts {
 	size_t		max_files;	//!< documents (+ signatures) kept; 0 -> 1000
 	size_t		max_bytes;	//!< bytes kept; 0 -> 64 MiB
-	unsigned int	window;		//!< aggregation window, seconds from the first occurrence; 0 -> 3600
+	unsigned int	window;		//!< aggregation window in seconds; 0 -> 3600
 } mud_spool_opts_t;
 
 /** A directory of pending reports (<id>.xml and <id>.xml.p7s). Thread-safe. */

@@ -94,7 +94,8 @@ static iodef_event_t const events[MUD_EVENT_MAX] = {
 	},
 	[MUD_EVENT_SIG_SIGNER] = {
 		"sig-signer",
-		"The MUD file is signed by a signer other than the device certificate's mud-signer.",
+		"The MUD file is signed by a signer other than the device certificate's "
+		"mud-signer.",
 		"integrity-configuration", "high", "fraud:masquerade",
 		"473", "Signature Spoof",
 		"347", "Improper Verification of Cryptographic Signature", NULL, NULL,
@@ -127,7 +128,8 @@ static iodef_event_t const events[MUD_EVENT_MAX] = {
 		NULL, NULL,
 		"20", "Improper Input Validation", NULL, NULL,
 		"10", "The MUD URL DHCP Option", true,
-		"Check the device's firmware and configuration; the URL may have been tampered with."
+		"Check the device's firmware and configuration; the URL may have been "
+		"tampered with."
 	},
 	[MUD_EVENT_URL_CONFLICT] = {
 		"url-conflict",
@@ -598,7 +600,9 @@ static bool sha256_b64(char out[45], char const *hexstr)
 		unsigned int v;
 		char two[3] = { hexstr[2 * i], hexstr[2 * i + 1], '\0' };
 
-		if (!isxdigit((unsigned char)two[0]) || !isxdigit((unsigned char)two[1])) return false;
+		if (!isxdigit((unsigned char)two[0]) || !isxdigit((unsigned char)two[1])) {
+			return false;
+		}
 		if (sscanf(two, "%2x", &v) != 1) return false;
 		md[i] = (uint8_t)v;
 	}
@@ -642,8 +646,8 @@ mud_rcode_t mud_iodef_id(char out[MUD_IODEF_ID_SIZE], time_t t, mud_error_t *err
 
 	out[0] = '\0';
 	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1970 || tm.tm_year + 1900 > 9999) {
-		return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_id", "time %lld not representable",
-				     (long long)t);
+		return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_id",
+				     "time %lld not representable", (long long)t);
 	}
 	ERR_clear_error();
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -706,7 +710,8 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 		return mud_error_set(err, MUD_ERR_ARG, "config.reporter", "reporter name required");
 	}
 	if (!cfg->contact_name || !*cfg->contact_name) {
-		return mud_error_set(err, MUD_ERR_ARG, "config.contact_name", "contact name required");
+		return mud_error_set(err, MUD_ERR_ARG, "config.contact_name",
+				     "contact name required");
 	}
 	if (!cfg->contact_email || !*cfg->contact_email) {
 		return mud_error_set(err, MUD_ERR_ARG, "config.contact_email",
@@ -715,8 +720,8 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 	in->tlp = tlp_find(cfg->tlp);
 	if (!in->tlp) {
 		mudp_escape(esc, sizeof(esc), cfg->tlp, strlen(cfg->tlp));
-		return mud_error_set(err, MUD_ERR_ARG, "config.tlp", "unknown TLP/restriction \"%s\"",
-				     esc);
+		return mud_error_set(err, MUD_ERR_ARG, "config.tlp",
+				     "unknown TLP/restriction \"%s\"", esc);
 	}
 	in->lang = cfg->lang ? cfg->lang : "en";
 	if (!lang_ok(in->lang)) {
@@ -784,7 +789,8 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 		}
 	}
 	if (!in->mac[0] && !in->ip_cat) {
-		return mud_error_set(err, MUD_ERR_ARG, "incident", "device has no MAC or IP address");
+		return mud_error_set(err, MUD_ERR_ARG, "incident",
+				     "device has no MAC or IP address");
 	}
 	if (inc->nas_ip && *inc->nas_ip) {
 		in->nas_cat = ip_category(inc->nas_ip);
@@ -829,12 +835,14 @@ static void render_method(xbuf_t *xb, iodef_event_t const *ev)
 	snprintf(name, sizeof(name), "RFC 8520 section %s: ", ev->rfc_section);
 	render_reference(xb, url, name, ev->rfc_name);
 	if (ev->cwe) {
-		snprintf(url, sizeof(url), "https://cwe.mitre.org/data/definitions/%s.html", ev->cwe);
+		snprintf(url, sizeof(url), "https://cwe.mitre.org/data/definitions/%s.html",
+			 ev->cwe);
 		snprintf(name, sizeof(name), "CWE-%s: ", ev->cwe);
 		render_reference(xb, url, name, ev->cwe_name);
 	}
 	if (ev->cwe2) {
-		snprintf(url, sizeof(url), "https://cwe.mitre.org/data/definitions/%s.html", ev->cwe2);
+		snprintf(url, sizeof(url), "https://cwe.mitre.org/data/definitions/%s.html",
+			 ev->cwe2);
 		snprintf(name, sizeof(name), "CWE-%s: ", ev->cwe2);
 		render_reference(xb, url, name, ev->cwe2_name);
 	}
@@ -902,10 +910,12 @@ static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 	xb_raw(xb, "        </Node>\n");
 	xb_raw(xb, "        <NodeRole category=\"client\"/>\n");
 
-	desc = talloc_asprintf(xb->ctx, "MUD device%s%s%s%s%s%s%s%s", 
+	desc = talloc_asprintf(xb->ctx, "MUD device%s%s%s%s%s%s%s%s",
 			       inc->nas_ip ? ", NAS " : "", inc->nas_ip ? inc->nas_ip : "",
-			       inc->nas_id ? ", NAS-Identifier " : "", inc->nas_id ? inc->nas_id : "",
-			       inc->nas_port ? ", NAS port " : "", inc->nas_port ? inc->nas_port : "",
+			       inc->nas_id ? ", NAS-Identifier " : "",
+			       inc->nas_id ? inc->nas_id : "",
+			       inc->nas_port ? ", NAS port " : "",
+			       inc->nas_port ? inc->nas_port : "",
 			       inc->user_name ? ", User-Name " : "",
 			       inc->user_name ? inc->user_name : "");
 	if (!desc) {

@@ -428,7 +428,8 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 		}
 		e->writing = true;
 	} else {
-		bool full = spool->files + need > spool->max_files || spool->bytes >= spool->max_bytes;
+		bool full = spool->files + need > spool->max_files ||
+			    spool->bytes >= spool->max_bytes;
 
 		if (full) {
 			(void)spool_scan(spool, false, NULL);
@@ -449,7 +450,8 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 		if (!e) {
 			spool->dropped++;
 			pthread_mutex_unlock(&spool->mutex);
-			return mud_error_set(err, MUD_ERR_NOMEM, "mud_spool_write", "out of memory");
+			return mud_error_set(err, MUD_ERR_NOMEM, "mud_spool_write",
+					     "out of memory");
 		}
 		rc = mud_iodef_id(e->id, now, err);
 		if (rc != MUD_OK) {
@@ -510,10 +512,10 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 			e->files = files;
 			fresh = false;
 		} else {
-			spool->bytes = spool->bytes - (spool->bytes >= e->bytes ? e->bytes : spool->bytes)
-				       + bytes;
-			spool->files = spool->files - (spool->files >= e->files ? e->files : spool->files)
-				       + files;
+			spool->bytes -= (spool->bytes >= e->bytes) ? e->bytes : spool->bytes;
+			spool->bytes += bytes;
+			spool->files -= (spool->files >= e->files) ? e->files : spool->files;
+			spool->files += files;
 			e->bytes = bytes;
 			e->files = files;
 		}
@@ -739,7 +741,9 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 
 	if (sent) *sent = 0;
 	if (kept) *kept = 0;
-	if (!spool || !url) return mud_error_set(err, MUD_ERR_ARG, "mud_spool_send", "NULL argument");
+	if (!spool || !url) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_spool_send", "NULL argument");
+	}
 	if (strncasecmp(url, "https://", 8) != 0) {
 		char esc[128];
 
@@ -828,11 +832,14 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 			bool transport = false;
 
 			mud_error_clear(&lerr);
-			rc = post_once(url, ca_file, client_cert, client_key, timeout_ms, xml, xml_len,
-				       has_sig ? sig : NULL, sig_len, id, &transport, &lerr);
+			rc = post_once(url, ca_file, client_cert, client_key, timeout_ms, xml,
+				       xml_len, has_sig ? sig : NULL, sig_len, id, &transport,
+				       &lerr);
 			if (rc == MUD_OK || !transport || attempt + 1 >= SPOOL_SEND_TRIES) {
-				/* The receiver cannot be reached: keep the rest for the next run. */
-				if (rc != MUD_OK && transport && lerr.code != MUD_ERR_HTTP) stop = true;
+				/* Receiver unreachable: keep the rest for the next run. */
+				if (rc != MUD_OK && transport && lerr.code != MUD_ERR_HTTP) {
+					stop = true;
+				}
 				break;
 			}
 			sleep_ms((long)SPOOL_SEND_BACKOFF_MS << attempt);
