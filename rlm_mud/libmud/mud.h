@@ -959,7 +959,7 @@ typedef struct mud_incident {
 	uint64_t	count;		//!< occurrences aggregated; 0 -> 1
 	time_t		reported;	//!< ReportTime and GenerationTime; 0 -> now
 
-	/* The device (at least mac or ip is required). */
+	/* The device (optional: without mac and ip only the server is reported). */
 	char const	*mac;		//!< any of 001122334455, 00:11:.., 00-11-.., 0011.2233.4455
 	char const	*ip;		//!< IPv4 or IPv6 literal
 	char const	*nas_ip;	//!< NAS-IP-Address / NAS-IPv6-Address

@@ -788,10 +788,6 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 					     "not an IP address: \"%s\"", esc);
 		}
 	}
-	if (!in->mac[0] && !in->ip_cat) {
-		return mud_error_set(err, MUD_ERR_ARG, "incident",
-				     "device has no MAC or IP address");
-	}
 	if (inc->nas_ip && *inc->nas_ip) {
 		in->nas_cat = ip_category(inc->nas_ip);
 		if (!in->nas_cat) {
@@ -810,6 +806,11 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 	}
 	if (inc->server_url) {
 		(void)mud_url_parse(tmp, &in->srv, inc->server_url, strlen(inc->server_url), NULL);
+	}
+	/* Something must be identified: a Node needs an Address or DomainData. */
+	if (!in->mac[0] && !in->ip_cat && !in->srv && !in->srv_cat) {
+		return mud_error_set(err, MUD_ERR_ARG, "incident",
+				     "neither the device (MAC, IP) nor the MUD server is known");
 	}
 	return MUD_OK;
 }
@@ -885,6 +886,8 @@ static void render_contact(xbuf_t *xb, mud_iodef_config_t const *cfg)
 static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const *inc)
 {
 	char *desc;
+
+	if (!in->mac[0] && !in->ip_cat) return;	/* unknown (mudctl fetch): server only */
 
 	xb_raw(xb, "      <System category=\"");
 	xb_raw(xb, in->ev->device_source ? "source" : "target");

@@ -831,7 +831,13 @@ static void test_bad_input(void **state)
 	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident.ip",
 		   "not an IP address: \"192.0.2.300\"");
 	inc.ip = NULL;
-	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident", "device has no MAC or IP address");
+	inc.server_url = NULL;
+	inc.server_ip = NULL;
+	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident",
+		   "neither the device (MAC, IP) nor the MUD server is known");
+	inc.server_url = "not a URL";
+	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident",
+		   "neither the device (MAC, IP) nor the MUD server is known");
 	inc = full_incident(MUD_EVENT_SIG_MISSING);
 	inc.server_ip = "mud.example.com";
 	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident.server_ip",
@@ -892,6 +898,25 @@ static void test_minimal_and_tlp(void **state)
 		assert_valid(xml, len);
 		talloc_free(xml);
 	}
+	assert_no_leak(*state);
+}
+
+/* mudctl fetch knows the MUD server but no device. */
+static void test_server_only(void **state)
+{
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+	char *xml;
+	size_t len;
+
+	inc.mac = NULL;
+	inc.ip = NULL;
+	inc.nas_ip = NULL;
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
+	assert_valid(xml, len);
+	assert_int_equal(count_str(xml, "<System "), 1);
+	assert_non_null(strstr(xml, "<System category=\"source\">"));
+	assert_null(strstr(xml, "category=\"mac\""));
+	talloc_free(xml);
 	assert_no_leak(*state);
 }
 
@@ -1527,6 +1552,7 @@ int main(void)
 		T(test_hostile_strings),
 		T(test_bad_input),
 		T(test_minimal_and_tlp),
+		T(test_server_only),
 		T(test_syslog_line),
 		T(test_sign_verify),
 		T(test_spool_aggregate),
