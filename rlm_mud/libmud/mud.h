@@ -1016,7 +1016,7 @@ mud_rcode_t	mud_iodef_id(char out[MUD_IODEF_ID_SIZE], time_t t, mud_error_t *err
  * @param[out] len	its length (excluding the NUL).
  * @param[in] incident	what happened.
  * @param[in] config	reporter, contact, TLP, language.
- * @param[out] err	MUD_ERR_ARG (missing reporter/contact/device, bad MAC/IP/lang/tlp/time),
+ * @param[out] err	MUD_ERR_ARG (no reporter/contact, no device nor server, bad MAC/IP/tlp/...),
  *			MUD_ERR_LIMIT (too many actions), MUD_ERR_TOOBIG, MUD_ERR_NOMEM.
  */
 mud_rcode_t	mud_iodef_render(TALLOC_CTX *ctx, char **xml, size_t *len,
