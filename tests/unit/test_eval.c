@@ -1022,23 +1022,22 @@ typedef struct {
 	bool		nfr;		//!< expected verdict with nas-filter-rule
 } xflow_t;
 
-static void cross_check(void *ctx, char const *mudfile, char const *context, xflow_t const *flows,
-			size_t n)
+/** Compile json with the context, render both formats, evaluate each flow on the text. */
+static void cross_check_json(void *ctx, char const *name, char const *json, size_t len,
+			     char const *context, xflow_t const *flows, size_t n)
 {
-	char *path = test_shared_path(ctx, mudfile);
-	size_t len;
-	char *json = test_read_file(ctx, path, &len);
 	mud_file_t *file;
 	mud_context_t *site;
 	mud_ruleset_t *rs;
 	mud_error_t err;
 	int f;
 
-	assert_non_null(json);
 	mud_error_clear(&err);
 	assert_int_equal(mud_context_parse(ctx, &site, context, strlen(context), &err), MUD_OK);
-	assert_int_equal(mud_file_parse(ctx, &file, json, len, NULL, MUD_PARSE_STRICT, &err),
-			 MUD_OK);
+	if (mud_file_parse(ctx, &file, json, len, NULL, MUD_PARSE_STRICT, &err) != MUD_OK) {
+		fprintf(stderr, "%s: %s: %s\n", name, err.where, err.text);
+		fail();
+	}
 	assert_int_equal(mud_ruleset_compile(ctx, &rs, file, site, NULL, NULL, &err), MUD_OK);
 
 	for (f = MUD_FMT_CISCO_DACL; f <= MUD_FMT_NAS_FILTER_RULE; f++) {
@@ -1048,7 +1047,7 @@ static void cross_check(void *ctx, char const *mudfile, char const *context, xfl
 
 		assert_int_equal(mud_ruleset_render(ctx, &r, rs, (mud_format_t)f, &err), MUD_OK);
 		if (mud_eval_acl_from_rendered(ctx, &acl, r, &err) != MUD_OK) {
-			fprintf(stderr, "%s (%s): rendered text does not parse: %s: %s\n", mudfile,
+			fprintf(stderr, "%s (%s): rendered text does not parse: %s: %s\n", name,
 				mud_format_name((mud_format_t)f), err.where, err.text);
 			fail();
 		}
@@ -1057,9 +1056,9 @@ static void cross_check(void *ctx, char const *mudfile, char const *context, xfl
 			bool want = f == MUD_FMT_CISCO_DACL ? flows[i].cisco : flows[i].nfr;
 
 			if (flow(acl, flows[i].flow, &fr) != want) {
-				fprintf(stderr, "%s (%s): %s: expected %s\n", mudfile,
+				fprintf(stderr, "%s (%s): %s: expected %s\n", name,
 					mud_format_name((mud_format_t)f), flows[i].flow,
-							want ? "permit" : "deny");
+					want ? "permit" : "deny");
 				fail();
 			}
 		}
@@ -1069,6 +1068,18 @@ static void cross_check(void *ctx, char const *mudfile, char const *context, xfl
 	talloc_free(rs);
 	talloc_free(file);
 	talloc_free(site);
+}
+
+/** The same for a file of the shared corpus. */
+static void cross_check(void *ctx, char const *mudfile, char const *context, xflow_t const *flows,
+			size_t n)
+{
+	char *path = test_shared_path(ctx, mudfile);
+	size_t len;
+	char *json = test_read_file(ctx, path, &len);
+
+	assert_non_null(json);
+	cross_check_json(ctx, mudfile, json, len, context, flows, n);
 	talloc_free(json);
 	talloc_free(path);
 }
@@ -1180,6 +1191,134 @@ static void test_cross_abstractions(void **state)
 		    my2, sizeof(my2) / sizeof(my2[0]));
 }
 
+/*
+ *	A hand-written MUD file with every port operator and its boundaries, ICMP types,
+ *	a drop before an accept, a device-port range and direction-initiated.
+ */
+static char const synthetic_mud[] =
+	"{\"ietf-mud:mud\":{\"mud-version\":1,"
+	"\"mud-url\":\"https://ops.example.com/synthetic\","
+	"\"last-update\":\"2024-01-01T00:00:00+00:00\",\"cache-validity\":48,"
+	"\"is-supported\":true,\"systeminfo\":\"synthetic operators\","
+	"\"from-device-policy\":{\"access-lists\":{\"access-list\":[{\"name\":\"fr4\"},"
+	"{\"name\":\"fr6\"}]}},"
+	"\"to-device-policy\":{\"access-lists\":{\"access-list\":[{\"name\":\"to4\"},"
+	"{\"name\":\"to6\"}]}}},"
+	"\"ietf-access-control-list:acls\":{\"acl\":[{\"name\":\"fr4\","
+	"\"type\":\"ipv4-acl-type\",\"aces\":{\"ace\":[{\"name\":\"gte8000\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.1/32\"},"
+	"\"tcp\":{\"destination-port\":{\"operator\":\"gte\",\"port\":8000}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"lte1023\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.2/32\"},"
+	"\"tcp\":{\"destination-port\":{\"operator\":\"lte\",\"port\":1023}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"neq53\","
+	"\"matches\":{\"ipv4\":{\"protocol\":17,"
+	"\"destination-ipv4-network\":\"192.0.2.3/32\"},"
+	"\"udp\":{\"destination-port\":{\"operator\":\"neq\",\"port\":53}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"range\","
+	"\"matches\":{\"ipv4\":{\"protocol\":17,"
+	"\"destination-ipv4-network\":\"192.0.2.4/32\"},"
+	"\"udp\":{\"destination-port\":{\"lower-port\":5000,\"upper-port\":5010}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"gte0\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.5/32\"},"
+	"\"tcp\":{\"destination-port\":{\"operator\":\"gte\",\"port\":0}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"lte65535\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.6/32\"},"
+	"\"tcp\":{\"destination-port\":{\"operator\":\"lte\",\"port\":65535}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"neq0\","
+	"\"matches\":{\"ipv4\":{\"protocol\":17,"
+	"\"destination-ipv4-network\":\"192.0.2.7/32\"},"
+	"\"udp\":{\"destination-port\":{\"operator\":\"neq\",\"port\":0}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"neq65535\","
+	"\"matches\":{\"ipv4\":{\"protocol\":17,"
+	"\"destination-ipv4-network\":\"192.0.2.8/32\"},"
+	"\"udp\":{\"destination-port\":{\"operator\":\"neq\",\"port\":65535}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"echo\","
+	"\"matches\":{\"ipv4\":{\"protocol\":1,"
+	"\"destination-ipv4-network\":\"192.0.2.9/32\"},\"icmp\":{\"type\":8}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"nossh\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.10/32\"},"
+	"\"tcp\":{\"destination-port\":{\"operator\":\"eq\",\"port\":22}}},"
+	"\"actions\":{\"forwarding\":\"drop\"}},{\"name\":\"tcp10\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.10/32\"}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"devport\","
+	"\"matches\":{\"ipv4\":{\"protocol\":17,"
+	"\"destination-ipv4-network\":\"192.0.2.11/32\"},"
+	"\"udp\":{\"source-port\":{\"lower-port\":6000,\"upper-port\":6001}}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"svc\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"destination-ipv4-network\":\"192.0.2.20/32\"},"
+	"\"tcp\":{\"source-port\":{\"operator\":\"eq\",\"port\":8080},"
+	"\"ietf-mud:direction-initiated\":\"to-device\"}},"
+	"\"actions\":{\"forwarding\":\"accept\"}}]}},{\"name\":\"fr6\","
+	"\"type\":\"ipv6-acl-type\",\"aces\":{\"ace\":[{\"name\":\"echo6\","
+	"\"matches\":{\"ipv6\":{\"protocol\":58,"
+	"\"destination-ipv6-network\":\"2001:db8::9/128\"},\"icmp\":{\"type\":128}},"
+	"\"actions\":{\"forwarding\":\"accept\"}}]}},{\"name\":\"to4\","
+	"\"type\":\"ipv4-acl-type\",\"aces\":{\"ace\":[{\"name\":\"svc\","
+	"\"matches\":{\"ipv4\":{\"protocol\":6,"
+	"\"source-ipv4-network\":\"192.0.2.20/32\"},"
+	"\"tcp\":{\"destination-port\":{\"operator\":\"eq\",\"port\":8080},"
+	"\"ietf-mud:direction-initiated\":\"to-device\"}},"
+	"\"actions\":{\"forwarding\":\"accept\"}},{\"name\":\"replies\","
+	"\"matches\":{\"ipv4\":{\"source-ipv4-network\":\"192.0.2.0/24\"}},"
+	"\"actions\":{\"forwarding\":\"accept\"}}]}},{\"name\":\"to6\","
+	"\"type\":\"ipv6-acl-type\",\"aces\":{\"ace\":[{\"name\":\"replies6\","
+	"\"matches\":{\"ipv6\":{\"source-ipv6-network\":\"2001:db8::/32\"}},"
+	"\"actions\":{\"forwarding\":\"accept\"}}]}}]}}";
+
+static void test_cross_synthetic(void **state)
+{
+	static xflow_t const flows[] = {
+		{ "tcp device->192.0.2.1:8000", true, true },		/* gte 8000 */
+		{ "tcp device->192.0.2.1:7999", false, false },
+		{ "tcp device->192.0.2.1:65535", true, true },
+		{ "tcp device->192.0.2.2:1023", true, true },		/* lte 1023 */
+		{ "tcp device->192.0.2.2:1024", false, false },
+		{ "tcp device->192.0.2.2:0", true, true },
+		{ "udp device->192.0.2.3:53", false, false },		/* neq 53 */
+		{ "udp device->192.0.2.3:52", true, true },
+		{ "udp device->192.0.2.3:54", true, true },
+		{ "udp device->192.0.2.3:0", true, true },
+		{ "udp device->192.0.2.3:65535", true, true },
+		{ "udp device->192.0.2.4:5000", true, true },		/* range 5000-5010 */
+		{ "udp device->192.0.2.4:5010", true, true },
+		{ "udp device->192.0.2.4:4999", false, false },
+		{ "udp device->192.0.2.4:5011", false, false },
+		{ "tcp device->192.0.2.5:0", true, true },		/* gte 0 */
+		{ "udp device->192.0.2.5:1", false, false },
+		{ "tcp device->192.0.2.6:65535", true, true },		/* lte 65535 */
+		{ "udp device->192.0.2.7:0", false, false },		/* neq 0 */
+		{ "udp device->192.0.2.7:1", true, true },
+		{ "udp device->192.0.2.8:65535", false, false },	/* neq 65535 */
+		{ "udp device->192.0.2.8:65534", true, true },
+		{ "icmp device->192.0.2.9", true, true },		/* type 8 */
+		{ "icmp device->192.0.2.9 type 13", false, false },
+		{ "icmp device->2001:db8::9", true, true },		/* type 128 */
+		{ "icmp device->2001:db8::9 type 1", false, false },
+		{ "tcp device->192.0.2.10:22", false, false },	/* drop before accept */
+		{ "tcp device->192.0.2.10:23", true, true },
+		{ "udp device:6000->192.0.2.11:9", true, true },	/* device port 6000-6001 */
+		{ "udp device:6001->192.0.2.11:9", true, true },
+		{ "udp device:6002->192.0.2.11:9", false, false },
+		{ "udp device:5999->192.0.2.11:9", false, false },
+		{ "tcp 192.0.2.20->device:8080", true, true },	/* initiated to-device */
+		{ "tcp device:8080->192.0.2.20:80", false, false },
+		{ "tcp 192.0.2.20->device:8081", false, false },
+		/* stateless: the peer may open from a port the device may connect to */
+		{ "tcp 192.0.2.1:8000->device:1", true, true },
+	};
+
+	cross_check_json(*state, "synthetic", synthetic_mud, strlen(synthetic_mud), "{}", flows,
+			 sizeof(flows) / sizeof(flows[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1221,6 +1360,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cross_local_networks, test_setup_ctx,
 						test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_cross_abstractions, test_setup_ctx,
+						test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_cross_synthetic, test_setup_ctx,
 						test_teardown_ctx),
 	};
 
