@@ -1075,7 +1075,7 @@ static void cross_check(void *ctx, char const *mudfile, char const *context, xfl
 			size_t n)
 {
 	char *path = test_shared_path(ctx, mudfile);
-	size_t len;
+	size_t len = 0;
 	char *json = test_read_file(ctx, path, &len);
 
 	assert_non_null(json);
