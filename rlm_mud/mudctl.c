@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "mudctl.h"
 
@@ -550,6 +552,104 @@ static int cmd_check(TALLOC_CTX *ctx, int argc, char **argv)
 }
 
 /*
+ *	Incident reports (--iodef DIR) for fetch and verify.
+ */
+typedef struct {
+	char const	*dir;		//!< spool directory; NULL: no report
+	char const	*url;		//!< MUD URL concerned (verify: --url)
+	mud_iodef_config_t cfg;
+	char		host[256];
+	char		email[300];
+} iodef_opts_t;
+
+#define IODEF_LONG_OPTS \
+	{ "iodef", required_argument, NULL, 1001 }, \
+	{ "reporter", required_argument, NULL, 1002 }, \
+	{ "contact-name", required_argument, NULL, 1003 }, \
+	{ "contact-email", required_argument, NULL, 1004 }, \
+	{ "tlp", required_argument, NULL, 1005 }, \
+	{ "sign-key", required_argument, NULL, 1006 }, \
+	{ "sign-cert", required_argument, NULL, 1007 }
+
+static void iodef_defaults(iodef_opts_t *io)
+{
+	memset(io, 0, sizeof(*io));
+	if (gethostname(io->host, sizeof(io->host) - 1) != 0 || !io->host[0]) {
+		snprintf(io->host, sizeof(io->host), "localhost");
+	}
+	snprintf(io->email, sizeof(io->email), "root@%s", io->host);
+	io->cfg.reporter = io->host;
+	io->cfg.contact_name = "MUD operator";
+	io->cfg.contact_email = io->email;
+}
+
+/** Handle one of the IODEF_LONG_OPTS; false if c is not one of them. */
+static bool iodef_option(iodef_opts_t *io, int c, char const *arg)
+{
+	switch (c) {
+	case 1001: io->dir = arg; return true;
+	case 1002: io->cfg.reporter = arg; return true;
+	case 1003: io->cfg.contact_name = arg; return true;
+	case 1004: io->cfg.contact_email = arg; return true;
+	case 1005: io->cfg.tlp = arg; return true;
+	case 1006: io->cfg.sign_key = arg; return true;
+	case 1007: io->cfg.sign_cert = arg; return true;
+	default: return false;
+	}
+}
+
+/** Write an incident for a failed fetch/verify when --iodef was given and the
+ *  failure is a security event. Prints the syslog-style line. */
+static void iodef_report(TALLOC_CTX *ctx, iodef_opts_t const *io, mud_error_t const *err,
+			 mud_policy_t const *evidence, char const *fetched_url)
+{
+	mud_event_t ev;
+	mud_incident_t inc;
+	mud_incident_action_t act;
+	mud_spool_t *spool;
+	mud_spool_status_t st;
+	mud_error_t ierr;
+
+	if (!io->dir || !mud_event_from_rcode(err->code, &ev)) return;
+
+	memset(&inc, 0, sizeof(inc));
+	inc.event = ev;
+	inc.mud_url = io->url;
+	inc.server_url = fetched_url ? fetched_url : io->url;
+	if (evidence) {
+		inc.sig_url = evidence->sig_url;
+		inc.server_ip = evidence->server_ip;
+		inc.server_cert_pem = evidence->server_cert_pem;
+		inc.file_sha256 = evidence->file_sha256;
+		inc.sig_sha256 = evidence->sig_sha256;
+	}
+	inc.code = err->code;
+	inc.where = err->where;
+	inc.text = err->text;
+	act.text = "policy not applied (mudctl check only)";
+	act.contained = false;
+	act.at = 0;
+	inc.actions = &act;
+	inc.num_actions = 1;
+
+	mud_error_clear(&ierr);
+	if (mkdir(io->dir, 0700) != 0 && errno != EEXIST) {
+		mud_error_set(&ierr, MUD_ERR_IO, io->dir, "cannot create the spool directory");
+		report(io->dir, &ierr);
+		return;
+	}
+	if (mud_spool_open(ctx, &spool, io->dir, NULL, &ierr) != MUD_OK ||
+	    mud_spool_write(spool, &inc, &io->cfg, time(NULL), &st, &ierr) != MUD_OK) {
+		report(io->dir, &ierr);
+		return;
+	}
+	inc.id = st.id;
+	fprintf(stderr, "%s: incident report %s/%s.xml%s\n", progname, io->dir, st.id,
+		st.aggregated ? " (updated: repeated event)" : "");
+	fprintf(stderr, "%s\n", mud_iodef_syslog_line(ctx, &inc));
+}
+
+/*
  *	mudctl verify
  */
 static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
@@ -559,8 +659,11 @@ static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
 		{ "ca-dir", required_argument, NULL, 'C' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "signer-cert", required_argument, NULL, 's' },
+		{ "url", required_argument, NULL, 'u' },
+		IODEF_LONG_OPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	iodef_opts_t io;
 	char const *ca = NULL;
 	char const *ca_dir = NULL;
 	char const *signer_cert = NULL;
@@ -573,14 +676,18 @@ static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
 	mud_trust_t *trust;
 	mud_error_t err;
 	mud_rcode_t rc;
+	int ret;
 	int c;
 
 	mud_error_clear(&err);
+	iodef_defaults(&io);
 	while ((c = getopt_long(argc, argv, "c:a:", opts, NULL)) != -1) {
+		if (iodef_option(&io, c, optarg)) continue;
 		switch (c) {
 		case 'c': ca = optarg; break;
 		case 'C': ca_dir = optarg; break;
 		case 's': signer_cert = optarg; break;
+		case 'u': io.url = optarg; break;
 		case 'a':
 			if (parse_date(optarg, &at) != 0) {
 				return usage_error("verify", "--at \"%s\": expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", optarg);
@@ -591,6 +698,10 @@ static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
 	}
 	if (optind + 2 != argc) return usage_error("verify", "expected FILE and SIGNATURE%s", NULL);
 	if (!ca && !ca_dir) return usage_error("verify", "--ca FILE (the trust anchors) is required%s", NULL);
+	if (io.dir && !io.url) {
+		return usage_error("verify", "--iodef needs --url URL (the MUD URL the file was fetched from)%s",
+				   NULL);
+	}
 
 	rc = mud_trust_load(ctx, &trust, ca, ca_dir, &err);
 	if (rc != MUD_OK) return report(ca ? ca : ca_dir, &err);
@@ -610,7 +721,16 @@ static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
 
 	rc = mud_sig_verify(ctx, trust, content, content_len, sig, sig_len, at, signer_der, signer_len,
 			    &subject, &err);
-	if (rc != MUD_OK) return report(argv[optind + 1], &err);
+	if (rc != MUD_OK) {
+		mud_policy_t ev;
+
+		memset(&ev, 0, sizeof(ev));
+		mud_sha256_hex(ev.file_sha256, content, content_len);
+		if (sig_len) mud_sha256_hex(ev.sig_sha256, sig, sig_len);
+		ret = report(argv[optind + 1], &err);
+		iodef_report(ctx, &io, &err, &ev, NULL);
+		return ret;
+	}
 
 	printf("%s: signature OK\nsigner: %s\n", argv[optind], subject ? subject : "-");
 	if (at) {
@@ -743,8 +863,10 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-size", required_argument, NULL, 'm' },
+		IODEF_LONG_OPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	iodef_opts_t io;
 	char const *trust_file = NULL;
 	char const *context = NULL;
 	bool no_sig = false;
@@ -763,7 +885,9 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 	popts.fetch.max_redirs = -1;
 	popts.require_signature = true;
 	mud_error_clear(&err);
+	iodef_defaults(&io);
 	while ((c = getopt_long(argc, argv, "c:t:nx:lf:", opts, NULL)) != -1) {
+		if (iodef_option(&io, c, optarg)) continue;
 		switch (c) {
 		case 'c': popts.fetch.ca_file = optarg; break;
 		case 'C': popts.fetch.ca_path = optarg; break;
@@ -821,13 +945,16 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 	popts.site = site;
 	popts.format = fmt < 0 ? MUD_FMT_CISCO_DACL : (mud_format_t)fmt;
 
+	io.url = argv[optind];
 	rc = mud_policy_fetch(ctx, &pol, argv[optind], &popts, &evidence, &err);
 	if (rc != MUD_OK) {
 		if (evidence && evidence->server_ip) {
 			fprintf(stderr, "%s: MUD server %s, file sha256 %s\n", progname, evidence->server_ip,
 				evidence->file_sha256[0] ? evidence->file_sha256 : "-");
 		}
-		return report(argv[optind], &err);
+		ret = report(argv[optind], &err);
+		iodef_report(ctx, &io, &err, evidence, argv[optind]);
+		return ret;
 	}
 
 	print_summary(ctx, pol->file);
@@ -837,6 +964,16 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 	if (fmt >= 0) print_rendered(pol->rendered);
 	return 0;
 }
+
+#define IODEF_HELP \
+	"Incident reports (IODEF v2, RFC 7970; docs/iodef.md) for security failures (bad signature,\n" \
+	"bad server certificate, URL mismatch, invalid file):\n" \
+	"  --iodef DIR          write the report into the spool directory DIR (repeats aggregated)\n" \
+	"  --reporter NAME      IncidentID name (default: this host's name)\n" \
+	"  --contact-name TEXT  creator contact (default \"MUD operator\")\n" \
+	"  --contact-email ADDR creator e-mail (default root@<host>)\n" \
+	"  --tlp LABEL          clear|green|amber|amber+strict|red (default amber)\n" \
+	"  --sign-key FILE --sign-cert FILE  sign the report (detached CMS, <id>.xml.p7s)\n"
 
 static mudctl_cmd_t const cmds[] = {
 	{ "url", cmd_url,
@@ -860,14 +997,17 @@ static mudctl_cmd_t const cmds[] = {
 	  "  --quiet              print only \"FILE: valid\"\n"
 	  "Errors name the JSON path of the problem.\n" },
 	{ "verify", cmd_verify,
-	  "verify FILE SIGNATURE --ca FILE [--ca-dir DIR] [--at DATE] [--signer-cert FILE]",
+	  "verify FILE SIGNATURE --ca FILE [--ca-dir DIR] [--at DATE] [--signer-cert FILE]\n"
+	  "           [--url URL --iodef DIR ...]",
 	  "Verify a detached CMS signature (.p7s, DER or PEM) over a MUD file.\n"
 	  "  --ca FILE            trust anchors for MUD signers (PEM); the system store is never used\n"
 	  "  --ca-dir DIR         hashed directory of trust anchors\n"
 	  "  --at DATE            evaluate certificate validity at YYYY-MM-DD[THH:MM:SS] UTC instead of now\n"
 	  "  --signer-cert FILE   device certificate whose id-pe-mudsigner must match the signer\n"
 	  "Distinct errors: MUD_ERR_SIG_DIGEST (content changed), MUD_ERR_SIG_UNTRUSTED, MUD_ERR_SIG_EXPIRED,\n"
-	  "MUD_ERR_SIG_SIGNER, MUD_ERR_SIG_MISSING (empty signature), MUD_ERR_SIG (malformed).\n" },
+	  "MUD_ERR_SIG_SIGNER, MUD_ERR_SIG_MISSING (empty signature), MUD_ERR_SIG (malformed).\n"
+	  "  --url URL            the MUD URL the file came from (required with --iodef)\n"
+	  IODEF_HELP },
 	{ "compile", cmd_compile,
 	  "compile FILE [--context FILE] [--lenient] [--url URL] [--format FMT] [--warnings]",
 	  "Compile a MUD file with the site context and print what the NAS receives.\n"
@@ -876,11 +1016,13 @@ static mudctl_cmd_t const cmds[] = {
 	  "  --warnings           print warnings (unresolved abstractions, skipped ACEs) on stderr\n" },
 	{ "fetch", cmd_fetch,
 	  "fetch URL --ca FILE (--trust FILE | --no-signature) [--optional-signature] [--at DATE]\n"
-	  "           [--context FILE] [--lenient] [--format FMT] [--timeout S] [--max-size BYTES]",
+	  "           [--context FILE] [--lenient] [--format FMT] [--timeout S] [--max-size BYTES]\n"
+	  "           [--iodef DIR ...]",
 	  "Fetch a MUD file over HTTPS (server certificate verified against --ca), fetch and verify its\n"
 	  "signature against --trust, validate it (mud-url must equal URL), compile and summarise.\n"
 	  "  --optional-signature a missing signature (HTTP error on the .p7s) is accepted\n"
-	  "  --format FMT         also print the rendered rules\n" },
+	  "  --format FMT         also print the rendered rules\n"
+	  IODEF_HELP },
 	{ "explain", mudctl_cmd_explain, mudctl_explain_synopsis, mudctl_explain_help },
 	{ "iodef", mudctl_cmd_iodef, mudctl_iodef_synopsis, mudctl_iodef_help },
 };

@@ -190,7 +190,7 @@ int mud_event_by_name(char const *name)
 /** Security event of a pipeline error (see mud.h). */
 bool mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event)
 {
-	mud_event_t ev;
+	mud_event_t ev = MUD_EVENT_MAX;
 
 	switch (rc) {
 	case MUD_ERR_SIG:
@@ -239,6 +239,7 @@ bool mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event)
 	case MUD_RCODE_MAX:
 		return false;
 	}
+	if (ev == MUD_EVENT_MAX) return false;	/* a value outside the enum */
 	if (event) *event = ev;
 	return true;
 }

@@ -96,6 +96,17 @@ expect "verify empty signature" 1 "MUD_ERR_SIG_MISSING" -- \
 	"$MUDCTL" verify "$LUM/fs/Luminaire_150.json" "$TMP/empty.p7s" --ca "$LUM/luminaire-cacert.pem" --at 2019-01-01
 expect "verify garbage signature" 1 "MUD_ERR_SIG" -- \
 	"$MUDCTL" verify "$LUM/fs/Luminaire_150.json" "$LUM/fs/Luminaire_150.json" --ca "$LUM/luminaire-cacert.pem" --at 2019-01-01
+expect "verify --iodef needs --url" 2 "--iodef needs --url" -- \
+	"$MUDCTL" verify "$LUM/fs/Luminaire_150.json" "$LUM/fs/Luminaire_150.p7s" --ca "$LUM/luminaire-cacert.pem" --iodef "$TMP/spool"
+expect "verify tampered writes an IODEF report" 1 "incident report $TMP/spool/" -- \
+	"$MUDCTL" verify "$TMP/tampered.json" "$LUM/fs/Luminaire_150.p7s" --ca "$LUM/luminaire-cacert.pem" --at 2019-01-01 \
+	--url https://luminaire.example.com/Luminaire_150 --iodef "$TMP/spool" --reporter csirt.example.org
+n=$(ls "$TMP/spool"/*.xml 2>/dev/null | wc -l)
+expect "one report in the spool" 0 "" -- test "$n" -eq 1
+expect "report is valid IODEF 2.0" 0 "validates" -- env XML_CATALOG_FILES="$SHARED_DIR/schemas/catalog.xml" \
+	xmllint --nonet --noout --schema "$SHARED_DIR/schemas/iodef-2.0.xsd" "$TMP/spool"/*.xml
+expect "report names the reporter and the file digest" 0 'IncidentID name="csirt.example.org"' -- cat "$TMP/spool"/*.xml
+expect "report carries the tampered file's sha256" 0 "$(sha256sum "$TMP/tampered.json" | cut -c1-64 | xxd -r -p | base64)" -- cat "$TMP/spool"/*.xml
 expect "verify without --ca" 2 "--ca" -- "$MUDCTL" verify "$LUM/fs/Luminaire_150.json" "$LUM/fs/Luminaire_150.p7s"
 expect "verify bad date" 2 "--at" -- "$MUDCTL" verify a b --ca c --at 2019-13-45
 
