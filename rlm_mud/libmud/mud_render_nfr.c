@@ -127,18 +127,62 @@ static mud_rcode_t nfr_rule(mudp_line_t *l, mud_rule_t const *rule, size_t idx, 
 	return MUD_OK;
 }
 
+/** A deny of all IP traffic of its family in its direction. */
+static bool nfr_is_deny_all(mud_rule_t const *r)
+{
+	return r->action != MUD_ACTION_ACCEPT && r->protocol < 0 && r->peer.len == 0 &&
+	       r->device_port.op == MUD_PORT_ANY && r->peer_port.op == MUD_PORT_ANY;
+}
+
+/** Index of the first rule of the trailing run of deny-all rules of direction dir
+ *  (rs->num_rules if the direction does not end in one). */
+static size_t nfr_closing(mud_ruleset_t const *rs, mud_dir_t dir)
+{
+	size_t first = rs->num_rules;
+	size_t i = rs->num_rules;
+
+	while (i > 0) {
+		mud_rule_t const *r = &rs->rules[--i];
+
+		if (r->dir != dir) continue;
+		if (!nfr_is_deny_all(r)) break;
+		first = i;
+	}
+	return first;
+}
+
 mud_rcode_t mudp_render_nfr(mud_rendered_t *out, mud_ruleset_t const *rs, mud_error_t *err)
 {
 	mud_rcode_t rc;
 	size_t idx;
+	size_t closing[2];
+	bool closed[2] = { false, false };
+
+	/*
+	 *	RFC 6733 section 4.3: a packet no rule matches is PASSED when the last rule
+	 *	evaluated was a deny. The per-family final denies ("to 0.0.0.0/0", "to ::/0")
+	 *	would let a packet of neither form (e.g. a spoofed source) through, so the
+	 *	trailing deny-all rules of each direction become one "from any to any".
+	 */
+	closing[MUD_DIR_FROM_DEVICE] = nfr_closing(rs, MUD_DIR_FROM_DEVICE);
+	closing[MUD_DIR_TO_DEVICE] = nfr_closing(rs, MUD_DIR_TO_DEVICE);
 
 	for (idx = 0; idx < rs->num_rules; idx++) {
 		mud_rule_t const *rule = &rs->rules[idx];
 		mudp_line_t line;
+		unsigned int d = rule->dir == MUD_DIR_FROM_DEVICE ? 0 : 1;
 
 		rc = mudp_rule_check(rule, idx, err);
 		if (rc != MUD_OK) return rc;
 		mudp_line_init(&line);
+		if (idx >= closing[d]) {
+			if (closed[d]) continue;	/* merged into the one closing rule */
+			closed[d] = true;
+			mudp_line_printf(&line, "deny %s ip from any to any", d == 0 ? "in" : "out");
+			rc = mudp_render_add(out, false, &line, rule, idx, err);
+			if (rc != MUD_OK) return rc;
+			continue;
+		}
 		rc = nfr_rule(&line, rule, idx, err);
 		if (rc != MUD_OK) return rc;
 		rc = mudp_render_add(out, false, &line, rule, idx, err);

@@ -620,7 +620,7 @@ static void test_cisco_name_errors(void **state)
 
 	/* NFR and JSON have no ACL names: a long name is fine there */
 	name[250] = '\0';
-	out = render_ok(ctx, &rs, NFR, (char const *[]){ "deny in ip from assigned to ::/0" }, 1,
+	out = render_ok(ctx, &rs, NFR, (char const *[]){ "deny in ip from any to any" }, 1,
 			NULL, 0);
 	assert_null(out->acl_name_v4);
 	talloc_free(out);
@@ -743,10 +743,12 @@ static void test_nfr_basic(void **state)
 	r.peer_port = port(MUD_PORT_EQ, 443, 0);
 	r.established = true;
 	one(ctx, r, NFR, "permit out 6 from 192.0.2.10 443 to assigned established");
-	one(ctx, rule(F4, DRP, -1, NULL), NFR, "deny in ip from assigned to 0.0.0.0/0");
-	one(ctx, rule(T4, DRP, -1, NULL), NFR, "deny out ip from 0.0.0.0/0 to assigned");
-	one(ctx, rule(T6, DRP, -1, NULL), NFR, "deny out ip from ::/0 to assigned");
-	one(ctx, rule(F6, DRP, -1, "::/0"), NFR, "deny in ip from assigned to ::/0");
+	/* a direction's closing deny-all is "from any to any" (RFC 6733 4.3: an unmatched
+	 * packet passes when the last rule was a deny) */
+	one(ctx, rule(F4, DRP, -1, NULL), NFR, "deny in ip from any to any");
+	one(ctx, rule(T4, DRP, -1, NULL), NFR, "deny out ip from any to any");
+	one(ctx, rule(T6, DRP, -1, NULL), NFR, "deny out ip from any to any");
+	one(ctx, rule(F6, DRP, -1, "::/0"), NFR, "deny in ip from any to any");
 	one(ctx, rule(F4, MUD_ACTION_REJECT, 17, NULL), NFR,
 	    "deny in 17 from assigned to 0.0.0.0/0");
 	/* an unrestricted peer keeps its family: "any" would widen a v4 permit to v6 */
@@ -894,19 +896,17 @@ static void test_nfr_policy(void **state)
 		"permit in 6 from assigned to 2001:db8::a 443",
 		"permit in 17 from assigned to 10.1.1.0/24 5683",
 		"permit out 6 from 2001:db8::a 443 to assigned established",
-		"deny in ip from assigned to 0.0.0.0/0",
-		"deny in ip from assigned to ::/0",
-		"deny out ip from 0.0.0.0/0 to assigned",
-		"deny out ip from ::/0 to assigned",
+		"deny in ip from any to any",
+		"deny out ip from any to any",
 	};
 
-	r = render_ok(ctx, &rs, NFR, expect, 9, NULL, 0);
+	r = render_ok(ctx, &rs, NFR, expect, 7, NULL, 0);
 	assert_null(r->v6);
 	assert_null(r->acl_name_v4);
 	assert_null(r->acl_name_v6);
 	assert_int_equal(r->num_skipped, 0);
 	assert_string_equal(r->hash,
-			    "88dbf1d259b8063715e835233f5d64b420d7ab4441a9f24cba4f1c6b980f810a");
+			    "b7c66fc75f80ee73dccaa58b815ef792fb842c4e5bcb9af8251c5a39b9cadf11");
 	talloc_free(r);
 }
 
