@@ -392,7 +392,7 @@ static void test_icmp_and_protocol(void **state)
 	policy_add(f, MUD_DIR_FROM_DEVICE, "mx");
 
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
-	assert_int_equal(rs->num_rules, 5 + 2);
+	assert_int_equal(rs->num_rules, 5 + 2 + 2);
 	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 1, "any4", "v4/ping",
 		    NULL);
 	assert_int_equal(rs->rules[0].icmp_type, 8);
@@ -411,7 +411,7 @@ static void test_icmp_and_protocol(void **state)
 		    "mx/any-icmp", NULL);
 	assert_int_equal(rs->rules[4].icmp_type, 3);
 	assert_int_equal(rs->rules[4].icmp_code, 4);
-	assert_denies(rs, true, false);
+	assert_denies(rs, true, true);
 	talloc_free(rs);
 	talloc_free(f);
 }
@@ -478,14 +478,14 @@ static void test_actions(void **state)
 	policy_add(f, MUD_DIR_TO_DEVICE, "a");
 
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
-	assert_int_equal(rs->num_rules, 3 + 2);
+	assert_int_equal(rs->num_rules, 3 + 2 + 2);
 	assert_int_equal(rs->rules[0].action, MUD_ACTION_ACCEPT);
 	assert_int_equal(rs->rules[1].action, MUD_ACTION_DROP);
 	assert_int_equal(rs->rules[2].action, MUD_ACTION_DROP);
 	assert_string_equal(rs->rules[2].origin, "a/rej");
 	assert_int_equal(rs->num_warnings, 1);
 	assert_warning(rs, 0, ACE_PTR(0, 2), "reject is enforced as drop");
-	assert_denies(rs, false, true);
+	assert_denies(rs, true, true);
 	talloc_free(rs);
 	talloc_free(f);
 }
@@ -535,12 +535,12 @@ static void test_eth(void **state)
 	policy_add(f, MUD_DIR_FROM_DEVICE, "mx");
 
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
-	assert_int_equal(rs->num_rules, 2 + 2);
+	assert_int_equal(rs->num_rules, 2 + 2 + 2);
 	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_DROP, -1, "any4",
 		    "mx/mac-drop", NULL);
 	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 17, "any4",
 		    "mx/v4-by-ethertype", NULL);
-	assert_denies(rs, true, false);
+	assert_denies(rs, true, true);
 
 	assert_int_equal(rs->num_warnings, 7);
 	assert_warning(rs, 0, ACE_PTR(0, 0), "eth match not enforceable at L3; ACE skipped");
@@ -622,8 +622,8 @@ static void test_final_denies(void **state)
 	/* from-device only: denies for from-device only */
 	policy_add(f, MUD_DIR_FROM_DEVICE, "a");
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
-	assert_int_equal(rs->num_rules, 1 + 2);
-	assert_denies(rs, true, false);
+	assert_int_equal(rs->num_rules, 1 + 2 + 2);
+	assert_denies(rs, true, true);
 	assert_int_equal(rs->num_warnings, 0);
 	talloc_free(rs);
 
@@ -633,8 +633,8 @@ static void test_final_denies(void **state)
 	f->acls[a].aces[0].eth = true;
 	f->acls[a].aces[0].l3 = MUD_L3_NONE;
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
-	assert_int_equal(rs->num_rules, 2);
-	assert_denies(rs, true, false);
+	assert_int_equal(rs->num_rules, 2 + 2);
+	assert_denies(rs, true, true);
 	talloc_free(rs);
 
 	/* is-supported false: everything denied whatever the policies say */
@@ -737,8 +737,8 @@ static void test_abstractions_mapped(void **state)
 			assert_rule(&rs->rules[n++], MUD_DIR_TO_DEVICE, 6, MUD_ACTION_ACCEPT, -1,
 				    c->v6[k], "v6/a6", c->peer_name);
 		}
-		assert_int_equal(rs->num_rules, n + 2);
-		assert_denies(rs, false, true);
+		assert_int_equal(rs->num_rules, n + 2 + 2);
+		assert_denies(rs, true, true);
 		if (c->v6[0]) {
 			assert_int_equal(rs->num_warnings, 0);
 		} else {
@@ -771,8 +771,8 @@ static void test_abstractions_unmapped(void **state)
 		/* an empty context and no context at all behave the same */
 		for (pass = 0; pass < 2; pass++) {
 			rs = compile_ok(*state, f, pass ? NULL : empty, NULL, NULL);
-			assert_int_equal(rs->num_rules, 2);
-			assert_denies(rs, false, true);
+			assert_int_equal(rs->num_rules, 2 + 2);
+			assert_denies(rs, true, true);
 			assert_int_equal(rs->num_warnings, 2);
 			assert_warning(rs, 0, ACE_PTR(0, 0), c->unmapped);
 			assert_warning(rs, 1, ACE_PTR(1, 0), c->unmapped);
@@ -797,7 +797,7 @@ static void test_abstraction_without_networks(void **state)
 	e->abs = MUD_ABS_SAME_MANUFACTURER;
 	policy_add(f, MUD_DIR_FROM_DEVICE, "a");
 	rs = compile_ok(*state, f, site, NULL, NULL);
-	assert_int_equal(rs->num_rules, 2);
+	assert_int_equal(rs->num_rules, 2 + 2);
 	assert_int_equal(rs->num_warnings, 1);
 	assert_warning(rs, 0, ACE_PTR(0, 0),
 		       "same-manufacturer has no IPv4 addresses in the site context; ACE skipped");
@@ -833,7 +833,7 @@ static void test_mixed_families(void **state)
 	policy_add(f, MUD_DIR_FROM_DEVICE, "m4");
 
 	rs = compile_ok(*state, f, site, NULL, NULL);
-	assert_int_equal(rs->num_rules, 3 + 2 + 1 + 2 + 2);
+	assert_int_equal(rs->num_rules, 3 + 2 + 1 + 2 + 2 + 2);
 	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 6, MUD_ACTION_ACCEPT, -1, "fd00::/8",
 		    "mx/local", "local-networks");
 	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, -1, "10.0.0.0/8",
@@ -850,7 +850,7 @@ static void test_mixed_families(void **state)
 		    "m4/local4", "local-networks");
 	assert_rule(&rs->rules[7], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, -1,
 		    "192.168.0.0/16", "m4/local4", "local-networks");
-	assert_denies(rs, true, false);
+	assert_denies(rs, true, true);
 	assert_int_equal(rs->num_warnings, 1);
 	assert_warning(rs, 0, ACE_PTR(2, 1),
 		       "ACE matches IPv6 in an ACL of another type; ACE skipped");
@@ -889,7 +889,7 @@ static void test_network_and_abstraction(void **state)
 	policy_add(f, MUD_DIR_FROM_DEVICE, "a");
 
 	rs = compile_ok(*state, f, site, NULL, NULL);
-	assert_int_equal(rs->num_rules, 1 + 2 + 1 + 2);
+	assert_int_equal(rs->num_rules, 1 + 2 + 1 + 2 + 2);
 	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, -1, "10.1.0.0/16",
 		    "a/narrow", "local-networks");
 	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, -1, "10.0.0.0/8",
@@ -1008,7 +1008,7 @@ static void test_dnsname_static(void **state)
 
 	rs = compile_ok(*state, f, site, test_resolver, &st);
 	assert_int_equal(st.calls, 0);		/* names in the static map never reach it */
-	assert_int_equal(rs->num_rules, 3 + 2);
+	assert_int_equal(rs->num_rules, 3 + 2 + 2);
 	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 6, "192.0.2.10/32",
 		    "a4/n", "SERVICE.example.com.");
 	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 6, "192.0.2.11/32",
@@ -1016,7 +1016,7 @@ static void test_dnsname_static(void **state)
 	assert_port(&rs->rules[1].peer_port, MUD_PORT_EQ, 443, 0);
 	assert_rule(&rs->rules[2], MUD_DIR_FROM_DEVICE, 6, MUD_ACTION_ACCEPT, 6,
 		    "2001:db8::a/128", "a6/n", "service.example.com");
-	assert_denies(rs, true, false);
+	assert_denies(rs, true, true);
 	assert_int_equal(rs->num_warnings, 1);
 	assert_warning(rs, 0, ACE_PTR(2, 0),
 		       "dst-dnsname \"v4only.example.com\" did not resolve (IPv6); ACE skipped");
@@ -1119,7 +1119,7 @@ static void test_dnsname_getaddrinfo(void **state)
 		    "lit/n", "127.0.0.1");
 	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 6, MUD_ACTION_ACCEPT, 6, "::1/128",
 		    "lit6/n", "::1");
-	assert_int_equal(rs->num_rules, 2 + 2);
+	assert_int_equal(rs->num_rules, 2 + 2 + 2);
 	assert_int_equal(rs->num_warnings, 1);
 	assert_warning(rs, 0, ACE_PTR(2, 0),
 		       "dst-dnsname \"127.0.0.1\" did not resolve (IPv6); ACE skipped");
@@ -1141,7 +1141,7 @@ static void test_dnsname_literal(void **state)
 	dns_acl(f, "lit6", MUD_ACL_TYPE_IPV6, MUD_L3_IPV6, "2001:DB8::77");
 	rs = compile_ok(*state, f, site, test_resolver, &st);
 	assert_int_equal(st.calls, 0);
-	assert_int_equal(rs->num_rules, 2 + 2);
+	assert_int_equal(rs->num_rules, 2 + 2 + 2);
 	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 6, "192.0.2.77/32",
 		    "lit/n", "192.0.2.77");
 	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 6, MUD_ACTION_ACCEPT, 6,
@@ -1258,23 +1258,23 @@ static void test_limit(void **state)
 	mud_ruleset_t *rs = NULL;
 	mud_error_t err;
 
-	/* 2047 ACEs x 2 families + 2 denies = MUD_MAX_RULES exactly */
-	limit_file(f, 1023);
+	/* 2046 ACEs x 2 families + 4 denies = MUD_MAX_RULES exactly */
+	limit_file(f, 1022);
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
 	assert_int_equal(rs->num_rules, MUD_MAX_RULES);
-	assert_denies(rs, true, false);
+	assert_denies(rs, true, true);
 	talloc_free(rs);
 	talloc_free(f);
 
 	/* one ACE more: MUD_ERR_LIMIT at that ACE, nothing left behind */
 	f = file_new(*state, DEV_URL, NULL);
-	limit_file(f, 1024);
+	limit_file(f, 1023);
 	rs = (mud_ruleset_t *)(uintptr_t)1;
 	mud_error_clear(&err);
 	assert_int_equal(mud_ruleset_compile(*state, &rs, f, NULL, NULL, NULL, &err),
 			 MUD_ERR_LIMIT);
 	assert_null(rs);
-	assert_string_equal(err.where, ACE_PTR(1, 1023));
+	assert_string_equal(err.where, ACE_PTR(1, 1022));
 	assert_string_equal(err.text, "more than 4096 compiled rules");
 	talloc_free(f);
 	assert_no_leak(*state);

@@ -1192,7 +1192,7 @@ static void test_spool_signed_and_cleanup(void **state)
 	mud_error_t err;
 	char *path;
 	char *doc;
-	size_t sig_len;
+	size_t sig_len = 0;
 	char *sig;
 
 	c.sign_key = fx.signer_key;
@@ -1394,8 +1394,8 @@ static void test_send_signed(void **state)
 	char *path;
 	char *doc;
 	char *sig;
-	size_t doc_len;
-	size_t sig_len;
+	size_t doc_len = 0;
+	size_t sig_len = 0;
 
 	c.sign_key = fx.signer_key;
 	c.sign_cert = fx.signer_pem;
