@@ -25,6 +25,8 @@ RCSID("$Id$")
 #include <freeradius/modules.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -94,6 +96,7 @@ typedef struct rlm_mud_t {
 	char const	*url_deny;
 	bool		allow_private_urls;
 	uint32_t	accounting_max_entries;
+	uint32_t	fetch_wait;
 
 	rlm_mud_out_t	out;
 	mud_trust_t	*trust;
@@ -126,6 +129,11 @@ typedef struct rlm_mud_t {
 	bool		fetch_init;		//!< mud_fetch_global_init() done
 	rlm_mud_seen_t	*seen;
 	size_t		num_seen;
+
+	pthread_mutex_t	wait_mutex;		//!< guards fetch_gen
+	pthread_cond_t	wait_cond;		//!< broadcast when any fetch settles
+	uint64_t	fetch_gen;		//!< bumped when any fetch settles
+	bool		wait_init;
 } rlm_mud_t;
 
 static const CONF_PARSER module_config[] = {
@@ -153,6 +161,7 @@ static const CONF_PARSER module_config[] = {
 	{ "allow_private_urls", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, allow_private_urls), "no" },
 	{ "accounting_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries),
 	  "4096" },
+	{ "fetch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_wait), "20" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -888,6 +897,54 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	return e;
 }
 
+/** Wake the requests waiting for an in-flight fetch (any URL: each re-checks its own). */
+static void fetch_settled(rlm_mud_t *inst)
+{
+	pthread_mutex_lock(&inst->wait_mutex);
+	inst->fetch_gen++;
+	pthread_cond_broadcast(&inst->wait_cond);
+	pthread_mutex_unlock(&inst->wait_mutex);
+}
+
+/** Another thread fetches url: wait (at most fetch_wait seconds) until it settles.
+ *
+ * Looks the URL up again after each settled fetch. Returns as soon as the cache
+ * has an answer (HIT, STALE or NEGATIVE) or hands this caller the fetch token
+ * (the holder gave up); MISS without a token after the deadline.
+ */
+static mud_cache_result_t wait_inflight(rlm_mud_t *inst, REQUEST *request, char const *url,
+					mud_entry_t **e, bool *token)
+{
+	struct timespec deadline;
+	mud_cache_result_t cr = MUD_CACHE_MISS;
+	int rc = 0;
+
+	if (inst->fetch_wait == 0) return MUD_CACHE_MISS;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)inst->fetch_wait;
+
+	RDEBUG2("Waiting up to %u s for the fetch of this URL in progress elsewhere",
+		inst->fetch_wait);
+	while (rc != ETIMEDOUT) {
+		uint64_t gen;
+
+		pthread_mutex_lock(&inst->wait_mutex);
+		gen = inst->fetch_gen;
+		pthread_mutex_unlock(&inst->wait_mutex);
+
+		cr = mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
+		if (cr != MUD_CACHE_MISS || *token) return cr;
+
+		pthread_mutex_lock(&inst->wait_mutex);
+		while (inst->fetch_gen == gen && rc != ETIMEDOUT) {
+			rc = pthread_cond_timedwait(&inst->wait_cond, &inst->wait_mutex, &deadline);
+			if (rc != 0 && rc != ETIMEDOUT) rc = ETIMEDOUT;	/* EINVAL: give up */
+		}
+		pthread_mutex_unlock(&inst->wait_mutex);
+	}
+	return mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
+}
+
 /** Find the URL, get the policy, answer. Shared by authorize and post-auth. */
 static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 {
@@ -961,6 +1018,15 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 	case MUD_CACHE_MISS:
 		RDEBUG3("MUD cache miss%s", token ? "" : ", fetch in progress elsewhere");
 		control_set(request, inst->da_cache, token ? "fetched" : "busy");
+		if (token) break;
+		cr = wait_inflight(inst, request, cand[win].url->url, &e, &token);
+		if (cr != MUD_CACHE_MISS) {
+			RDEBUG2("The fetch in progress elsewhere settled; using its result");
+			control_set(request, inst->da_cache, "waited");
+		} else if (!token) {
+			RWDEBUG("Gave up waiting after %u s for the fetch in progress elsewhere",
+				inst->fetch_wait);
+		}
 		break;
 	}
 
@@ -969,6 +1035,7 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 
 		mud_error_clear(&err);
 		fresh = fetch_policy(inst, request, cand[win].url, &err);
+		fetch_settled(inst);
 		if (fresh) {
 			e = fresh;
 			control_set(request, inst->da_cache, "fetched");
@@ -983,8 +1050,8 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 	}
 
 	if (!e) {
-		return mud_failed(inst, request, "fetch-failed", MUD_ERR_FETCH, "cache",
-				  "another fetch of this URL is in progress", cand[win].url->url);
+		return mud_failed(inst, request, "fetch-failed", MUD_ERR_TIMEOUT, "cache",
+				  "another fetch of this URL is still in progress", cand[win].url->url);
 	}
 	if (e->status != MUD_OK) {
 		return mud_failed(inst, request, entry_status(e), e->status,
@@ -1156,6 +1223,62 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	RDEBUG2("MUD URL %s remembered for %s",
 		log_safe(buf, sizeof(buf), url->url, strlen(url->url)), key);
 	return RLM_MODULE_UPDATED;
+}
+
+/*
+ *	xlat: %{mud:stats} and %{mud:status <url>}.
+ */
+
+/** Expand %{<instance>:stats} (cache counters) or %{<instance>:status <url>} (cache state). */
+static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char *out,
+			size_t outlen)
+{
+	rlm_mud_t *inst = instance;
+	int n = 0;
+
+	while (*fmt == ' ') fmt++;
+	if (strcmp(fmt, "stats") == 0) {
+		mud_cache_stats_t st;
+
+		mud_cache_stats(inst->cache, &st);
+		n = snprintf(out, outlen, "entries=%zu hits=%" PRIu64 " stale=%" PRIu64
+			     " negative=%" PRIu64 " misses=%" PRIu64 " stores=%" PRIu64
+			     " failures=%" PRIu64 " evictions=%" PRIu64,
+			     st.entries, st.hits, st.stale_hits, st.negative_hits, st.misses,
+			     st.stores, st.failures, st.evictions);
+	} else if (strncmp(fmt, "status ", 7) == 0) {
+		mud_entry_t *e = NULL;
+		mud_cache_result_t cr;
+		char const *url = fmt + 7;
+
+		while (*url == ' ') url++;
+		/* No fetch token is asked for: an xlat never fetches. */
+		cr = mud_cache_lookup(inst->cache, request, &e, NULL, url, request->timestamp);
+		switch (cr) {
+		case MUD_CACHE_HIT:
+			n = snprintf(out, outlen, "hit %ld", (long)(e->expires - request->timestamp));
+			break;
+		case MUD_CACHE_STALE:
+			n = snprintf(out, outlen, "stale %ld", (long)(request->timestamp - e->expires));
+			break;
+		case MUD_CACHE_NEGATIVE:
+			n = snprintf(out, outlen, "negative %s", entry_status(e));
+			break;
+		case MUD_CACHE_MISS:
+			n = snprintf(out, outlen, "miss");
+			break;
+		}
+		talloc_free(e);
+	} else {
+		REDEBUG("%%{%s:...}: expected \"stats\" or \"status <url>\"", inst->name);
+		*out = '\0';
+		return -1;
+	}
+	if (n < 0) {
+		*out = '\0';
+		return -1;
+	}
+	return (size_t)n >= outlen ? (ssize_t)outlen - 1 : n;
 }
 
 /*
@@ -1359,6 +1482,21 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 	inst->seen_mutex_init = true;
+	if (inst->fetch_wait > 300) {
+		cf_log_err_cs(conf, "fetch_wait must be 0..300 seconds");
+		return -1;
+	}
+	if (pthread_mutex_init(&inst->wait_mutex, NULL) != 0) {
+		cf_log_err_cs(conf, "Failed initialising a mutex");
+		return -1;
+	}
+	if (pthread_cond_init(&inst->wait_cond, NULL) != 0) {
+		pthread_mutex_destroy(&inst->wait_mutex);
+		cf_log_err_cs(conf, "Failed initialising a condition variable");
+		return -1;
+	}
+	inst->wait_init = true;
+	xlat_register(inst->name, mud_xlat, NULL, inst);
 
 	INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name, mud_version(),
 	     inst->output_format, inst->trust ? "verified" : "not checked");
@@ -1369,8 +1507,14 @@ static int mod_detach(void *instance)
 {
 	rlm_mud_t *inst = instance;
 
+	xlat_unregister(inst->name, mud_xlat, instance);
 	if (inst->seen_mutex_init) pthread_mutex_destroy(&inst->seen_mutex);
 	inst->seen_mutex_init = false;
+	if (inst->wait_init) {
+		pthread_cond_destroy(&inst->wait_cond);
+		pthread_mutex_destroy(&inst->wait_mutex);
+	}
+	inst->wait_init = false;
 	TALLOC_FREE(inst->cache);
 	if (inst->fetch_init) mud_fetch_global_free();
 	inst->fetch_init = false;

@@ -1,13 +1,20 @@
 #!/bin/sh
 #
-# lib.sh - helpers for the rlm_mud integration test (sourced by run.sh).
+# lib.sh - helpers for the rlm_mud integration tests (sourced by run.sh and the
+# suites it runs, and by scripts/demo.sh).
 #
 # Builds a private raddb from the system's /etc/freeradius/3.0, installs the
-# module's dictionary, policy and virtual server into it, starts a local HTTPS
-# MUD server and the real FreeRADIUS server on 127.0.0.1 at free ports, and
-# stops both by PID on exit. Nothing outside $IT_WORK is touched.
+# module's dictionary, policy and virtual server into it, starts local HTTPS
+# MUD servers and the real FreeRADIUS server on 127.0.0.1 at free ports, and
+# stops every process it started by PID on exit. Nothing outside $IT_WORK is
+# touched.
 #
-# Inputs (environment): top_srcdir, top_builddir (default: two levels up).
+# A module built with --enable-sanitizers (gcc ASan/UBSan) is loaded by starting
+# freeradius with the sanitizer runtimes in LD_PRELOAD; the server's output is
+# then checked for sanitizer reports when it stops (a report fails the suite).
+#
+# Inputs (environment): top_srcdir, top_builddir (default: two levels up),
+# IT_KEEP=1 keeps the work directory.
 #
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -19,29 +26,39 @@ SECRET=testing123
 IT_WORK=
 RAD_PID=
 WEB_PID=
+IT_PIDS=
 IT_FAILED=0
+IT_PRELOAD=
+IT_SHIM_DIR=
 
 it_cleanup() {
 	rc=$?
 	if [ -n "$RAD_PID" ]; then
-		kill "$RAD_PID" 2>/dev/null
-		wait "$RAD_PID" 2>/dev/null
+		it_stop_radiusd
 	fi
 	if [ -n "$WEB_PID" ]; then
 		kill "$WEB_PID" 2>/dev/null
 		wait "$WEB_PID" 2>/dev/null
 	fi
+	for p in $IT_PIDS; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	if [ "$rc" -ne 0 ] || [ "$IT_FAILED" -ne 0 ]; then
-		if [ -n "$IT_WORK" ] && [ -f "$IT_WORK/radiusd.log" ]; then
-			echo "---- last 100 lines of the FreeRADIUS log ----"
-			tail -n 100 "$IT_WORK/radiusd.log"
+		if [ -n "$IT_WORK" ] && [ -n "${RAD_LOG:-}" ] && [ -f "$RAD_LOG" ]; then
+			echo "---- last 100 lines of the FreeRADIUS log ($RAD_LOG) ----"
+			tail -n 100 "$RAD_LOG"
 			echo "----------------------------------------------"
 		fi
 	fi
+	[ -n "${IT_SHIM_DIR:-}" ] && rm -rf "$IT_SHIM_DIR"
 	if [ -n "$IT_WORK" ] && [ -z "${IT_KEEP:-}" ]; then
 		rm -rf "$IT_WORK"
 	elif [ -n "$IT_WORK" ]; then
 		echo "kept $IT_WORK"
+	fi
+	if [ "$rc" -eq 0 ] && [ "$IT_FAILED" -ne 0 ]; then
+		exit 1
 	fi
 }
 
@@ -62,10 +79,52 @@ it_require() {
 		echo "SKIP: $MODDIR/rlm_mud.so not built"
 		exit 77
 	fi
-	if nm -D "$MODDIR/rlm_mud.so" 2>/dev/null | grep -q "__asan_init\|__tsan_init"; then
-		echo "SKIP: rlm_mud.so is built with a sanitizer; radiusd cannot load it"
+	it_sanitizer_preload
+}
+
+# A sanitizer build of the module needs the runtimes loaded first: LD_PRELOAD
+# them into freeradius (only). Sets IT_PRELOAD; SKIP if they cannot be found.
+it_sanitizer_preload() {
+	syms=$(nm -D --undefined-only "$MODDIR/rlm_mud.so" 2>/dev/null)
+	if printf '%s\n' "$syms" | grep -q "__tsan_"; then
+		echo "SKIP: rlm_mud.so is built with ThreadSanitizer; not supported inside radiusd"
 		exit 77
 	fi
+	libs=
+	for s in asan ubsan; do
+		printf '%s\n' "$syms" | grep -q "__${s}_" || continue
+		lib=$(ldd "$MODDIR/rlm_mud.so" 2>/dev/null | sed -n "s/^[[:space:]]*lib$s\.so[^ ]* => \([^ ]*\) .*/\1/p" | head -n 1)
+		if [ -z "$lib" ] || [ ! -f "$lib" ]; then
+			lib=$(${CC:-gcc} -print-file-name="lib$s.so" 2>/dev/null)
+		fi
+		case "$lib" in
+		/*) [ -f "$lib" ] || lib= ;;
+		*) lib= ;;
+		esac
+		if [ -z "$lib" ]; then
+			echo "SKIP: rlm_mud.so needs the $s runtime as a shared library (lib$s.so not found;" \
+				"clang: build with -shared-libsan)"
+			exit 77
+		fi
+		libs="$libs${libs:+:}$lib"
+	done
+	[ -n "$libs" ] || return 0
+	# FreeRADIUS dlopen()s modules with RTLD_DEEPBIND, which ASan refuses: a
+	# shim (first in LD_PRELOAD) clears that flag (see nodeepbind.c).
+	IT_SHIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rlm_mud-shim.XXXXXX")
+	if ! ${CC:-cc} -shared -fPIC -o "$IT_SHIM_DIR/nodeepbind.so" \
+		"$top_srcdir/tests/integration/nodeepbind.c" -ldl >"$IT_SHIM_DIR/cc.log" 2>&1; then
+		cat "$IT_SHIM_DIR/cc.log"
+		rm -rf "$IT_SHIM_DIR"
+		echo "SKIP: cannot build the dlopen shim the sanitizer run needs"
+		exit 77
+	fi
+	# libgnutls (pulled in by libcurl via librtmp) deadlocks in its constructor
+	# (bindtextdomain) when first loaded by dlopen under ASan: load it up front.
+	for l in $(ldd "$MODDIR/rlm_mud.so" 2>/dev/null | sed -n 's/^[[:space:]]*libgnutls\.so[^ ]* => \(\/[^ ]*\) .*/\1/p'); do
+		libs="$libs:$l"
+	done
+	IT_PRELOAD="$IT_SHIM_DIR/nodeepbind.so:$libs"
 }
 
 # A free TCP/UDP port on 127.0.0.1 (both protocols, so radiusd can bind it).
@@ -99,29 +158,58 @@ it_setup() {
 	"$top_srcdir/tests/tools/mksig.sh" init "$IT_WORK/sig" >/dev/null || exit 1
 }
 
-# Start the HTTPS MUD server; sets WEB_PORT, WEB_LOG, BASE (https://localhost:PORT).
-it_start_web() {
-	WEB_LOG="$IT_WORK/web.log"
-	: > "$WEB_LOG"
-	python3 "$top_srcdir/tests/tools/https_server.py" --cert "$IT_WORK/pki/server.pem" \
-		--key "$IT_WORK/pki/server.key" --port 0 --root "$IT_WORK/www" \
-		--portfile "$IT_WORK/web.port" --log "$WEB_LOG" 2>"$IT_WORK/web.err" &
-	WEB_PID=$!
+# it_start_https NAME CERT: an HTTPS server on 127.0.0.1 with $IT_WORK/pki/CERT.{pem,key},
+# serving $IT_WORK/www. Sets NAME_PID, NAME_PORT, NAME_LOG.
+it_start_https() {
+	hn=$1
+	hc=$2
+	hlog="$IT_WORK/$hn.log"
+	: > "$hlog"
+	rm -f "$IT_WORK/$hn.port"
+	python3 "$top_srcdir/tests/tools/https_server.py" --cert "$IT_WORK/pki/$hc.pem" \
+		--key "$IT_WORK/pki/$hc.key" --port 0 --root "$IT_WORK/www" \
+		--portfile "$IT_WORK/$hn.port" --log "$hlog" 2>"$IT_WORK/$hn.err" &
+	hpid=$!
+	IT_PIDS="$IT_PIDS $hpid"
 	i=0
-	while [ ! -s "$IT_WORK/web.port" ]; do
+	while [ ! -s "$IT_WORK/$hn.port" ]; do
 		i=$((i + 1))
-		if [ "$i" -gt 100 ] || ! kill -0 "$WEB_PID" 2>/dev/null; then
-			echo "FAIL: HTTPS server did not start"
-			cat "$IT_WORK/web.err"
+		if [ "$i" -gt 100 ] || ! kill -0 "$hpid" 2>/dev/null; then
+			echo "FAIL: HTTPS server $hn did not start"
+			cat "$IT_WORK/$hn.err"
 			exit 1
 		fi
 		sleep 0.1
 	done
-	WEB_PORT=$(cat "$IT_WORK/web.port")
+	eval "${hn}_PID=$hpid ${hn}_PORT=$(cat "$IT_WORK/$hn.port") ${hn}_LOG=$hlog"
+}
+
+# Start the HTTPS MUD server; sets WEB_PID, WEB_PORT, WEB_LOG, BASE (https://localhost:PORT).
+it_start_web() {
+	it_start_https WEB server
 	BASE="https://localhost:$WEB_PORT"
 }
 
-# Publish a MUD file: it_publish NAME SIGNER (SIGNER "none": no .p7s).
+# it_stop_pid PID: stop a process this script started (SIGTERM, then wait for it).
+it_stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	np=
+	for p in $IT_PIDS; do
+		[ "$p" = "$1" ] || np="$np $p"
+	done
+	IT_PIDS=$np
+	return 0
+}
+
+# Stop the main HTTPS MUD server (its port then refuses connections).
+it_stop_web() {
+	it_stop_pid "$WEB_PID"
+	WEB_PID=
+}
+
+# Publish a MUD file: it_publish NAME SIGNER [TEMPLATE] (SIGNER "none": no .p7s).
 # The template's @URL@ becomes the file's own URL, $BASE/it/NAME.json.
 it_publish() {
 	name=$1
@@ -145,14 +233,18 @@ open(path, "w").write(env["s"])
 EOF
 }
 
-# Build the private raddb; MUD_OPTS (extra module config lines) may be set.
+# Build a private raddb: it_make_raddb [NAME] (default "raddb", under $IT_WORK).
+# MUD_OPTS (extra module config lines) may be set. New free ports each time.
 it_make_raddb() {
-	RADDB="$IT_WORK/raddb"
+	RADDB="$IT_WORK/${1:-raddb}"
+	rm -rf "$RADDB"
 	AUTH_PORT=$(it_free_port)
 	ACCT_PORT=$(it_free_port)
 	while [ "$ACCT_PORT" = "$AUTH_PORT" ]; do ACCT_PORT=$(it_free_port); done
 	INNER_PORT=$(it_free_port)
 	cp -a "$SYS_RADDB" "$RADDB"
+	mkdir -p "$RADDB.tlscache"
+	chmod 700 "$RADDB.tlscache"
 
 	it_py_edit "$RADDB/radiusd.conf" "
 s = re.sub(r'(?m)^raddbdir = .*$', 'raddbdir = $RADDB', s)
@@ -167,11 +259,18 @@ s = re.sub(r'(?m)^(\s*)reject_delay = .*$', r'\1reject_delay = 0', s)
 	rm -f "$RADDB/sites-enabled/default"
 	it_py_edit "$RADDB/sites-available/inner-tunnel" "s = s.replace('port = 18120', 'port = $INNER_PORT')"
 
-	# EAP: the test PKI instead of the snakeoil key.
+	# EAP: the test PKI instead of the snakeoil key; TLS session cache persisted
+	# (resumption brings the certificate attributes back in the reply list).
 	it_py_edit "$RADDB/mods-available/eap" "
 s = s.replace('/etc/ssl/private/ssl-cert-snakeoil.key', '$IT_WORK/pki/server.key')
 s = s.replace('/etc/ssl/certs/ssl-cert-snakeoil.pem', '$IT_WORK/pki/server.pem')
 s = s.replace('/etc/ssl/certs/ca-certificates.crt', '$IT_WORK/pki/ca.pem')
+i = s.index('cache {')
+t = s[i:]
+t = re.sub(r'(?m)^(\\s*)enable = no\$', r'\\1enable = yes', t, 1)
+t = t.replace('#\tname = \"EAP module\"', 'name = \"EAP module\"', 1)
+t = t.replace('#\tpersist_dir = \"\${logdir}/tlscache\"', 'persist_dir = \"$RADDB.tlscache\"', 1)
+s = s[:i] + t
 "
 
 	# The module's files.
@@ -187,6 +286,7 @@ s = s.replace('/etc/ssl/certs/ca-certificates.crt', '$IT_WORK/pki/ca.pem')
 	it_py_edit "$RADDB/sites-available/mud" "
 s = s.replace('ipaddr = *', 'ipaddr = 127.0.0.1')
 s = s.replace('port = 0', 'port = $AUTH_PORT', 1).replace('port = 0', 'port = $ACCT_PORT', 1)
+s = s.replace('max_connections = 16', 'max_connections = 64', 1)
 hook_in = '''
 	#  TEST HOOK: a policy-set MUD-URL, from Connect-Info = \"mud-url=...\".
 	if (&Connect-Info && &Connect-Info =~ /^mud-url=(.+)\$/) {
@@ -194,12 +294,20 @@ hook_in = '''
 			&MUD-URL := \"%{1}\"
 		}
 	}
+	#  TEST HOOK: the module's xlat, from Connect-Info = \"mud-xlat=...\".
+	if (&Connect-Info && &Connect-Info =~ /^mud-xlat=(.+)\$/) {
+		update reply {
+			&Reply-Message += \"xlat=%{mud:%{1}}\"
+		}
+		reject
+	}
 	mud_dacl_download
 '''
 s = s.replace('\n\tmud_dacl_download\n', hook_in, 1)
 echo = '''
 	update reply {
 		&Reply-Message += \"mud-status=%{control:MUD-Status}\"
+		&Reply-Message += \"mud-cache=%{control:MUD-Cache}\"
 	}
 '''
 s = s.replace('post-auth {\n\tmud_post_auth\n', 'post-auth {\n\tmud_post_auth\n' + echo, 1)
@@ -207,8 +315,9 @@ s = s.replace('Post-Auth-Type REJECT {\n', 'Post-Auth-Type REJECT {' + echo, 1)
 s = s.replace('Post-Auth-Type Challenge {\n', 'Post-Auth-Type Challenge {' + echo, 1)
 "
 
+	mkdir -p "$RADDB.cache"
 	sed -e "s|@CA@|$IT_WORK/pki/ca.pem|" -e "s|@TRUST@|$IT_WORK/sig/signer-ca.pem|" \
-	    -e "s|@CONTEXT@|$RADDB/mud-context.json|" -e "s|@CACHE@|$IT_WORK/cache|" <<EOF > "$RADDB/mods-enabled/mud"
+	    -e "s|@CONTEXT@|$RADDB/mud-context.json|" -e "s|@CACHE@|$RADDB.cache|" <<EOF > "$RADDB/mods-enabled/mud"
 mud {
 	ca_file = "@CA@"
 	trust_file = "@TRUST@"
@@ -216,35 +325,60 @@ mud {
 	connect_timeout = 3
 	timeout = 5
 	context = "@CONTEXT@"
-	output_format = cisco-dacl
+	output_format = ${MUD_FORMAT:-cisco-dacl}
 	quarantine_vlan = 999
-	allow_private_urls = yes
+	allow_private_urls = ${MUD_PRIVATE:-yes}
 	url_deny = "denied.example"
-	cache_fail_ttl = 60
+	cache_fail_ttl = ${MUD_FAIL_TTL:-60}
 ${MUD_OPTS:-}
 }
 EOF
 	chmod -R o-w "$RADDB"
 }
 
-# Start radiusd and wait for "Ready to process requests".
+# Start radiusd (RAD_LOG, RAD_PID) and wait for "Ready to process requests".
 it_start_radiusd() {
-	RAD_LOG="$IT_WORK/radiusd.log"
+	RAD_LOG="$RADDB.log"
 	: > "$RAD_LOG"
-	"$FREERADIUS" -f -xx -l "$RAD_LOG" -d "$RADDB" >"$IT_WORK/radiusd.out" 2>&1 &
+	if [ -n "$IT_PRELOAD" ]; then
+		LD_PRELOAD="$IT_PRELOAD" \
+		ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:verify_asan_link_order=0" \
+		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+			"$FREERADIUS" -f -xx -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
+	else
+		"$FREERADIUS" -f -xx -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
+	fi
 	RAD_PID=$!
 	i=0
 	while ! grep -q "Ready to process requests" "$RAD_LOG" 2>/dev/null; do
 		i=$((i + 1))
-		if [ "$i" -gt 200 ] || ! kill -0 "$RAD_PID" 2>/dev/null; then
+		if [ "$i" -gt 300 ] || ! kill -0 "$RAD_PID" 2>/dev/null; then
 			echo "FAIL: FreeRADIUS did not start"
-			cat "$IT_WORK/radiusd.out"
-			IT_FAILED=1
+			kill -9 "$RAD_PID" 2>/dev/null
+			wait "$RAD_PID" 2>/dev/null
 			RAD_PID=
+			tail -n 30 "$RADDB.out"
+			IT_FAILED=1
 			exit 1
 		fi
 		sleep 0.1
 	done
+}
+
+# Stop radiusd by PID; a sanitizer report in its output fails the suite.
+it_stop_radiusd() {
+	[ -n "$RAD_PID" ] || return 0
+	kill "$RAD_PID" 2>/dev/null
+	wait "$RAD_PID" 2>/dev/null
+	RAD_PID=
+	if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
+		"$RADDB.out" "$RAD_LOG" >/dev/null 2>&1; then
+		echo "FAIL: sanitizer report from FreeRADIUS ($RADDB.out):"
+		grep -A 30 "ERROR: AddressSanitizer\|runtime error:" "$RADDB.out" "$RAD_LOG" | head -n 60
+		IT_FAIL=$((IT_FAIL + 1))
+		IT_FAILED=1
+	fi
+	return 0
 }
 
 # Send one request: it_send auth|acct FILE -> radclient -x output on stdout.
@@ -253,10 +387,81 @@ it_send() {
 	radclient -x -r 1 -t 15 -f "$2" "127.0.0.1:$port" "$1" "$SECRET" 2>>"$IT_WORK/radclient.err"
 }
 
-# Count GETs of a path in the HTTPS server's log.
+# Count GETs of a path in an HTTPS server's log (default: the main one).
 it_fetches() {
-	grep -c "^GET $1 " "$WEB_LOG" || true
+	grep -c "^GET $1 " "${2:-$WEB_LOG}" || true
 }
+
+# radclient line for a Cisco-AVPair carrying a MUD URL (lldp, dhcp4, dhcp6),
+# binary parts as octal escapes.
+it_avpair() {
+	python3 - "$1" "$2" <<'EOF'
+import sys
+kind, url = sys.argv[1], sys.argv[2].encode()
+if kind == "lldp":
+    body = b"lldp-tlv=" + bytes([0, 127]) + (4 + len(url)).to_bytes(2, "big") + b"\x00\x00\x5e\x01" + url
+elif kind == "dhcp4":
+    body = b"dhcp-option=" + bytes([0, 161]) + len(url).to_bytes(2, "big") + url
+else:
+    body = b"dhcp-option=" + bytes([0, 112]) + len(url).to_bytes(2, "big") + url
+out = ""
+for b in body:
+    c = chr(b)
+    out += c if 32 <= b < 127 and c not in '"\\' else "\\%03o" % b
+print('Cisco-AVPair = "%s"' % out)
+EOF
+}
+
+# it_mab FILE STATION [extra lines...]: a Cisco MAB Access-Request.
+it_mab() {
+	f=$1
+	st=$2
+	shift 2
+	{
+		echo "User-Name = \"$st\""
+		echo "User-Password = \"$st\""
+		echo "Service-Type = Call-Check"
+		echo "Calling-Station-Id = \"$st\""
+		echo "NAS-IP-Address = 127.0.0.1"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} > "$f"
+}
+
+# it_lldp_mab FILE STATION URL: MAB with the URL in an LLDP TLV.
+it_lldp_mab() {
+	it_mab "$1" "$2" "$(it_avpair lldp "$3")"
+}
+
+# it_dacl FILE NAME [State]: a Cisco dACL download request.
+it_dacl() {
+	{
+		echo "User-Name = \"$2\""
+		echo 'Cisco-AVPair = "aaa:service=ip_admission"'
+		echo 'Cisco-AVPair = "aaa:event=acl-download"'
+		echo "Message-Authenticator = 0x00"
+		if [ -n "${3:-}" ]; then echo "State = $3"; fi
+	} > "$1"
+}
+
+# Reply inspection (radclient -x prints the request first, then "Received ...").
+it_has() { grep -F -q -- "$2" "$1"; }
+it_code() { grep -o "Received Access-[A-Za-z]*\|Received Accounting-Response" "$1" | head -n 1; }
+# The reply's attributes, one "Name = value" per line, without indentation.
+it_reply() { sed -n '/^Received/,$ s/^[[:space:]]\{1,\}\([A-Za-z].* = .*\)$/\1/p' "$1"; }
+# Values of one reply attribute (quotes removed).
+it_reply_values() { it_reply "$1" | sed -n "s/^$2 = \"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p"; }
+# The Cisco ACL lines of a reply.
+it_lines() {
+	sed -n '/^Received/,$ s/^[[:space:]]*Cisco-AVPair = "\(ipv*6*:inacl#[^"]*\)"$/\1/p' "$1"
+}
+it_acl_name() {
+	sed -n "s/.*ACS:CiscoSecure-Defined-ACL=\(#ACSACL#-$2-[^\"]*\)\".*/\1/p" "$1"
+}
+it_state() {
+	sed -n '/^Received/,$ s/^[[:space:]]*State = \(0x[0-9a-fA-F]*\)$/\1/p' "$1" | head -n 1
+}
+# The VLAN of a reply ("" if none).
+it_vlan() { it_reply_values "$1" 'Tunnel-Private-Group-Id\(:0\)\{0,1\}'; }
 
 # Result bookkeeping.
 IT_PASS=0
@@ -273,4 +478,11 @@ it_result() {
 		IT_FAIL=$((IT_FAIL + 1))
 		IT_FAILED=1
 	fi
+}
+
+# End of a suite: stop the server (sanitizer check), print the totals.
+it_finish() {
+	it_stop_radiusd
+	echo "$IT_PASS passed, $IT_FAIL failed"
+	[ "$IT_FAIL" -eq 0 ]
 }
