@@ -161,27 +161,27 @@ it_setup() {
 # it_start_https NAME CERT: an HTTPS server on 127.0.0.1 with $IT_WORK/pki/CERT.{pem,key},
 # serving $IT_WORK/www. Sets NAME_PID, NAME_PORT, NAME_LOG.
 it_start_https() {
-	hn=$1
-	hc=$2
-	hlog="$IT_WORK/$hn.log"
-	: > "$hlog"
-	rm -f "$IT_WORK/$hn.port"
-	python3 "$top_srcdir/tests/tools/https_server.py" --cert "$IT_WORK/pki/$hc.pem" \
-		--key "$IT_WORK/pki/$hc.key" --port 0 --root "$IT_WORK/www" \
-		--portfile "$IT_WORK/$hn.port" --log "$hlog" 2>"$IT_WORK/$hn.err" &
-	hpid=$!
-	IT_PIDS="$IT_PIDS $hpid"
-	i=0
-	while [ ! -s "$IT_WORK/$hn.port" ]; do
-		i=$((i + 1))
-		if [ "$i" -gt 100 ] || ! kill -0 "$hpid" 2>/dev/null; then
-			echo "FAIL: HTTPS server $hn did not start"
-			cat "$IT_WORK/$hn.err"
+	_hn=$1
+	_hc=$2
+	_hlog="$IT_WORK/$_hn.log"
+	: > "$_hlog"
+	rm -f "$IT_WORK/$_hn.port"
+	python3 "$top_srcdir/tests/tools/https_server.py" --cert "$IT_WORK/pki/$_hc.pem" \
+		--key "$IT_WORK/pki/$_hc.key" --port 0 --root "$IT_WORK/www" \
+		--portfile "$IT_WORK/$_hn.port" --log "$_hlog" 2>"$IT_WORK/$_hn.err" &
+	_hpid=$!
+	IT_PIDS="$IT_PIDS $_hpid"
+	_i=0
+	while [ ! -s "$IT_WORK/$_hn.port" ]; do
+		_i=$((_i + 1))
+		if [ "$_i" -gt 100 ] || ! kill -0 "$_hpid" 2>/dev/null; then
+			echo "FAIL: HTTPS server $_hn did not start"
+			cat "$IT_WORK/$_hn.err"
 			exit 1
 		fi
 		sleep 0.1
 	done
-	eval "${hn}_PID=$hpid ${hn}_PORT=$(cat "$IT_WORK/$hn.port") ${hn}_LOG=$hlog"
+	eval "${_hn}_PID=$_hpid ${_hn}_PORT=$(cat "$IT_WORK/$_hn.port") ${_hn}_LOG=$_hlog"
 }
 
 # Start the HTTPS MUD server; sets WEB_PID, WEB_PORT, WEB_LOG, BASE (https://localhost:PORT).
@@ -212,13 +212,13 @@ it_stop_web() {
 # Publish a MUD file: it_publish NAME SIGNER [TEMPLATE] (SIGNER "none": no .p7s).
 # The template's @URL@ becomes the file's own URL, $BASE/it/NAME.json.
 it_publish() {
-	name=$1
-	signer=$2
-	src=${3:-$top_srcdir/tests/integration/mud/device.json.in}
-	sed "s|@URL@|$BASE/it/$name.json|" "$src" > "$IT_WORK/www/it/$name.json"
-	if [ "$signer" != none ]; then
-		"$top_srcdir/tests/tools/mksig.sh" sign "$IT_WORK/sig" "$signer" \
-			"$IT_WORK/www/it/$name.json" >/dev/null || exit 1
+	_pn=$1
+	_ps=$2
+	_pt=${3:-$top_srcdir/tests/integration/mud/device.json.in}
+	sed "s|@URL@|$BASE/it/$_pn.json|" "$_pt" > "$IT_WORK/www/it/$_pn.json"
+	if [ "$_ps" != none ]; then
+		"$top_srcdir/tests/tools/mksig.sh" sign "$IT_WORK/sig" "$_ps" \
+			"$IT_WORK/www/it/$_pn.json" >/dev/null || exit 1
 	fi
 }
 
@@ -349,10 +349,10 @@ it_start_radiusd() {
 		"$FREERADIUS" -f -xx -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
 	fi
 	RAD_PID=$!
-	i=0
+	_i=0
 	while ! grep -q "Ready to process requests" "$RAD_LOG" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -gt 300 ] || ! kill -0 "$RAD_PID" 2>/dev/null; then
+		_i=$((_i + 1))
+		if [ "$_i" -gt 300 ] || ! kill -0 "$RAD_PID" 2>/dev/null; then
 			echo "FAIL: FreeRADIUS did not start"
 			kill -9 "$RAD_PID" 2>/dev/null
 			wait "$RAD_PID" 2>/dev/null
@@ -383,8 +383,8 @@ it_stop_radiusd() {
 
 # Send one request: it_send auth|acct FILE -> radclient -x output on stdout.
 it_send() {
-	if [ "$1" = acct ]; then port=$ACCT_PORT; else port=$AUTH_PORT; fi
-	radclient -x -r 1 -t 15 -f "$2" "127.0.0.1:$port" "$1" "$SECRET" 2>>"$IT_WORK/radclient.err"
+	if [ "$1" = acct ]; then _sp=$ACCT_PORT; else _sp=$AUTH_PORT; fi
+	radclient -x -r 1 -t 15 -f "$2" "127.0.0.1:$_sp" "$1" "$SECRET" 2>>"$IT_WORK/radclient.err"
 }
 
 # Count GETs of a path in an HTTPS server's log (default: the main one).
@@ -414,17 +414,17 @@ EOF
 
 # it_mab FILE STATION [extra lines...]: a Cisco MAB Access-Request.
 it_mab() {
-	f=$1
-	st=$2
+	_mf=$1
+	_ms=$2
 	shift 2
 	{
-		echo "User-Name = \"$st\""
-		echo "User-Password = \"$st\""
+		echo "User-Name = \"$_ms\""
+		echo "User-Password = \"$_ms\""
 		echo "Service-Type = Call-Check"
-		echo "Calling-Station-Id = \"$st\""
+		echo "Calling-Station-Id = \"$_ms\""
 		echo "NAS-IP-Address = 127.0.0.1"
-		for l in "$@"; do printf '%s\n' "$l"; done
-	} > "$f"
+		for _ml in "$@"; do printf '%s\n' "$_ml"; done
+	} > "$_mf"
 }
 
 # it_lldp_mab FILE STATION URL: MAB with the URL in an LLDP TLV.
@@ -449,7 +449,7 @@ it_code() { grep -o "Received Access-[A-Za-z]*\|Received Accounting-Response" "$
 # The reply's attributes, one "Name = value" per line, without indentation.
 it_reply() { sed -n '/^Received/,$ s/^[[:space:]]\{1,\}\([A-Za-z].* = .*\)$/\1/p' "$1"; }
 # Values of one reply attribute (quotes removed).
-it_reply_values() { it_reply "$1" | sed -n "s/^$2 = \"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p"; }
+it_reply_values() { it_reply "$1" | sed -n "s/^$2 = //p" | sed 's/^"\(.*\)"$/\1/'; }
 # The Cisco ACL lines of a reply.
 it_lines() {
 	sed -n '/^Received/,$ s/^[[:space:]]*Cisco-AVPair = "\(ipv*6*:inacl#[^"]*\)"$/\1/p' "$1"
@@ -467,14 +467,14 @@ it_vlan() { it_reply_values "$1" 'Tunnel-Private-Group-Id\(:0\)\{0,1\}'; }
 IT_PASS=0
 IT_FAIL=0
 it_result() {
-	name=$1
+	_itn=$1
 	shift
 	if [ "$1" -eq 0 ]; then
-		echo "PASS: $name"
+		echo "PASS: $_itn"
 		IT_PASS=$((IT_PASS + 1))
 	else
 		shift
-		echo "FAIL: $name${1:+ ($*)}"
+		echo "FAIL: $_itn${1:+ ($*)}"
 		IT_FAIL=$((IT_FAIL + 1))
 		IT_FAILED=1
 	fi

@@ -1,0 +1,112 @@
+#!/bin/sh
+#
+# failures.sh - every way a MUD file can be unobtainable or unusable, against the
+# real server: MUD server down (connection refused), HTTP 404, TLS certificate
+# expired / for another host / from an untrusted CA (separate HTTPS servers with
+# tests/tools/mkcerts.sh's certificates), not JSON, schema violation, mud-url of
+# the file differs from the URL. Each must give the quarantine (VLAN 999 + the
+# quarantine dACL) and the exact MUD-Status, and the server must then still
+# serve a good device correctly.
+#
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+it_require
+it_setup
+it_start_web
+it_start_https EXPIRED expired
+it_start_https WRONGHOST wronghost
+it_start_https UNTRUSTED untrusted
+DOWN_PORT=$(it_free_port)	# nothing listens there: connection refused
+
+for i in 1 2 3 4 5 6 7 8; do
+	it_publish "good$i" signer
+done
+# Not JSON at all (signed, so only the parser can object).
+printf '{"ietf-mud:mud": {"mud-version": 1, "mud-url": ' > "$IT_WORK/www/it/notjson.json"
+"$top_srcdir/tests/tools/mksig.sh" sign "$IT_WORK/sig" signer "$IT_WORK/www/it/notjson.json" \
+	>/dev/null || exit 1
+# Well-formed JSON that violates the YANG model (is-supported is a boolean).
+sed 's/"is-supported": true/"is-supported": "yes"/' "$here/mud/device.json.in" > "$IT_WORK/schema.in"
+it_publish schema signer "$IT_WORK/schema.in"
+# A valid, signed file published under another URL than its mud-url.
+it_publish elsewhere signer
+cp "$IT_WORK/www/it/elsewhere.json" "$IT_WORK/www/it/mismatch.json"
+cp "$IT_WORK/www/it/elsewhere.p7s" "$IT_WORK/www/it/mismatch.p7s"
+
+it_make_raddb
+it_start_radiusd
+
+C=$IT_WORK/cases
+n=0
+
+# fails NAME URL STATUS: quarantine with exactly STATUS, then a good device is served.
+fails() {
+	name=$1
+	url=$2
+	want=$3
+	n=$((n + 1))
+	it_lldp_mab "$C/$name" "00:11:22:33:55:$(printf %02d $n)" "$url"
+	it_send auth "$C/$name" > "$C/$name.out"
+	ok=0
+	it_has "$C/$name.out" "Received Access-Accept" || ok=1
+	[ "$(it_vlan "$C/$name.out")" = 999 ] || ok=1
+	[ "$(it_reply_values "$C/$name.out" Cisco-AVPair)" = \
+		"ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-mud-quarantine-1" ] || ok=1
+	it_has "$C/$name.out" "\"mud-status=$want\"" || ok=1
+	it_has "$C/$name.out" '"MUD policy unavailable: quarantined"' || ok=1
+	it_result "$name: quarantine, MUD-Status $want" $ok \
+		"$(it_code "$C/$name.out") vlan=$(it_vlan "$C/$name.out") $(it_reply_values "$C/$name.out" Reply-Message | tr '\n' ' ')"
+
+	it_lldp_mab "$C/$name-after" "00:11:22:33:66:$(printf %02d $n)" "$BASE/it/good$n.json"
+	it_send auth "$C/$name-after" > "$C/$name-after.out"
+	ok=0
+	it_has "$C/$name-after.out" "Received Access-Accept" || ok=1
+	[ "$(it_vlan "$C/$name-after.out")" = 100 ] || ok=1
+	it_has "$C/$name-after.out" '"mud-status=ok"' || ok=1
+	it_has "$C/$name-after.out" '"mud-cache=fetched"' || ok=1
+	[ "$(it_acl_name "$C/$name-after.out" IP | grep -c .)" = 1 ] || ok=1
+	[ "$(it_fetches "/it/good$n.json")" = 1 ] || ok=1
+	it_result "$name: next device still served" $ok "$(it_code "$C/$name-after.out")"
+}
+
+fails server-down "https://localhost:$DOWN_PORT/it/down.json" fetch-failed
+fails http-404 "$BASE/it/nosuchfile.json" fetch-failed
+fails tls-expired "https://localhost:$EXPIRED_PORT/it/good1.json" tls-failed
+fails tls-wrong-host "https://localhost:$WRONGHOST_PORT/it/good1.json" tls-failed
+fails tls-untrusted-ca "https://localhost:$UNTRUSTED_PORT/it/good1.json" tls-failed
+fails not-json "$BASE/it/notjson.json" invalid-file
+fails schema-error "$BASE/it/schema.json" invalid-file
+fails url-mismatch "$BASE/it/mismatch.json" url-mismatch
+
+# The TLS failures happened in the handshake: no request reached those servers.
+ok=0
+for s in EXPIRED WRONGHOST UNTRUSTED; do
+	eval "l=\$${s}_LOG"
+	[ "$(grep -c . "$l")" = 0 ] || ok=1
+done
+it_result "tls failures: nothing was requested over a bad TLS session" $ok
+
+# The reason is in MUD-Error (logged by the module): a few spot checks.
+ok=0
+grep -q "MUD https://localhost:$DOWN_PORT/it/down.json: .*onnect" "$RAD_LOG" || ok=1
+grep -q "MUD $BASE/it/mismatch.json: .*elsewhere.json" "$RAD_LOG" || ok=1
+grep -q "MUD https://localhost:$EXPIRED_PORT/.*certificate has expired" "$RAD_LOG" || ok=1
+grep -q "MUD https://localhost:$WRONGHOST_PORT/.*no alternative certificate subject name" "$RAD_LOG" || ok=1
+grep -q "MUD https://localhost:$UNTRUSTED_PORT/.*unable to get local issuer" "$RAD_LOG" || ok=1
+grep -q "MUD $BASE/it/schema.json: expected boolean, got string \"yes\" (at /ietf-mud:mud/is-supported)" \
+	"$RAD_LOG" || ok=1
+it_result "failure reasons logged with the URL" $ok
+
+# A failure is remembered (cache_fail_ttl): the same URL again is not re-fetched.
+before=$(it_fetches /it/schema.json)
+it_lldp_mab "$C/schema-again" 00:11:22:33:77:01 "$BASE/it/schema.json"
+it_send auth "$C/schema-again" > "$C/schema-again.out"
+ok=0
+it_has "$C/schema-again.out" '"mud-status=invalid-file"' || ok=1
+it_has "$C/schema-again.out" '"mud-cache=negative"' || ok=1
+[ "$(it_fetches /it/schema.json)" = "$before" ] || ok=1
+it_result "negative cache: failure not re-fetched within cache_fail_ttl" $ok
+
+it_finish
