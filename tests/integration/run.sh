@@ -21,7 +21,7 @@
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-suites=${IT_SUITES:-"core"}
+suites=${IT_SUITES:-"core failures cache concurrency eap policy"}
 failed=0
 skipped=0
 ran=0
