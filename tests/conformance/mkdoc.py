@@ -107,7 +107,7 @@ def main():
     for g, fmt, flow, exp, note in flows:
         w("| %s | %s | `%s` | %s | %s |\n" % (g, fmt, flow, exp, md(note)))
     w("\n")
-    w("Groups: `url` (url-*), `quarantine` (tls-*, sig-*), `internet` (internet-nfr, "
+    w("Groups: `url` (url-*), `quarantine` (tls-*, sig-*, quarantine-nfr), `internet` (internet-nfr, "
       "internet-dacl), `abs-*` (the abstraction scenarios), `v1` / `v2` (cache-validity "
       "and leave-rejoin, before and after the change).\n\n")
 

@@ -58,9 +58,7 @@ if [ ! -x "$MUDCTL" ]; then
 	echo "SKIP: $MUDCTL not built"
 	exit 77
 fi
-for prog in eapol_test; do
-	command -v "$prog" >/dev/null 2>&1 || echo "note: $prog not installed: url-idevid will FAIL"
-done
+command -v eapol_test >/dev/null 2>&1 || echo "note: eapol_test not installed: url-idevid will FAIL"
 
 # wanted ID: is scenario ID selected?
 wanted() {
@@ -81,7 +79,6 @@ START=$(date +%s)
 it_setup
 CF_RESULTS=$IT_WORK/results.tsv
 : > "$CF_RESULTS"
-C=$IT_WORK/cases
 
 # The MUD servers: a good one on 127.0.0.1 (URL host localhost) and one on ::1 (URL
 # host [::1]); servers with bad certificates are started by the scenarios using them.
@@ -379,6 +376,30 @@ sc_internet_nfr() {
 	cf_end
 }
 
+# The failure policy with NAS-Filter-Rule output: quarantine VLAN and filter rules.
+sc_quarantine_nfr() {
+	fv=$1
+	cf_begin quarantine-nfr "v$fv" nas-filter-rule
+	url=$(cf_publish "$(wbase "$fv")" "quarantine-nfr-v$fv" rogue-signer device)
+	m=$(cf_mark)
+	newmac
+	mab_url "$CF_T/req" "$MAC" lldp "$url"
+	it_send auth "$CF_T/req" > "$CF_T/rep"
+	cf_since "$m" > "$CF_T/radiusd.log"
+	r=$CF_T/rep
+	if it_has "$r" "Received Access-Accept"; then cf_ok accept; else cf_bad "not accepted ($(it_code "$r"))"; fi
+	mst=$(cf_status "$r")
+	[ "$mst" = signature-invalid ] && cf_ok status || cf_bad "MUD-Status '$mst', not signature-invalid"
+	v=$(cf_vlan "$r")
+	[ "$v" = 999 ] && cf_ok vlan || cf_bad "VLAN '$v', not the quarantine VLAN 999"
+	cf_check "error logged" grep -F -q "MUD $url: " "$CF_T/radiusd.log"
+	cf_nfr "$r" > "$CF_T/acl"
+	if [ -s "$CF_T/acl" ]; then cf_ok rules; else
+		cf_bad "no NAS-Filter-Rule in the failure policy (the quarantined device is not filtered)"; fi
+	cf_flows quarantine "$fv" nas-filter-rule "$CF_T/acl"
+	cf_end
+}
+
 # ---------------------------------------------------------------- 5. abstractions
 
 sc_abs() {
@@ -502,7 +523,6 @@ sc_leave() {
 	mab_url "$CF_T/m1" "$mac" none
 	it_send auth "$CF_T/m1" > "$CF_T/m1.out"
 	cf_since "$m" > "$CF_T/radiusd1.log"
-	CF_T0=$CF_T
 	applied "$CF_T/m1.out" "$fv" "$(wlog "$fv")" "/cf/leave-a-v$fv.json"
 	cf_check "URL from accounting" grep -F -q "MUD URL $ua (from accounting-$usrc)" "$CF_T/radiusd1.log"
 	na=$(cf_acl_name "$CF_T/m1.out" IP)
@@ -626,13 +646,16 @@ if wanted_any $MAIN_IDS; then
 	it_stop_radiusd
 fi
 
-if wanted internet-nfr; then
+if wanted_any internet-nfr quarantine-nfr; then
 	MUD_FORMAT=nas-filter-rule
 	MUD_OPTS=
 	it_make_raddb raddb-nfr
 	it_start_radiusd
 	for fv in 4 6; do
-		sc_internet_nfr "$fv"
+		wanted internet-nfr && sc_internet_nfr "$fv"
+	done
+	for fv in 4 6; do
+		wanted quarantine-nfr && sc_quarantine_nfr "$fv"
 	done
 	it_stop_radiusd
 fi
