@@ -54,7 +54,8 @@ ATTRIBUTE	MUD-Error				3006	string
 #  quarantine VLAN on failure.
 ATTRIBUTE	MUD-VLAN				3007	integer
 
-#  How the policy was obtained: hit, stale, negative, fetched.
+#  How the policy was obtained: hit, stale, negative, fetched, waited (for
+#  a fetch in progress in another thread), busy (gave up waiting).
 ATTRIBUTE	MUD-Cache				3008	string
 
 #  Seconds until the applied policy expires from the cache.
