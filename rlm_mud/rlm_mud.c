@@ -1256,10 +1256,12 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 		cr = mud_cache_lookup(inst->cache, request, &e, NULL, url, request->timestamp);
 		switch (cr) {
 		case MUD_CACHE_HIT:
-			n = snprintf(out, outlen, "hit %ld", (long)(e->expires - request->timestamp));
+			n = snprintf(out, outlen, "hit %ld",
+				     (long)(e->expires - request->timestamp));
 			break;
 		case MUD_CACHE_STALE:
-			n = snprintf(out, outlen, "stale %ld", (long)(request->timestamp - e->expires));
+			n = snprintf(out, outlen, "stale %ld",
+				     (long)(request->timestamp - e->expires));
 			break;
 		case MUD_CACHE_NEGATIVE:
 			n = snprintf(out, outlen, "negative %s", entry_status(e));
