@@ -193,8 +193,10 @@ enum {
 };
 
 /*
- *	Built-in quarantine ACL (cisco): DHCP and DNS only. Served under a
- *	fixed name so the switch can download it like any other dACL.
+ *	Built-in quarantine ACLs: DHCP and DNS only (IPv6: also ICMPv6, which
+ *	neighbour discovery needs; an explicit final deny would block it).
+ *	Cisco: served under fixed names so the switch can download them like
+ *	any other dACL. NAS-Filter-Rule (RFC 4849, stateless): both directions.
  */
 static char const *quarantine_lines_v4[] = {
 	"ip:inacl#1=permit udp any eq 68 any eq 67",
@@ -203,6 +205,32 @@ static char const *quarantine_lines_v4[] = {
 	"ip:inacl#4=deny ip any any",
 };
 #define QUARANTINE_ACL_V4	"#ACSACL#-IP-mud-quarantine-1"
+
+static char const *quarantine_lines_v6[] = {
+	"ipv6:inacl#1=permit icmp any any",
+	"ipv6:inacl#2=permit udp any eq 546 any eq 547",
+	"ipv6:inacl#3=permit udp any any eq 53",
+	"ipv6:inacl#4=permit tcp any any eq 53",
+	"ipv6:inacl#5=deny ipv6 any any",
+};
+#define QUARANTINE_ACL_V6	"#ACSACL#-IPV6-mud-quarantine-1"
+
+static char const *quarantine_lines_nfr[] = {
+	"permit in 17 from assigned 68 to any 67",
+	"permit out 17 from any 67 to assigned 68",
+	"permit in 17 from assigned 546 to any 547",
+	"permit out 17 from any 547 to assigned 546",
+	"permit in 17 from assigned to any 53",
+	"permit out 17 from any 53 to assigned",
+	"permit in 6 from assigned to any 53",
+	"permit out 6 from any 53 to assigned",
+	"permit in 58 from assigned to any",
+	"permit out 58 from any to assigned",
+	"deny in ip from any to any",
+	"deny out ip from any to any",
+};
+
+#define NUM_LINES(_a)	(sizeof(_a) / sizeof((_a)[0]))
 
 /** Copy untrusted text for a log line: escaped, cut at MUD_LOG_CUT bytes. */
 static char const *log_safe(char *buf, size_t buflen, char const *in, size_t inlen)
@@ -387,17 +415,30 @@ static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char cons
 		RDEBUG2("Applying quarantine VLAN %d", inst->qvlan);
 		reply_vlan(request, inst->qvlan);
 		control_set_int(request, inst->da_vlan, (uint32_t)inst->qvlan);
-		if (inst->out == MUD_OUT_CISCO_DACL) {
-			char line[64];
+		size_t i;
 
-			snprintf(line, sizeof(line), "ACS:CiscoSecure-Defined-ACL=%s", QUARANTINE_ACL_V4);
-			reply_add_raw(request, inst->da_avpair, line);
-		} else if (inst->out == MUD_OUT_CISCO_INLINE) {
-			size_t i;
+		switch (inst->out) {
+		case MUD_OUT_CISCO_DACL:
+			reply_add_raw(request, inst->da_avpair,
+				      "ACS:CiscoSecure-Defined-ACL=" QUARANTINE_ACL_V4);
+			reply_add_raw(request, inst->da_avpair,
+				      "ACS:CiscoSecure-Defined-ACL=" QUARANTINE_ACL_V6);
+			break;
 
-			for (i = 0; i < sizeof(quarantine_lines_v4) / sizeof(quarantine_lines_v4[0]); i++) {
+		case MUD_OUT_CISCO_INLINE:
+			for (i = 0; i < NUM_LINES(quarantine_lines_v4); i++) {
 				reply_add_raw(request, inst->da_avpair, quarantine_lines_v4[i]);
 			}
+			for (i = 0; i < NUM_LINES(quarantine_lines_v6); i++) {
+				reply_add_raw(request, inst->da_avpair, quarantine_lines_v6[i]);
+			}
+			break;
+
+		case MUD_OUT_NFR:
+			for (i = 0; i < NUM_LINES(quarantine_lines_nfr); i++) {
+				reply_add_raw(request, inst->da_nfr, quarantine_lines_nfr[i]);
+			}
+			break;
 		}
 	}
 	return mud_to_rlm_rcode(code);
@@ -1124,7 +1165,11 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 
 	if (strcmp(name, QUARANTINE_ACL_V4) == 0) {
 		lines = (char **)(uintptr_t)quarantine_lines_v4;
-		num = sizeof(quarantine_lines_v4) / sizeof(quarantine_lines_v4[0]);
+		num = NUM_LINES(quarantine_lines_v4);
+	} else if (strcmp(name, QUARANTINE_ACL_V6) == 0) {
+		lines = (char **)(uintptr_t)quarantine_lines_v6;
+		num = NUM_LINES(quarantine_lines_v6);
+		v6 = true;
 	} else if (!mud_cache_acl_lookup(inst->cache, request, name, &lines, &num, &v6) || num == 0) {
 		REDEBUG("MUD dACL download: unknown ACL name \"%s\"", buf);
 		control_set(request, inst->da_status, "acl-unknown");

@@ -53,7 +53,8 @@ fails() {
 	it_has "$C/$name.out" "Received Access-Accept" || ok=1
 	[ "$(it_vlan "$C/$name.out")" = 999 ] || ok=1
 	[ "$(it_reply_values "$C/$name.out" Cisco-AVPair)" = \
-		"ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-mud-quarantine-1" ] || ok=1
+		"ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-mud-quarantine-1
+ACS:CiscoSecure-Defined-ACL=#ACSACL#-IPV6-mud-quarantine-1" ] || ok=1
 	it_has "$C/$name.out" "\"mud-status=$want\"" || ok=1
 	it_has "$C/$name.out" '"MUD policy unavailable: quarantined"' || ok=1
 	it_result "$name: quarantine, MUD-Status $want" $ok \
@@ -98,6 +99,23 @@ grep -q "MUD https://localhost:$UNTRUSTED_PORT/.*unable to get local issuer" "$R
 grep -q "MUD $BASE/it/schema.json: expected boolean, got string \"yes\" (at /ietf-mud:mud/is-supported)" \
 	"$RAD_LOG" || ok=1
 it_result "failure reasons logged with the URL" $ok
+
+# The quarantine dACLs are downloadable like any other.
+it_dacl "$C/q4" "#ACSACL#-IP-mud-quarantine-1"
+it_send auth "$C/q4" > "$C/q4.out"
+it_dacl "$C/q6" "#ACSACL#-IPV6-mud-quarantine-1"
+it_send auth "$C/q6" > "$C/q6.out"
+ok=0
+[ "$(it_lines "$C/q4.out")" = 'ip:inacl#1=permit udp any eq 68 any eq 67
+ip:inacl#2=permit udp any any eq 53
+ip:inacl#3=permit tcp any any eq 53
+ip:inacl#4=deny ip any any' ] || ok=1
+[ "$(it_lines "$C/q6.out")" = 'ipv6:inacl#1=permit icmp any any
+ipv6:inacl#2=permit udp any eq 546 any eq 547
+ipv6:inacl#3=permit udp any any eq 53
+ipv6:inacl#4=permit tcp any any eq 53
+ipv6:inacl#5=deny ipv6 any any' ] || ok=1
+it_result "quarantine dACLs (IPv4, IPv6) downloadable" $ok
 
 # A failure is remembered (cache_fail_ttl): the same URL again is not re-fetched.
 before=$(it_fetches /it/schema.json)

@@ -20,6 +20,7 @@ it_start_web
 for n in priv-localhost priv-v4 priv-v6 allowed inline nfr; do
 	it_publish "$n" signer
 done
+it_publish nfr-badsig rogue-signer
 C=$IT_WORK/cases
 OTHER_PORT=$(it_free_port)
 
@@ -61,7 +62,12 @@ ipv6:inacl#2=deny ipv6 any any'
 Q_LINES='ip:inacl#1=permit udp any eq 68 any eq 67
 ip:inacl#2=permit udp any any eq 53
 ip:inacl#3=permit tcp any any eq 53
-ip:inacl#4=deny ip any any'
+ip:inacl#4=deny ip any any
+ipv6:inacl#1=permit icmp any any
+ipv6:inacl#2=permit udp any eq 546 any eq 547
+ipv6:inacl#3=permit udp any any eq 53
+ipv6:inacl#4=permit tcp any any eq 53
+ipv6:inacl#5=deny ipv6 any any'
 MUD_FORMAT=cisco-inline
 MUD_OPTS="	url_allow = \"localhost:$WEB_PORT\"
 	session_timeout = yes"
@@ -118,5 +124,27 @@ it_has "$C/nfr.out" '"mud-status=ok"' || ok=1
 [ "$(it_reply_values "$C/nfr.out" Session-Timeout)" = 600 ] || ok=1
 it_result "nas-filter-rule: exact rules; Session-Timeout = cache_max_validity" $ok \
 	"$(it_reply_values "$C/nfr.out" NAS-Filter-Rule | tr '\n' '|') st=$(it_reply_values "$C/nfr.out" Session-Timeout)"
+
+it_lldp_mab "$C/nfrq" 00:11:22:33:bb:22 "$BASE/it/nfr-badsig.json"
+it_send auth "$C/nfrq" > "$C/nfrq.out"
+NFR_Q='permit in 17 from assigned 68 to any 67
+permit out 17 from any 67 to assigned 68
+permit in 17 from assigned 546 to any 547
+permit out 17 from any 547 to assigned 546
+permit in 17 from assigned to any 53
+permit out 17 from any 53 to assigned
+permit in 6 from assigned to any 53
+permit out 6 from any 53 to assigned
+permit in 58 from assigned to any
+permit out 58 from any to assigned
+deny in ip from any to any
+deny out ip from any to any'
+ok=0
+it_has "$C/nfrq.out" '"mud-status=signature-invalid"' || ok=1
+[ "$(it_vlan "$C/nfrq.out")" = 999 ] || ok=1
+[ "$(it_reply_values "$C/nfrq.out" NAS-Filter-Rule)" = "$NFR_Q" ] || ok=1
+[ "$(it_reply_values "$C/nfrq.out" Session-Timeout)" = "" ] || ok=1
+it_result "nas-filter-rule: quarantine rules on failure" $ok \
+	"$(it_reply_values "$C/nfrq.out" NAS-Filter-Rule | tr '\n' '|')"
 
 it_finish
