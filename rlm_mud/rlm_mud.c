@@ -26,10 +26,12 @@ RCSID("$Id$")
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,11 +64,13 @@ typedef enum {
 	MUD_OUT_NFR,
 } rlm_mud_out_t;
 
-/** One URL remembered from accounting, keyed by Calling-Station-Id. */
+/** What the module remembers of one station, keyed by Calling-Station-Id: the URL seen
+ *  in accounting and the URL whose policy was last applied (for url-changed reports). */
 typedef struct rlm_mud_seen {
 	char		station[MUD_STATION_LEN];	//!< normalised key, "" = free slot
-	char		src[24];			//!< source name
-	char		url[MUD_MAX_URL_LEN + 1];
+	char		src[24];			//!< source name of url
+	char		url[MUD_MAX_URL_LEN + 1];	//!< from accounting, "" = none
+	char		*applied;			//!< last URL applied (talloc, under seen), or NULL
 	time_t		last;				//!< last update (LRU)
 } rlm_mud_seen_t;
 
@@ -97,6 +101,21 @@ typedef struct rlm_mud_t {
 	bool		allow_private_urls;
 	uint32_t	accounting_max_entries;
 	uint32_t	fetch_wait;
+
+	char const	*iodef_spool_dir;	//!< iodef { } subsection
+	char const	*iodef_reporter;
+	char const	*iodef_contact_name;
+	char const	*iodef_contact_email;
+	char const	*iodef_contact_phone;
+	char const	*iodef_tlp;
+	char const	*iodef_lang;
+	char const	*iodef_sign_key;
+	char const	*iodef_sign_cert;
+	uint32_t	iodef_window;
+	uint32_t	iodef_max_files;
+	uint32_t	iodef_max_bytes;
+	mud_iodef_config_t iodef;		//!< rendering config (borrows the strings above)
+	mud_spool_t	*spool;			//!< incident spool (thread-safe), NULL = no reports
 
 	rlm_mud_out_t	out;
 	mud_trust_t	*trust;
@@ -136,6 +155,23 @@ typedef struct rlm_mud_t {
 	bool		wait_init;
 } rlm_mud_t;
 
+/** iodef { }: incident reports (docs/iodef.md "From the FreeRADIUS module"). */
+static const CONF_PARSER iodef_config[] = {
+	{ "spool_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_spool_dir), NULL },
+	{ "reporter", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_reporter), NULL },
+	{ "contact_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_contact_name), NULL },
+	{ "contact_email", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_contact_email), NULL },
+	{ "contact_phone", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_contact_phone), NULL },
+	{ "tlp", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_tlp), "amber" },
+	{ "lang", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_lang), "en" },
+	{ "sign_key", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, iodef_sign_key), NULL },
+	{ "sign_cert", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, iodef_sign_cert), NULL },
+	{ "window", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_window), "3600" },
+	{ "max_files", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_max_files), "1000" },
+	{ "max_bytes", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_max_bytes), "67108864" },
+	CONF_PARSER_TERMINATOR
+};
+
 static const CONF_PARSER module_config[] = {
 	{ "ca_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, ca_file), NULL },
 	{ "ca_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, ca_path), NULL },
@@ -162,6 +198,7 @@ static const CONF_PARSER module_config[] = {
 	{ "accounting_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries),
 	  "4096" },
 	{ "fetch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_wait), "20" },
+	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -573,31 +610,39 @@ static bool request_station(REQUEST *request, char key[MUD_STATION_LEN])
 	return key[0] != '\0';
 }
 
-static void seen_store(rlm_mud_t *inst, char const *key, char const *url, char const *src, time_t now)
+/** The slot of a station, or (re)used for it: a free one, else the least recently updated.
+ *  Caller holds seen_mutex. Never NULL (num_seen > 0). */
+static rlm_mud_seen_t *seen_slot(rlm_mud_t *inst, char const *key)
 {
 	size_t i;
 	rlm_mud_seen_t *slot = NULL;
 
-	if (!inst->seen) return;
-	pthread_mutex_lock(&inst->seen_mutex);
 	for (i = 0; i < inst->num_seen; i++) {
 		rlm_mud_seen_t *s = &inst->seen[i];
 
-		if (strcmp(s->station, key) == 0) {
-			slot = s;
-			break;
-		}
+		if (strcmp(s->station, key) == 0) return s;
 		if (!slot || (slot->station[0] && (!s->station[0] || s->last < slot->last))) slot = s;
 	}
-	if (slot) {
-		snprintf(slot->station, sizeof(slot->station), "%s", key);
-		snprintf(slot->url, sizeof(slot->url), "%s", url);
-		snprintf(slot->src, sizeof(slot->src), "%s", src);
-		slot->last = now;
-	}
+	TALLOC_FREE(slot->applied);
+	memset(slot, 0, sizeof(*slot));
+	snprintf(slot->station, sizeof(slot->station), "%s", key);
+	return slot;
+}
+
+static void seen_store(rlm_mud_t *inst, char const *key, char const *url, char const *src, time_t now)
+{
+	rlm_mud_seen_t *slot;
+
+	if (!inst->seen) return;
+	pthread_mutex_lock(&inst->seen_mutex);
+	slot = seen_slot(inst, key);
+	snprintf(slot->url, sizeof(slot->url), "%s", url);
+	snprintf(slot->src, sizeof(slot->src), "%s", src);
+	slot->last = now;
 	pthread_mutex_unlock(&inst->seen_mutex);
 }
 
+/** Accounting Stop: forget the URL seen in accounting (the applied URL stays). */
 static void seen_forget(rlm_mud_t *inst, char const *key)
 {
 	size_t i;
@@ -605,15 +650,21 @@ static void seen_forget(rlm_mud_t *inst, char const *key)
 	if (!inst->seen) return;
 	pthread_mutex_lock(&inst->seen_mutex);
 	for (i = 0; i < inst->num_seen; i++) {
-		if (strcmp(inst->seen[i].station, key) == 0) {
-			memset(&inst->seen[i], 0, sizeof(inst->seen[i]));
-			break;
+		rlm_mud_seen_t *s = &inst->seen[i];
+
+		if (strcmp(s->station, key) != 0) continue;
+		if (s->applied) {
+			s->url[0] = '\0';
+			s->src[0] = '\0';
+		} else {
+			memset(s, 0, sizeof(*s));
 		}
+		break;
 	}
 	pthread_mutex_unlock(&inst->seen_mutex);
 }
 
-/** Copy out a remembered URL (under ctx); NULL if none. */
+/** Copy out a URL remembered from accounting (under ctx); NULL if none. */
 static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char src[24])
 {
 	size_t i;
@@ -623,13 +674,168 @@ static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char
 	pthread_mutex_lock(&inst->seen_mutex);
 	for (i = 0; i < inst->num_seen; i++) {
 		if (strcmp(inst->seen[i].station, key) == 0) {
-			url = talloc_strdup(ctx, inst->seen[i].url);
-			snprintf(src, 24, "%s", inst->seen[i].src);
+			if (inst->seen[i].url[0]) {
+				url = talloc_strdup(ctx, inst->seen[i].url);
+				snprintf(src, 24, "%s", inst->seen[i].src);
+			}
 			break;
 		}
 	}
 	pthread_mutex_unlock(&inst->seen_mutex);
 	return url;
+}
+
+/** Remember the URL whose policy was applied to a station.
+ *
+ * @return the URL applied before (under ctx) if it differs, else NULL.
+ */
+static char *seen_applied(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char const *url,
+			  time_t now)
+{
+	rlm_mud_seen_t *slot;
+	char *old = NULL;
+
+	if (!inst->seen) return NULL;
+	pthread_mutex_lock(&inst->seen_mutex);
+	slot = seen_slot(inst, key);
+	if (!slot->applied || strcmp(slot->applied, url) != 0) {
+		if (slot->applied) old = talloc_strdup(ctx, slot->applied);
+		TALLOC_FREE(slot->applied);
+		slot->applied = talloc_strdup(inst->seen, url);	/* NULL: forgotten, no harm */
+	}
+	slot->last = now;
+	pthread_mutex_unlock(&inst->seen_mutex);
+	return old;
+}
+
+/*
+ *	Incident reports (IODEF v2, docs/iodef.md "From the FreeRADIUS module").
+ */
+
+#define MUD_REPORT_ACTIONS	4	//!< HistoryItems the module adds (< MUD_IODEF_MAX_ACTIONS).
+
+/** What was done about a request, for the History of its incident. */
+typedef struct rlm_mud_actions {
+	mud_incident_action_t	a[MUD_REPORT_ACTIONS];
+	size_t			num;
+	char			buf[MUD_REPORT_ACTIONS][MUD_LOG_CUT + 64];
+} rlm_mud_actions_t;
+
+static void actions_add(rlm_mud_actions_t *acts, bool contained, char const *fmt, ...)
+	CC_HINT(format (printf, 3, 4));
+static void actions_add(rlm_mud_actions_t *acts, bool contained, char const *fmt, ...)
+{
+	va_list ap;
+
+	if (acts->num >= MUD_REPORT_ACTIONS) return;
+	va_start(ap, fmt);
+	vsnprintf(acts->buf[acts->num], sizeof(acts->buf[acts->num]), fmt, ap);
+	va_end(ap);
+	acts->a[acts->num].text = acts->buf[acts->num];
+	acts->a[acts->num].contained = contained;
+	acts->a[acts->num].at = 0;
+	acts->num++;
+}
+
+/** The History of a failure: what mud_failed() does. */
+static void actions_failed(rlm_mud_t const *inst, rlm_mud_actions_t *acts)
+{
+	if (inst->qvlan > 0) {
+		actions_add(acts, true, "quarantine VLAN %d applied", inst->qvlan);
+	} else {
+		actions_add(acts, false, "MUD policy not applied (no quarantine VLAN; the site "
+			    "policy decides)");
+	}
+}
+
+/** Is a station key a MAC address (12 hex digits, as station_key() leaves it)? */
+static bool station_is_mac(char const *key)
+{
+	size_t i;
+
+	for (i = 0; key[i]; i++) {
+		char c = key[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+	}
+	return i == 12;
+}
+
+/** A request attribute's value as text (under request), or NULL. */
+static char const *request_value(REQUEST *request, unsigned int attr)
+{
+	VALUE_PAIR *vp;
+
+	vp = fr_pair_find_by_num(request->packet->vps, attr, 0, TAG_ANY);
+	if (!vp) return NULL;
+	return vp_aprints_value(request, vp, '\0');
+}
+
+/** Spool one incident about the request's device, and log it (INFO). Never fails the
+ *  request: a report that cannot be written is logged (rate-limited) instead.
+ *
+ * @param[in] url	the device's MUD URL (also the MUD server's), may be NULL.
+ * @param[in] other_url	conflict / change: the other URL.
+ * @param[in] evd	what mud_policy_fetch() learned (server address, certificate,
+ *			hashes), or NULL.
+ */
+static void incident_report(rlm_mud_t *inst, REQUEST *request, mud_event_t event,
+			    char const *url, char const *other_url, mud_policy_t const *evd,
+			    mud_rcode_t code, char const *where, char const *text,
+			    rlm_mud_actions_t const *acts)
+{
+	mud_incident_t inc;
+	mud_spool_status_t st;
+	mud_error_t err;
+	char key[MUD_STATION_LEN];
+	char *line;
+
+	if (!inst->spool) return;
+
+	memset(&inc, 0, sizeof(inc));
+	inc.event = event;
+	inc.time = request->timestamp;
+	if (request_station(request, key) && station_is_mac(key)) inc.mac = key;
+	inc.ip = request_value(request, PW_FRAMED_IP_ADDRESS);
+	if (!inc.ip) inc.ip = request_value(request, PW_FRAMED_IPV6_ADDRESS);
+	inc.nas_ip = request_value(request, PW_NAS_IP_ADDRESS);
+	if (!inc.nas_ip) inc.nas_ip = request_value(request, PW_NAS_IPV6_ADDRESS);
+	inc.nas_port = request_value(request, PW_NAS_PORT_ID);
+	if (!inc.nas_port) inc.nas_port = request_value(request, PW_NAS_PORT);
+	inc.nas_id = request_value(request, PW_NAS_IDENTIFIER);
+	inc.user_name = request_value(request, PW_USER_NAME);
+	inc.mud_url = url;
+	inc.other_url = other_url;
+	inc.server_url = url;
+	if (evd) {
+		inc.sig_url = evd->sig_url;
+		inc.server_ip = evd->server_ip;
+		inc.server_cert_pem = evd->server_cert_pem;
+		inc.file_sha256 = evd->file_sha256;
+		inc.sig_sha256 = evd->sig_sha256;
+	}
+	inc.code = code;
+	inc.where = where;
+	inc.text = text;
+	if (acts) {
+		inc.actions = acts->a;
+		inc.num_actions = acts->num;
+	}
+
+	mud_error_clear(&err);
+	if (mud_spool_write(inst->spool, &inc, &inst->iodef, request->timestamp, &st, &err) != MUD_OK) {
+		RATE_LIMIT(RWARN("MUD incident (%s) not reported: %s (at %s)", mud_event_name(event),
+				 err.text, err.where));
+		return;
+	}
+	inc.id = st.id;
+	line = mud_iodef_syslog_line(request, &inc);
+	if (!line) return;
+	if (st.aggregated) {
+		RINFO("%s (repeat: %" PRIu64 " occurrences)", line, st.count);
+	} else {
+		RINFO("%s", line);
+	}
 }
 
 /*
@@ -665,9 +871,11 @@ static VALUE_PAIR *find_cert_attr(REQUEST *request, DICT_ATTR const *da)
 /** Collect URL candidates from every source.
  *
  * @param[out] bad	the first error of a malformed MUD source (url-invalid if no candidate).
+ * @param[out] bad_url	the MUD-URL attribute's text when it was that source, else NULL.
  * @return number of candidates.
  */
-static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c, mud_error_t *bad)
+static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c, mud_error_t *bad,
+			   char const **bad_url)
 {
 	size_t num = 0;
 	VALUE_PAIR *vp;
@@ -696,7 +904,10 @@ static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c,
 		} else {
 			RWDEBUG("Ignoring MUD-URL \"%s\": %s",
 				log_safe(buf, sizeof(buf), vp->vp_strvalue, vp->vp_length), err.text);
-			if (bad->code == MUD_OK) *bad = err;
+			if (bad->code == MUD_OK) {
+				*bad = err;
+				*bad_url = vp->vp_strvalue;
+			}
 		}
 	}
 
@@ -862,9 +1073,10 @@ static char const *entry_status(mud_entry_t const *e)
 	return mud_rcode_status(e->status);
 }
 
-/** Fetch a policy for url (caller holds the fetch token) and settle the cache. */
+/** Fetch a policy for url (caller holds the fetch token) and settle the cache.
+ *  On failure *evd is what the fetch learned (under request; NULL if nothing). */
 static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
-				 mud_error_t *err)
+				 mud_policy_t **evd, mud_error_t *err)
 {
 	mud_policy_opts_t opts;
 	mud_policy_t *pol = NULL;
@@ -875,6 +1087,7 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	char const *why;
 	char buf[MUD_LOG_CUT + 8];
 
+	*evd = NULL;
 	why = url_refused(inst, url, true);
 	if (why) {
 		mud_error_set(err, MUD_ERR_URL, "url-policy", "%s", why);
@@ -910,7 +1123,7 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	}
 
 	RDEBUG2("Fetching MUD file %s", log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
-	if (mud_policy_fetch(request, &pol, url->url, &opts, NULL, err) != MUD_OK) {
+	if (mud_policy_fetch(request, &pol, url->url, &opts, evd, err) != MUD_OK) {
 		mud_cache_fail(inst->cache, url->url, err->code, err->where, err->text,
 			       request->timestamp);
 		return NULL;
@@ -986,60 +1199,75 @@ static mud_cache_result_t wait_inflight(rlm_mud_t *inst, REQUEST *request, char 
 	return mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
 }
 
-/** Find the URL, get the policy, answer. Shared by authorize and post-auth. */
-static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
+/** Report a failed fetch (or a refused URL): the event of the error, the evidence, and
+ *  what was done (stale: the last good policy is still served; else mud_failed()). */
+static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
+			   mud_policy_t const *evd, mud_error_t const *err, bool stale,
+			   rlm_mud_actions_t *acts)
 {
-	rlm_mud_cand_t cand[MUD_MAX_CANDIDATES];
-	size_t num;
-	size_t i;
-	size_t win = 0;
-	bool conflict = false;
-	mud_error_t bad;
+	mud_event_t ev;
+
+	if (strcmp(err->where, "url-policy") == 0) {
+		ev = MUD_EVENT_URL_REFUSED;
+	} else if (!mud_event_from_rcode(err->code, &ev)) {
+		return;		/* not a security event: server down, HTTP status, ... */
+	}
+	if (ev == MUD_EVENT_URL_REFUSED) actions_add(acts, false, "MUD URL refused; not fetched");
+	if (stale) {
+		actions_add(acts, false, "last good policy kept (cached policy of this URL still "
+			    "served)");
+	} else {
+		actions_failed(inst, acts);
+	}
+	incident_report(inst, request, ev, url, NULL, evd, err->code, err->where, err->text, acts);
+}
+
+/** A policy was applied: remember its URL for the station, report a change. */
+static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url)
+{
+	char key[MUD_STATION_LEN];
+	char *old;
+	char *text;
+	rlm_mud_actions_t acts;
+	char buf[MUD_LOG_CUT + 8];
+	char buf2[MUD_LOG_CUT + 8];
+
+	if (!request_station(request, key)) return;
+	old = seen_applied(inst, request, key, url, request->timestamp);
+	if (!old) return;
+
+	RINFO("MUD URL of %s changed from %s to %s", key,
+	      log_safe(buf, sizeof(buf), old, strlen(old)), log_safe(buf2, sizeof(buf2), url, strlen(url)));
+	if (!inst->spool) return;
+	text = talloc_asprintf(request, "MUD URL of %s changed from %s to %s", key, old, url);
+	memset(&acts, 0, sizeof(acts));
+	actions_add(&acts, false, "policy of the new MUD URL applied");
+	incident_report(inst, request, MUD_EVENT_URL_CHANGED, url, old, NULL, MUD_OK, "MUD-URL",
+			text, &acts);
+}
+
+/** Get the policy of the chosen URL and answer; acts receives what was done. */
+static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t const *win,
+				  bool conflict, rlm_mud_actions_t *acts)
+{
 	mud_error_t err;
 	mud_entry_t *e = NULL;
 	bool token = false;
 	mud_cache_result_t cr;
 	char const *why;
-	char buf[MUD_LOG_CUT + 8];
-	char buf2[MUD_LOG_CUT + 8];
+	char const *url = win->url->url;
+	rlm_rcode_t rc;
 
-	mud_error_clear(&bad);
-	num = collect_urls(inst, request, cand, &bad);
-	if (num == 0) {
-		if (bad.code != MUD_OK) {
-			return mud_failed(inst, request, mud_rcode_status(bad.code), bad.code, bad.where,
-					  bad.text, "(request)");
-		}
-		RDEBUG2("No MUD URL in the request");
-		control_set(request, inst->da_status, "no-url");
-		return RLM_MODULE_NOOP;
-	}
-
-	for (i = 1; i < num; i++) {
-		if (cand[i].rank < cand[win].rank) win = i;
-	}
-	for (i = 0; i < num; i++) {
-		if (strcmp(cand[i].url->url, cand[win].url->url) == 0) continue;
-		conflict = true;
-		RWDEBUG("MUD URL conflict: %s gives \"%s\", using %s \"%s\"", cand[i].src,
-			log_safe(buf, sizeof(buf), cand[i].url->url, strlen(cand[i].url->url)),
-			cand[win].src,
-			log_safe(buf2, sizeof(buf2), cand[win].url->url, strlen(cand[win].url->url)));
-	}
-
-	control_set(request, inst->da_url, cand[win].url->url);
-	control_set(request, inst->da_url_source, cand[win].src);
-	RDEBUG2("MUD URL %s (from %s)",
-		log_safe(buf, sizeof(buf), cand[win].url->url, strlen(cand[win].url->url)),
-		cand[win].src);
-
-	why = url_refused(inst, cand[win].url, false);
+	why = url_refused(inst, win->url, false);
 	if (why) {
-		return mud_failed(inst, request, "url-refused", MUD_ERR_URL, "url-policy", why,
-				  cand[win].url->url);
+		mud_error_clear(&err);
+		mud_error_set(&err, MUD_ERR_URL, "url-policy", "%s", why);
+		rc = mud_failed(inst, request, "url-refused", MUD_ERR_URL, "url-policy", why, url);
+		report_failure(inst, request, url, NULL, &err, false, acts);
+		return rc;
 	}
 
-	cr = mud_cache_lookup(inst->cache, request, &e, &token, cand[win].url->url, request->timestamp);
+	cr = mud_cache_lookup(inst->cache, request, &e, &token, url, request->timestamp);
 	switch (cr) {
 	case MUD_CACHE_HIT:
 		RDEBUG3("MUD cache hit");
@@ -1060,7 +1288,7 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 		RDEBUG3("MUD cache miss%s", token ? "" : ", fetch in progress elsewhere");
 		control_set(request, inst->da_cache, token ? "fetched" : "busy");
 		if (token) break;
-		cr = wait_inflight(inst, request, cand[win].url->url, &e, &token);
+		cr = wait_inflight(inst, request, url, &e, &token);
 		if (cr != MUD_CACHE_MISS) {
 			RDEBUG2("The fetch in progress elsewhere settled; using its result");
 			control_set(request, inst->da_cache, "waited");
@@ -1073,33 +1301,105 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 
 	if (token) {
 		mud_entry_t *fresh;
+		mud_policy_t *evd = NULL;
 
 		mud_error_clear(&err);
-		fresh = fetch_policy(inst, request, cand[win].url, &err);
+		fresh = fetch_policy(inst, request, win->url, &evd, &err);
 		fetch_settled(inst);
 		if (fresh) {
 			e = fresh;
 			control_set(request, inst->da_cache, "fetched");
 		} else if (!e || e->status != MUD_OK) {
-			return mud_failed(inst, request,
-					  strcmp(err.where, "url-policy") == 0 ?
-					  "url-refused" : mud_rcode_status(err.code),
-					  err.code, err.where, err.text, cand[win].url->url);
+			rc = mud_failed(inst, request,
+					strcmp(err.where, "url-policy") == 0 ?
+					"url-refused" : mud_rcode_status(err.code),
+					err.code, err.where, err.text, url);
+			report_failure(inst, request, url, evd, &err, false, acts);
+			return rc;
 		} else {
 			RWDEBUG("Refresh failed (%s), serving the stale policy", err.text);
+			report_failure(inst, request, url, evd, &err, true, acts);
 		}
 	}
 
 	if (!e) {
 		return mud_failed(inst, request, "fetch-failed", MUD_ERR_TIMEOUT, "cache",
-				  "another fetch of this URL is still in progress", cand[win].url->url);
+				  "another fetch of this URL is still in progress", url);
 	}
 	if (e->status != MUD_OK) {
+		/* Reported when the fetch failed; a cache hit of that failure is not. */
+		actions_failed(inst, acts);
 		return mud_failed(inst, request, entry_status(e), e->status,
 				  e->error_where ? e->error_where : "",
-				  e->error_text ? e->error_text : "", cand[win].url->url);
+				  e->error_text ? e->error_text : "", url);
 	}
-	return apply_entry(inst, request, e, cand[win].url->url, conflict);
+	rc = apply_entry(inst, request, e, url, conflict);
+	if (rc != RLM_MODULE_UPDATED) return rc;
+	if (acts->num == 0) actions_add(acts, false, "MUD policy of %s applied", url);
+	check_url_change(inst, request, url);
+	return rc;
+}
+
+/** Find the URL, get the policy, answer. Shared by authorize and post-auth. */
+static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
+{
+	rlm_mud_cand_t cand[MUD_MAX_CANDIDATES];
+	size_t num;
+	size_t i;
+	size_t win = 0;
+	size_t other = 0;
+	bool conflict = false;
+	mud_error_t bad;
+	char const *bad_url = NULL;
+	rlm_mud_actions_t acts;
+	rlm_rcode_t rc;
+	char buf[MUD_LOG_CUT + 8];
+	char buf2[MUD_LOG_CUT + 8];
+
+	memset(&acts, 0, sizeof(acts));
+	mud_error_clear(&bad);
+	num = collect_urls(inst, request, cand, &bad, &bad_url);
+	if (num == 0) {
+		if (bad.code != MUD_OK) {
+			rc = mud_failed(inst, request, mud_rcode_status(bad.code), bad.code, bad.where,
+					bad.text, "(request)");
+			report_failure(inst, request, bad_url, NULL, &bad, false, &acts);
+			return rc;
+		}
+		RDEBUG2("No MUD URL in the request");
+		control_set(request, inst->da_status, "no-url");
+		return RLM_MODULE_NOOP;
+	}
+
+	for (i = 1; i < num; i++) {
+		if (cand[i].rank < cand[win].rank) win = i;
+	}
+	for (i = 0; i < num; i++) {
+		if (strcmp(cand[i].url->url, cand[win].url->url) == 0) continue;
+		if (!conflict) other = i;
+		conflict = true;
+		RWDEBUG("MUD URL conflict: %s gives \"%s\", using %s \"%s\"", cand[i].src,
+			log_safe(buf, sizeof(buf), cand[i].url->url, strlen(cand[i].url->url)),
+			cand[win].src,
+			log_safe(buf2, sizeof(buf2), cand[win].url->url, strlen(cand[win].url->url)));
+	}
+
+	control_set(request, inst->da_url, cand[win].url->url);
+	control_set(request, inst->da_url_source, cand[win].src);
+	RDEBUG2("MUD URL %s (from %s)",
+		log_safe(buf, sizeof(buf), cand[win].url->url, strlen(cand[win].url->url)),
+		cand[win].src);
+
+	rc = mud_policy_for(inst, request, &cand[win], conflict, &acts);
+	if (conflict && inst->spool) {
+		char *text = talloc_asprintf(request, "%s gives %s, %s gives %s; the %s URL was used",
+					     cand[win].src, cand[win].url->url, cand[other].src,
+					     cand[other].url->url, cand[win].src);
+
+		incident_report(inst, request, MUD_EVENT_URL_CONFLICT, cand[win].url->url,
+				cand[other].url->url, NULL, MUD_OK, "MUD-URL-Source", text, &acts);
+	}
+	return rc;
 }
 
 /*
@@ -1396,6 +1696,108 @@ static int need_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name
 	return 0;
 }
 
+/** iodef { }: check the reporting settings and open the spool (nothing if spool_dir unset).
+ *
+ * The settings are proven by rendering (and signing, with sign_key) a probe document, so
+ * a bad reporter, TLP, language, key or certificate stops the server at start-up.
+ */
+static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	CONF_SECTION *cs = cf_section_sub_find(conf, "iodef");
+	mud_spool_opts_t sopts;
+	mud_incident_t probe;
+	mud_error_t err;
+	TALLOC_CTX *tmp;
+	char *xml = NULL;
+	size_t len = 0;
+	uint8_t *sig = NULL;
+	size_t sig_len = 0;
+	int ret = -1;
+
+	if (!cs) cs = conf;
+	if (!inst->iodef_spool_dir || !*inst->iodef_spool_dir) {
+		DEBUG("rlm_mud (%s): no iodef spool_dir: incidents are not reported", inst->name);
+		return 0;
+	}
+	if (!inst->iodef_reporter || !*inst->iodef_reporter ||
+	    !inst->iodef_contact_name || !*inst->iodef_contact_name ||
+	    !inst->iodef_contact_email || !*inst->iodef_contact_email) {
+		cf_log_err_cs(cs, "iodef: reporter, contact_name and contact_email are required "
+			      "with spool_dir");
+		return -1;
+	}
+	if (!inst->iodef_sign_key != !inst->iodef_sign_cert) {
+		cf_log_err_cs(cs, "iodef: sign_key and sign_cert go together");
+		return -1;
+	}
+	if (inst->iodef_window < 1 || inst->iodef_window > 604800) {
+		cf_log_err_cs(cs, "iodef: window must be 1..604800 seconds");
+		return -1;
+	}
+	if (inst->iodef_max_files < 1 || inst->iodef_max_files > 1000000) {
+		cf_log_err_cs(cs, "iodef: max_files must be 1..1000000");
+		return -1;
+	}
+	if (inst->iodef_max_bytes < 65536) {
+		cf_log_err_cs(cs, "iodef: max_bytes must be at least 65536");
+		return -1;
+	}
+
+	inst->iodef.reporter = inst->iodef_reporter;
+	inst->iodef.contact_name = inst->iodef_contact_name;
+	inst->iodef.contact_email = inst->iodef_contact_email;
+	inst->iodef.contact_phone = (inst->iodef_contact_phone && *inst->iodef_contact_phone) ?
+				    inst->iodef_contact_phone : NULL;
+	inst->iodef.tlp = inst->iodef_tlp;
+	inst->iodef.lang = inst->iodef_lang;
+	inst->iodef.sign_key = inst->iodef_sign_key;
+	inst->iodef.sign_cert = inst->iodef_sign_cert;
+
+	tmp = talloc_new(NULL);
+	if (!tmp) {
+		cf_log_err_cs(cs, "Out of memory");
+		return -1;
+	}
+	memset(&probe, 0, sizeof(probe));
+	probe.event = MUD_EVENT_URL_REFUSED;
+	probe.mac = "00:00:5e:00:53:01";
+	probe.mud_url = "https://mud.example.com/probe.json";
+	probe.server_url = probe.mud_url;
+	probe.text = "start-up check";
+	mud_error_clear(&err);
+	if (mud_iodef_render(tmp, &xml, &len, &probe, &inst->iodef, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: %s (at %s)", err.text, err.where);
+		goto done;
+	}
+	if (inst->iodef.sign_key &&
+	    mud_iodef_sign(tmp, &sig, &sig_len, xml, len, inst->iodef.sign_key, inst->iodef.sign_cert,
+			   &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: cannot sign with sign_key/sign_cert: %s (at %s)", err.text,
+			      err.where);
+		goto done;
+	}
+
+	if (mkdir(inst->iodef_spool_dir, 0700) != 0 && errno != EEXIST) {
+		cf_log_err_cs(cs, "iodef: cannot create spool_dir %s: %s", inst->iodef_spool_dir,
+			      fr_syserror(errno));
+		goto done;
+	}
+	memset(&sopts, 0, sizeof(sopts));
+	sopts.max_files = inst->iodef_max_files;
+	sopts.max_bytes = inst->iodef_max_bytes;
+	sopts.window = inst->iodef_window;
+	if (mud_spool_open(inst, &inst->spool, inst->iodef_spool_dir, &sopts, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: cannot open spool_dir: %s (at %s)", err.text, err.where);
+		goto done;
+	}
+	INFO("rlm_mud (%s): incident reports (IODEF) spooled in %s%s", inst->name,
+	     inst->iodef_spool_dir, inst->iodef.sign_key ? ", signed" : "");
+	ret = 0;
+done:
+	talloc_free(tmp);
+	return ret;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
@@ -1543,6 +1945,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 	inst->wait_init = true;
+	if (iodef_instantiate(conf, inst) < 0) return -1;
 	xlat_register(inst->name, mud_xlat, NULL, inst);
 
 	INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name, mud_version(),
@@ -1563,6 +1966,7 @@ static int mod_detach(void *instance)
 	}
 	inst->wait_init = false;
 	TALLOC_FREE(inst->cache);
+	TALLOC_FREE(inst->spool);
 	if (inst->fetch_init) mud_fetch_global_free();
 	inst->fetch_init = false;
 	return 0;
