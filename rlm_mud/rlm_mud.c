@@ -70,7 +70,7 @@ typedef struct rlm_mud_seen {
 	char		station[MUD_STATION_LEN];	//!< normalised key, "" = free slot
 	char		src[24];			//!< source name of url
 	char		url[MUD_MAX_URL_LEN + 1];	//!< from accounting, "" = none
-	char		*applied;			//!< last URL applied (talloc, under seen), or NULL
+	char		*applied;			//!< last URL applied (under seen) or NULL
 	time_t		last;				//!< last update (LRU)
 } rlm_mud_seen_t;
 
@@ -629,7 +629,8 @@ static rlm_mud_seen_t *seen_slot(rlm_mud_t *inst, char const *key)
 	return slot;
 }
 
-static void seen_store(rlm_mud_t *inst, char const *key, char const *url, char const *src, time_t now)
+static void seen_store(rlm_mud_t *inst, char const *key, char const *url, char const *src,
+		       time_t now)
 {
 	rlm_mud_seen_t *slot;
 
@@ -823,9 +824,10 @@ static void incident_report(rlm_mud_t *inst, REQUEST *request, mud_event_t event
 	}
 
 	mud_error_clear(&err);
-	if (mud_spool_write(inst->spool, &inc, &inst->iodef, request->timestamp, &st, &err) != MUD_OK) {
-		RATE_LIMIT(RWARN("MUD incident (%s) not reported: %s (at %s)", mud_event_name(event),
-				 err.text, err.where));
+	if (mud_spool_write(inst->spool, &inc, &inst->iodef, request->timestamp, &st,
+			    &err) != MUD_OK) {
+		RATE_LIMIT(RWARN("MUD incident (%s) not reported: %s (at %s)",
+				 mud_event_name(event), err.text, err.where));
 		return;
 	}
 	inc.id = st.id;
@@ -1199,26 +1201,32 @@ static mud_cache_result_t wait_inflight(rlm_mud_t *inst, REQUEST *request, char 
 	return mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
 }
 
-/** Report a failed fetch (or a refused URL): the event of the error, the evidence, and
- *  what was done (stale: the last good policy is still served; else mud_failed()). */
+/** Record what was done about a failed fetch or a refused URL in acts (stale: the last
+ *  good policy is still served; else what mud_failed() does), and report it if the error
+ *  is a security event, with the evidence. */
 static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 			   mud_policy_t const *evd, mud_error_t const *err, bool stale,
 			   rlm_mud_actions_t *acts)
 {
 	mud_event_t ev;
+	bool event;
 
 	if (strcmp(err->where, "url-policy") == 0) {
 		ev = MUD_EVENT_URL_REFUSED;
-	} else if (!mud_event_from_rcode(err->code, &ev)) {
-		return;		/* not a security event: server down, HTTP status, ... */
+		event = true;
+	} else {
+		event = mud_event_from_rcode(err->code, &ev);
 	}
-	if (ev == MUD_EVENT_URL_REFUSED) actions_add(acts, false, "MUD URL refused; not fetched");
+	if (event && ev == MUD_EVENT_URL_REFUSED) {
+		actions_add(acts, false, "MUD URL refused; not fetched");
+	}
 	if (stale) {
 		actions_add(acts, false, "last good policy kept (cached policy of this URL still "
 			    "served)");
 	} else {
 		actions_failed(inst, acts);
 	}
+	if (!event) return;	/* not a security event: server down, HTTP status, ... */
 	incident_report(inst, request, ev, url, NULL, evd, err->code, err->where, err->text, acts);
 }
 
@@ -1237,7 +1245,8 @@ static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url)
 	if (!old) return;
 
 	RINFO("MUD URL of %s changed from %s to %s", key,
-	      log_safe(buf, sizeof(buf), old, strlen(old)), log_safe(buf2, sizeof(buf2), url, strlen(url)));
+	      log_safe(buf, sizeof(buf), old, strlen(old)),
+	      log_safe(buf2, sizeof(buf2), url, strlen(url)));
 	if (!inst->spool) return;
 	text = talloc_asprintf(request, "MUD URL of %s changed from %s to %s", key, old, url);
 	memset(&acts, 0, sizeof(acts));
@@ -1323,6 +1332,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	}
 
 	if (!e) {
+		actions_failed(inst, acts);
 		return mud_failed(inst, request, "fetch-failed", MUD_ERR_TIMEOUT, "cache",
 				  "another fetch of this URL is still in progress", url);
 	}
@@ -1334,7 +1344,10 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 				  e->error_text ? e->error_text : "", url);
 	}
 	rc = apply_entry(inst, request, e, url, conflict);
-	if (rc != RLM_MODULE_UPDATED) return rc;
+	if (rc != RLM_MODULE_UPDATED) {
+		actions_failed(inst, acts);	/* the policy does not fit the reply */
+		return rc;
+	}
 	if (acts->num == 0) actions_add(acts, false, "MUD policy of %s applied", url);
 	check_url_change(inst, request, url);
 	return rc;
@@ -1361,8 +1374,8 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 	num = collect_urls(inst, request, cand, &bad, &bad_url);
 	if (num == 0) {
 		if (bad.code != MUD_OK) {
-			rc = mud_failed(inst, request, mud_rcode_status(bad.code), bad.code, bad.where,
-					bad.text, "(request)");
+			rc = mud_failed(inst, request, mud_rcode_status(bad.code), bad.code,
+					bad.where, bad.text, "(request)");
 			report_failure(inst, request, bad_url, NULL, &bad, false, &acts);
 			return rc;
 		}
@@ -1392,7 +1405,8 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 
 	rc = mud_policy_for(inst, request, &cand[win], conflict, &acts);
 	if (conflict && inst->spool) {
-		char *text = talloc_asprintf(request, "%s gives %s, %s gives %s; the %s URL was used",
+		char *text = talloc_asprintf(request,
+					     "%s gives %s, %s gives %s; the %s URL was used",
 					     cand[win].src, cand[win].url->url, cand[other].src,
 					     cand[other].url->url, cand[win].src);
 
@@ -1770,10 +1784,10 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 		goto done;
 	}
 	if (inst->iodef.sign_key &&
-	    mud_iodef_sign(tmp, &sig, &sig_len, xml, len, inst->iodef.sign_key, inst->iodef.sign_cert,
-			   &err) != MUD_OK) {
-		cf_log_err_cs(cs, "iodef: cannot sign with sign_key/sign_cert: %s (at %s)", err.text,
-			      err.where);
+	    mud_iodef_sign(tmp, &sig, &sig_len, xml, len, inst->iodef.sign_key,
+			   inst->iodef.sign_cert, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: cannot sign with sign_key/sign_cert: %s (at %s)",
+			      err.text, err.where);
 		goto done;
 	}
 
