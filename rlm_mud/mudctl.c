@@ -107,16 +107,27 @@ mud_rcode_t read_file(TALLOC_CTX *ctx, char const *path, uint8_t **out, size_t *
 		return mud_error_set(err, MUD_ERR_IO, path, "cannot open: %s", ebuf);
 	}
 	buf = talloc_array(ctx, uint8_t, cap + 1);
-	while (buf) {
+	if (!buf) {
+		fclose(fp);
+		return mud_error_set(err, MUD_ERR_NOMEM, path, "out of memory");
+	}
+	for (;;) {
 		size_t got;
 
 		if (n == cap) {
+			uint8_t *nbuf;
+
 			if (cap > max) break;
 			cap *= 2;
-			buf = talloc_realloc(ctx, buf, uint8_t, cap + 1);
-			if (!buf) break;
+			nbuf = talloc_realloc(ctx, buf, uint8_t, cap + 1);
+			if (!nbuf) {
+				talloc_free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nbuf;
 		}
-		got = fread(buf + n, 1, cap - n, fp);
+		got = fread(&buf[n], 1, cap - n, fp);
 		n += got;
 		if (got == 0) break;
 	}

@@ -4,6 +4,7 @@
 #   1. gcc   -Wall -Wextra -Werror, make check (unit, data, fuzz replay, mudctl, integration)
 #   2. clang -Wall -Wextra -Werror, make check
 #   3. gcc + ASan/UBSan,            make check
+#   and cppcheck over the library and mudctl,
 # and ends with one line "N passed, N failed" (automake test results, all builds).
 #
 # Environment: SKIP_DEPS=1 skips the package step; BUILDS="gcc clang asan" picks builds;
@@ -65,6 +66,21 @@ run_build() {
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 }
+
+# Static analysis (STYLE.md section 9): cppcheck over the library and the tools.
+if command -v cppcheck >/dev/null 2>&1; then
+	echo "==== cppcheck"
+	if cppcheck --quiet --enable=warning,portability --inline-suppr --error-exitcode=1 \
+		-I rlm_mud/libmud -I "$TOP/_build" --suppress=missingIncludeSystem \
+		rlm_mud/libmud/*.c rlm_mud/mudctl*.c; then
+		echo "PASS: cppcheck"
+		total_pass=$((total_pass + 1))
+	else
+		echo "FAIL: cppcheck"
+		total_fail=$((total_fail + 1))
+		status=1
+	fi
+fi
 
 for b in $BUILDS; do
 	case "$b" in
