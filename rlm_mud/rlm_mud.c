@@ -1227,7 +1227,9 @@ static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 		actions_failed(inst, acts);
 	}
 	if (!event) return;	/* not a security event: server down, HTTP status, ... */
-	incident_report(inst, request, ev, url, NULL, evd, err->code, err->where, err->text, acts);
+	incident_report(inst, request, ev, url,
+			(ev == MUD_EVENT_URL_MISMATCH && evd) ? evd->file_mud_url : NULL, evd,
+			err->code, err->where, err->text, acts);
 }
 
 /** A policy was applied: remember its URL for the station, report a change. */

@@ -250,6 +250,13 @@ typedef struct mud_fetch_result {
 	char		*server_cert_pem;	//!< leaf certificate the server presented, if seen (may be NULL).
 } mud_fetch_result_t;
 
+/** Like mud_fetch(); on failure, when failed is not NULL, *failed receives (under ctx) what
+ *  was learned before the failure: primary_ip, server_cert_pem (the leaf certificate the
+ *  server presented, also when it did not verify), effective_url, status; body is NULL.
+ *  For incident reports (the certificate of a MUD server that failed TLS verification). */
+mud_rcode_t	mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
+			     mud_fetch_opts_t const *opts, mud_fetch_result_t **failed, mud_error_t *err);
+
 /** GET an https URL with verification always on. Errors: MUD_ERR_URL (not https),
  *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH, MUD_ERR_HTTP (where = "HTTP <status>"),
  *  MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
@@ -658,6 +665,8 @@ typedef struct mud_policy {
 	char			*server_ip;	//!< MUD server address connected to
 	char			*server_cert_pem;	//!< leaf certificate the MUD server presented
 	time_t			fetched;	//!< when (wall clock) the file was fetched
+	char			*file_mud_url;	//!< the mud-url inside the file (evidence when it
+						//!< differs from the URL fetched), NULL if unknown
 } mud_policy_t;
 
 /** Run the pipeline for one MUD URL. On failure *out is NULL; err says which stage

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "mud_private.h"
 
@@ -43,6 +46,58 @@ typedef struct {
 	bool		toobig;		//!< aborted because len would exceed max.
 	bool		nomem;		//!< aborted because an allocation failed.
 } fetch_body_t;
+
+/** The certificate the server presented, captured during verification so that it is
+ *  known also when verification fails (curl has no CERTINFO then). */
+#define FETCH_PEER_PEM_MAX	16384	//!< a leaf certificate in PEM is ~1-3 KiB
+
+typedef struct {
+	char		pem[FETCH_PEER_PEM_MAX];
+	size_t		len;		//!< 0: none captured
+} fetch_peer_t;
+
+static int fetch_peer_idx = -1;		//!< SSL_CTX ex_data slot, set by mud_fetch_global_init()
+
+/** OpenSSL verify callback: records the end-entity certificate, never changes the verdict. */
+static int fetch_verify_cb(int preverify_ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	fetch_peer_t *peer;
+	X509 *leaf;
+	BIO *bio;
+	char *data = NULL;
+	long n;
+
+	if (!ssl || fetch_peer_idx < 0) return preverify_ok;
+	peer = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), fetch_peer_idx);
+	if (!peer || peer->len) return preverify_ok;
+	leaf = X509_STORE_CTX_get0_cert(x);
+	if (!leaf) return preverify_ok;
+
+	bio = BIO_new(BIO_s_mem());
+	if (!bio) return preverify_ok;
+	if (PEM_write_bio_X509(bio, leaf) == 1) {
+		n = BIO_get_mem_data(bio, &data);
+		if (n > 0 && data && (size_t)n < sizeof(peer->pem)) {
+			memcpy(peer->pem, data, (size_t)n);
+			peer->pem[n] = '\0';
+			peer->len = (size_t)n;
+		}
+	}
+	BIO_free(bio);
+	return preverify_ok;
+}
+
+/** CURLOPT_SSL_CTX_FUNCTION: attach the capture; the verify mode curl chose is kept. */
+static CURLcode fetch_ssl_ctx(CURL *curl, void *sslctx, void *parm)
+{
+	SSL_CTX *c = sslctx;
+
+	(void)curl;
+	if (fetch_peer_idx < 0 || SSL_CTX_set_ex_data(c, fetch_peer_idx, parm) != 1) return CURLE_OK;
+	SSL_CTX_set_verify(c, SSL_CTX_get_verify_mode(c), fetch_verify_cb);
+	return CURLE_OK;
+}
 
 static int _fetch_handle_free(fetch_handle_t *h)
 {
@@ -294,6 +349,9 @@ mud_rcode_t mud_fetch_global_init(mud_error_t *err)
 				     curl_easy_strerror(cc));
 	}
 
+	/* once, before threads: the slot the verify callback finds its capture in */
+	if (fetch_peer_idx < 0) fetch_peer_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+
 	vi = curl_version_info(CURLVERSION_NOW);
 	if (vi && vi->protocols) {
 		char const * const *p;
@@ -345,8 +403,42 @@ do { \
 mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
 		      mud_fetch_opts_t const *opts, mud_error_t *err)
 {
+	return mud_fetch_ex(ctx, out, url, opts, NULL, err);
+}
+
+/** What is known of a failed transfer (see mud_fetch_ex()); NULL if nothing. */
+static mud_fetch_result_t *fetch_failed_info(TALLOC_CTX *ctx, CURL *curl, fetch_peer_t const *peer)
+{
+	mud_fetch_result_t *f = talloc_zero(ctx, mud_fetch_result_t);
+
+	if (!f) return NULL;
+	if (curl) {
+		(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &f->status);
+		(void)fetch_info_str(f, &f->primary_ip, curl, CURLINFO_PRIMARY_IP);
+		(void)fetch_info_str(f, &f->effective_url, curl, CURLINFO_EFFECTIVE_URL);
+		if (f->primary_ip && !f->primary_ip[0]) {
+			talloc_free(f->primary_ip);
+			f->primary_ip = NULL;
+		}
+		f->server_cert_pem = fetch_leaf_pem(f, curl);
+	}
+	if (!f->server_cert_pem && peer && peer->len) {
+		f->server_cert_pem = talloc_strndup(f, peer->pem, peer->len);
+	}
+	if (!f->primary_ip && !f->server_cert_pem && !f->effective_url) {
+		talloc_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/** GET with failure evidence (see mud.h). */
+mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
+			 mud_fetch_opts_t const *opts, mud_fetch_result_t **failed, mud_error_t *err)
+{
+	fetch_peer_t *peer = NULL;
 	TALLOC_CTX *tmp = NULL;
-	fetch_handle_t *h;
+	fetch_handle_t *h = NULL;
 	fetch_body_t body;
 	mud_fetch_result_t *res;
 	struct curl_slist *nh;
@@ -364,6 +456,7 @@ mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url
 	size_t max;
 	mud_rcode_t rcode;
 
+	if (failed) *failed = NULL;
 	if (!out) return mud_error_set(err, MUD_ERR_ARG, "mud_fetch", "out is NULL");
 	*out = NULL;
 	if (!url) return mud_error_set(err, MUD_ERR_ARG, "mud_fetch", "url is NULL");
@@ -446,6 +539,14 @@ mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url
 	FETCH_SETOPT(CURLOPT_HTTPHEADER, h->headers);
 	FETCH_SETOPT(CURLOPT_USERAGENT, agent);
 
+	/* the server's certificate, for reports, also when it fails verification */
+	peer = talloc_zero(tmp, fetch_peer_t);
+	if (!peer) goto nomem;
+	if (curl_easy_setopt(h->curl, CURLOPT_SSL_CTX_DATA, peer) != CURLE_OK ||
+	    curl_easy_setopt(h->curl, CURLOPT_SSL_CTX_FUNCTION, fetch_ssl_ctx) != CURLE_OK) {
+		peer = NULL;	/* TLS backend without SSL_CTX access: no capture */
+	}
+
 	cc = curl_easy_perform(h->curl);
 	if (cc != CURLE_OK) {
 		rcode = fetch_error(h->curl, cc, &body, url, ebuf, err);
@@ -491,6 +592,9 @@ mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url
 		if (!res->effective_url) goto nomem;
 	}
 	res->server_cert_pem = fetch_leaf_pem(res, h->curl);
+	if (!res->server_cert_pem && peer && peer->len) {
+		res->server_cert_pem = talloc_strndup(res, peer->pem, peer->len);
+	}
 
 	*out = talloc_steal(ctx, res);
 	talloc_free(tmp);	/* runs the handle destructor */
@@ -505,6 +609,9 @@ nomem:
 	rcode = mud_error_set(err, MUD_ERR_NOMEM, esc, "out of memory");
 
 error:
+	if (failed && rcode != MUD_ERR_NOMEM) {
+		*failed = fetch_failed_info(ctx, h ? h->curl : NULL, peer);
+	}
 	talloc_free(tmp);
 	return rcode;
 }

@@ -96,6 +96,7 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	mud_url_t *parsed = NULL;
 	mud_fetch_result_t *body = NULL;
 	mud_fetch_result_t *sigres = NULL;
+	mud_fetch_result_t *failed = NULL;
 	mud_file_t *probe = NULL;
 	mud_error_t sigerr;
 	mud_rcode_t rc;
@@ -123,8 +124,14 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	/*
 	 *	1. The MUD file.
 	 */
-	rc = mud_fetch(tmp, &body, url, &opts->fetch, err);
-	if (rc != MUD_OK) goto error;
+	rc = mud_fetch_ex(tmp, &body, url, &opts->fetch, &failed, err);
+	if (rc != MUD_OK) {
+		if (failed && failed->primary_ip) pol->server_ip = talloc_strdup(pol, failed->primary_ip);
+		if (failed && failed->server_cert_pem) {
+			pol->server_cert_pem = talloc_strdup(pol, failed->server_cert_pem);
+		}
+		goto error;
+	}
 	pol->fetched = time(NULL);
 	if (body->primary_ip) pol->server_ip = talloc_strdup(pol, body->primary_ip);
 	if (body->server_cert_pem) pol->server_cert_pem = talloc_strdup(pol, body->server_cert_pem);
@@ -173,6 +180,17 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	 */
 	rc = mud_file_parse(pol, &pol->file, (char const *)body->body, body->len, url,
 			    opts->parse_flags, err);
+	if (rc == MUD_ERR_MISMATCH) {
+		mud_error_t perr;
+
+		/* evidence: the mud-url the file claims */
+		mud_error_clear(&perr);
+		if (!probe) {
+			(void)mud_file_parse(tmp, &probe, (char const *)body->body, body->len, NULL,
+					     opts->parse_flags, &perr);
+		}
+		if (probe && probe->mud_url) pol->file_mud_url = talloc_strdup(pol, probe->mud_url);
+	}
 	if (rc != MUD_OK) goto error;
 
 	rc = policy_finish(pol, opts, err);

@@ -222,7 +222,7 @@ cat > "$C/expect" <<EOF
 02:00:00:00:01:05|tls-invalid|1|quarantine VLAN 999 applied|certificate has expired|no|
 02:00:00:00:01:06|tls-invalid|1|quarantine VLAN 999 applied|no alternative certificate subject name|no|
 02:00:00:00:01:07|tls-invalid|1|quarantine VLAN 999 applied|unable to get local issuer|no|
-02:00:00:00:01:08|url-mismatch|1|quarantine VLAN 999 applied|elsewhere.json|yes|
+02:00:00:00:01:08|url-mismatch|1|quarantine VLAN 999 applied|elsewhere.json|yes|$BASE/it/elsewhere.json
 02:00:00:00:01:09|url-refused|2|MUD URL refused; not fetched|url_deny|no|
 02:00:00:00:01:10|file-invalid|1|quarantine VLAN 999 applied||yes|
 02:00:00:00:01:12|url-conflict|1|MUD policy of $BASE/it/conflict-dhcp.json applied|dhcpv4 gives|no|$BASE/it/conflict-lldp.json
@@ -329,6 +329,12 @@ for line in open(sys.argv[1]):
             why.append("MUD server address not reported")
         if not items(r, "mud-server-certificate"):
             why.append("MUD server certificate not reported")
+    if event == "tls-invalid":
+        # the server that failed TLS verification: its address and the certificate it presented
+        if not www or "127.0.0.1" not in [a.text for a in www[0].iter(NS + "Address")]:
+            why.append("TLS: MUD server address not reported")
+        if not any("BEGIN CERTIFICATE" in c for c in items(r, "mud-server-certificate")):
+            why.append("TLS: the certificate presented is not reported")
     if other and items(r, "other-url") != [other]:
         why.append("other-url %r" % items(r, "other-url"))
     out(not why, name, "; ".join(why))

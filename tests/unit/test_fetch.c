@@ -590,6 +590,52 @@ static void test_expired(void **state)
 	talloc_free(url);
 }
 
+/* mud_fetch_ex: a TLS failure still tells which server and which certificate (evidence). */
+static void test_failure_evidence(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_fetch_result_t *failed = NULL;
+	mud_error_t err = { 0 };
+	char path[sizeof(fx.dir) + 32];
+	char *url = url_of(ctx, &fx.expired, "127.0.0.1", "/x.json");
+	char *pem;
+
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_non_null(failed);
+	assert_null(failed->body);
+	assert_string_equal(failed->primary_ip, "127.0.0.1");
+	snprintf(path, sizeof(path), "%s/expired.pem", fx.dir);
+	pem = test_read_file(ctx, path, NULL);
+	assert_non_null(pem);
+	assert_non_null(failed->server_cert_pem);
+	assert_string_equal(failed->server_cert_pem, pem);
+	talloc_free(failed);
+	talloc_free(pem);
+	talloc_free(url);
+
+	/* the untrusted server's certificate too (the chain fails above the leaf) */
+	mud_error_clear(&err);
+	url = url_of(ctx, &fx.untrusted, "127.0.0.1", "/x.json");
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_TLS);
+	assert_non_null(failed);
+	snprintf(path, sizeof(path), "%s/untrusted.pem", fx.dir);
+	pem = test_read_file(ctx, path, NULL);
+	assert_non_null(pem);
+	assert_string_equal(failed->server_cert_pem, pem);
+	talloc_free(failed);
+	talloc_free(pem);
+	talloc_free(url);
+
+	/* nothing connected: no evidence, and failed stays NULL */
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch_ex(ctx, &res, "http://127.0.0.1/x.json", &opts, &failed, &err),
+			 MUD_ERR_URL);
+	assert_null(failed);
+}
+
 static void test_wronghost(void **state)
 {
 	TALLOC_CTX *ctx = *state;
@@ -952,6 +998,7 @@ int main(void)
 		T(test_redirect_http),
 		T(test_redirect_loop),
 		T(test_expired),
+		T(test_failure_evidence),
 		T(test_wronghost),
 		T(test_untrusted),
 		T(test_not_https),
