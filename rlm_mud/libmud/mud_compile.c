@@ -30,6 +30,10 @@
 #define ETHERTYPE_IPV4		0x0800
 #define ETHERTYPE_IPV6		0x86dd
 
+/** RFC 8520 section 8 well-known controller classes. */
+#define MUD_URN_DNS		"urn:ietf:params:mud:dns"
+#define MUD_URN_NTP		"urn:ietf:params:mud:ntp"
+
 /** Family set bits. */
 #define FAM4			0x1
 #define FAM6			0x2
@@ -489,6 +493,18 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_t const *ace, c
 			if (strcmp(site->controllers[i].key, ace->abs_value) == 0) {
 				return &site->controllers[i].nets;
 			}
+		}
+		/*
+		 *	RFC 8520 section 8: the well-known classes urn:ietf:params:mud:dns and
+		 *	urn:ietf:params:mud:ntp are the site's own DNS and NTP servers.
+		 */
+		if (site && ace->abs_value && strcmp(ace->abs_value, MUD_URN_DNS) == 0 &&
+		    site->svc_dns.num > 0) {
+			return &site->svc_dns;
+		}
+		if (site && ace->abs_value && strcmp(ace->abs_value, MUD_URN_NTP) == 0 &&
+		    site->svc_ntp.num > 0) {
+			return &site->svc_ntp;
 		}
 		warn(s, where, "controller \"%s\" has no entry in the site context "
 		     "(add \"controllers\": {\"%s\": [...]}); ACE skipped", v, v);
