@@ -76,6 +76,7 @@ if [ -z "$NAMES" ]; then
 	IT_FAILED=1
 	exit 1
 fi
+k=0
 for n in $NAMES; do
 	DL="$IT_WORK/demo-dl.txt"
 	{
@@ -86,9 +87,18 @@ for n in $NAMES; do
 	} > "$DL"
 	echo
 	echo "== 2. The switch downloads the dACL $n:"
-	it_send auth "$DL" > "$IT_WORK/demo-dl.out"
-	sed -n '/^Received/,$p' "$IT_WORK/demo-dl.out" | sed 's/^/   /'
+	k=$((k + 1))
+	it_send auth "$DL" > "$IT_WORK/demo-dl-$k.out"
+	sed -n '/^Received/,$p' "$IT_WORK/demo-dl-$k.out" | sed 's/^/   /'
 done
+# What the switch now enforces, decided by mudctl's independent evaluator from the downloaded lines.
+sed -n 's/^[[:space:]]*Cisco-AVPair = "\(ipv*6*:inacl#[^"]*\)"$/\1/p' "$IT_WORK"/demo-dl-*.out \
+	> "$IT_WORK/demo-acl.txt"
+echo
+echo "== 3. Why is a flow allowed or blocked? (mudctl explain on the lines the switch downloaded)"
+"$top_builddir/rlm_mud/mudctl" explain --acl "$IT_WORK/demo-acl.txt" --device 10.1.100.7 \
+	--device 2001:db8:100::7 --flow "tcp device->192.0.2.10:443" --flow "tcp device->198.51.100.7:22" \
+	--flow "tcp device->[2001:db8::a]:443" | sed 's/^/   /'
 echo
 echo "== fetches seen by the MUD server: $(it_fetches /it/demo-device.json) of the file, $(it_fetches /it/demo-device.p7s) of the signature (one each by mudctl, one each by FreeRADIUS; the dACL downloads were served from the cache)"
 echo "== stopping FreeRADIUS and the MUD server"
