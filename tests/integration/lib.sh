@@ -344,9 +344,9 @@ it_start_radiusd() {
 		LD_PRELOAD="$IT_PRELOAD" \
 		ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:verify_asan_link_order=0" \
 		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-			"$FREERADIUS" -f -xx -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
+			"$FREERADIUS" -f ${RAD_DEBUG--xx} -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
 	else
-		"$FREERADIUS" -f -xx -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
+		"$FREERADIUS" -f ${RAD_DEBUG--xx} -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
 	fi
 	RAD_PID=$!
 	_i=0
