@@ -103,7 +103,8 @@ mud_rcode_t read_file(TALLOC_CTX *ctx, char const *path, uint8_t **out, size_t *
 	if (!fp) {
 		char ebuf[128];
 
-		if (strerror_r(errno, ebuf, sizeof(ebuf)) != 0) snprintf(ebuf, sizeof(ebuf), "error %d", errno);
+		if (strerror_r(errno, ebuf, sizeof(ebuf)) != 0)
+			snprintf(ebuf, sizeof(ebuf), "error %d", errno);
 		return mud_error_set(err, MUD_ERR_IO, path, "cannot open: %s", ebuf);
 	}
 	buf = talloc_array(ctx, uint8_t, cap + 1);
@@ -210,7 +211,8 @@ static int escape_decode(TALLOC_CTX *ctx, char const *in, uint8_t **out, size_t 
 			unsigned int v = 0;
 			size_t k;
 
-			for (k = 0; k < 3 && i + 1 + k < n && in[i + 1 + k] >= '0' && in[i + 1 + k] <= '7'; k++) {
+			for (k = 0; k < 3 && i + 1 + k < n && in[i + 1 + k] >= '0' &&
+			     in[i + 1 + k] <= '7'; k++) {
 				v = v * 8 + (unsigned int)(in[i + 1 + k] - '0');
 			}
 			if (v > 255) return -1;
@@ -298,7 +300,8 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 			verbose = true;
 			break;
 		case 'l': case 'L': case 'd': case '6': case 'D': case 'x': case 'c': case 'u':
-			if (which) return usage_error("url", "give exactly one input option%s", NULL);
+			if (which)
+				return usage_error("url", "give exactly one input option%s", NULL);
 			which = c;
 			arg = optarg;
 			break;
@@ -306,7 +309,8 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 			return usage_error("url", "invalid option%s", NULL);
 		}
 	}
-	if (!which || optind != argc) return usage_error("url", "give exactly one input option%s", NULL);
+	if (!which || optind != argc)
+		return usage_error("url", "give exactly one input option%s", NULL);
 
 	switch (which) {
 	case 'l': case 'd': case '6': case 'x':
@@ -316,7 +320,8 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 		break;
 	case 'L': case 'D':
 		if (escape_decode(ctx, arg, &bytes, &len) != 0) {
-			return usage_error("url", "bad escape in \"%s\" (use \\NNN octal or \\xHH)", arg);
+			return usage_error("url", "bad escape in \"%s\" (use \\NNN octal or \\xHH)",
+					   arg);
 		}
 		break;
 	case 'c':
@@ -380,7 +385,8 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 	if (rc != MUD_OK) return report("url", &err);
 
 	if (verbose) {
-		printf("url:       %s\nsource:    %s\nhost:      %s\nport:      %u\npath:      %s\n",
+		printf("url:       %s\nsource:    %s\nhost:      %s\n"
+		       "port:      %u\npath:      %s\n",
 		       url->url, mud_url_src_name(src), url->host, url->port, url->path);
 		printf("signature: %s\n", mud_url_signature(ctx, url->url, NULL));
 		if (which == 'c') {
@@ -389,8 +395,10 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 			mud_error_t serr;
 
 			mud_error_clear(&serr);
-			if (mud_signer_from_cert(ctx, &signer, &signer_len, bytes, len, &serr) == MUD_OK) {
-				printf("mud-signer: %s\n", mud_signer_to_text(ctx, signer, signer_len));
+			if (mud_signer_from_cert(ctx, &signer, &signer_len, bytes, len,
+						 &serr) == MUD_OK) {
+				printf("mud-signer: %s\n",
+				       mud_signer_to_text(ctx, signer, signer_len));
 			}
 		}
 	} else {
@@ -400,7 +408,8 @@ static int cmd_url(TALLOC_CTX *ctx, int argc, char **argv)
 }
 
 /** Load and parse a MUD file from disk. */
-int load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int flags, mud_file_t **file)
+int load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int flags,
+	     mud_file_t **file)
 {
 	uint8_t *bytes;
 	size_t len;
@@ -479,14 +488,17 @@ static void print_summary(TALLOC_CTX *ctx, mud_file_t const *f)
 	if (f->software_rev) printf("%-16s%s\n", "Software:", f->software_rev);
 	if (f->documentation) printf("%-16s%s\n", "Documentation:", f->documentation);
 	printf("%-16s%s\n", "Last update:", f->last_update);
-	printf("%-16s%u h%s\n", "Cache validity:", f->cache_validity, f->cache_validity_set ? "" : " (default)");
-	printf("%-16s%s\n", "Supported:", f->is_supported ? "yes" : "no (device no longer supported)");
+	printf("%-16s%u h%s\n", "Cache validity:", f->cache_validity,
+	       f->cache_validity_set ? "" : " (default)");
+	printf("%-16s%s\n", "Supported:",
+	       f->is_supported ? "yes" : "no (device no longer supported)");
 	printf("%-16s%s\n", "Signature:", mud_url_signature(ctx, f->mud_url, f->mud_signature));
 	print_list("Extensions:", f->extensions, f->num_extensions);
 
 	count_policy(f, f->from_device, f->num_from_device, &fa, &fe);
 	count_policy(f, f->to_device, f->num_to_device, &ta, &te);
-	printf("%-16s%zu defined; from-device: %zu ACL%s, %zu ACE%s; to-device: %zu ACL%s, %zu ACE%s\n",
+	printf("%-16s%zu defined; from-device: %zu ACL%s, %zu ACE%s; "
+	       "to-device: %zu ACL%s, %zu ACE%s\n",
 	       "ACLs:", f->num_acls, fa, fa == 1 ? "" : "s", fe, fe == 1 ? "" : "s",
 	       ta, ta == 1 ? "" : "s", te, te == 1 ? "" : "s");
 
@@ -494,7 +506,8 @@ static void print_summary(TALLOC_CTX *ctx, mud_file_t const *f)
 		for (j = 0; j < f->acls[i].num_aces; j++) {
 			mud_ace_t const *a = &f->acls[i].aces[j];
 
-			if (a->abs > MUD_ABS_NONE && a->abs <= MUD_ABS_MY_CONTROLLER) abs_count[a->abs]++;
+			if (a->abs > MUD_ABS_NONE && a->abs <= MUD_ABS_MY_CONTROLLER)
+				abs_count[a->abs]++;
 			if (a->src_dnsname || a->dst_dnsname) dns++;
 			if (a->src_network || a->dst_network) nets++;
 		}
@@ -517,7 +530,8 @@ static void print_summary(TALLOC_CTX *ctx, mud_file_t const *f)
 
 	for (bit = 1; bit && bit <= f->leniencies; bit <<= 1) {
 		if (!(f->leniencies & bit)) continue;
-		lenient = talloc_asprintf_append(lenient, "%s%s", lenient[0] ? ", " : "", mud_lenient_name(bit));
+		lenient = talloc_asprintf_append(lenient, "%s%s", lenient[0] ? ", " : "",
+						 mud_lenient_name(bit));
 	}
 	printf("%-16s%s\n", "Leniencies:", (lenient && lenient[0]) ? lenient : "none");
 	printf("%-16s%s\n", "SHA-256:", f->sha256);
@@ -701,16 +715,19 @@ static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
 		case 'u': io.url = optarg; break;
 		case 'a':
 			if (parse_date(optarg, &at) != 0) {
-				return usage_error("verify", "--at \"%s\": expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", optarg);
+				return usage_error("verify", "--at \"%s\": expected YYYY-MM-DD or "
+						   "YYYY-MM-DDTHH:MM:SS", optarg);
 			}
 			break;
 		default: return usage_error("verify", "invalid option%s", NULL);
 		}
 	}
 	if (optind + 2 != argc) return usage_error("verify", "expected FILE and SIGNATURE%s", NULL);
-	if (!ca && !ca_dir) return usage_error("verify", "--ca FILE (the trust anchors) is required%s", NULL);
+	if (!ca && !ca_dir)
+		return usage_error("verify", "--ca FILE (the trust anchors) is required%s", NULL);
 	if (io.dir && !io.url) {
-		return usage_error("verify", "--iodef needs --url URL (the MUD URL the file was fetched from)%s",
+		return usage_error("verify", "--iodef needs --url URL "
+				   "(the MUD URL the file was fetched from)%s",
 				   NULL);
 	}
 
@@ -730,8 +747,8 @@ static int cmd_verify(TALLOC_CTX *ctx, int argc, char **argv)
 		if (rc != MUD_OK) return report(signer_cert, &err);
 	}
 
-	rc = mud_sig_verify(ctx, trust, content, content_len, sig, sig_len, at, signer_der, signer_len,
-			    &subject, &err);
+	rc = mud_sig_verify(ctx, trust, content, content_len, sig, sig_len, at, signer_der,
+			    signer_len, &subject, &err);
 	if (rc != MUD_OK) {
 		mud_policy_t ev;
 
@@ -848,10 +865,12 @@ static int cmd_compile(TALLOC_CTX *ctx, int argc, char **argv)
 	print_rendered(out);
 	if (warnings) {
 		for (i = 0; i < file->num_warnings; i++) {
-			fprintf(stderr, "warning: %s: %s\n", file->warnings[i].where, file->warnings[i].text);
+			fprintf(stderr, "warning: %s: %s\n", file->warnings[i].where,
+				file->warnings[i].text);
 		}
 		for (i = 0; i < rs->num_warnings; i++) {
-			fprintf(stderr, "warning: %s: %s\n", rs->warnings[i].where, rs->warnings[i].text);
+			fprintf(stderr, "warning: %s: %s\n", rs->warnings[i].where,
+				rs->warnings[i].text);
 		}
 	}
 	return 0;
@@ -909,14 +928,16 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 		case 'l': popts.parse_flags |= MUD_PARSE_LENIENT; break;
 		case 'a':
 			if (parse_date(optarg, &popts.at) != 0) {
-				return usage_error("fetch", "--at \"%s\": expected YYYY-MM-DD", optarg);
+				return usage_error("fetch", "--at \"%s\": expected YYYY-MM-DD",
+						   optarg);
 			}
 			break;
 		case 'T': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
-			if (*end || v <= 0 || v > 600) return usage_error("fetch", "--timeout \"%s\": 1..600 s", optarg);
+			if (*end || v <= 0 || v > 600)
+				return usage_error("fetch", "--timeout \"%s\": 1..600 s", optarg);
 			popts.fetch.timeout_ms = v * 1000;
 			break;
 		}
@@ -925,7 +946,8 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || v == 0 || v > MUD_MAX_FILE_SIZE) {
-				return usage_error("fetch", "--max-size \"%s\": 1..1048576 bytes", optarg);
+				return usage_error("fetch", "--max-size \"%s\": 1..1048576 bytes",
+						   optarg);
 			}
 			popts.fetch.max_size = v;
 			break;
@@ -960,7 +982,8 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 	rc = mud_policy_fetch(ctx, &pol, argv[optind], &popts, &evidence, &err);
 	if (rc != MUD_OK) {
 		if (evidence && evidence->server_ip) {
-			fprintf(stderr, "%s: MUD server %s, file sha256 %s\n", progname, evidence->server_ip,
+			fprintf(stderr, "%s: MUD server %s, file sha256 %s\n", progname,
+				evidence->server_ip,
 				evidence->file_sha256[0] ? evidence->file_sha256 : "-");
 		}
 		ret = report(argv[optind], &err);
@@ -977,9 +1000,11 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 }
 
 #define IODEF_HELP \
-	"Incident reports (IODEF v2, RFC 7970; docs/iodef.md) for security failures (bad signature,\n" \
+	"Incident reports (IODEF v2, RFC 7970; docs/iodef.md) for security failures " \
+	"(bad signature,\n" \
 	"bad server certificate, URL mismatch, invalid file):\n" \
-	"  --iodef DIR          write the report into the spool directory DIR (repeats aggregated)\n" \
+	"  --iodef DIR          write the report into the spool directory DIR " \
+	"(repeats aggregated)\n" \
 	"  --reporter NAME      IncidentID name (default: this host's name)\n" \
 	"  --contact-name TEXT  creator contact (default \"MUD operator\")\n" \
 	"  --contact-email ADDR creator e-mail (default root@<host>)\n" \
@@ -988,22 +1013,28 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 
 static mudctl_cmd_t const cmds[] = {
 	{ "url", cmd_url,
-	  "url (--lldp HEX | --lldp-avpair STRING | --dhcp HEX | --dhcp6 HEX | --dhcp-avpair STRING |\n"
+	  "url (--lldp HEX | --lldp-avpair STRING | --dhcp HEX | --dhcp6 HEX | "
+	  "--dhcp-avpair STRING |\n"
 	  "           --x509-ext HEX | --cert FILE | --url URL) [-v]",
 	  "Extract and validate the MUD URL a device emits.\n"
-	  "  --lldp HEX           raw LLDP TLVs (802.1AB encoding), MUD TLV = type 127, OUI 00-00-5E, subtype 1\n"
-	  "  --lldp-avpair STR    Cisco-AVPair lldp-tlv= value (\"lldp-tlv=\" optional), escapes \\NNN / \\xHH\n"
+	  "  --lldp HEX           raw LLDP TLVs (802.1AB encoding), "
+	  "MUD TLV = type 127, OUI 00-00-5E, subtype 1\n"
+	  "  --lldp-avpair STR    Cisco-AVPair lldp-tlv= value (\"lldp-tlv=\" optional), "
+	  "escapes \\NNN / \\xHH\n"
 	  "  --dhcp HEX           raw DHCPv4 options, MUD URL = option 161\n"
 	  "  --dhcp6 HEX          raw DHCPv6 options, MUD URL = option 112\n"
 	  "  --dhcp-avpair STR    Cisco-AVPair dhcp-option= value (option 161 or 112)\n"
-	  "  --x509-ext HEX       raw id-pe-mud-url extension value (DER IA5String, as FreeRADIUS gives it)\n"
+	  "  --x509-ext HEX       raw id-pe-mud-url extension value "
+	  "(DER IA5String, as FreeRADIUS gives it)\n"
 	  "  --cert FILE          IDevID certificate (PEM or DER) with id-pe-mud-url\n"
 	  "  --url URL            a URL given as is (validation only)\n"
-	  "  -v, --verbose        also print source, host, port, path, signature URL (and mud-signer)\n" },
+	  "  -v, --verbose        also print source, host, port, path, signature URL "
+	  "(and mud-signer)\n" },
 	{ "check", cmd_check,
 	  "check [--lenient] [--url URL] [--quiet] FILE",
 	  "Validate a MUD file (RFC 8520, RFC 8519, ietf-acldns) and print a summary.\n"
-	  "  --lenient            accept legacy encodings real generators emit, and list each one applied\n"
+	  "  --lenient            accept legacy encodings real generators emit, "
+	  "and list each one applied\n"
 	  "  --url URL            the URL the file was fetched from: mud-url must equal it\n"
 	  "  --quiet              print only \"FILE: valid\"\n"
 	  "Errors name the JSON path of the problem.\n" },
@@ -1011,26 +1042,34 @@ static mudctl_cmd_t const cmds[] = {
 	  "verify FILE SIGNATURE --ca FILE [--ca-dir DIR] [--at DATE] [--signer-cert FILE]\n"
 	  "           [--url URL --iodef DIR ...]",
 	  "Verify a detached CMS signature (.p7s, DER or PEM) over a MUD file.\n"
-	  "  --ca FILE            trust anchors for MUD signers (PEM); the system store is never used\n"
+	  "  --ca FILE            trust anchors for MUD signers (PEM); "
+	  "the system store is never used\n"
 	  "  --ca-dir DIR         hashed directory of trust anchors\n"
-	  "  --at DATE            evaluate certificate validity at YYYY-MM-DD[THH:MM:SS] UTC instead of now\n"
+	  "  --at DATE            evaluate certificate validity at YYYY-MM-DD[THH:MM:SS] UTC "
+	  "instead of now\n"
 	  "  --signer-cert FILE   device certificate whose id-pe-mudsigner must match the signer\n"
-	  "Distinct errors: MUD_ERR_SIG_DIGEST (content changed), MUD_ERR_SIG_UNTRUSTED, MUD_ERR_SIG_EXPIRED,\n"
+	  "Distinct errors: MUD_ERR_SIG_DIGEST (content changed), MUD_ERR_SIG_UNTRUSTED, "
+	  "MUD_ERR_SIG_EXPIRED,\n"
 	  "MUD_ERR_SIG_SIGNER, MUD_ERR_SIG_MISSING (empty signature), MUD_ERR_SIG (malformed).\n"
 	  "  --url URL            the MUD URL the file came from (required with --iodef)\n"
 	  IODEF_HELP },
 	{ "compile", cmd_compile,
 	  "compile FILE [--context FILE] [--lenient] [--url URL] [--format FMT] [--warnings]",
 	  "Compile a MUD file with the site context and print what the NAS receives.\n"
-	  "  --context FILE       site context (manufacturers, local networks, controllers, DNS; docs/context.md)\n"
+	  "  --context FILE       site context (manufacturers, local networks, controllers, "
+	  "DNS; docs/context.md)\n"
 	  "  --format FMT         cisco-dacl (default), nas-filter-rule, json\n"
-	  "  --warnings           print warnings (unresolved abstractions, skipped ACEs) on stderr\n" },
+	  "  --warnings           print warnings (unresolved abstractions, skipped ACEs) "
+	  "on stderr\n" },
 	{ "fetch", cmd_fetch,
 	  "fetch URL --ca FILE (--trust FILE | --no-signature) [--optional-signature] [--at DATE]\n"
-	  "           [--context FILE] [--lenient] [--format FMT] [--timeout S] [--max-size BYTES]\n"
+	  "           [--context FILE] [--lenient] [--format FMT] [--timeout S] "
+	  "[--max-size BYTES]\n"
 	  "           [--iodef DIR ...]",
-	  "Fetch a MUD file over HTTPS (server certificate verified against --ca), fetch and verify its\n"
-	  "signature against --trust, validate it (mud-url must equal URL), compile and summarise.\n"
+	  "Fetch a MUD file over HTTPS (server certificate verified against --ca), "
+	  "fetch and verify its\n"
+	  "signature against --trust, validate it (mud-url must equal URL), "
+	  "compile and summarise.\n"
 	  "  --optional-signature a missing signature (HTTP error on the .p7s) is accepted\n"
 	  "  --format FMT         also print the rendered rules\n"
 	  IODEF_HELP },
@@ -1042,11 +1081,14 @@ static void usage(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "Usage: %s COMMAND [OPTIONS]\n\nMUD (RFC 8520) operator tool, rlm_mud %s.\n\nCommands:\n",
+	fprintf(fp, "Usage: %s COMMAND [OPTIONS]\n\n"
+		"MUD (RFC 8520) operator tool, rlm_mud %s.\n\nCommands:\n",
 		progname, mud_version());
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) fprintf(fp, "  %s %s\n", progname, cmds[i].synopsis);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(fp, "  %s %s\n", progname, cmds[i].synopsis);
 	fprintf(fp, "\n'%s COMMAND --help' describes a command.\n"
-		"Exit status: 0 success, 1 the input is bad (stderr says what and where), 2 usage or system error.\n",
+		"Exit status: 0 success, 1 the input is bad (stderr says what and where), "
+		"2 usage or system error.\n",
 		progname);
 }
 
@@ -1075,7 +1117,8 @@ int main(int argc, char **argv)
 		for (j = 2; j < argc; j++) {
 			if (!strcmp(argv[j], "--")) break;
 			if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
-				printf("Usage: %s %s\n\n%s", progname, cmds[i].synopsis, cmds[i].help);
+				printf("Usage: %s %s\n\n%s", progname, cmds[i].synopsis,
+				       cmds[i].help);
 				return 0;
 			}
 		}

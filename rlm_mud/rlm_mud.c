@@ -53,7 +53,8 @@ RCSID("$Id$")
 #define MUD_PAGE_BYTES		3800	//!< Attribute bytes of ACL lines per reply packet.
 #define MUD_VSA_OVERHEAD	8	//!< type, length, vendor-id(4), vendor-type, vendor-length.
 #define MUD_STATE_PREFIX	"mud-dacl-page:"
-#define MUD_LOG_CUT		128	//!< Untrusted text in logs is cut to this (STYLE.md section 7).
+#define MUD_LOG_CUT		128	//!< Untrusted text in logs is cut to this
+					//!< (STYLE.md section 7).
 #define MUD_MAX_CANDIDATES	16	//!< URL candidates looked at per request.
 #define MUD_STATION_LEN		64	//!< Calling-Station-Id bytes kept as a key.
 
@@ -177,7 +178,8 @@ static const CONF_PARSER module_config[] = {
 	{ "ca_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, ca_path), NULL },
 	{ "trust_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, trust_file), NULL },
 	{ "trust_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, trust_path), NULL },
-	{ "require_signature", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, require_signature), "yes" },
+	{ "require_signature", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, require_signature),
+	  "yes" },
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, connect_timeout), "5" },
 	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, timeout), "15" },
 	{ "max_file_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, max_file_size), "1048576" },
@@ -185,7 +187,8 @@ static const CONF_PARSER module_config[] = {
 	{ "output_format", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, output_format), "cisco-dacl" },
 	{ "lenient", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, lenient), "no" },
 	{ "cache_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, cache_dir), NULL },
-	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_entries), "10000" },
+	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_entries),
+	  "10000" },
 	{ "cache_max_validity", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_validity),
 	  "604800" },
 	{ "cache_fail_ttl", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_fail_ttl), "60" },
@@ -194,9 +197,10 @@ static const CONF_PARSER module_config[] = {
 	{ "session_timeout", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, session_timeout), "no" },
 	{ "url_allow", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, url_allow), NULL },
 	{ "url_deny", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, url_deny), NULL },
-	{ "allow_private_urls", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, allow_private_urls), "no" },
-	{ "accounting_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries),
-	  "4096" },
+	{ "allow_private_urls", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, allow_private_urls),
+	  "no" },
+	{ "accounting_max_entries",
+	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries), "4096" },
 	{ "fetch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_wait), "20" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
@@ -436,7 +440,8 @@ static void reply_vlan(REQUEST *request, int vlan)
 
 /** Failure: status, error text, quarantine VLAN and ACL if configured. */
 static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char const *status,
-			      mud_rcode_t code, char const *where, char const *text, char const *url)
+			      mud_rcode_t code, char const *where, char const *text,
+			      char const *url)
 {
 	char buf[MUD_LOG_CUT + 8];
 	char msg[512];
@@ -562,10 +567,12 @@ static char const *url_refused(rlm_mud_t const *inst, mud_url_t const *url, bool
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(url->host, NULL, &hints, &res) != 0) return NULL;	/* the fetch reports it */
+	if (getaddrinfo(url->host, NULL, &hints, &res) != 0)
+		return NULL;	/* the fetch reports it */
 	for (ai = res; ai; ai = ai->ai_next) {
 		if (addr_is_private(ai->ai_addr)) {
-			why = "host resolves to a loopback, link-local, private or unspecified address";
+			why = "host resolves to a loopback, link-local, private or "
+			      "unspecified address";
 			break;
 		}
 	}
@@ -587,7 +594,8 @@ static void station_key(char out[MUD_STATION_LEN], char const *in, size_t len)
 	for (i = 0; i < len; i++) {
 		char c = in[i];
 
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) hex++;
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		    (c >= 'A' && c <= 'F')) hex++;
 		else if (c != ':' && c != '-' && c != '.') hex = 100;
 	}
 	for (i = 0; i < len && n + 1 < MUD_STATION_LEN; i++) {
@@ -621,7 +629,8 @@ static rlm_mud_seen_t *seen_slot(rlm_mud_t *inst, char const *key)
 		rlm_mud_seen_t *s = &inst->seen[i];
 
 		if (strcmp(s->station, key) == 0) return s;
-		if (!slot || (slot->station[0] && (!s->station[0] || s->last < slot->last))) slot = s;
+		if (!slot || (slot->station[0] && (!s->station[0] || s->last < slot->last)))
+			slot = s;
 	}
 	TALLOC_FREE(slot->applied);
 	memset(slot, 0, sizeof(*slot));
@@ -889,7 +898,8 @@ static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c,
 	vp = find_cert_attr(request, inst->da_cert_url);
 	if (vp) {
 		mud_error_clear(&err);
-		if (mud_url_from_x509_ext(request, &url, vp->vp_octets, vp->vp_length, &err) == MUD_OK) {
+		if (mud_url_from_x509_ext(request, &url, vp->vp_octets, vp->vp_length,
+					  &err) == MUD_OK) {
 			cand_add(c, &num, url, "x509", RANK_X509);
 		} else {
 			RWDEBUG("Ignoring %s: %s (at %s)", MUD_DA_CERT_URL, err.text, err.where);
@@ -905,7 +915,8 @@ static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c,
 			cand_add(c, &num, url, "attribute", RANK_ATTRIBUTE);
 		} else {
 			RWDEBUG("Ignoring MUD-URL \"%s\": %s",
-				log_safe(buf, sizeof(buf), vp->vp_strvalue, vp->vp_length), err.text);
+				log_safe(buf, sizeof(buf), vp->vp_strvalue, vp->vp_length),
+				err.text);
 			if (bad->code == MUD_OK) {
 				*bad = err;
 				*bad_url = vp->vp_strvalue;
@@ -961,7 +972,8 @@ static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, 
 {
 	mud_entry_t *e;
 	mud_rendered_t const *r = pol->rendered;
-	unsigned int validity = pol->rules ? pol->rules->cache_validity : MUD_CACHE_VALIDITY_DEFAULT;
+	unsigned int validity = pol->rules ? pol->rules->cache_validity :
+				MUD_CACHE_VALIDITY_DEFAULT;
 	time_t life;
 
 	e = talloc_zero(ctx, mud_entry_t);
@@ -970,7 +982,8 @@ static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, 
 	e->status = MUD_OK;
 	e->vlan = pol->rules ? pol->rules->vlan : 0;
 	if (pol->file && pol->file->mfg_name) e->mfg_name = talloc_strdup(e, pol->file->mfg_name);
-	if (pol->file && pol->file->model_name) e->model_name = talloc_strdup(e, pol->file->model_name);
+	if (pol->file && pol->file->model_name)
+		e->model_name = talloc_strdup(e, pol->file->model_name);
 	if (r) {
 		if (r->acl_name_v4) e->acl_name_v4 = talloc_strdup(e, r->acl_name_v4);
 		if (r->acl_name_v6) e->acl_name_v6 = talloc_strdup(e, r->acl_name_v6);
@@ -1033,9 +1046,10 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 
 		if (lines_bytes(e->lines_v4, e->num_v4, overhead) +
 		    lines_bytes(e->lines_v6, e->num_v6, overhead) > MUD_PAGE_BYTES) {
-			return mud_failed(inst, request, mud_rcode_status(MUD_ERR_LIMIT), MUD_ERR_LIMIT,
-					  "output_format",
-					  "policy does not fit in one reply; use output_format = cisco-dacl",
+			return mud_failed(inst, request, mud_rcode_status(MUD_ERR_LIMIT),
+					  MUD_ERR_LIMIT, "output_format",
+					  "policy does not fit in one reply; "
+					  "use output_format = cisco-dacl",
 					  url);
 		}
 		for (i = 0; i < e->num_v4; i++) reply_add_raw(request, da, e->lines_v4[i]);
@@ -1069,7 +1083,8 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 /** The status word of a negative entry (a refusal is kept apart from a bad URL). */
 static char const *entry_status(mud_entry_t const *e)
 {
-	if (e->status == MUD_ERR_URL && e->error_where && strcmp(e->error_where, "url-policy") == 0) {
+	if (e->status == MUD_ERR_URL && e->error_where &&
+	    strcmp(e->error_where, "url-policy") == 0) {
 		return "url-refused";
 	}
 	return mud_rcode_status(e->status);
@@ -1093,7 +1108,8 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	why = url_refused(inst, url, true);
 	if (why) {
 		mud_error_set(err, MUD_ERR_URL, "url-policy", "%s", why);
-		mud_cache_fail(inst->cache, url->url, MUD_ERR_URL, "url-policy", why, request->timestamp);
+		mud_cache_fail(inst->cache, url->url, MUD_ERR_URL, "url-policy", why,
+			       request->timestamp);
 		return NULL;
 	}
 
@@ -1396,7 +1412,8 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 		RWDEBUG("MUD URL conflict: %s gives \"%s\", using %s \"%s\"", cand[i].src,
 			log_safe(buf, sizeof(buf), cand[i].url->url, strlen(cand[i].url->url)),
 			cand[win].src,
-			log_safe(buf2, sizeof(buf2), cand[win].url->url, strlen(cand[win].url->url)));
+			log_safe(buf2, sizeof(buf2), cand[win].url->url,
+				 strlen(cand[win].url->url)));
 	}
 
 	control_set(request, inst->da_url, cand[win].url->url);
@@ -1428,9 +1445,12 @@ static bool is_dacl_download(rlm_mud_t const *inst, REQUEST *request)
 	VALUE_PAIR *vp;
 	vp_cursor_t cursor;
 
-	for (vp = fr_cursor_init(&cursor, &request->packet->vps); vp; vp = fr_cursor_next(&cursor)) {
+	for (vp = fr_cursor_init(&cursor, &request->packet->vps);
+	     vp;
+	     vp = fr_cursor_next(&cursor)) {
 		if (vp->da != inst->da_avpair) continue;
-		if (vp->vp_length == sizeof(ev) - 1 && memcmp(vp->vp_strvalue, ev, sizeof(ev) - 1) == 0) {
+		if (vp->vp_length == sizeof(ev) - 1 &&
+		    memcmp(vp->vp_strvalue, ev, sizeof(ev) - 1) == 0) {
 			return true;
 		}
 	}
@@ -1486,7 +1506,8 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 		lines = (char **)(uintptr_t)quarantine_lines_v6;
 		num = NUM_LINES(quarantine_lines_v6);
 		v6 = true;
-	} else if (!mud_cache_acl_lookup(inst->cache, request, name, &lines, &num, &v6) || num == 0) {
+	} else if (!mud_cache_acl_lookup(inst->cache, request, name, &lines, &num, &v6) ||
+		   num == 0) {
 		REDEBUG("MUD dACL download: unknown ACL name \"%s\"", buf);
 		control_set(request, inst->da_status, "acl-unknown");
 		return RLM_MODULE_NOTFOUND;
@@ -1534,7 +1555,8 @@ static rlm_rcode_t mud_common(void *instance, REQUEST *request, rlm_mud_method_t
 	rlm_mud_t *inst = instance;
 
 	RDEBUG3("rlm_mud (%s): %s", inst->name, m->name);
-	if (m->dacl_download && is_dacl_download(inst, request)) return dacl_download(inst, request);
+	if (m->dacl_download && is_dacl_download(inst, request))
+		return dacl_download(inst, request);
 	return mud_process(inst, request);
 }
 
@@ -1568,7 +1590,9 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 		return RLM_MODULE_OK;
 	}
 
-	for (vp = fr_cursor_init(&cursor, &request->packet->vps); vp; vp = fr_cursor_next(&cursor)) {
+	for (vp = fr_cursor_init(&cursor, &request->packet->vps);
+	     vp;
+	     vp = fr_cursor_next(&cursor)) {
 		mud_error_t err;
 
 		if (vp->da != inst->da_avpair) continue;
@@ -1705,8 +1729,8 @@ static int need_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name
 {
 	*out = dict_attrbyname(name);
 	if (!*out) {
-		cf_log_err_cs(conf, "Attribute %s not in the dictionary: add \"$INCLUDE dictionary.mud\" "
-			      "to raddb/dictionary", name);
+		cf_log_err_cs(conf, "Attribute %s not in the dictionary: add "
+			      "\"$INCLUDE dictionary.mud\" to raddb/dictionary", name);
 		return -1;
 	}
 	return 0;
@@ -1840,7 +1864,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->da_nfr = dict_attrbyvalue(PW_NAS_FILTER_RULE, 0);
 	inst->da_state = dict_attrbyvalue(PW_STATE, 0);
 	if (!inst->da_avpair || !inst->da_nfr || !inst->da_state) {
-		cf_log_err_cs(conf, "Cisco-AVPair, NAS-Filter-Rule or State missing from the dictionary");
+		cf_log_err_cs(conf, "Cisco-AVPair, NAS-Filter-Rule or State "
+			      "missing from the dictionary");
 		return -1;
 	}
 
@@ -1851,8 +1876,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	} else if (strcmp(inst->output_format, "nas-filter-rule") == 0) {
 		inst->out = MUD_OUT_NFR;
 	} else {
-		cf_log_err_cs(conf, "Invalid output_format \"%s\": expected cisco-dacl, cisco-inline or "
-			      "nas-filter-rule", inst->output_format);
+		cf_log_err_cs(conf, "Invalid output_format \"%s\": expected cisco-dacl, "
+			      "cisco-inline or nas-filter-rule", inst->output_format);
 		return -1;
 	}
 
@@ -1885,7 +1910,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	mud_error_clear(&err);
 	if (inst->trust_file || inst->trust_path) {
-		if (mud_trust_load(inst, &inst->trust, inst->trust_file, inst->trust_path, &err) != MUD_OK) {
+		if (mud_trust_load(inst, &inst->trust, inst->trust_file, inst->trust_path,
+				   &err) != MUD_OK) {
 			cf_log_err_cs(conf, "Failed loading MUD signer trust anchors: %s (at %s)",
 				      err.text, err.where);
 			return -1;
@@ -1900,8 +1926,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	if (inst->context_file) {
 		if (mud_context_load(inst, &inst->site, inst->context_file, &err) != MUD_OK) {
-			cf_log_err_cs(conf, "Invalid context file %s: %s (at %s)", inst->context_file,
-				      err.text, err.where);
+			cf_log_err_cs(conf, "Invalid context file %s: %s (at %s)",
+				      inst->context_file, err.text, err.where);
 			return -1;
 		}
 	} else {
@@ -1911,7 +1937,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			return -1;
 		}
 	}
-	inst->qvlan = inst->quarantine_vlan ? (int)inst->quarantine_vlan : inst->site->quarantine_vlan;
+	inst->qvlan = inst->quarantine_vlan ? (int)inst->quarantine_vlan :
+		      inst->site->quarantine_vlan;
 
 	if (mud_fetch_global_init(&err) != MUD_OK) {
 		cf_log_err_cs(conf, "HTTPS client initialisation failed: %s", err.text);
@@ -1925,13 +1952,15 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	copts.fail_ttl = inst->cache_fail_ttl;
 	copts.stale_max = inst->cache_stale_max;
 	copts.dir = (inst->cache_dir && *inst->cache_dir) ? inst->cache_dir : NULL;
-	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors, &err) != MUD_OK) {
-		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)", err.text, err.where);
+	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors,
+			     &err) != MUD_OK) {
+		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)",
+			      err.text, err.where);
 		return -1;
 	}
 	if (load_errors > 0) {
-		WARN("rlm_mud (%s): %zu unreadable cache file(s) in %s skipped", inst->name, load_errors,
-		     copts.dir);
+		WARN("rlm_mud (%s): %zu unreadable cache file(s) in %s skipped", inst->name,
+		     load_errors, copts.dir);
 	}
 
 	if (inst->accounting_max_entries > 0) {

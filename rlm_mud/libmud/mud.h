@@ -29,11 +29,16 @@ extern "C" {
  *	Limits.  Each is a hard bound on untrusted input; configuration may lower
  *	the runtime ones (fetch size, timeouts) but never raise these.
  */
-#define MUD_MAX_URL_LEN		1024	//!< RFC 8520 sets none; LLDP carries <= 507, DHCPv4 <= 255. 1 KiB is ample.
-#define MUD_MAX_FILE_SIZE	(1024 * 1024)	//!< Largest MUD file accepted (real files are < 64 KiB).
-#define MUD_MAX_SIG_SIZE	(64 * 1024)	//!< Largest detached CMS signature (a chain of a few certs).
-#define MUD_MAX_JSON_DEPTH	32	//!< MUD JSON nests at most ~10 levels (acls/acl/aces/ace/matches/tcp/port).
-#define MUD_MAX_STRING_LEN	1024	//!< Longest JSON string value accepted (URIs, names, systeminfo).
+#define MUD_MAX_URL_LEN		1024	//!< RFC 8520 sets none; LLDP carries <= 507, DHCPv4 <= 255.
+					//!< 1 KiB is ample.
+#define MUD_MAX_FILE_SIZE	(1024 * 1024)	//!< Largest MUD file accepted
+						//!< (real files are < 64 KiB).
+#define MUD_MAX_SIG_SIZE	(64 * 1024)	//!< Largest detached CMS signature
+						//!< (a chain of a few certs).
+#define MUD_MAX_JSON_DEPTH	32	//!< MUD JSON nests at most ~10 levels
+					//!< (acls/acl/aces/ace/matches/tcp/port).
+#define MUD_MAX_STRING_LEN	1024	//!< Longest JSON string value accepted (URIs, names,
+					//!< systeminfo).
 #define MUD_MAX_ACLS		64	//!< ACLs per file; policies reference a handful.
 #define MUD_MAX_ACES		1024	//!< ACEs per ACL; Cisco dACLs allow ~1000 lines.
 #define MUD_MAX_POLICY_REFS	64	//!< access-list references per direction.
@@ -41,7 +46,8 @@ extern "C" {
 #define MUD_MAX_WARNINGS	64	//!< warnings kept per parse (more are counted, not stored).
 #define MUD_MAX_ADDRS_PER_NAME	16	//!< addresses taken from one DNS name or context entry.
 #define MUD_MAX_RULES		4096	//!< compiled rules per rule set.
-#define MUD_MAX_ATTR_LEN	253	//!< RFC 2865 section 5: an attribute value holds at most 253 bytes.
+#define MUD_MAX_ATTR_LEN	253	//!< RFC 2865 section 5: an attribute value holds at
+					//!< most 253 bytes.
 #define MUD_MAX_ATTRS		1000	//!< rendered attributes per output (Cisco dACL line limit).
 #define MUD_CACHE_VALIDITY_DEFAULT	48	//!< hours, RFC 8520 section 3.7 default.
 #define MUD_CACHE_VALIDITY_MIN	1	//!< hours, RFC 8520 YANG range "1..168".
@@ -67,8 +73,10 @@ typedef enum {
 	MUD_ERR_SIG_EXPIRED,	//!< signer or chain not valid at the evaluation time
 	MUD_ERR_SIG_SIGNER,	//!< signer is not the device certificate's mud-signer
 	MUD_ERR_JSON,		//!< not well-formed JSON (or not UTF-8, or trailing data)
-	MUD_ERR_SCHEMA,		//!< JSON violates the YANG models (type, missing leaf, unknown node)
-	MUD_ERR_SEMANTIC,	//!< well-typed but meaningless (bad reference, port without tcp/udp, ...)
+	MUD_ERR_SCHEMA,		//!< JSON violates the YANG models (type, missing leaf,
+				//!< unknown node)
+	MUD_ERR_SEMANTIC,	//!< well-typed but meaningless (bad reference,
+				//!< port without tcp/udp, ...)
 	MUD_ERR_MISMATCH,	//!< mud-url in the file differs from the URL it was fetched from
 	MUD_ERR_LIMIT,		//!< a bound on counts or sizes was exceeded
 	MUD_ERR_UNSUPPORTED,	//!< valid but cannot be expressed by this implementation/target
@@ -173,12 +181,12 @@ mud_rcode_t	mud_url_from_cisco_lldp(TALLOC_CTX *ctx, mud_url_t **out, uint8_t co
 
 /** MUD URL from raw DHCPv4 options (1-byte code, 1-byte length; pad 0 and end 255
  *  honoured), option 161. */
-mud_rcode_t	mud_url_from_dhcpv4(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data, size_t len,
-				    mud_error_t *err);
+mud_rcode_t	mud_url_from_dhcpv4(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data,
+				    size_t len, mud_error_t *err);
 
 /** MUD URL from raw DHCPv6 options (2-byte code, 2-byte length), option 112. */
-mud_rcode_t	mud_url_from_dhcpv6(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data, size_t len,
-				    mud_error_t *err);
+mud_rcode_t	mud_url_from_dhcpv6(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *data,
+				    size_t len, mud_error_t *err);
 
 /** MUD URL from the value of a Cisco `dhcp-option=` AV-pair (after "dhcp-option="):
  *  2-byte code, 2-byte length, value; code 161 (DHCPv4) or 112 (DHCPv6). */
@@ -194,8 +202,8 @@ mud_rcode_t	mud_url_from_avpair(TALLOC_CTX *ctx, mud_url_t **out, mud_url_src_t 
 
 /** MUD URL from the raw id-pe-mud-url extension value: the DER IA5String
  *  (0x16 len url), as FreeRADIUS delivers TLS-Client-Cert-1.3.6.1.5.5.7.1.25. */
-mud_rcode_t	mud_url_from_x509_ext(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *der, size_t len,
-				      mud_error_t *err);
+mud_rcode_t	mud_url_from_x509_ext(TALLOC_CTX *ctx, mud_url_t **out, uint8_t const *der,
+				      size_t len, mud_error_t *err);
 
 /** MUD URL from a certificate (PEM or DER, autodetected). MUD_ERR_URL with text
  *  "certificate has no id-pe-mud-url extension" if absent. */
@@ -224,12 +232,14 @@ char		*mud_url_signature(TALLOC_CTX *ctx, char const *mud_url, char const *mud_s
  * ==================================================================== */
 
 typedef struct mud_fetch_opts {
-	char const	*ca_file;		//!< PEM bundle of CAs for MUD servers (NULL: ca_path only).
+	char const	*ca_file;		//!< PEM bundle of CAs for MUD servers
+						//!< (NULL: ca_path only).
 	char const	*ca_path;		//!< hashed CA directory (NULL: ca_file only).
 	long		connect_timeout_ms;	//!< 0 -> 5000.
 	long		timeout_ms;		//!< total; 0 -> 15000.
 	size_t		max_size;		//!< 0 -> MUD_MAX_FILE_SIZE; never above it.
-	long		max_redirs;		//!< redirects followed (https only); default 3 when < 0.
+	long		max_redirs;		//!< redirects followed (https only);
+						//!< default 3 when < 0.
 	char const	*accept;		//!< Accept header; NULL -> "application/mud+json".
 	char const	*user_agent;		//!< NULL -> "rlm_mud/<version>".
 } mud_fetch_opts_t;
@@ -247,7 +257,8 @@ typedef struct mud_fetch_result {
 	char		*content_type;	//!< may be NULL.
 	char		*effective_url;	//!< after redirects.
 	char		*primary_ip;	//!< address connected to (for reports).
-	char		*server_cert_pem;	//!< leaf certificate the server presented, if seen (may be NULL).
+	char		*server_cert_pem;	//!< leaf certificate the server presented, if seen
+						//!< (may be NULL).
 } mud_fetch_result_t;
 
 /** Like mud_fetch(); on failure, when failed is not NULL, *failed receives (under ctx) what
@@ -255,7 +266,8 @@ typedef struct mud_fetch_result {
  *  server presented, also when it did not verify), effective_url, status; body is NULL.
  *  For incident reports (the certificate of a MUD server that failed TLS verification). */
 mud_rcode_t	mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
-			     mud_fetch_opts_t const *opts, mud_fetch_result_t **failed, mud_error_t *err);
+			     mud_fetch_opts_t const *opts, mud_fetch_result_t **failed,
+			     mud_error_t *err);
 
 /** GET an https URL with verification always on. Errors: MUD_ERR_URL (not https),
  *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH, MUD_ERR_HTTP (where = "HTTP <status>"),
@@ -272,8 +284,8 @@ mud_rcode_t	mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url
 typedef struct mud_trust mud_trust_t;
 
 /** Load trust anchors from a PEM file and/or a hashed directory (at least one). */
-mud_rcode_t	mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file, char const *dir,
-			       mud_error_t *err);
+mud_rcode_t	mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file,
+			       char const *dir, mud_error_t *err);
 
 /** Verify a detached DER (or PEM) CMS signature over content.
  *
@@ -437,13 +449,15 @@ typedef struct mud_file {
 
 /** Leniencies, reported in mud_file_t.leniencies and as warnings. */
 #define MUD_LENIENT_ACCESS_LISTS_ROOT	0x0001	//!< "ietf-access-control-list:access-lists" root
-#define MUD_LENIENT_ACL_TYPE_NAME	0x0002	//!< legacy type names ("ipv4-acl", "ethernet-acl-type", unprefixed)
+#define MUD_LENIENT_ACL_TYPE_NAME	0x0002	//!< legacy type names ("ipv4-acl",
+						//!< "ethernet-acl-type", unprefixed)
 #define MUD_LENIENT_ETHERTYPE_HEX	0x0004	//!< ethertype as "0x0800" string
 #define MUD_LENIENT_BOOL_STRING		0x0008	//!< "true"/"false" strings for booleans
 #define MUD_LENIENT_DATE_NO_OFFSET	0x0010	//!< last-update without a UTC offset
 #define MUD_LENIENT_NUMBER_STRING	0x0020	//!< numbers as strings ("443")
 #define MUD_LENIENT_PORT_OPER		0x0040	//!< draft "port-oper"/"port" style port matches
-#define MUD_LENIENT_LEGACY_ACE		0x0080	//!< draft names of match containers ("ipv4-acl", "tcp-acl", ...)
+#define MUD_LENIENT_LEGACY_ACE		0x0080	//!< draft names of match containers ("ipv4-acl",
+						//!< "tcp-acl", ...)
 #define MUD_LENIENT_EMPTY_AS_TRUE	0x0100	//!< empty leaves given as true/"" instead of [null]
 
 /** Name of one leniency bit ("access-lists-root"). */
@@ -502,7 +516,8 @@ typedef struct mud_ctx_manufacturer {
 } mud_ctx_manufacturer_t;
 
 typedef struct mud_ctx_named {
-	char		*key;		//!< controller URI, model MUD URL, or device MUD URL (my-controller)
+	char		*key;		//!< controller URI, model MUD URL, or device MUD URL
+					//!< (my-controller)
 	mud_ctx_prefixes_t	nets;
 } mud_ctx_named_t;
 
@@ -520,7 +535,8 @@ typedef struct mud_context {
 	size_t			num_controllers;
 	mud_ctx_named_t		*my_controllers;	//!< device MUD URL -> addresses
 	size_t			num_my_controllers;
-	mud_ctx_named_t		*models;	//!< model MUD URL -> addresses of devices of that model
+	mud_ctx_named_t		*models;	//!< model MUD URL -> addresses of
+						//!< devices of that model
 	size_t			num_models;
 	int			default_vlan;	//!< 0 = none
 	int			quarantine_vlan;	//!< 0 = none
@@ -531,15 +547,16 @@ typedef struct mud_context {
 
 	/* Site services every device needs whatever its MUD file says (context "services"):
 	 * compiled into rules placed before the MUD rules. All off by default. */
-	bool			svc_dhcp;	//!< DHCPv4 (udp 68<->67) and DHCPv6 (udp 546<->547) client
+	bool			svc_dhcp;	//!< DHCPv4 (udp 68<->67) and DHCPv6
+						//!< (udp 546<->547) client
 	bool			svc_nd;		//!< IPv6 neighbour discovery (ICMPv6 133..136)
 	mud_ctx_prefixes_t	svc_dns;	//!< resolvers: udp and tcp port 53
 	mud_ctx_prefixes_t	svc_ntp;	//!< time servers: udp port 123
 } mud_context_t;
 
 /** Load a context from JSON text (format in docs/configuration.md). */
-mud_rcode_t	mud_context_parse(TALLOC_CTX *ctx, mud_context_t **out, char const *data, size_t len,
-				  mud_error_t *err);
+mud_rcode_t	mud_context_parse(TALLOC_CTX *ctx, mud_context_t **out, char const *data,
+				  size_t len, mud_error_t *err);
 /** Load a context from a file. */
 mud_rcode_t	mud_context_load(TALLOC_CTX *ctx, mud_context_t **out, char const *path,
 				 mud_error_t *err);
@@ -560,13 +577,15 @@ typedef struct mud_rule {
 	mud_dir_t	dir;
 	int		family;		//!< 4 or 6
 	mud_action_t	action;		//!< ACCEPT or DROP (REJECT compiled to DROP)
-	int		protocol;	//!< -1 any IP, else 0..255 (1 icmp, 6 tcp, 17 udp, 58 ipv6-icmp)
+	int		protocol;	//!< -1 any IP, else 0..255 (1 icmp, 6 tcp, 17 udp,
+					//!< 58 ipv6-icmp)
 	mud_prefix_t	peer;		//!< the remote side; len 0 = any
 	mud_port_t	device_port;	//!< port on the device's side
 	mud_port_t	peer_port;	//!< port on the remote side
 	int		icmp_type;	//!< -1 any
 	int		icmp_code;	//!< -1 any
-	bool		established;	//!< tcp: the sender of this direction must not open connections
+	bool		established;	//!< tcp: the sender of this direction must not
+					//!< open connections
 					//!< (only packets of established sessions: ACK or RST set)
 	char		*origin;	//!< "acl-name/ace-name" it came from
 	char		*peer_name;	//!< dns name / abstraction it came from, NULL if literal
@@ -579,7 +598,8 @@ typedef struct mud_ruleset {
 	char		*model_name;	//!< may be NULL
 	unsigned int	cache_validity;	//!< hours
 	int		vlan;		//!< 0 = none
-	mud_rule_t	*rules;		//!< talloc array, in evaluation order; last rules are the final denies
+	mud_rule_t	*rules;		//!< talloc array, in evaluation order;
+					//!< last rules are the final denies
 	size_t		num_rules;
 	mud_warning_t	*warnings;
 	size_t		num_warnings;
@@ -587,7 +607,8 @@ typedef struct mud_ruleset {
 
 /** DNS resolver hook (tests and the module may replace getaddrinfo). Fill up to
  *  max addresses of the family (4 or 6); return the count, or -1 on failure. */
-typedef int (*mud_resolve_t)(void *uctx, char const *name, int family, mud_prefix_t *out, size_t max);
+typedef int (*mud_resolve_t)(void *uctx, char const *name, int family, mud_prefix_t *out,
+			     size_t max);
 
 /** Compile a validated file with a site context into rules. Unresolvable
  *  abstractions and names yield no rules (never a broader permission) and a warning.
@@ -614,11 +635,13 @@ char const	*mud_format_name(mud_format_t fmt);
 /** Rendered output: an ordered list of attribute values. */
 typedef struct mud_rendered {
 	mud_format_t	format;
-	char		**v4;		//!< cisco: "ip:inacl#N=..." lines; nfr: rules; json: one element
+	char		**v4;		//!< cisco: "ip:inacl#N=..." lines; nfr: rules; json:
+					//!< one element
 	size_t		num_v4;
 	char		**v6;		//!< cisco: "ipv6:inacl#N=..." lines; nfr/json: unused (0)
 	size_t		num_v6;
-	char		*acl_name_v4;	//!< cisco: "#ACSACL#-IP-<name>-<hash8>", NULL if no v4 lines
+	char		*acl_name_v4;	//!< cisco: "#ACSACL#-IP-<name>-<hash8>",
+					//!< NULL if no v4 lines
 	char		*acl_name_v6;	//!< cisco: "#ACSACL#-IPV6-<name>-<hash8>"
 	char		hash[65];	//!< SHA-256 over all rendered lines
 	size_t		num_skipped;	//!< rules the format cannot enforce and left out
@@ -641,9 +664,11 @@ char		*mud_ruleset_to_json(TALLOC_CTX *ctx, mud_ruleset_t const *rs);
 typedef struct mud_policy_opts {
 	mud_fetch_opts_t	fetch;		//!< HTTPS options for the MUD server
 	mud_trust_t const	*trust;		//!< signer anchors; NULL -> signatures not checked
-	bool			require_signature;	//!< missing .p7s is an error (else a warning)
+	bool			require_signature;	//!< missing .p7s is an error
+							//!< (else a warning)
 	time_t			at;		//!< signature evaluation time, 0 = now
-	uint8_t const		*signer_der;	//!< device certificate's mud-signer (DER Name) or NULL
+	uint8_t const		*signer_der;	//!< device certificate's mud-signer
+						//!< (DER Name) or NULL
 	size_t			signer_der_len;
 	unsigned int		parse_flags;	//!< MUD_PARSE_*
 	mud_context_t const	*site;		//!< site context (NULL -> empty)
@@ -658,12 +683,14 @@ typedef struct mud_policy {
 	mud_file_t		*file;		//!< parsed, validated
 	mud_ruleset_t		*rules;		//!< compiled
 	mud_rendered_t		*rendered;	//!< rendered in opts->format
-	char			*sig_url;	//!< URL of the signature fetched (NULL if not checked)
+	char			*sig_url;	//!< URL of the signature fetched
+						//!< (NULL if not checked)
 	char			*signer;	//!< signer subject (RFC 2253) if verified
 	char			file_sha256[65];	//!< of the MUD file bytes
 	char			sig_sha256[65];	//!< of the signature bytes ("" if none)
 	char			*server_ip;	//!< MUD server address connected to
-	char			*server_cert_pem;	//!< leaf certificate the MUD server presented
+	char			*server_cert_pem;	//!< leaf certificate the MUD
+							//!< server presented
 	time_t			fetched;	//!< when (wall clock) the file was fetched
 	char			*file_mud_url;	//!< the mud-url inside the file (evidence when it
 						//!< differs from the URL fetched), NULL if unknown
@@ -674,7 +701,8 @@ typedef struct mud_policy {
  *  When evidence is not NULL, it receives (under ctx) whatever was learned before the failure
  *  (server ip/cert, sha256 of file/signature), for incident reports. */
 mud_rcode_t	mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
-				 mud_policy_opts_t const *opts, mud_policy_t **evidence, mud_error_t *err);
+				 mud_policy_opts_t const *opts, mud_policy_t **evidence,
+				 mud_error_t *err);
 
 /** Same, from bytes already at hand (file, optional signature); no network. */
 mud_rcode_t	mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
@@ -690,7 +718,8 @@ mud_rcode_t	mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char cons
 /** What the module needs to answer a switch: immutable once cached. */
 typedef struct mud_entry {
 	char		*url;		//!< MUD URL (key)
-	mud_rcode_t	status;		//!< MUD_OK, or the error of a failed attempt (negative entry)
+	mud_rcode_t	status;		//!< MUD_OK, or the error of a failed attempt
+					//!< (negative entry)
 	char		*error_text;	//!< error text of a negative entry ("" if ok)
 	char		*error_where;
 	int		vlan;		//!< 0 = none
@@ -704,7 +733,8 @@ typedef struct mud_entry {
 	size_t		num_v6;
 	unsigned int	cache_validity;	//!< hours, from the file
 	time_t		fetched;	//!< when the policy was fetched
-	time_t		expires;	//!< fetched + min(cache-validity, ceiling); for failures: fail TTL
+	time_t		expires;	//!< fetched + min(cache-validity, ceiling); for failures:
+					//!< fail TTL
 	char		file_sha256[65];
 } mud_entry_t;
 
@@ -714,7 +744,8 @@ typedef struct mud_cache_opts {
 	unsigned int	fail_ttl;	//!< how long a failure is remembered, seconds; 0 -> 60
 	unsigned int	stale_max;	//!< how long past expiry a good policy is still served
 					//!< while refreshes fail, seconds; 0 -> none
-	unsigned int	inflight_max;	//!< a fetch token older than this is presumed lost, seconds; 0 -> 120
+	unsigned int	inflight_max;	//!< a fetch token older than this is presumed lost,
+					//!< seconds; 0 -> 120
 	char const	*dir;		//!< persistence directory, NULL = memory only
 } mud_cache_opts_t;
 
@@ -723,9 +754,11 @@ typedef struct mud_cache mud_cache_t;
 /** Lookup outcome. */
 typedef enum {
 	MUD_CACHE_HIT = 0,	//!< fresh good entry copied out
-	MUD_CACHE_STALE,	//!< expired good entry copied out; if *fetch_token, caller refreshes
+	MUD_CACHE_STALE,	//!< expired good entry copied out; if *fetch_token,
+				//!< caller refreshes
 	MUD_CACHE_NEGATIVE,	//!< recent failure copied out (status != MUD_OK); do not fetch
-	MUD_CACHE_MISS,		//!< nothing; if *fetch_token the caller fetches, else one is in flight
+	MUD_CACHE_MISS,		//!< nothing; if *fetch_token the caller fetches,
+				//!< else one is in flight
 } mud_cache_result_t;
 
 /** Create a cache; loads persisted entries from opts->dir if set (bad files are
@@ -741,8 +774,8 @@ mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_ent
 
 /** Store a good policy for url (takes a deep copy; expiry from policy cache-validity
  *  and the ceiling), clear the in-flight mark, persist if configured. */
-mud_rcode_t	mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol, time_t now,
-				mud_error_t *err);
+mud_rcode_t	mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol,
+				time_t now, mud_error_t *err);
 
 /** Record a failed fetch for url: a good entry is kept (stale) while within stale_max;
  *  otherwise a negative entry with fail_ttl. Clears the in-flight mark. */
@@ -796,7 +829,8 @@ typedef struct mud_eval_acl mud_eval_acl_t;
 /** Why a packet got its verdict. */
 typedef enum {
 	MUD_EVAL_MATCHED = 0,	//!< a line matched; its action decided
-	MUD_EVAL_DEFAULT,	//!< no line matched (cisco: implicit deny; nfr: RFC 6733 4.3 default)
+	MUD_EVAL_DEFAULT,	//!< no line matched (cisco: implicit deny; nfr:
+				//!< RFC 6733 4.3 default)
 	MUD_EVAL_NOT_FILTERED,	//!< cisco: to-device packet; an inbound dACL never sees it
 	MUD_EVAL_NO_ACL,	//!< no line for the packet's family (cisco) or direction (nfr)
 } mud_eval_reason_t;
@@ -806,7 +840,8 @@ typedef struct mud_eval_result {
 	bool			permit;		//!< the packet passes
 	mud_eval_reason_t	reason;
 	size_t			index;		//!< MATCHED: index of the line (mud_eval_acl_line)
-	unsigned int		lineno;		//!< MATCHED: its input line number (1-based), else 0
+	unsigned int		lineno;		//!< MATCHED: its input line number
+						//!< (1-based), else 0
 	char const		*line;		//!< MATCHED: its text (owned by the ACL), else NULL
 	char const		*why;		//!< static explanation ("implicit deny", ...)
 } mud_eval_result_t;
@@ -862,13 +897,15 @@ char const	*mud_eval_acl_line(mud_eval_acl_t const *acl, size_t idx, unsigned in
  * @param[out] err	MUD_ERR_ARG for bad arguments.
  */
 mud_rcode_t	mud_eval_packet(mud_eval_acl_t const *acl, mud_packet_t const *pkt, mud_dir_t dir,
-				mud_prefix_t const *device, mud_eval_result_t *res, mud_error_t *err);
+				mud_prefix_t const *device, mud_eval_result_t *res,
+				mud_error_t *err);
 
 /** A connection between the device and a peer. */
 typedef struct mud_flow {
 	int		family;		//!< 4 or 6 (of peer)
 	int		protocol;	//!< 0..255
-	bool		device_initiates;	//!< the device sends the first packet (else the peer)
+	bool		device_initiates;	//!< the device sends the first packet
+						//!< (else the peer)
 	uint8_t		peer[16];	//!< the remote address
 	uint16_t	device_port;	//!< tcp/udp
 	uint16_t	peer_port;	//!< tcp/udp
@@ -880,7 +917,8 @@ typedef struct mud_flow {
 
 /** One packet of a flow and its verdict. */
 typedef struct mud_flow_step {
-	char const		*what;		//!< "SYN", "SYN-ACK", "ACK", "request", "reply", ...
+	char const		*what;		//!< "SYN", "SYN-ACK", "ACK", "request",
+						//!< "reply", ...
 	mud_dir_t		dir;		//!< who sends it
 	mud_packet_t		pkt;
 	mud_eval_result_t	res;

@@ -858,19 +858,20 @@ static mud_rcode_t add_services(cstate_t *s)
 	if (!c) return MUD_OK;
 	if (c->svc_dhcp) {
 		/* client port on the device, server port on the peer (any: broadcast/relay) */
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68, MUD_PORT_EQ, 67, -1,
-			      false, "site/dhcp");
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68,
+			      MUD_PORT_EQ, 67, -1, false, "site/dhcp");
 		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68,
 						MUD_PORT_EQ, 67, -1, false, "site/dhcp");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
-						MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
+		if (rc == MUD_OK)
+			rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
+				      MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
 		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
 						MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
 		if (rc != MUD_OK) return rc;
 	}
 	for (t = 133; c->svc_nd && t <= 136; t++) {
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0, MUD_PORT_ANY, 0, t,
-			      false, "site/ipv6-nd");
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
+			      MUD_PORT_ANY, 0, t, false, "site/ipv6-nd");
 		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
 						MUD_PORT_ANY, 0, t, false, "site/ipv6-nd");
 		if (rc != MUD_OK) return rc;
@@ -878,23 +879,27 @@ static mud_rcode_t add_services(cstate_t *s)
 	for (i = 0; i < c->svc_dns.num; i++) {
 		mud_prefix_t const *p = &c->svc_dns.prefixes[i];
 
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0, MUD_PORT_EQ, 53,
-			      -1, false, "site/dns");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
-						MUD_PORT_EQ, 53, -1, false, "site/dns");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
-						MUD_PORT_EQ, 53, -1, false, "site/dns");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
-						MUD_PORT_EQ, 53, -1, true, "site/dns");
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
+			      MUD_PORT_EQ, 53, -1, false, "site/dns");
+		if (rc == MUD_OK)
+			rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
+				      MUD_PORT_EQ, 53, -1, false, "site/dns");
+		if (rc == MUD_OK)
+			rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
+				      MUD_PORT_EQ, 53, -1, false, "site/dns");
+		if (rc == MUD_OK)
+			rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
+				      MUD_PORT_EQ, 53, -1, true, "site/dns");
 		if (rc != MUD_OK) return rc;
 	}
 	for (i = 0; i < c->svc_ntp.num; i++) {
 		mud_prefix_t const *p = &c->svc_ntp.prefixes[i];
 
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0, MUD_PORT_EQ, 123,
-			      -1, false, "site/ntp");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
-						MUD_PORT_EQ, 123, -1, false, "site/ntp");
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
+			      MUD_PORT_EQ, 123, -1, false, "site/ntp");
+		if (rc == MUD_OK)
+			rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
+				      MUD_PORT_EQ, 123, -1, false, "site/ntp");
 		if (rc != MUD_OK) return rc;
 	}
 	return rc;

@@ -18,7 +18,8 @@ void mud_error_clear(mud_error_t *err)
 }
 
 /** Record the first error (see mud.h). */
-mud_rcode_t mud_error_set(mud_error_t *err, mud_rcode_t code, char const *where, char const *fmt, ...)
+mud_rcode_t mud_error_set(mud_error_t *err, mud_rcode_t code, char const *where, char const *fmt,
+			  ...)
 {
 	va_list ap;
 

@@ -94,7 +94,8 @@ static CURLcode fetch_ssl_ctx(CURL *curl, void *sslctx, void *parm)
 	SSL_CTX *c = sslctx;
 
 	(void)curl;
-	if (fetch_peer_idx < 0 || SSL_CTX_set_ex_data(c, fetch_peer_idx, parm) != 1) return CURLE_OK;
+	if (fetch_peer_idx < 0 ||
+	    SSL_CTX_set_ex_data(c, fetch_peer_idx, parm) != 1) return CURLE_OK;
 	SSL_CTX_set_verify(c, SSL_CTX_get_verify_mode(c), fetch_verify_cb);
 	return CURLE_OK;
 }
@@ -350,7 +351,8 @@ mud_rcode_t mud_fetch_global_init(mud_error_t *err)
 	}
 
 	/* once, before threads: the slot the verify callback finds its capture in */
-	if (fetch_peer_idx < 0) fetch_peer_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (fetch_peer_idx < 0)
+		fetch_peer_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 
 	vi = curl_version_info(CURLVERSION_NOW);
 	if (vi && vi->protocols) {
@@ -434,7 +436,8 @@ static mud_fetch_result_t *fetch_failed_info(TALLOC_CTX *ctx, CURL *curl, fetch_
 
 /** GET with failure evidence (see mud.h). */
 mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
-			 mud_fetch_opts_t const *opts, mud_fetch_result_t **failed, mud_error_t *err)
+			 mud_fetch_opts_t const *opts, mud_fetch_result_t **failed,
+			 mud_error_t *err)
 {
 	fetch_peer_t *peer = NULL;
 	TALLOC_CTX *tmp = NULL;

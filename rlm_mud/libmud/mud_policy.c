@@ -22,7 +22,8 @@ static mud_rcode_t policy_finish(mud_policy_t *pol, mud_policy_opts_t const *opt
 		if (!empty) return mud_error_set(err, MUD_ERR_NOMEM, "context", "out of memory");
 		site = empty;
 	}
-	rc = mud_ruleset_compile(pol, &pol->rules, pol->file, site, opts->resolve, opts->resolve_uctx, err);
+	rc = mud_ruleset_compile(pol, &pol->rules, pol->file, site, opts->resolve,
+				 opts->resolve_uctx, err);
 	if (rc != MUD_OK) return rc;
 
 	return mud_ruleset_render(pol, &pol->rendered, pol->rules, opts->format, err);
@@ -43,7 +44,8 @@ static mud_rcode_t policy_verify(mud_policy_t *pol, uint8_t const *file, size_t 
 
 /** Run the pipeline on bytes at hand (see mud.h). */
 mud_rcode_t mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
-				  uint8_t const *file, size_t file_len, uint8_t const *sig, size_t sig_len,
+				  uint8_t const *file, size_t file_len,
+				  uint8_t const *sig, size_t sig_len,
 				  mud_policy_opts_t const *opts, mud_error_t *err)
 {
 	mud_policy_t *pol;
@@ -66,7 +68,8 @@ mud_rcode_t mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char cons
 	rc = policy_verify(pol, file, file_len, sig, sig_len, opts, err);
 	if (rc != MUD_OK) goto error;
 
-	rc = mud_file_parse(pol, &pol->file, (char const *)file, file_len, url, opts->parse_flags, err);
+	rc = mud_file_parse(pol, &pol->file, (char const *)file, file_len, url,
+			    opts->parse_flags, err);
 	if (rc != MUD_OK) goto error;
 
 	rc = policy_finish(pol, opts, err);
@@ -89,7 +92,8 @@ static void policy_evidence(TALLOC_CTX *ctx, mud_policy_t **evidence, mud_policy
 
 /** Run the whole pipeline for a URL (see mud.h). */
 mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
-			     mud_policy_opts_t const *opts, mud_policy_t **evidence, mud_error_t *err)
+			     mud_policy_opts_t const *opts, mud_policy_t **evidence,
+			     mud_error_t *err)
 {
 	TALLOC_CTX *tmp;
 	mud_policy_t *pol;
@@ -126,7 +130,8 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	 */
 	rc = mud_fetch_ex(tmp, &body, url, &opts->fetch, &failed, err);
 	if (rc != MUD_OK) {
-		if (failed && failed->primary_ip) pol->server_ip = talloc_strdup(pol, failed->primary_ip);
+		if (failed && failed->primary_ip)
+			pol->server_ip = talloc_strdup(pol, failed->primary_ip);
 		if (failed && failed->server_cert_pem) {
 			pol->server_cert_pem = talloc_strdup(pol, failed->server_cert_pem);
 		}
@@ -161,7 +166,7 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 		mud_error_clear(&sigerr);
 		rc = mud_fetch(tmp, &sigres, pol->sig_url, &opts->fetch, &sigerr);
 		if (rc == MUD_ERR_HTTP && !opts->require_signature) {
-			sigres = NULL;		/* no signature published: allowed by configuration */
+			sigres = NULL;	/* no signature published: allowed by configuration */
 		} else if (rc == MUD_ERR_HTTP) {
 			rc = mud_error_set(err, MUD_ERR_SIG_MISSING, pol->sig_url,
 					   "signature not retrievable (%s)", sigerr.where);

@@ -22,7 +22,8 @@ static int prefix_len_parse(char const *s, int max)
 }
 
 /** Parse an address or prefix (see mud.h). */
-mud_rcode_t mud_prefix_parse(mud_prefix_t *out, char const *str, bool allow_host_bits, mud_error_t *err)
+mud_rcode_t mud_prefix_parse(mud_prefix_t *out, char const *str, bool allow_host_bits,
+			     mud_error_t *err)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	char *slash;
@@ -38,7 +39,8 @@ mud_rcode_t mud_prefix_parse(mud_prefix_t *out, char const *str, bool allow_host
 		char esc[64];
 
 		mudp_escape(esc, sizeof(esc), str, slen);
-		return mud_error_set(err, MUD_ERR_SCHEMA, "", "\"%s\" is not an IP address or prefix", esc);
+		return mud_error_set(err, MUD_ERR_SCHEMA, "",
+				     "\"%s\" is not an IP address or prefix", esc);
 	}
 	memcpy(buf, str, slen + 1);
 
@@ -55,14 +57,16 @@ mud_rcode_t mud_prefix_parse(mud_prefix_t *out, char const *str, bool allow_host
 		char esc[64];
 
 		mudp_escape(esc, sizeof(esc), str, slen);
-		return mud_error_set(err, MUD_ERR_SCHEMA, "", "\"%s\" is not an IP address or prefix", esc);
+		return mud_error_set(err, MUD_ERR_SCHEMA, "",
+				     "\"%s\" is not an IP address or prefix", esc);
 	}
 	if (len < 0) {
 		char esc[64];
 
 		mudp_escape(esc, sizeof(esc), str, slen);
 		memset(out, 0, sizeof(*out));
-		return mud_error_set(err, MUD_ERR_SCHEMA, "", "\"%s\" has an invalid prefix length", esc);
+		return mud_error_set(err, MUD_ERR_SCHEMA, "",
+				     "\"%s\" has an invalid prefix length", esc);
 	}
 	out->len = (uint8_t)len;
 
@@ -80,7 +84,8 @@ mud_rcode_t mud_prefix_parse(mud_prefix_t *out, char const *str, bool allow_host
 			mudp_escape(esc, sizeof(esc), str, slen);
 			memset(out, 0, sizeof(*out));
 			return mud_error_set(err, MUD_ERR_SCHEMA, "",
-					     "\"%s\" has host bits set beyond the prefix length", esc);
+					     "\"%s\" has host bits set beyond the prefix length",
+					     esc);
 		}
 		out->addr[i] &= mask;
 	}

@@ -178,7 +178,8 @@ mud_rcode_t mudp_render_nfr(mud_rendered_t *out, mud_ruleset_t const *rs, mud_er
 		if (idx >= closing[d]) {
 			if (closed[d]) continue;	/* merged into the one closing rule */
 			closed[d] = true;
-			mudp_line_printf(&line, "deny %s ip from any to any", d == 0 ? "in" : "out");
+			mudp_line_printf(&line, "deny %s ip from any to any",
+					 d == 0 ? "in" : "out");
 			rc = mudp_render_add(out, false, &line, rule, idx, err);
 			if (rc != MUD_OK) return rc;
 			continue;

@@ -51,7 +51,8 @@ static void load_args(void *ctx, char const *dir, case_args_t *a)
 			a->url = talloc_strdup(ctx, line + 4);
 		} else if (!strncmp(line, "format ", 7)) {
 			a->format = mud_format_by_name(line + 7);
-			if (a->format < 0) fail_msg("%s/args: unknown format \"%s\"", dir, line + 7);
+			if (a->format < 0)
+				fail_msg("%s/args: unknown format \"%s\"", dir, line + 7);
 		} else if (line[0] && line[0] != '#') {
 			fail_msg("%s/args: unknown directive \"%s\"", dir, line);
 		}
@@ -79,7 +80,8 @@ static char *warnings_text(void *ctx, char *acc, mud_warning_t const *w, size_t 
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) acc = talloc_asprintf_append(acc, "%s: %s\n", w[i].where, w[i].text);
+	for (i = 0; i < n; i++)
+		acc = talloc_asprintf_append(acc, "%s: %s\n", w[i].where, w[i].text);
 	return acc;
 }
 
@@ -90,7 +92,8 @@ static void assert_text(char const *what, char const *dir, char const *expect, c
 	fail_msg("%s: %s differs", dir, what);
 }
 
-static mud_context_t *load_case_context(void *ctx, char const *dir, mud_error_t *err, mud_rcode_t *rc)
+static mud_context_t *load_case_context(void *ctx, char const *dir, mud_error_t *err,
+					mud_rcode_t *rc)
 {
 	char *path = talloc_asprintf(ctx, "%s/context.json", dir);
 	struct stat st;
@@ -120,7 +123,8 @@ static void run_case(void **state)
 	mud_rcode_t rc;
 	char *warn;
 	static char const *fmts[] = { "cisco", "nfr", "json" };
-	static mud_format_t const fmtv[] = { MUD_FMT_CISCO_DACL, MUD_FMT_NAS_FILTER_RULE, MUD_FMT_JSON };
+	static mud_format_t const fmtv[] = { MUD_FMT_CISCO_DACL, MUD_FMT_NAS_FILTER_RULE,
+					    MUD_FMT_JSON };
 	bool compiled = false;
 	size_t i;
 
@@ -138,17 +142,19 @@ static void run_case(void **state)
 		if (!expect) fail_msg("%s: no error file", c->dir);
 		if (rc == MUD_OK) {
 			site = load_case_context(ctx, c->dir, &err, &rc);
-			if (rc == MUD_OK) rc = mud_ruleset_compile(ctx, &rs, file, site, NULL, NULL, &err);
+			if (rc == MUD_OK)
+				rc = mud_ruleset_compile(ctx, &rs, file, site, NULL, NULL, &err);
 			if (rc == MUD_OK) {
 				mud_rendered_t *r;
 
 				rc = mud_ruleset_render(ctx, &r, rs,
-							args.format < 0 ? MUD_FMT_CISCO_DACL : (mud_format_t)args.format,
-							&err);
+						       args.format < 0 ? MUD_FMT_CISCO_DACL :
+						       (mud_format_t)args.format, &err);
 			}
 		}
 		if (rc == MUD_OK) fail_msg("%s: accepted, expected %s", c->dir, expect);
-		got = talloc_asprintf(ctx, "%s\n%s\n%s\n", mud_rcode_name(err.code), err.where, err.text);
+		got = talloc_asprintf(ctx, "%s\n%s\n%s\n", mud_rcode_name(err.code), err.where,
+				      err.text);
 		assert_int_equal(rc, err.code);
 		assert_text("error", c->dir, expect, got);
 		talloc_free(ctx);
@@ -156,12 +162,15 @@ static void run_case(void **state)
 	}
 
 	if (rc != MUD_OK) {
-		fail_msg("%s: rejected: %s at %s: %s", c->dir, mud_rcode_name(err.code), err.where, err.text);
+		fail_msg("%s: rejected: %s at %s: %s", c->dir, mud_rcode_name(err.code), err.where,
+			 err.text);
 	}
 	warn = warnings_text(ctx, talloc_strdup(ctx, ""), file->warnings, file->num_warnings);
 
 	site = load_case_context(ctx, c->dir, &err, &rc);
-	if (rc != MUD_OK) fail_msg("%s: context: %s at %s: %s", c->dir, mud_rcode_name(rc), err.where, err.text);
+	if (rc != MUD_OK)
+		fail_msg("%s: context: %s at %s: %s", c->dir, mud_rcode_name(rc), err.where,
+			 err.text);
 
 	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 		char *path = talloc_asprintf(ctx, "%s/expect.%s", c->dir, fmts[i]);
@@ -172,21 +181,24 @@ static void run_case(void **state)
 		if (!compiled) {
 			rc = mud_ruleset_compile(ctx, &rs, file, site, NULL, NULL, &err);
 			if (rc != MUD_OK) {
-				fail_msg("%s: compile: %s at %s: %s", c->dir, mud_rcode_name(rc), err.where, err.text);
+				fail_msg("%s: compile: %s at %s: %s", c->dir, mud_rcode_name(rc),
+					 err.where, err.text);
 			}
 			warn = warnings_text(ctx, warn, rs->warnings, rs->num_warnings);
 			compiled = true;
 		}
 		rc = mud_ruleset_render(ctx, &r, rs, fmtv[i], &err);
 		if (rc != MUD_OK) {
-			fail_msg("%s: render %s: %s at %s: %s", c->dir, fmts[i], mud_rcode_name(rc), err.where,
-				 err.text);
+			fail_msg("%s: render %s: %s at %s: %s", c->dir, fmts[i], mud_rcode_name(rc),
+				 err.where, err.text);
 		}
-		assert_text(talloc_asprintf(ctx, "expect.%s", fmts[i]), c->dir, expect, render_text(ctx, r));
+		assert_text(talloc_asprintf(ctx, "expect.%s", fmts[i]), c->dir, expect,
+			    render_text(ctx, r));
 	}
 
 	{
-		char *expect = test_read_file(ctx, talloc_asprintf(ctx, "%s/warnings", c->dir), NULL);
+		char *expect = test_read_file(ctx, talloc_asprintf(ctx, "%s/warnings", c->dir),
+					      NULL);
 
 		assert_text("warnings", c->dir, expect ? expect : "", warn);
 	}
@@ -208,7 +220,8 @@ static size_t collect(void *ctx, char const *base, bool invalid, data_case_t **c
 		if (de->d_name[0] == '.') continue;
 		*cases = talloc_realloc(ctx, *cases, data_case_t, n + 1);
 		(*cases)[n].dir = talloc_asprintf(ctx, "%s/%s", base, de->d_name);
-		(*cases)[n].name = talloc_asprintf(ctx, "%s/%s", invalid ? "invalid" : "valid", de->d_name);
+		(*cases)[n].name = talloc_asprintf(ctx, "%s/%s", invalid ? "invalid" : "valid",
+						   de->d_name);
 		(*cases)[n].invalid = invalid;
 		n++;
 	}
@@ -228,7 +241,8 @@ int main(void)
 	n = collect(ctx, test_src_path(ctx, "tests/data/invalid"), true, &cases, n);
 	n = collect(ctx, test_src_path(ctx, "tests/data/valid"), false, &cases, n);
 	if (n == 0) {
-		fprintf(stderr, "test_data: no cases found under %s\n", test_src_path(ctx, "tests/data"));
+		fprintf(stderr, "test_data: no cases found under %s\n",
+			test_src_path(ctx, "tests/data"));
 		talloc_free(ctx);
 		return 1;
 	}

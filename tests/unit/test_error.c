@@ -40,7 +40,8 @@ static void test_code_tables(void **state)
 		assert_string_not_equal(mud_rcode_name((mud_rcode_t)i), "MUD_ERR_UNKNOWN");
 		assert_non_null(mud_rcode_status((mud_rcode_t)i));
 		for (j = 0; j < i; j++) {
-			assert_string_not_equal(mud_rcode_name((mud_rcode_t)i), mud_rcode_name((mud_rcode_t)j));
+			assert_string_not_equal(mud_rcode_name((mud_rcode_t)i),
+						mud_rcode_name((mud_rcode_t)j));
 		}
 	}
 	assert_string_equal(mud_rcode_name(MUD_ERR_SIG_EXPIRED), "MUD_ERR_SIG_EXPIRED");
@@ -73,7 +74,8 @@ static void test_warn_bounded(void **state)
 	size_t n = 0, dropped = 0;
 	int i;
 
-	for (i = 0; i < MUD_MAX_WARNINGS + 5; i++) mudp_warn(owner, &w, &n, &dropped, "/x", "warning %d", i);
+	for (i = 0; i < MUD_MAX_WARNINGS + 5; i++)
+		mudp_warn(owner, &w, &n, &dropped, "/x", "warning %d", i);
 	assert_int_equal(n, MUD_MAX_WARNINGS);
 	assert_int_equal(dropped, 5);
 	assert_string_equal(w[3].text, "warning 3");
@@ -126,7 +128,8 @@ int main(void)
 		cmocka_unit_test(test_error_truncates),
 		cmocka_unit_test(test_code_tables),
 		cmocka_unit_test(test_escape),
-		cmocka_unit_test_setup_teardown(test_warn_bounded, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_warn_bounded, test_setup_ctx,
+						test_teardown_ctx),
 		cmocka_unit_test(test_prefix),
 	};
 
