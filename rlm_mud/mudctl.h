@@ -12,7 +12,8 @@
 #define EXIT_BAD	1	//!< the input is bad
 #define EXIT_SYS	2	//!< usage or system error
 
-#define MUDCTL_MAX_INPUT	(8 * 1024 * 1024)	//!< biggest local file read (MUD files are capped lower)
+#define MUDCTL_MAX_INPUT	(8 * 1024 * 1024)	//!< biggest local file read
+							//!< (MUD files are capped lower)
 
 extern char const *progname;
 
@@ -23,7 +24,8 @@ int		rcode_exit(mud_rcode_t rc);
 int		report(char const *subject, mud_error_t const *err);
 
 /** Print a usage error (fmt has one %s for arg) and the --help hint; returns EXIT_SYS. */
-int		usage_error(char const *cmd, char const *fmt, char const *arg) __attribute__((format(printf, 2, 0)));
+int		usage_error(char const *cmd, char const *fmt, char const *arg)
+		__attribute__((format(printf, 2, 0)));
 
 /** Read a whole local file of at most max bytes under ctx (NUL-terminated). */
 mud_rcode_t	read_file(TALLOC_CTX *ctx, char const *path, uint8_t **out, size_t *len, size_t max,
@@ -39,12 +41,13 @@ int		parse_date(char const *s, time_t *out);
 int		load_context(TALLOC_CTX *ctx, char const *path, mud_context_t **site);
 
 /** Read and parse a MUD file; returns an exit status (error already printed). */
-int		load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int flags, mud_file_t **file);
+int		load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int flags,
+			 mud_file_t **file);
 
 /*
  *	Commands implemented in their own files: each provides its runner, synopsis and help.
  */
-int		mudctl_cmd_explain(TALLOC_CTX *ctx, int argc, char **argv);	//!< mudctl_explain.c
+int		mudctl_cmd_explain(TALLOC_CTX *ctx, int argc, char **argv); //!< mudctl_explain.c
 extern char const mudctl_explain_synopsis[];
 extern char const mudctl_explain_help[];
 

@@ -87,8 +87,8 @@ static void *cache_worker(void *arg)
 			bool token = false;
 			TALLOC_CTX *req = talloc_new(ctx);
 
-			if (mud_cache_lookup(w->cache, req, &e, &token, w->urls[i % w->num_urls], 1000) !=
-			    MUD_CACHE_HIT) {
+			if (mud_cache_lookup(w->cache, req, &e, &token, w->urls[i % w->num_urls],
+					     1000) != MUD_CACHE_HIT) {
 				w->misses++;
 			}
 			talloc_free(req);
@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 		case 't': secs = strtod(optarg, NULL); break;
 		case 'j': threads = (int)strtol(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: bench_mud [-t SECONDS] [-j THREADS] FILE.json...\n");
+			fprintf(stderr, "usage: bench_mud [-t SECONDS] [-j THREADS] "
+				"FILE.json...\n");
 			return 2;
 		}
 	}
@@ -132,8 +133,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < (size_t)(argc - optind); i++) {
 		mud_error_clear(&err);
 		if (load(ctx, argv[optind + (int)i], &in[n]) != 0) continue;
-		if (mud_file_parse(ctx, &in[n].file, in[n].data, in[n].len, NULL, MUD_PARSE_LENIENT, &err) !=
-		    MUD_OK) {
+		if (mud_file_parse(ctx, &in[n].file, in[n].data, in[n].len, NULL,
+				   MUD_PARSE_LENIENT, &err) != MUD_OK) {
 			continue;	/* benchmark valid files only */
 		}
 		n++;
@@ -177,7 +178,8 @@ int main(int argc, char **argv)
 			mud_rendered_t *r;
 
 			mud_error_clear(&err);
-			if (mud_ruleset_compile(t, &rs, in[i].file, site, NULL, NULL, &err) == MUD_OK) {
+			if (mud_ruleset_compile(t, &rs, in[i].file, site, NULL, NULL,
+						&err) == MUD_OK) {
 				mud_ruleset_render(t, &r, rs, MUD_FMT_CISCO_DACL, &err);
 			}
 			talloc_free(t);
@@ -204,7 +206,8 @@ int main(int argc, char **argv)
 			}
 			talloc_free(t);
 		}
-		printf("memory: %.0f bytes per parsed file, %.0f bytes per rule set (talloc, average)\n",
+		printf("memory: %.0f bytes per parsed file, "
+		       "%.0f bytes per rule set (talloc, average)\n",
 		       (double)fb / (double)n, (double)rb / (double)n);
 	}
 
@@ -233,10 +236,11 @@ int main(int argc, char **argv)
 			memset(&popts, 0, sizeof(popts));
 			popts.site = site;
 			popts.format = MUD_FMT_CISCO_DACL;
-			urls[i] = talloc_asprintf(urls, "https://bench%zu.example.com/device.json", i);
+			urls[i] = talloc_asprintf(urls,
+						  "https://bench%zu.example.com/device.json", i);
 			mud_error_clear(&err);
-			if (mud_policy_from_bytes(t, &pol, NULL, (uint8_t const *)in[i % n].data, in[i % n].len,
-						  NULL, 0, &popts, &err) == MUD_OK &&
+			if (mud_policy_from_bytes(t, &pol, NULL, (uint8_t const *)in[i % n].data,
+						  in[i % n].len, NULL, 0, &popts, &err) == MUD_OK &&
 			    mud_cache_store(cache, urls[i], pol, 1000, &err) == MUD_OK) {
 				urls[stored++] = urls[i];
 			}
@@ -250,7 +254,8 @@ int main(int argc, char **argv)
 		printf("memory: %.0f bytes per cache entry (%zu entries)\n",
 		       (double)(talloc_total_size(cache) - before) / (double)num_urls, num_urls);
 
-		for (nt = 1; nt <= threads; nt = (nt == 1 && threads > 1) ? threads : nt + threads) {
+		for (nt = 1; nt <= threads;
+		     nt = (nt == 1 && threads > 1) ? threads : nt + threads) {
 			pthread_t tid[64];
 			worker_t w[64];
 			unsigned long total = 0, misses = 0;
@@ -272,8 +277,9 @@ int main(int argc, char **argv)
 				misses += w[k].misses;
 			}
 			t1 = now_s();
-			printf("cache warm lookup (%d thread%s): %.0f lookups/s, %.0f ns/lookup/thread, "
-			       "%lu misses\n", nt, nt == 1 ? "" : "s", (double)total / (t1 - t0),
+			printf("cache warm lookup (%d thread%s): %.0f lookups/s, "
+			       "%.0f ns/lookup/thread, %lu misses\n",
+			       nt, nt == 1 ? "" : "s", (double)total / (t1 - t0),
 			       (t1 - t0) * 1e9 * nt / (double)total, misses);
 		}
 
@@ -297,13 +303,15 @@ int main(int argc, char **argv)
 						size_t num;
 						bool v6;
 
-						mud_cache_acl_lookup(cache, t, name, &lines, &num, &v6);
+						mud_cache_acl_lookup(cache, t, name, &lines, &num,
+								     &v6);
 						talloc_free(t);
 					}
 					iters += 1000;
 					t1 = now_s();
 				} while (t1 - t0 < secs);
-				printf("dACL name lookup: %.0f lookups/s\n", (double)iters / (t1 - t0));
+				printf("dACL name lookup: %.0f lookups/s\n",
+				       (double)iters / (t1 - t0));
 			}
 		}
 	}

@@ -71,7 +71,8 @@ static void eval_packets(mud_eval_acl_t const *acl)
 		{ "fd00::1", 17, 53, 53, 0, 0 },
 	};
 	static char const * const flows[] = {
-		"tcp device->192.0.2.10:443", "tcp 192.0.2.10->device:8080", "udp device->10.1.1.7:5683",
+		"tcp device->192.0.2.10:443", "tcp 192.0.2.10->device:8080",
+		"udp device->10.1.1.7:5683",
 		"icmp device->2001:db8::a", "tcp device->[2001:db8::a]:443", "47 10.0.0.9->device",
 	};
 	mud_prefix_t dev4, dev6;
@@ -99,7 +100,8 @@ static void eval_packets(mud_eval_acl_t const *acl)
 			p.dst_port = from ? pk[i].peer_port : pk[i].dev_port;
 			p.tcp_flags = pk[i].flags;
 			p.icmp_type = pk[i].icmp_type;
-			CHECK(mud_eval_packet(acl, &p, from ? MUD_DIR_FROM_DEVICE : MUD_DIR_TO_DEVICE, dev,
+			CHECK(mud_eval_packet(acl, &p,
+					      from ? MUD_DIR_FROM_DEVICE : MUD_DIR_TO_DEVICE, dev,
 					      &res, NULL) == MUD_OK);
 			check_result(acl, &res);
 		}
@@ -136,7 +138,8 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
 	if (!root) return 0;
 
 	/* the first line as a flow description */
-	for (n = 0; n + 1 < size && n < sizeof(flow) - 1 && data[n + 1] != '\n' && data[n + 1]; n++) {
+	for (n = 0; n + 1 < size && n < sizeof(flow) - 1 && data[n + 1] != '\n' && data[n + 1];
+	     n++) {
 		flow[n] = (char)data[n + 1];
 	}
 	flow[n] = '\0';
@@ -162,7 +165,8 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
 	}
 
 	mud_error_clear(&err);
-	rc = mud_eval_acl_parse(root, &acl, (mud_format_t)fmt, (char const *)data + 1, size - 1, &err);
+	rc = mud_eval_acl_parse(root, &acl, (mud_format_t)fmt, (char const *)data + 1, size - 1,
+				&err);
 	if (rc != MUD_OK) {
 		CHECK(acl == NULL);
 		CHECK(err.code == rc);
