@@ -218,6 +218,7 @@ int main(int argc, char **argv)
 		size_t num_urls = 1000;
 		char **urls = talloc_array(ctx, char *, num_urls);
 		size_t before;
+		size_t blocks_before;
 		size_t stored = 0;
 		int nt;
 
@@ -228,6 +229,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		before = talloc_total_size(cache);
+		blocks_before = talloc_total_blocks(cache);
 		for (i = 0; i < num_urls; i++) {
 			TALLOC_CTX *t = talloc_new(ctx);
 			mud_policy_t *pol;
@@ -251,8 +253,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		num_urls = stored;
-		printf("memory: %.0f bytes per cache entry (%zu entries)\n",
-		       (double)(talloc_total_size(cache) - before) / (double)num_urls, num_urls);
+		printf("memory: %.0f payload bytes in %.1f talloc chunks per cache entry "
+		       "(%zu entries; each chunk adds a ~100-byte talloc header)\n",
+		       (double)(talloc_total_size(cache) - before) / (double)num_urls,
+		       (double)(talloc_total_blocks(cache) - blocks_before) / (double)num_urls, num_urls);
 
 		for (nt = 1; nt <= threads;
 		     nt = (nt == 1 && threads > 1) ? threads : nt + threads) {
