@@ -256,7 +256,8 @@ int main(int argc, char **argv)
 		printf("memory: %.0f payload bytes in %.1f talloc chunks per cache entry "
 		       "(%zu entries; each chunk adds a ~100-byte talloc header)\n",
 		       (double)(talloc_total_size(cache) - before) / (double)num_urls,
-		       (double)(talloc_total_blocks(cache) - blocks_before) / (double)num_urls, num_urls);
+		       (double)(talloc_total_blocks(cache) - blocks_before) / (double)num_urls,
+		       num_urls);
 
 		for (nt = 1; nt <= threads;
 		     nt = (nt == 1 && threads > 1) ? threads : nt + threads) {
