@@ -1264,20 +1264,6 @@ char *mud_iodef_syslog_line(TALLOC_CTX *ctx, mud_incident_t const *incident)
  *	Signatures
  */
 
-/** Drain OpenSSL's queue into err. */
-static mud_rcode_t iodef_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where,
-				    char const *what)
-{
-	unsigned long e = ERR_get_error();
-	char const *reason = e ? ERR_reason_error_string(e) : NULL;
-
-	while (ERR_get_error() != 0) {
-		/* drain */
-	}
-	if (reason) return mud_error_set(err, code, where, "%s: %s", what, reason);
-	return mud_error_set(err, code, where, "%s", what);
-}
-
 /** Detached DER CMS signature over the document (see mud.h). */
 mud_rcode_t mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 			   char const *xml, size_t len, char const *key_pem_path,
@@ -1310,30 +1296,30 @@ mud_rcode_t mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 	kb = BIO_new_file(key_pem_path, "r");
 	if (!kb) {
 		mudp_escape(esc, sizeof(esc), key_pem_path, strlen(key_pem_path));
-		rc = iodef_ossl_error(err, MUD_ERR_IO, esc, "cannot open signing key");
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "cannot open signing key");
 		goto done;
 	}
 	key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
 	if (!key) {
 		mudp_escape(esc, sizeof(esc), key_pem_path, strlen(key_pem_path));
-		rc = iodef_ossl_error(err, MUD_ERR_IO, esc, "no PEM private key");
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "no PEM private key");
 		goto done;
 	}
 	cb = BIO_new_file(cert_pem_path, "r");
 	if (!cb) {
 		mudp_escape(esc, sizeof(esc), cert_pem_path, strlen(cert_pem_path));
-		rc = iodef_ossl_error(err, MUD_ERR_IO, esc, "cannot open signer certificate");
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "cannot open signer certificate");
 		goto done;
 	}
 	cert = PEM_read_bio_X509(cb, NULL, NULL, NULL);
 	if (!cert) {
 		mudp_escape(esc, sizeof(esc), cert_pem_path, strlen(cert_pem_path));
-		rc = iodef_ossl_error(err, MUD_ERR_IO, esc, "no PEM certificate");
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "no PEM certificate");
 		goto done;
 	}
 	chain = sk_X509_new_null();
 	if (!chain) {
-		rc = iodef_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_new_null", "out of memory");
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_new_null", "out of memory");
 		goto done;
 	}
 	for (;;) {
@@ -1342,30 +1328,30 @@ mud_rcode_t mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 		if (!extra) break;
 		if (!sk_X509_push(chain, extra)) {
 			X509_free(extra);
-			rc = iodef_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_push", "out of memory");
+			rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_push", "out of memory");
 			goto done;
 		}
 	}
 	ERR_clear_error();	/* the end of the PEM file */
 	if (X509_check_private_key(cert, key) != 1) {
-		rc = iodef_ossl_error(err, MUD_ERR_SIG, "X509_check_private_key",
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "X509_check_private_key",
 				      "signing key does not match the certificate");
 		goto done;
 	}
 	content = BIO_new_mem_buf(xml, (int)len);
 	if (!content) {
-		rc = iodef_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
 		goto done;
 	}
 	cms = CMS_sign(cert, key, sk_X509_num(chain) > 0 ? chain : NULL, content,
 		       CMS_DETACHED | CMS_BINARY);
 	if (!cms) {
-		rc = iodef_ossl_error(err, MUD_ERR_SIG, "CMS_sign", "signing failed");
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "CMS_sign", "signing failed");
 		goto done;
 	}
 	out = BIO_new(BIO_s_mem());
 	if (!out || i2d_CMS_bio(out, cms) != 1) {
-		rc = iodef_ossl_error(err, MUD_ERR_SIG, "i2d_CMS_bio", "encoding failed");
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "i2d_CMS_bio", "encoding failed");
 		goto done;
 	}
 	BIO_get_mem_ptr(out, &mem);

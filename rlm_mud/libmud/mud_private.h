@@ -47,4 +47,10 @@ int	mudp_strcasecmp(char const *a, char const *b);
 mud_rcode_t	mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char const *where,
 				  mud_error_t *err);
 
+/** Drain the thread's OpenSSL error queue (STYLE.md section 4): the first reason is appended
+ *  to what in err->text, the rest is discarded. Defined in mud_sig.c.
+ *  @return code. */
+mud_rcode_t	mudp_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where,
+			char const *what);
+
 #endif /* MUD_PRIVATE_H */

@@ -44,12 +44,8 @@ static int _mud_trust_free(mud_trust_t *trust)
 	return 0;
 }
 
-/** Drain the thread's OpenSSL error queue; the first reason goes into err.
- *
- * @return code.
- */
-static mud_rcode_t sig_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where,
-				  char const *what)
+/** Drain the thread's OpenSSL error queue; the first reason goes into err (see mud_private.h). */
+mud_rcode_t mudp_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where, char const *what)
 {
 	unsigned long e = ERR_get_error();
 	char const *reason = e ? ERR_reason_error_string(e) : NULL;
@@ -79,10 +75,10 @@ static mud_rcode_t trust_load_pem(mud_trust_t *trust, char const *path, size_t *
 
 	ERR_clear_error();
 	bio = BIO_new_file(path, "r");
-	if (!bio) return sig_ossl_error(err, MUD_ERR_IO, "BIO_new_file", esc);
+	if (!bio) return mudp_ossl_error(err, MUD_ERR_IO, "BIO_new_file", esc);
 	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	if (!infos) return sig_ossl_error(err, MUD_ERR_ARG, "PEM_X509_INFO_read_bio", esc);
+	if (!infos) return mudp_ossl_error(err, MUD_ERR_ARG, "PEM_X509_INFO_read_bio", esc);
 
 	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
 		X509_INFO *info = sk_X509_INFO_value(infos, i);
@@ -95,7 +91,7 @@ static mud_rcode_t trust_load_pem(mud_trust_t *trust, char const *path, size_t *
 		 */
 		(void)X509_check_purpose(info->x509, -1, 0);
 		if (X509_STORE_add_cert(trust->store, info->x509) != 1) {
-			rcode = sig_ossl_error(err, MUD_ERR_ARG, "X509_STORE_add_cert", esc);
+			rcode = mudp_ossl_error(err, MUD_ERR_ARG, "X509_STORE_add_cert", esc);
 			goto done;
 		}
 		(*count)++;
@@ -203,11 +199,11 @@ mud_rcode_t mud_trust_load(TALLOC_CTX *ctx, mud_trust_t **out, char const *file,
 	ERR_clear_error();
 	trust->store = X509_STORE_new();
 	if (!trust->store) {
-		rcode = sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_new", "out of memory");
+		rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_new", "out of memory");
 		goto error;
 	}
 	if (X509_STORE_set_flags(trust->store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
-		rcode = sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_set_flags",
+		rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_set_flags",
 				       "cannot set flags");
 		goto error;
 	}
@@ -311,13 +307,13 @@ static mud_rcode_t sig_decode(CMS_ContentInfo **out, uint8_t const *sig, size_t 
 	if (sig_is_pem(sig, sig_len)) {
 		bio = BIO_new_mem_buf(sig, (int)sig_len);
 		if (!bio) {
-			return sig_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf",
+			return mudp_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf",
 					      "out of memory");
 		}
 		cms = PEM_read_bio_CMS(bio, NULL, NULL, NULL);
 		BIO_free(bio);
 		if (!cms) {
-			return sig_ossl_error(err, MUD_ERR_SIG, "PEM_read_bio_CMS",
+			return mudp_ossl_error(err, MUD_ERR_SIG, "PEM_read_bio_CMS",
 					      "signature is not a PEM CMS structure");
 		}
 		*out = cms;
@@ -326,7 +322,7 @@ static mud_rcode_t sig_decode(CMS_ContentInfo **out, uint8_t const *sig, size_t 
 
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig_len);
 	if (!cms) {
-		return sig_ossl_error(err, MUD_ERR_SIG, "d2i_CMS_ContentInfo",
+		return mudp_ossl_error(err, MUD_ERR_SIG, "d2i_CMS_ContentInfo",
 				      "signature is not a DER CMS structure");
 	}
 	if ((size_t)(p - sig) != sig_len) {
@@ -360,14 +356,14 @@ static mud_rcode_t sig_check_digest(CMS_ContentInfo *cms, mud_trust_t const *tru
 	ERR_clear_error();
 	anchors = X509_STORE_get1_all_certs(trust->store);
 	if (!anchors) {
-		return sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_get1_all_certs", "failed");
+		return mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_get1_all_certs", "failed");
 	}
 
 	data = BIO_new_mem_buf(content_len ? (void const *)content : (void const *)"",
 			       (int)content_len);
 	if (!data) {
 		sk_X509_pop_free(anchors, X509_free);
-		return sig_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
+		return mudp_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
 	}
 
 	ok = CMS_verify(cms, anchors, NULL, data, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
@@ -469,10 +465,10 @@ static mud_rcode_t sig_check_chain(CMS_ContentInfo *cms, X509 *signer, mud_trust
 	sctx = X509_STORE_CTX_new();
 	if (!sctx) {
 		if (certs) sk_X509_pop_free(certs, X509_free);
-		return sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_new", "out of memory");
+		return mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_new", "out of memory");
 	}
 	if (X509_STORE_CTX_init(sctx, trust->store, signer, certs) != 1) {
-		rcode = sig_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_init", "failed");
+		rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_init", "failed");
 		goto done;
 	}
 	/* The context holds its own copy of the store's parameters. */
@@ -489,7 +485,7 @@ static mud_rcode_t sig_check_chain(CMS_ContentInfo *cms, X509 *signer, mud_trust
 	sig_name_text(subject, sizeof(subject), X509_get_subject_name(bad ? bad : signer));
 	sig_time_text(when, sizeof(when), at);
 	if (verr == X509_V_OK) {
-		rcode = sig_ossl_error(err, MUD_ERR_SIG, "X509_verify_cert",
+		rcode = mudp_ossl_error(err, MUD_ERR_SIG, "X509_verify_cert",
 				       "signer certificate verification failed");
 		goto done;
 	}
@@ -523,7 +519,7 @@ static mud_rcode_t sig_check_signer(X509 *signer, uint8_t const *signer_der, siz
 	}
 	want = d2i_X509_NAME(NULL, &p, (long)signer_der_len);
 	if (!want) {
-		return sig_ossl_error(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
+		return mudp_ossl_error(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
 				      "expected signer (mud-signer) is not a DER Name");
 	}
 	if ((size_t)(p - signer_der) != signer_der_len) {
