@@ -127,6 +127,10 @@ typedef struct rlm_mud_t {
 	char		**deny;
 	size_t		num_deny;
 	int		qvlan;			//!< effective quarantine VLAN, 0 = none
+	mud_rendered_t	*quarantine;		//!< quarantine filter in the output format;
+						//!< built at instantiate, read-only afterwards
+	char		*q_defined_v4;		//!< cisco-dacl: "ACS:CiscoSecure-Defined-ACL=<v4>"
+	char		*q_defined_v6;		//!< cisco-dacl: same for the IPv6 quarantine dACL
 
 	DICT_ATTR const	*da_url;
 	DICT_ATTR const	*da_url_source;
@@ -232,46 +236,6 @@ enum {
 	RANK_LLDP,
 	RANK_ACCOUNTING,
 };
-
-/*
- *	Built-in quarantine ACLs: DHCP and DNS only (IPv6: also ICMPv6, which
- *	neighbour discovery needs; an explicit final deny would block it).
- *	Cisco: served under fixed names so the switch can download them like
- *	any other dACL. NAS-Filter-Rule (RFC 4849, stateless): both directions.
- */
-static char const *quarantine_lines_v4[] = {
-	"ip:inacl#1=permit udp any eq 68 any eq 67",
-	"ip:inacl#2=permit udp any any eq 53",
-	"ip:inacl#3=permit tcp any any eq 53",
-	"ip:inacl#4=deny ip any any",
-};
-#define QUARANTINE_ACL_V4	"#ACSACL#-IP-mud-quarantine-1"
-
-static char const *quarantine_lines_v6[] = {
-	"ipv6:inacl#1=permit icmp any any",
-	"ipv6:inacl#2=permit udp any eq 546 any eq 547",
-	"ipv6:inacl#3=permit udp any any eq 53",
-	"ipv6:inacl#4=permit tcp any any eq 53",
-	"ipv6:inacl#5=deny ipv6 any any",
-};
-#define QUARANTINE_ACL_V6	"#ACSACL#-IPV6-mud-quarantine-1"
-
-static char const *quarantine_lines_nfr[] = {
-	"permit in 17 from assigned 68 to any 67",
-	"permit out 17 from any 67 to assigned 68",
-	"permit in 17 from assigned 546 to any 547",
-	"permit out 17 from any 547 to assigned 546",
-	"permit in 17 from assigned to any 53",
-	"permit out 17 from any 53 to assigned",
-	"permit in 6 from assigned to any 53",
-	"permit out 6 from any 53 to assigned",
-	"permit in 58 from assigned to any",
-	"permit out 58 from any to assigned",
-	"deny in ip from any to any",
-	"deny out ip from any to any",
-};
-
-#define NUM_LINES(_a)	(sizeof(_a) / sizeof((_a)[0]))
 
 /** Copy untrusted text for a log line: escaped, cut at MUD_LOG_CUT bytes. */
 static char const *log_safe(char *buf, size_t buflen, char const *in, size_t inlen)
@@ -458,27 +422,30 @@ static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char cons
 		reply_vlan(request, inst->qvlan);
 		control_set_int(request, inst->da_vlan, (uint32_t)inst->qvlan);
 		size_t i;
+		mud_rendered_t const *q = inst->quarantine;
 
 		switch (inst->out) {
 		case MUD_OUT_CISCO_DACL:
-			reply_add_raw(request, inst->da_avpair,
-				      "ACS:CiscoSecure-Defined-ACL=" QUARANTINE_ACL_V4);
-			reply_add_raw(request, inst->da_avpair,
-				      "ACS:CiscoSecure-Defined-ACL=" QUARANTINE_ACL_V6);
+			if (inst->q_defined_v4) {
+				reply_add_raw(request, inst->da_avpair, inst->q_defined_v4);
+			}
+			if (inst->q_defined_v6) {
+				reply_add_raw(request, inst->da_avpair, inst->q_defined_v6);
+			}
 			break;
 
 		case MUD_OUT_CISCO_INLINE:
-			for (i = 0; i < NUM_LINES(quarantine_lines_v4); i++) {
-				reply_add_raw(request, inst->da_avpair, quarantine_lines_v4[i]);
+			for (i = 0; i < q->num_v4; i++) {
+				reply_add_raw(request, inst->da_avpair, q->v4[i]);
 			}
-			for (i = 0; i < NUM_LINES(quarantine_lines_v6); i++) {
-				reply_add_raw(request, inst->da_avpair, quarantine_lines_v6[i]);
+			for (i = 0; i < q->num_v6; i++) {
+				reply_add_raw(request, inst->da_avpair, q->v6[i]);
 			}
 			break;
 
 		case MUD_OUT_NFR:
-			for (i = 0; i < NUM_LINES(quarantine_lines_nfr); i++) {
-				reply_add_raw(request, inst->da_nfr, quarantine_lines_nfr[i]);
+			for (i = 0; i < q->num_v4; i++) {
+				reply_add_raw(request, inst->da_nfr, q->v4[i]);
 			}
 			break;
 		}
@@ -1490,7 +1457,13 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 	size_t used = 0;
 	char buf[MUD_LOG_CUT + 8];
 	char const *name;
+	char const *q_v4 = NULL;
+	char const *q_v6 = NULL;
 
+	if (inst->out == MUD_OUT_CISCO_DACL) {
+		q_v4 = inst->quarantine->acl_name_v4;
+		q_v6 = inst->quarantine->acl_name_v6;
+	}
 	vp = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
 	if (!vp) {
 		control_set(request, inst->da_status, "acl-unknown");
@@ -1499,12 +1472,12 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 	name = vp->vp_strvalue;
 	log_safe(buf, sizeof(buf), name, vp->vp_length);
 
-	if (strcmp(name, QUARANTINE_ACL_V4) == 0) {
-		lines = (char **)(uintptr_t)quarantine_lines_v4;
-		num = NUM_LINES(quarantine_lines_v4);
-	} else if (strcmp(name, QUARANTINE_ACL_V6) == 0) {
-		lines = (char **)(uintptr_t)quarantine_lines_v6;
-		num = NUM_LINES(quarantine_lines_v6);
+	if (q_v4 && strcmp(name, q_v4) == 0) {
+		lines = inst->quarantine->v4;
+		num = inst->quarantine->num_v4;
+	} else if (q_v6 && strcmp(name, q_v6) == 0) {
+		lines = inst->quarantine->v6;
+		num = inst->quarantine->num_v6;
 		v6 = true;
 	} else if (!mud_cache_acl_lookup(inst->cache, request, name, &lines, &num, &v6) ||
 		   num == 0) {
@@ -1838,6 +1811,45 @@ done:
 	return ret;
 }
 
+/** Compile and render the quarantine filter for this instance's site context and output
+ *  format (docs/configuration.md "Quarantine"). Stored under inst, read-only afterwards. */
+static int quarantine_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	mud_ruleset_t *rs = NULL;
+	mud_format_t fmt;
+	mud_error_t err;
+
+	fmt = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+	mud_error_clear(&err);
+	if (mud_ruleset_quarantine(inst, &rs, inst->site, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "Failed compiling the quarantine filter: %s (at %s)",
+			      err.text, err.where);
+		return -1;
+	}
+	if (mud_ruleset_render(inst, &inst->quarantine, rs, fmt, &err) != MUD_OK) {
+		talloc_free(rs);
+		cf_log_err_cs(conf, "Failed rendering the quarantine filter as %s: %s (at %s)",
+			      inst->output_format, err.text, err.where);
+		return -1;
+	}
+	talloc_free(rs);
+	if (inst->out != MUD_OUT_CISCO_DACL) return 0;
+
+	if (!inst->quarantine->acl_name_v4 || !inst->quarantine->acl_name_v6) {
+		cf_log_err_cs(conf, "Failed rendering the quarantine filter: no dACL name");
+		return -1;
+	}
+	inst->q_defined_v4 = talloc_asprintf(inst, "ACS:CiscoSecure-Defined-ACL=%s",
+					     inst->quarantine->acl_name_v4);
+	inst->q_defined_v6 = talloc_asprintf(inst, "ACS:CiscoSecure-Defined-ACL=%s",
+					     inst->quarantine->acl_name_v6);
+	if (!inst->q_defined_v4 || !inst->q_defined_v6) {
+		cf_log_err_cs(conf, "Out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
@@ -1939,6 +1951,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	}
 	inst->qvlan = inst->quarantine_vlan ? (int)inst->quarantine_vlan :
 		      inst->site->quarantine_vlan;
+	if (quarantine_instantiate(conf, inst) < 0) return -1;
 
 	if (mud_fetch_global_init(&err) != MUD_OK) {
 		cf_log_err_cs(conf, "HTTPS client initialisation failed: %s", err.text);

@@ -617,6 +617,16 @@ mud_rcode_t	mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t
 				    mud_context_t const *site, mud_resolve_t resolve, void *uctx,
 				    mud_error_t *err);
 
+/** The quarantine rule set, applied when a device's MUD policy cannot be (bad signature,
+ *  fetch failure, ...). Named "<acl-prefix>-quarantine"; it permits, in both directions:
+ *  DHCPv4 and DHCPv6 client traffic, IPv6 neighbour discovery (ICMPv6 133..136), and DNS
+ *  (udp and tcp 53) to the site's resolvers (site->svc_dns) or, when the context lists
+ *  none, to any address (the weaker fallback: DNS to any resolver can carry a tunnel);
+ *  then the final denies of both directions and both families.
+ *  @param[in] site	site context; NULL -> empty (prefix "mud", DNS to any). */
+mud_rcode_t	mud_ruleset_quarantine(TALLOC_CTX *ctx, mud_ruleset_t **out,
+				       mud_context_t const *site, mud_error_t *err);
+
 /* ====================================================================
  *	Rendering (mud_render.c + mud_render_*.c)
  * ==================================================================== */

@@ -847,49 +847,83 @@ static mud_rcode_t svc_rule(cstate_t *s, mud_dir_t dir, int family, int proto,
 	return rule_add(s, &r, origin, NULL, "/services");
 }
 
+/** DHCPv4 and DHCPv6 client traffic, both directions: client port on the device, server
+ *  port on the peer (any: broadcast/relay). origin "<who>/dhcp", "<who>/dhcpv6". */
+static mud_rcode_t add_dhcp(cstate_t *s, char const *who)
+{
+	char o4[64];
+	char o6[64];
+	mud_rcode_t rc;
+
+	snprintf(o4, sizeof(o4), "%s/dhcp", who);
+	snprintf(o6, sizeof(o6), "%s/dhcpv6", who);
+	rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68, MUD_PORT_EQ, 67, -1,
+		      false, o4);
+	if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68,
+					MUD_PORT_EQ, 67, -1, false, o4);
+	if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
+					MUD_PORT_EQ, 547, -1, false, o6);
+	if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
+					MUD_PORT_EQ, 547, -1, false, o6);
+	return rc;
+}
+
+/** IPv6 neighbour discovery (ICMPv6 133..136), both directions; origin "<who>/ipv6-nd". */
+static mud_rcode_t add_nd(cstate_t *s, char const *who)
+{
+	char origin[64];
+	mud_rcode_t rc = MUD_OK;
+	int t;
+
+	snprintf(origin, sizeof(origin), "%s/ipv6-nd", who);
+	for (t = 133; rc == MUD_OK && t <= 136; t++) {
+		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
+			      MUD_PORT_ANY, 0, t, false, origin);
+		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
+						MUD_PORT_ANY, 0, t, false, origin);
+	}
+	return rc;
+}
+
+/** DNS (udp and tcp 53) with one resolver, both directions; peer NULL: any address
+ *  of the family. origin "<who>/dns". */
+static mud_rcode_t add_dns(cstate_t *s, int family, mud_prefix_t const *peer, char const *who)
+{
+	char origin[64];
+	mud_rcode_t rc;
+
+	snprintf(origin, sizeof(origin), "%s/dns", who);
+	rc = svc_rule(s, MUD_DIR_FROM_DEVICE, family, 17, peer, MUD_PORT_ANY, 0,
+		      MUD_PORT_EQ, 53, -1, false, origin);
+	if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_FROM_DEVICE, family, 6, peer, MUD_PORT_ANY, 0,
+					MUD_PORT_EQ, 53, -1, false, origin);
+	if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, family, 17, peer, MUD_PORT_ANY, 0,
+					MUD_PORT_EQ, 53, -1, false, origin);
+	if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, family, 6, peer, MUD_PORT_ANY, 0,
+					MUD_PORT_EQ, 53, -1, true, origin);
+	return rc;
+}
+
 /** Site services (context "services"), before the MUD rules: both directions. */
 static mud_rcode_t add_services(cstate_t *s)
 {
 	mud_context_t const *c = s->site;
 	mud_rcode_t rc = MUD_OK;
 	size_t i;
-	int t;
 
 	if (!c) return MUD_OK;
 	if (c->svc_dhcp) {
-		/* client port on the device, server port on the peer (any: broadcast/relay) */
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68,
-			      MUD_PORT_EQ, 67, -1, false, "site/dhcp");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 4, 17, NULL, MUD_PORT_EQ, 68,
-						MUD_PORT_EQ, 67, -1, false, "site/dhcp");
-		if (rc == MUD_OK)
-			rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
-				      MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 17, NULL, MUD_PORT_EQ, 546,
-						MUD_PORT_EQ, 547, -1, false, "site/dhcpv6");
+		rc = add_dhcp(s, "site");
 		if (rc != MUD_OK) return rc;
 	}
-	for (t = 133; c->svc_nd && t <= 136; t++) {
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
-			      MUD_PORT_ANY, 0, t, false, "site/ipv6-nd");
-		if (rc == MUD_OK) rc = svc_rule(s, MUD_DIR_TO_DEVICE, 6, 58, NULL, MUD_PORT_ANY, 0,
-						MUD_PORT_ANY, 0, t, false, "site/ipv6-nd");
+	if (c->svc_nd) {
+		rc = add_nd(s, "site");
 		if (rc != MUD_OK) return rc;
 	}
 	for (i = 0; i < c->svc_dns.num; i++) {
 		mud_prefix_t const *p = &c->svc_dns.prefixes[i];
 
-		rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
-			      MUD_PORT_EQ, 53, -1, false, "site/dns");
-		if (rc == MUD_OK)
-			rc = svc_rule(s, MUD_DIR_FROM_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
-				      MUD_PORT_EQ, 53, -1, false, "site/dns");
-		if (rc == MUD_OK)
-			rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 17, p, MUD_PORT_ANY, 0,
-				      MUD_PORT_EQ, 53, -1, false, "site/dns");
-		if (rc == MUD_OK)
-			rc = svc_rule(s, MUD_DIR_TO_DEVICE, p->family, 6, p, MUD_PORT_ANY, 0,
-				      MUD_PORT_EQ, 53, -1, true, "site/dns");
+		rc = add_dns(s, p->family, p, "site");
 		if (rc != MUD_OK) return rc;
 	}
 	for (i = 0; i < c->svc_ntp.num; i++) {
@@ -1035,6 +1069,65 @@ mud_rcode_t mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t
 		rc = add_denies(&s, MUD_DIR_TO_DEVICE);
 		if (rc != MUD_OK) goto error;
 	}
+
+	*out = talloc_steal(ctx, rs);
+	talloc_free(s.tmp);
+	return MUD_OK;
+
+nomem:
+	rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+error:
+	talloc_free(s.tmp);
+	return rc;
+}
+
+/** Rule set applied when a device's MUD policy cannot be (see mud.h). */
+mud_rcode_t mud_ruleset_quarantine(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_context_t const *site,
+				   mud_error_t *err)
+{
+	cstate_t s;
+	mud_ruleset_t *rs;
+	char const *prefix;
+	size_t i;
+	mud_rcode_t rc;
+
+	if (!out) return mud_error_set(err, MUD_ERR_ARG, "", "no output pointer");
+	*out = NULL;
+
+	memset(&s, 0, sizeof(s));
+	s.tmp = talloc_new(ctx);
+	if (!s.tmp) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+	s.site = site;
+	s.err = err;
+
+	rs = talloc_zero(s.tmp, mud_ruleset_t);
+	if (!rs) goto nomem;
+	s.rs = rs;
+	prefix = site && site->acl_prefix && site->acl_prefix[0] ? site->acl_prefix : "mud";
+	rs->mud_url = talloc_strdup(rs, "");
+	rs->name = talloc_asprintf(rs, "%s-quarantine", prefix);
+	if (!rs->mud_url || !rs->name) goto nomem;
+	rs->cache_validity = MUD_CACHE_VALIDITY_MIN;
+	rs->vlan = site ? site->quarantine_vlan : 0;
+	s.reserve = 4;
+
+	rc = add_dhcp(&s, "quarantine");
+	if (rc == MUD_OK) rc = add_nd(&s, "quarantine");
+	if (rc != MUD_OK) goto error;
+	if (site && site->svc_dns.num > 0) {
+		for (i = 0; i < site->svc_dns.num && rc == MUD_OK; i++) {
+			mud_prefix_t const *p = &site->svc_dns.prefixes[i];
+
+			rc = add_dns(&s, p->family, p, "quarantine");
+		}
+	} else {
+		/* Weaker fallback: no resolvers known, so DNS to any address (tunnelable). */
+		rc = add_dns(&s, 4, NULL, "quarantine");
+		if (rc == MUD_OK) rc = add_dns(&s, 6, NULL, "quarantine");
+	}
+	if (rc == MUD_OK) rc = add_denies(&s, MUD_DIR_FROM_DEVICE);
+	if (rc == MUD_OK) rc = add_denies(&s, MUD_DIR_TO_DEVICE);
+	if (rc != MUD_OK) goto error;
 
 	*out = talloc_steal(ctx, rs);
 	talloc_free(s.tmp);

@@ -269,12 +269,13 @@ quarantined() {
 	[ "$mst" = "$2" ] && cf_ok status || cf_bad "MUD-Status '$mst', not $2"
 	v=$(cf_vlan "$r")
 	[ "$v" = 999 ] && cf_ok vlan || cf_bad "VLAN '$v', not the quarantine VLAN 999"
-	if it_has "$r" "ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-mud-quarantine-1"; then
+	if it_has "$r" "ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-cf-quarantine-"; then
 		cf_ok qacl
 	else
 		cf_bad "no quarantine dACL"
 	fi
-	if grep -q 'ACS:CiscoSecure-Defined-ACL=#ACSACL#-[A-Z0-9]*-cf-' "$r"; then
+	if grep 'ACS:CiscoSecure-Defined-ACL=#ACSACL#-[A-Z0-9]*-cf-' "$r" |
+	   grep -q -v -e '-cf-quarantine-'; then
 		cf_bad "MUD rules (a cf- dACL) were applied"
 	else
 		cf_ok "no MUD dACL"

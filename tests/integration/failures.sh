@@ -40,6 +40,22 @@ it_start_radiusd
 
 C=$IT_WORK/cases
 n=0
+QNAME4=
+QNAME6=
+
+# qnames FILE: the reply carries exactly the two quarantine dACL names (content-addressed:
+# "#ACSACL#-IP-mud-quarantine-<hash8>", "#ACSACL#-IPV6-..."), the same for every failure.
+qnames() {
+	q4=$(it_acl_name "$1" IP)
+	q6=$(it_acl_name "$1" IPV6)
+	case "$q4" in '#ACSACL#-IP-mud-quarantine-'????????) ;; *) return 1 ;; esac
+	case "$q6" in '#ACSACL#-IPV6-mud-quarantine-'????????) ;; *) return 1 ;; esac
+	[ "$(it_reply_values "$1" Cisco-AVPair)" = "ACS:CiscoSecure-Defined-ACL=$q4
+ACS:CiscoSecure-Defined-ACL=$q6" ] || return 1
+	[ -n "$QNAME4" ] || QNAME4=$q4
+	[ -n "$QNAME6" ] || QNAME6=$q6
+	[ "$q4" = "$QNAME4" ] && [ "$q6" = "$QNAME6" ]
+}
 
 # fails NAME URL STATUS: quarantine with exactly STATUS, then a good device is served.
 fails() {
@@ -52,9 +68,7 @@ fails() {
 	ok=0
 	it_has "$C/$name.out" "Received Access-Accept" || ok=1
 	[ "$(it_vlan "$C/$name.out")" = 999 ] || ok=1
-	[ "$(it_reply_values "$C/$name.out" Cisco-AVPair)" = \
-		"ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-mud-quarantine-1
-ACS:CiscoSecure-Defined-ACL=#ACSACL#-IPV6-mud-quarantine-1" ] || ok=1
+	qnames "$C/$name.out" || ok=1
 	it_has "$C/$name.out" "\"mud-status=$want\"" || ok=1
 	it_has "$C/$name.out" '"MUD policy unavailable: quarantined"' || ok=1
 	it_result "$name: quarantine, MUD-Status $want" $ok \
@@ -100,22 +114,29 @@ grep -q "MUD $BASE/it/schema.json: expected boolean, got string \"yes\" (at /iet
 	"$RAD_LOG" || ok=1
 it_result "failure reasons logged with the URL" $ok
 
-# The quarantine dACLs are downloadable like any other.
-it_dacl "$C/q4" "#ACSACL#-IP-mud-quarantine-1"
-it_send auth "$C/q4" > "$C/q4.out"
-it_dacl "$C/q6" "#ACSACL#-IPV6-mud-quarantine-1"
-it_send auth "$C/q6" > "$C/q6.out"
-ok=0
-[ "$(it_lines "$C/q4.out")" = 'ip:inacl#1=permit udp any eq 68 any eq 67
+# The quarantine dACLs (names from the replies above) are downloadable like any other.
+# The context has no services.dns: DNS to any address (the documented fallback).
+Q4_LINES='ip:inacl#1=permit udp any eq 68 any eq 67
 ip:inacl#2=permit udp any any eq 53
 ip:inacl#3=permit tcp any any eq 53
-ip:inacl#4=deny ip any any' ] || ok=1
-[ "$(it_lines "$C/q6.out")" = 'ipv6:inacl#1=permit icmp any any
-ipv6:inacl#2=permit udp any eq 546 any eq 547
-ipv6:inacl#3=permit udp any any eq 53
-ipv6:inacl#4=permit tcp any any eq 53
-ipv6:inacl#5=deny ipv6 any any' ] || ok=1
-it_result "quarantine dACLs (IPv4, IPv6) downloadable" $ok
+ip:inacl#4=deny ip any any'
+Q6_LINES='ipv6:inacl#1=permit udp any eq 546 any eq 547
+ipv6:inacl#2=permit icmp any any 133
+ipv6:inacl#3=permit icmp any any 134
+ipv6:inacl#4=permit icmp any any 135
+ipv6:inacl#5=permit icmp any any 136
+ipv6:inacl#6=permit udp any any eq 53
+ipv6:inacl#7=permit tcp any any eq 53
+ipv6:inacl#8=deny ipv6 any any'
+it_dacl "$C/q4" "$QNAME4"
+it_send auth "$C/q4" > "$C/q4.out"
+it_dacl "$C/q6" "$QNAME6"
+it_send auth "$C/q6" > "$C/q6.out"
+ok=0
+[ -n "$QNAME4" ] && [ -n "$QNAME6" ] || ok=1
+[ "$(it_lines "$C/q4.out")" = "$Q4_LINES" ] || ok=1
+[ "$(it_lines "$C/q6.out")" = "$Q6_LINES" ] || ok=1
+it_result "quarantine dACLs (IPv4, IPv6) downloadable" $ok "$QNAME4 $QNAME6"
 
 # A failure is remembered (cache_fail_ttl): the same URL again is not re-fetched.
 before=$(it_fetches /it/schema.json)
@@ -126,5 +147,49 @@ it_has "$C/schema-again.out" '"mud-status=invalid-file"' || ok=1
 it_has "$C/schema-again.out" '"mud-cache=negative"' || ok=1
 [ "$(it_fetches /it/schema.json)" = "$before" ] || ok=1
 it_result "negative cache: failure not re-fetched within cache_fail_ttl" $ok
+it_stop_radiusd
+
+# With the site's resolvers in the context (services.dns), the quarantine ACL permits DNS to
+# them only: no DNS tunnel to an arbitrary resolver.
+python3 - "$top_srcdir/tests/integration/mud/context.json" "$IT_WORK/context.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["services"] = {"dns": ["192.0.2.53"]}
+open(sys.argv[2], "w").write(json.dumps(d, indent=1))
+EOF
+it_make_raddb raddb-dns
+rm -f "$IT_WORK/context.json"
+it_start_radiusd
+it_lldp_mab "$C/qdns" 00:11:22:33:77:02 "https://localhost:$DOWN_PORT/it/down-dns.json"
+it_send auth "$C/qdns" > "$C/qdns.out"
+QD4=$(it_acl_name "$C/qdns.out" IP)
+QD6=$(it_acl_name "$C/qdns.out" IPV6)
+it_dacl "$C/qd4" "$QD4"
+it_send auth "$C/qd4" > "$C/qd4.out"
+it_dacl "$C/qd6" "$QD6"
+it_send auth "$C/qd6" > "$C/qd6.out"
+ok=0
+it_has "$C/qdns.out" '"mud-status=fetch-failed"' || ok=1
+[ "$(it_vlan "$C/qdns.out")" = 999 ] || ok=1
+case "$QD4" in '#ACSACL#-IP-mud-quarantine-'????????) ;; *) ok=1 ;; esac
+case "$QD6" in '#ACSACL#-IPV6-mud-quarantine-'????????) ;; *) ok=1 ;; esac
+# Other lines, so other content-addressed names.
+[ "$QD4" != "$QNAME4" ] && [ "$QD6" != "$QNAME6" ] || ok=1
+[ "$(it_lines "$C/qd4.out")" = 'ip:inacl#1=permit udp any eq 68 any eq 67
+ip:inacl#2=permit udp any host 192.0.2.53 eq 53
+ip:inacl#3=permit tcp any host 192.0.2.53 eq 53
+ip:inacl#4=deny ip any any' ] || ok=1
+[ "$(it_lines "$C/qd6.out")" = 'ipv6:inacl#1=permit udp any eq 546 any eq 547
+ipv6:inacl#2=permit icmp any any 133
+ipv6:inacl#3=permit icmp any any 134
+ipv6:inacl#4=permit icmp any any 135
+ipv6:inacl#5=permit icmp any any 136
+ipv6:inacl#6=deny ipv6 any any' ] || ok=1
+# The fallback quarantine dACL (DNS to any) is not served by this instance.
+it_dacl "$C/qold" "$QNAME4"
+it_send auth "$C/qold" > "$C/qold.out"
+[ -z "$(it_lines "$C/qold.out")" ] || ok=1
+it_result "services.dns: quarantine permits DNS only to the site resolver 192.0.2.53" $ok \
+	"$QD4 $QD6 $(it_lines "$C/qd4.out" | tr '\n' '|')"
 
 it_finish

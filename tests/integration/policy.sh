@@ -59,15 +59,19 @@ ip:inacl#2=permit udp any any eq 53
 ip:inacl#3=deny ip any any'
 V6_LINES='ipv6:inacl#1=permit tcp any host 2001:db8::a eq 443
 ipv6:inacl#2=deny ipv6 any any'
+# Quarantine: the context has no services.dns, so DNS goes to any address (fallback).
 Q_LINES='ip:inacl#1=permit udp any eq 68 any eq 67
 ip:inacl#2=permit udp any any eq 53
 ip:inacl#3=permit tcp any any eq 53
 ip:inacl#4=deny ip any any
-ipv6:inacl#1=permit icmp any any
-ipv6:inacl#2=permit udp any eq 546 any eq 547
-ipv6:inacl#3=permit udp any any eq 53
-ipv6:inacl#4=permit tcp any any eq 53
-ipv6:inacl#5=deny ipv6 any any'
+ipv6:inacl#1=permit udp any eq 546 any eq 547
+ipv6:inacl#2=permit icmp any any 133
+ipv6:inacl#3=permit icmp any any 134
+ipv6:inacl#4=permit icmp any any 135
+ipv6:inacl#5=permit icmp any any 136
+ipv6:inacl#6=permit udp any any eq 53
+ipv6:inacl#7=permit tcp any any eq 53
+ipv6:inacl#8=deny ipv6 any any'
 MUD_FORMAT=cisco-inline
 MUD_OPTS="	url_allow = \"localhost:$WEB_PORT\"
 	session_timeout = yes"
@@ -127,16 +131,26 @@ it_result "nas-filter-rule: exact rules; Session-Timeout = cache_max_validity" $
 
 it_lldp_mab "$C/nfrq" 00:11:22:33:bb:22 "$BASE/it/nfr-badsig.json"
 it_send auth "$C/nfrq" > "$C/nfrq.out"
-NFR_Q='permit in 17 from assigned 68 to any 67
-permit out 17 from any 67 to assigned 68
-permit in 17 from assigned 546 to any 547
-permit out 17 from any 547 to assigned 546
-permit in 17 from assigned to any 53
-permit out 17 from any 53 to assigned
-permit in 6 from assigned to any 53
-permit out 6 from any 53 to assigned
-permit in 58 from assigned to any
-permit out 58 from any to assigned
+NFR_Q='permit in 17 from assigned 68 to 0.0.0.0/0 67
+permit out 17 from 0.0.0.0/0 67 to assigned 68
+permit in 17 from assigned 546 to ::/0 547
+permit out 17 from ::/0 547 to assigned 546
+permit in 58 from assigned to ::/0 icmptypes 133
+permit out 58 from ::/0 to assigned icmptypes 133
+permit in 58 from assigned to ::/0 icmptypes 134
+permit out 58 from ::/0 to assigned icmptypes 134
+permit in 58 from assigned to ::/0 icmptypes 135
+permit out 58 from ::/0 to assigned icmptypes 135
+permit in 58 from assigned to ::/0 icmptypes 136
+permit out 58 from ::/0 to assigned icmptypes 136
+permit in 17 from assigned to 0.0.0.0/0 53
+permit in 6 from assigned to 0.0.0.0/0 53
+permit out 17 from 0.0.0.0/0 53 to assigned
+permit out 6 from 0.0.0.0/0 53 to assigned established
+permit in 17 from assigned to ::/0 53
+permit in 6 from assigned to ::/0 53
+permit out 17 from ::/0 53 to assigned
+permit out 6 from ::/0 53 to assigned established
 deny in ip from any to any
 deny out ip from any to any'
 ok=0

@@ -1398,6 +1398,149 @@ static void test_rfc8520_example(void **state)
 	talloc_free(path);
 }
 
+/* ------------------------------------------------------------------ */
+/* Quarantine rule set                                                 */
+/* ------------------------------------------------------------------ */
+
+/** One quarantine rule: accept, proto, ports on both sides, icmp type, established. */
+static void assert_qrule(mud_rule_t const *r, mud_dir_t dir, int family, int protocol,
+			 char const *peer, char const *origin, mud_port_op_t dop,
+			 unsigned int dport, mud_port_op_t pop, unsigned int pport, int icmp_type,
+			 bool established)
+{
+	assert_rule(r, dir, family, MUD_ACTION_ACCEPT, protocol, peer, origin, NULL);
+	assert_port(&r->device_port, dop, dport, 0);
+	assert_port(&r->peer_port, pop, pport, 0);
+	assert_int_equal(r->icmp_type, icmp_type);
+	assert_int_equal(r->icmp_code, -1);
+	assert_int_equal(r->established, established);
+}
+
+/** DHCP (4 rules) and ND (8 rules) at the start of every quarantine set; next index. */
+static size_t assert_q_dhcp_nd(mud_ruleset_t const *rs)
+{
+	mud_rule_t const *r = rs->rules;
+	size_t i = 0;
+	int t;
+
+	assert_true(rs->num_rules >= 12);
+	assert_qrule(&r[i++], MUD_DIR_FROM_DEVICE, 4, 17, "any4", "quarantine/dhcp",
+		     MUD_PORT_EQ, 68, MUD_PORT_EQ, 67, -1, false);
+	assert_qrule(&r[i++], MUD_DIR_TO_DEVICE, 4, 17, "any4", "quarantine/dhcp",
+		     MUD_PORT_EQ, 68, MUD_PORT_EQ, 67, -1, false);
+	assert_qrule(&r[i++], MUD_DIR_FROM_DEVICE, 6, 17, "any6", "quarantine/dhcpv6",
+		     MUD_PORT_EQ, 546, MUD_PORT_EQ, 547, -1, false);
+	assert_qrule(&r[i++], MUD_DIR_TO_DEVICE, 6, 17, "any6", "quarantine/dhcpv6",
+		     MUD_PORT_EQ, 546, MUD_PORT_EQ, 547, -1, false);
+	for (t = 133; t <= 136; t++) {
+		assert_qrule(&r[i++], MUD_DIR_FROM_DEVICE, 6, 58, "any6", "quarantine/ipv6-nd",
+			     MUD_PORT_ANY, 0, MUD_PORT_ANY, 0, t, false);
+		assert_qrule(&r[i++], MUD_DIR_TO_DEVICE, 6, 58, "any6", "quarantine/ipv6-nd",
+			     MUD_PORT_ANY, 0, MUD_PORT_ANY, 0, t, false);
+	}
+	return i;
+}
+
+/** The four DNS rules (udp, tcp out; udp, tcp established back) of one peer. */
+static size_t assert_q_dns(mud_ruleset_t const *rs, size_t i, int family, char const *peer)
+{
+	mud_rule_t const *r = rs->rules;
+
+	assert_true(rs->num_rules >= i + 4);
+	assert_qrule(&r[i++], MUD_DIR_FROM_DEVICE, family, 17, peer, "quarantine/dns",
+		     MUD_PORT_ANY, 0, MUD_PORT_EQ, 53, -1, false);
+	assert_qrule(&r[i++], MUD_DIR_FROM_DEVICE, family, 6, peer, "quarantine/dns",
+		     MUD_PORT_ANY, 0, MUD_PORT_EQ, 53, -1, false);
+	assert_qrule(&r[i++], MUD_DIR_TO_DEVICE, family, 17, peer, "quarantine/dns",
+		     MUD_PORT_ANY, 0, MUD_PORT_EQ, 53, -1, false);
+	assert_qrule(&r[i++], MUD_DIR_TO_DEVICE, family, 6, peer, "quarantine/dns",
+		     MUD_PORT_ANY, 0, MUD_PORT_EQ, 53, -1, true);
+	return i;
+}
+
+/** No resolvers in the context (or no context): DNS to any address, both families. */
+static void test_quarantine_fallback(void **state)
+{
+	void *ctx = *state;
+	mud_ruleset_t *rs = NULL;
+	mud_context_t *site;
+	mud_error_t err;
+	size_t i;
+
+	/* No context at all: default prefix. */
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_quarantine(ctx, &rs, NULL, &err), MUD_OK);
+	assert_int_equal(err.code, MUD_OK);
+	assert_non_null(rs);
+	assert_string_equal(rs->name, "mud-quarantine");
+	assert_int_equal(rs->vlan, 0);
+	assert_int_equal(rs->num_warnings, 0);
+	assert_int_equal(rs->num_rules, 12 + 8 + 4);
+	i = assert_q_dhcp_nd(rs);
+	i = assert_q_dns(rs, i, 4, "any4");
+	i = assert_q_dns(rs, i, 6, "any6");
+	assert_int_equal(i, rs->num_rules - 4);
+	assert_denies(rs, true, true);
+	talloc_free(rs);
+
+	/* A context whose services say nothing: the quarantine set ignores svc_dhcp/svc_nd
+	 * being off (always present) and keeps the fallback; the prefix and VLAN apply. */
+	site = ctx_parse(ctx, "{\"acl-prefix\": \"site\", \"quarantine-vlan\": 999,"
+			 " \"services\": {\"ntp\": [\"192.0.2.123\"]}}");
+	rs = NULL;
+	assert_int_equal(mud_ruleset_quarantine(ctx, &rs, site, &err), MUD_OK);
+	assert_string_equal(rs->name, "site-quarantine");
+	assert_int_equal(rs->vlan, 999);
+	assert_int_equal(rs->num_rules, 12 + 8 + 4);
+	i = assert_q_dhcp_nd(rs);
+	i = assert_q_dns(rs, i, 4, "any4");
+	i = assert_q_dns(rs, i, 6, "any6");
+	assert_int_equal(i, rs->num_rules - 4);
+	assert_denies(rs, true, true);
+	talloc_free(rs);
+	talloc_free(site);
+
+	/* Arguments. */
+	assert_int_equal(mud_ruleset_quarantine(ctx, NULL, NULL, &err), MUD_ERR_ARG);
+	assert_int_equal(mud_ruleset_quarantine(ctx, NULL, NULL, NULL), MUD_ERR_ARG);
+}
+
+/** Resolvers in the context: DNS only to them (each in its own family), nothing to any. */
+static void test_quarantine_resolvers(void **state)
+{
+	void *ctx = *state;
+	mud_ruleset_t *rs = NULL;
+	mud_context_t *site;
+	mud_error_t err;
+	size_t i;
+	size_t k;
+
+	site = ctx_parse(ctx, "{\"services\": {\"dns\": [\"192.0.2.53\", \"2001:db8::53\","
+			 " \"198.51.100.0/24\"]}}");
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_quarantine(ctx, &rs, site, &err), MUD_OK);
+	assert_int_equal(err.code, MUD_OK);
+	assert_string_equal(rs->name, "mud-quarantine");
+	assert_int_equal(rs->num_rules, 12 + 12 + 4);
+	i = assert_q_dhcp_nd(rs);
+	i = assert_q_dns(rs, i, 4, "192.0.2.53/32");
+	i = assert_q_dns(rs, i, 6, "2001:db8::53/128");
+	i = assert_q_dns(rs, i, 4, "198.51.100.0/24");
+	assert_int_equal(i, rs->num_rules - 4);
+	assert_denies(rs, true, true);
+
+	/* No DNS rule anywhere reaches an unrestricted peer. */
+	for (k = 0; k < rs->num_rules; k++) {
+		mud_rule_t const *r = &rs->rules[k];
+
+		if (r->peer_port.op == MUD_PORT_EQ && r->peer_port.lo == 53) {
+			assert_int_not_equal(r->peer.len, 0);
+		}
+	}
+	talloc_free(rs);
+	talloc_free(site);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup_ctx, test_teardown_ctx)
@@ -1426,6 +1569,8 @@ int main(void)
 		T(test_args),
 		T(test_deterministic),
 		T(test_rfc8520_example),
+		T(test_quarantine_fallback),
+		T(test_quarantine_resolvers),
 	};
 #undef T
 
