@@ -103,6 +103,8 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	mud_fetch_result_t *failed = NULL;
 	mud_file_t *probe = NULL;
 	mud_error_t sigerr;
+	mud_error_t perr;
+	mud_rcode_t prc;
 	mud_rcode_t rc;
 
 	if (evidence) *evidence = NULL;
@@ -143,28 +145,32 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	mud_sha256_hex(pol->file_sha256, body->body, body->len);
 
 	/*
-	 *	2. Its signature. The signature URL comes from the file's mud-signature, so
-	 *	peek at the file first (a file that does not parse fails here anyway, but the
-	 *	signature is checked before the content is trusted: a parse error on an
-	 *	unsigned or tampered file is reported as the signature error).
+	 *	2. Parse once (bounded, nothing trusted yet): the signature URL comes from the
+	 *	file's mud-signature. A parse error is reported only after the signature check,
+	 *	so a tampered or unsigned file is reported as the signature failure.
+	 */
+	mud_error_clear(&perr);
+	prc = mud_file_parse(tmp, &probe, (char const *)body->body, body->len, NULL,
+			     opts->parse_flags, &perr);
+
+	/*
+	 *	3. The detached signature, at most MUD_MAX_SIG_SIZE bytes.
 	 */
 	if (opts->trust) {
-		mud_error_t perr;
-		char const *sig_name = NULL;
+		mud_fetch_opts_t sopts = opts->fetch;
 
-		mud_error_clear(&perr);
-		if (mud_file_parse(tmp, &probe, (char const *)body->body, body->len, NULL,
-				   opts->parse_flags, &perr) == MUD_OK) {
-			sig_name = probe->mud_signature;
+		if (!sopts.max_size || sopts.max_size > MUD_MAX_SIG_SIZE) {
+			sopts.max_size = MUD_MAX_SIG_SIZE;
 		}
-		pol->sig_url = mud_url_signature(pol, url, sig_name);
+		pol->sig_url = mud_url_signature(pol, url,
+						 prc == MUD_OK ? probe->mud_signature : NULL);
 		if (!pol->sig_url) {
 			rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
 			goto error;
 		}
 
 		mud_error_clear(&sigerr);
-		rc = mud_fetch(tmp, &sigres, pol->sig_url, &opts->fetch, &sigerr);
+		rc = mud_fetch(tmp, &sigres, pol->sig_url, &sopts, &sigerr);
 		if (rc == MUD_ERR_HTTP && !opts->require_signature) {
 			sigres = NULL;	/* no signature published: allowed by configuration */
 		} else if (rc == MUD_ERR_HTTP) {
@@ -181,22 +187,22 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	}
 
 	/*
-	 *	3. Parse and validate against the URL it came from, 4. compile, 5. render.
+	 *	4. The parse result, validated against the URL it came from; 5. compile, render.
 	 */
-	rc = mud_file_parse(pol, &pol->file, (char const *)body->body, body->len, url,
-			    opts->parse_flags, err);
-	if (rc == MUD_ERR_MISMATCH) {
-		mud_error_t perr;
-
-		/* evidence: the mud-url the file claims */
-		mud_error_clear(&perr);
-		if (!probe) {
-			(void)mud_file_parse(tmp, &probe, (char const *)body->body, body->len, NULL,
-					     opts->parse_flags, &perr);
-		}
-		if (probe && probe->mud_url) pol->file_mud_url = talloc_strdup(pol, probe->mud_url);
+	if (prc != MUD_OK) {
+		if (err && err->code == MUD_OK) *err = perr;
+		rc = prc;
+		goto error;
 	}
-	if (rc != MUD_OK) goto error;
+	rc = mud_file_validate(probe, url, err);
+	if (rc != MUD_OK) {
+		/* evidence for a mismatch: the mud-url the file claims */
+		if (rc == MUD_ERR_MISMATCH && probe->mud_url) {
+			pol->file_mud_url = talloc_strdup(pol, probe->mud_url);
+		}
+		goto error;
+	}
+	pol->file = talloc_steal(pol, probe);
 
 	rc = policy_finish(pol, opts, err);
 	if (rc != MUD_OK) goto error;
