@@ -475,7 +475,7 @@ static void print_summary(TALLOC_CTX *ctx, mud_file_t const *f)
 	size_t dns = 0;
 	size_t nets = 0;
 	size_t fa, fe, ta, te;
-	size_t i, j;
+	size_t i, j, k;
 	bool any = false;
 	char *lenient = talloc_strdup(ctx, "");
 	unsigned int bit;
@@ -506,8 +506,11 @@ static void print_summary(TALLOC_CTX *ctx, mud_file_t const *f)
 		for (j = 0; j < f->acls[i].num_aces; j++) {
 			mud_ace_t const *a = &f->acls[i].aces[j];
 
-			if (a->abs > MUD_ABS_NONE && a->abs <= MUD_ABS_MY_CONTROLLER)
-				abs_count[a->abs]++;
+			for (k = 0; k < a->num_abs; k++) {
+				if (a->abs[k].kind > MUD_ABS_NONE &&
+				    a->abs[k].kind <= MUD_ABS_MY_CONTROLLER)
+					abs_count[a->abs[k].kind]++;
+			}
 			if (a->src_dnsname || a->dst_dnsname) dns++;
 			if (a->src_network || a->dst_network) nets++;
 		}

@@ -373,7 +373,17 @@ typedef enum {
 	MUD_ABS_MY_CONTROLLER,
 } mud_abs_t;
 
-/** One access-control entry, as parsed (no context applied). */
+/** One abstraction of an ACE (a member of its ietf-mud:mud match container). */
+typedef struct mud_ace_abs {
+	mud_abs_t	kind;
+	char		*value;		//!< manufacturer/model/controller value, else NULL
+} mud_ace_abs_t;
+
+#define MUD_MAX_ABS_PER_ACE	6	//!< one of each kind: members of a JSON object are unique
+
+/** One access-control entry, as parsed (no context applied). Every match present must
+ *  hold (RFC 8519 section 4: the match containers are ANDed): a network, a DNS name and
+ *  abstractions on the same side name the intersection of their addresses. */
 typedef struct mud_ace {
 	char		*name;
 	mud_action_t	action;
@@ -398,13 +408,22 @@ typedef struct mud_ace {
 	char		*src_mac;	//!< may be NULL
 	char		*dst_mac;
 
-	mud_abs_t	abs;		//!< at most one abstraction per ACE
-	char		*abs_value;	//!< manufacturer/model/controller value, else NULL
+	mud_ace_abs_t	abs[MUD_MAX_ABS_PER_ACE];	//!< abstractions of the ietf-mud:mud
+							//!< container, in canonical (enum) order;
+							//!< all must hold (AND)
+	size_t		num_abs;
+
+	char		*unknown_match;	//!< first match node the compiler cannot enforce (an
+					//!< augmentation of an unknown module, e.g. RFC 9761's
+					//!< TLS profile), as a JSON pointer below the ACE; NULL
+					//!< if none. An accept is skipped (narrower), a drop is
+					//!< enforced on its other matches (broader).
 } mud_ace_t;
 
 typedef struct mud_acl {
 	char		*name;
 	mud_acl_type_t	type;
+	bool		type_inferred;	//!< "type" was absent; inferred from the matches
 	mud_ace_t	*aces;		//!< talloc array
 	size_t		num_aces;
 } mud_acl_t;
@@ -459,6 +478,14 @@ typedef struct mud_file {
 #define MUD_LENIENT_LEGACY_ACE		0x0080	//!< draft names of match containers ("ipv4-acl",
 						//!< "tcp-acl", ...)
 #define MUD_LENIENT_EMPTY_AS_TRUE	0x0100	//!< empty leaves given as true/"" instead of [null]
+#define MUD_LENIENT_ETH_IN_IP_ACL	0x0200	//!< "eth" match in an ipv4/ipv6-acl-type ACL
+						//!< (mudgee): same family redundant, other
+						//!< family never matches
+#define MUD_LENIENT_CONTROLLER_NAME	0x0400	//!< controller that is not a URI ("bacnet"):
+						//!< a site-defined controller class
+#define MUD_LENIENT_UNKNOWN_NODE	0x0800	//!< unknown unqualified node of ietf-mud
+						//!< (ignored in ietf-mud:mud; an unenforceable
+						//!< match in an ACE)
 
 /** Name of one leniency bit ("access-lists-root"). */
 char const	*mud_lenient_name(unsigned int bit);

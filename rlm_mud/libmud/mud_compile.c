@@ -428,22 +428,22 @@ static unsigned int ace_families(mud_acl_type_t type, mud_l3_t l3, bool *conflic
 }
 
 /** Peer addresses of an abstraction (NULL + *label if not mapped). */
-static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_t const *ace, char *label,
+static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ace, char *label,
 					    size_t labellen, char const *where)
 {
 	mud_context_t const *site = s->site;
 	char v[128];
 	size_t i;
 
-	esc(v, sizeof(v), ace->abs_value);
-	switch (ace->abs) {
+	esc(v, sizeof(v), ace->value);
+	switch (ace->kind) {
 	case MUD_ABS_NONE:
 		break;
 
 	case MUD_ABS_MANUFACTURER:
 		snprintf(label, labellen, "manufacturer:%s", v);
-		for (i = 0; site && ace->abs_value && i < site->num_manufacturers; i++) {
-			if (host_eq(site->manufacturers[i].authority, ace->abs_value)) {
+		for (i = 0; site && ace->value && i < site->num_manufacturers; i++) {
+			if (host_eq(site->manufacturers[i].authority, ace->value)) {
 				return &site->manufacturers[i].nets;
 			}
 		}
@@ -471,8 +471,8 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_t const *ace, c
 
 	case MUD_ABS_MODEL:
 		snprintf(label, labellen, "model:%s", v);
-		for (i = 0; site && ace->abs_value && i < site->num_models; i++) {
-			if (strcmp(site->models[i].key, ace->abs_value) == 0) {
+		for (i = 0; site && ace->value && i < site->num_models; i++) {
+			if (strcmp(site->models[i].key, ace->value) == 0) {
 				return &site->models[i].nets;
 			}
 		}
@@ -489,8 +489,8 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_t const *ace, c
 
 	case MUD_ABS_CONTROLLER:
 		snprintf(label, labellen, "controller:%s", v);
-		for (i = 0; site && ace->abs_value && i < site->num_controllers; i++) {
-			if (strcmp(site->controllers[i].key, ace->abs_value) == 0) {
+		for (i = 0; site && ace->value && i < site->num_controllers; i++) {
+			if (strcmp(site->controllers[i].key, ace->value) == 0) {
 				return &site->controllers[i].nets;
 			}
 		}
@@ -498,11 +498,11 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_t const *ace, c
 		 *	RFC 8520 section 8: the well-known classes urn:ietf:params:mud:dns and
 		 *	urn:ietf:params:mud:ntp are the site's own DNS and NTP servers.
 		 */
-		if (site && ace->abs_value && strcmp(ace->abs_value, MUD_URN_DNS) == 0 &&
+		if (site && ace->value && strcmp(ace->value, MUD_URN_DNS) == 0 &&
 		    site->svc_dns.num > 0) {
 			return &site->svc_dns;
 		}
-		if (site && ace->abs_value && strcmp(ace->abs_value, MUD_URN_NTP) == 0 &&
+		if (site && ace->value && strcmp(ace->value, MUD_URN_NTP) == 0 &&
 		    site->svc_ntp.num > 0) {
 			return &site->svc_ntp;
 		}
@@ -593,6 +593,7 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	peerset_t *ps;
 	mud_rule_t r;
 	size_t i;
+	size_t k;
 	mud_rcode_t rc = MUD_OK;
 
 	snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, ei);
@@ -619,7 +620,7 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 		return MUD_OK;
 	}
 	if (!fams || (ace->eth && ace->l3 == MUD_L3_NONE && ace->l4 == MUD_L4_NONE &&
-		      ace->abs == MUD_ABS_NONE)) {
+		      ace->num_abs == 0)) {
 		warn(s, where, "eth match not enforceable at L3; ACE skipped");
 		return MUD_OK;
 	}
@@ -687,8 +688,10 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 		peer_name = dns;
 	}
 
-	if (ace->abs != MUD_ABS_NONE) {
-		mud_ctx_prefixes_t const *nets = abs_lookup(s, ace, label, sizeof(label), where);
+	for (k = 0; k < ace->num_abs; k++) {
+		char one[200];
+		mud_ctx_prefixes_t const *nets = abs_lookup(s, &ace->abs[k], one, sizeof(one),
+							    where);
 		size_t have = 0;
 
 		if (!nets) goto done;
@@ -697,12 +700,15 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 		}
 		if (!have) {
 			warn(s, where, "%s has no %s addresses in the site context; ACE skipped",
-			     label, fam_label(fams));
+			     one, fam_label(fams));
 			goto done;
 		}
 		peerset_narrow(ps, nets->prefixes, nets->num, fams);
-		if (!peer_name) peer_name = label;
+		if (label[0]) mudp_strlcpy(label + strlen(label), "+",
+					   sizeof(label) - strlen(label));
+		mudp_strlcpy(label + strlen(label), one, sizeof(label) - strlen(label));
 	}
+	if (label[0] && !peer_name) peer_name = label;
 
 	if (!ps->any && ps->num == 0) {
 		warn(s, where, "the ACE's peer matches do not overlap; ACE skipped");

@@ -30,6 +30,8 @@
 /** Parser state. */
 typedef struct {
 	mud_file_t	*file;		//!< result, parent of all allocations
+	TALLOC_CTX	*tmp;		//!< scratch (member lists), freed when the parse ends
+	mud_ace_t	*matches_ace;	//!< ACE whose "matches" are being read, else NULL
 	unsigned int	flags;		//!< MUD_PARSE_*
 	mud_error_t	*err;		//!< caller's error (may be NULL)
 	char		ptr[MP_PTR_MAX];	//!< current JSON pointer
@@ -261,7 +263,10 @@ static bool extension_listed(mp_t const *p, char const *name, size_t len)
 	return false;
 }
 
+static mud_rcode_t unknown_match(mp_t *p, mud_ace_t *ace, char const *what);
+
 /** A member not in our tables: warning if its module is unknown, else a schema error.
+ *  Inside an ACE's matches, a node of an unknown module makes the ACE unenforceable.
  *  The pointer already ends with the member. */
 static mud_rcode_t unknown_member(mp_t *p, char const *key, char const *parent, char const *hint)
 {
@@ -277,6 +282,13 @@ static mud_rcode_t unknown_member(mp_t *p, char const *key, char const *parent, 
 	}
 	mlen = (size_t)(colon - key);
 	esc_str(mod, key, mlen);
+	if (p->matches_ace) {
+		char what[2 * MP_ESC_LEN + 48];
+
+		snprintf(what, sizeof(what), "match node \"%s\" of unknown module \"%s\"", esc,
+			 mod);
+		return unknown_match(p, p->matches_ace, what);
+	}
 	if (extension_listed(p, colon + 1, strlen(colon + 1)) || extension_listed(p, key, mlen)) {
 		pwarn(p, "node \"%s\" of unknown module \"%s\" ignored", esc, mod);
 	} else {
@@ -617,24 +629,58 @@ static mud_rcode_t get_https(mp_t *p, json_object *o, char const *name, char **o
  *	ietf-mud:mud
  * ==================================================================== */
 
-/** Iterate the members of an object: for (ITER_START(o); ITER_MORE; ITER_NEXT). */
+/*
+ *	Members are visited in a canonical order (byte order of their names), never
+ *	in document order: JSON objects are unordered (RFC 8259 section 4), so any
+ *	permutation of a document's members gives the same verdict, the same first
+ *	error, the same warnings and the same compiled output. Checks that relate
+ *	members of one object to each other run after the whole object is read.
+ */
 typedef struct {
-	struct json_object_iterator	it;
-	struct json_object_iterator	end;
+	char const	*name;
+	json_object	*val;
+} mp_member_t;
+
+typedef struct {
+	mp_member_t	*m;	//!< sorted members (under mp_t.tmp)
+	size_t		num;
+	size_t		i;
 } mp_iter_t;
 
-static void iter_init(mp_iter_t *i, json_object *o)
+static int member_cmp(void const *a, void const *b)
 {
-	i->it = json_object_iter_begin(o);
-	i->end = json_object_iter_end(o);
+	return strcmp(((mp_member_t const *)a)->name, ((mp_member_t const *)b)->name);
+}
+
+/** Start iterating the members of object o in canonical order. */
+static mud_rcode_t iter_init(mp_t *p, mp_iter_t *i, json_object *o)
+{
+	struct json_object_iterator it = json_object_iter_begin(o);
+	struct json_object_iterator end = json_object_iter_end(o);
+	size_t n = (size_t)json_object_object_length(o);
+
+	i->m = NULL;
+	i->num = 0;
+	i->i = 0;
+	if (n == 0) return MUD_OK;
+	i->m = talloc_array(p->tmp, mp_member_t, n);
+	if (!i->m) return nomem(p);
+	while (!json_object_iter_equal(&it, &end) && i->num < n) {
+		i->m[i->num].name = json_object_iter_peek_name(&it);
+		i->m[i->num].val = json_object_iter_peek_value(&it);
+		i->num++;
+		json_object_iter_next(&it);
+	}
+	qsort(i->m, i->num, sizeof(i->m[0]), member_cmp);
+	return MUD_OK;
 }
 
 static bool iter_more(mp_iter_t *i, char const **name, json_object **val)
 {
-	if (json_object_iter_equal(&i->it, &i->end)) return false;
-	*name = json_object_iter_peek_name(&i->it);
-	*val = json_object_iter_peek_value(&i->it);
-	json_object_iter_next(&i->it);
+	if (i->i >= i->num) return false;
+	*name = i->m[i->i].name;
+	*val = i->m[i->i].val;
+	i->i++;
 	return true;
 }
 
@@ -648,7 +694,8 @@ static mud_rcode_t parse_policy(mp_t *p, json_object *o, char ***names, size_t *
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		mp_iter_t it2;
 		char const *key2;
@@ -662,7 +709,8 @@ static mud_rcode_t parse_policy(mp_t *p, json_object *o, char ***names, size_t *
 		}
 		rc = want_object(p, val);
 		if (rc != MUD_OK) return rc;
-		iter_init(&it2, val);
+		rc = iter_init(p, &it2, val);
+		if (rc != MUD_OK) return rc;
 		while (iter_more(&it2, &key2, &val2)) {
 			size_t old2 = ptr_push(p, key2);
 			size_t n;
@@ -697,7 +745,8 @@ static mud_rcode_t parse_policy(mp_t *p, json_object *o, char ***names, size_t *
 
 				rc = want_object(p, e);
 				if (rc != MUD_OK) return rc;
-				iter_init(&it3, e);
+				rc = iter_init(p, &it3, e);
+				if (rc != MUD_OK) return rc;
 				while (iter_more(&it3, &key3, &val3)) {
 					size_t old4 = ptr_push(p, key3);
 
@@ -794,7 +843,8 @@ static mud_rcode_t parse_mud(mp_t *p, json_object *o)
 		ptr_pop(p, old);
 	}
 
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -857,6 +907,13 @@ static mud_rcode_t parse_mud(mp_t *p, json_object *o)
 			rc = parse_policy(p, val, &f->from_device, &f->num_from_device);
 		} else if (strcmp(key, "to-device-policy") == 0) {
 			rc = parse_policy(p, val, &f->to_device, &f->num_to_device);
+		} else if (!strchr(key, ':') && lenient_on(p)) {
+			char esc[MP_ESC_LEN];
+
+			esc_str(esc, key, strlen(key));
+			lenient_note(p, MUD_LENIENT_UNKNOWN_NODE,
+				     "unknown node \"%s\" in ietf-mud:mud ignored", esc);
+			rc = MUD_OK;
 		} else {
 			rc = unknown_member(p, key, "ietf-mud:mud", NULL);
 		}
@@ -900,7 +957,8 @@ static mud_rcode_t parse_port(mp_t *p, json_object *o, mud_port_t *port)
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -985,7 +1043,8 @@ static mud_rcode_t parse_l3(mp_t *p, json_object *o, mud_ace_t *ace, int family,
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
 	ace->l3 = family == 4 ? MUD_L3_IPV4 : MUD_L3_IPV6;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -1076,7 +1135,8 @@ static mud_rcode_t parse_l4(mp_t *p, json_object *o, mud_ace_t *ace, mud_l4_t l4
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
 	ace->l4 = l4;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -1153,7 +1213,8 @@ static mud_rcode_t parse_eth(mp_t *p, json_object *o, mud_ace_t *ace)
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
 	ace->eth = true;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -1210,56 +1271,106 @@ static mud_rcode_t parse_eth(mp_t *p, json_object *o, mud_ace_t *ace)
 	return MUD_OK;
 }
 
-/** ietf-mud:mud match container (abstractions). */
+static int abs_cmp(void const *a, void const *b)
+{
+	return (int)((mud_ace_abs_t const *)a)->kind - (int)((mud_ace_abs_t const *)b)->kind;
+}
+
+/** A controller value: inet:uri, or in lenient mode a bare class name ("bacnet"). */
+static mud_rcode_t get_controller(mp_t *p, json_object *o, char **out)
+{
+	char esc[MP_ESC_LEN];
+	mud_rcode_t rc;
+	char *s = NULL;
+
+	rc = get_str(p, o, "controller", 1, MUD_MAX_STRING_LEN, &s);
+	if (rc != MUD_OK) return rc;
+	esc_str(esc, s, strlen(s));
+	if (!uri_ok(s)) {
+		if (!lenient_on(p) || !domain_ok(s)) {
+			talloc_free(s);
+			return perr(p, MUD_ERR_SCHEMA, "controller \"%s\" is not a valid URI%s", esc,
+				    lenient_on(p) ? " nor a class name" :
+				    " (lenient mode accepts a class name)");
+		}
+		lenient_note(p, MUD_LENIENT_CONTROLLER_NAME,
+			     "controller \"%s\" is not a URI: a site-defined controller class "
+			     "(map it in the context's \"controllers\")", esc);
+	}
+	*out = s;
+	return MUD_OK;
+}
+
+/** A match node the compiler cannot enforce: remembered on the ACE (first one wins). */
+static mud_rcode_t unknown_match(mp_t *p, mud_ace_t *ace, char const *what)
+{
+	char const *rel = strstr(p->ptr, "/matches");
+
+	pwarn(p, "%s: the ACE cannot be enforced exactly (an accept is skipped, a drop is "
+	      "enforced on its other matches)", what);
+	if (ace->unknown_match) return MUD_OK;
+	ace->unknown_match = talloc_strdup(p->file, rel ? rel + 1 : p->ptr);
+	if (!ace->unknown_match) return nomem(p);
+	return MUD_OK;
+}
+
+/** ietf-mud:mud match container (abstractions). Several abstractions all apply (AND). */
 static mud_rcode_t parse_abs(mp_t *p, json_object *o, mud_ace_t *ace)
 {
 	mp_iter_t it;
 	char const *key;
 	json_object *val;
 	mud_rcode_t rc;
-	char const *first = NULL;
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 		mud_abs_t a = MUD_ABS_NONE;
+		char *value = NULL;
 
 		if (strcmp(key, "manufacturer") == 0) {
 			a = MUD_ABS_MANUFACTURER;
-			rc = get_typed_str(p, val, key, "host name", host_ok, &ace->abs_value);
+			rc = get_typed_str(p, val, key, "host name", host_ok, &value);
 		} else if (strcmp(key, "same-manufacturer") == 0) {
 			a = MUD_ABS_SAME_MANUFACTURER;
 			rc = get_empty(p, val);
 		} else if (strcmp(key, "model") == 0) {
 			a = MUD_ABS_MODEL;
-			rc = get_typed_str(p, val, key, "URI", uri_ok, &ace->abs_value);
+			rc = get_typed_str(p, val, key, "URI", uri_ok, &value);
 		} else if (strcmp(key, "local-networks") == 0) {
 			a = MUD_ABS_LOCAL_NETWORKS;
 			rc = get_empty(p, val);
 		} else if (strcmp(key, "controller") == 0) {
 			a = MUD_ABS_CONTROLLER;
-			rc = get_typed_str(p, val, key, "URI", uri_ok, &ace->abs_value);
+			rc = get_controller(p, val, &value);
 		} else if (strcmp(key, "my-controller") == 0) {
 			a = MUD_ABS_MY_CONTROLLER;
 			rc = get_empty(p, val);
+		} else if (!strchr(key, ':') && lenient_on(p)) {
+			char esc[MP_ESC_LEN];
+
+			esc_str(esc, key, strlen(key));
+			lenient_note(p, MUD_LENIENT_UNKNOWN_NODE,
+				     "unknown abstraction \"%s\" in ietf-mud:mud match", esc);
+			rc = unknown_match(p, ace, "unknown abstraction");
 		} else {
 			rc = unknown_member(p, key, "ietf-mud:mud match", NULL);
 		}
 		if (rc != MUD_OK) return rc;
 		ptr_pop(p, old);
 		if (a == MUD_ABS_NONE) continue;
-		if (first) {
-			return perr(
-				p, MUD_ERR_UNSUPPORTED,
-				"more than one abstraction in one ACE "
-				"(\"%s\" and \"%s\") not supported: use one ACE per abstraction",
-				first, key);
+		if (ace->num_abs >= MUD_MAX_ABS_PER_ACE) {	/* names are unique: cannot happen */
+			return perr(p, MUD_ERR_LIMIT, "more than %d abstractions",
+				    MUD_MAX_ABS_PER_ACE);
 		}
-		first = key;
-		ace->abs = a;
+		ace->abs[ace->num_abs].kind = a;
+		ace->abs[ace->num_abs].value = value;
+		ace->num_abs++;
 	}
+	qsort(ace->abs, ace->num_abs, sizeof(ace->abs[0]), abs_cmp);
 	return MUD_OK;
 }
 
@@ -1276,7 +1387,9 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
+	p->matches_ace = ace;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 		bool legacy = false;
@@ -1330,6 +1443,7 @@ static mud_rcode_t parse_matches(mp_t *p, json_object *o, mud_ace_t *ace)
 		if (rc != MUD_OK) return rc;
 		ptr_pop(p, old);
 	}
+	p->matches_ace = NULL;
 
 	/* draft ports sat in the L3 container: the L4 protocol comes from "protocol" */
 	if (legacy_ports && ace->l4 == MUD_L4_NONE) {
@@ -1355,7 +1469,8 @@ static mud_rcode_t parse_actions(mp_t *p, json_object *o, mud_ace_t *ace)
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -1415,7 +1530,8 @@ static mud_rcode_t parse_ace(mp_t *p, json_object *o, mud_acl_t *acl, mud_ace_t 
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -1455,15 +1571,7 @@ static mud_rcode_t parse_ace(mp_t *p, json_object *o, mud_acl_t *acl, mud_ace_t 
 		esc_str(esc, ace->name, strlen(ace->name));
 		return perr_at(p, "name", MUD_ERR_SCHEMA, "duplicate ACE name \"%s\" in ACL", esc);
 	}
-
-	/* semantic checks with the file's own pointer */
-	{
-		size_t old = ptr_push(p, "matches");
-
-		rc = mudp_ace_validate(acl, ace, p->ptr, p->err);
-		ptr_pop(p, old);
-	}
-	return rc;
+	return MUD_OK;
 }
 
 /* ====================================================================
@@ -1523,7 +1631,8 @@ static mud_rcode_t parse_aces(mp_t *p, json_object *o, mud_acl_t *acl)
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 		size_t n;
@@ -1559,17 +1668,103 @@ static mud_rcode_t parse_aces(mp_t *p, json_object *o, mud_acl_t *acl)
 	return MUD_OK;
 }
 
+#define ETHERTYPE_IPV4	0x0800
+#define ETHERTYPE_IPV6	0x86dd
+
+/** Family (4, 6) an ACE's matches imply, 0 if none: its L3 container, else its ethertype. */
+static int ace_family(mud_ace_t const *ace)
+{
+	if (ace->l3 == MUD_L3_IPV4) return 4;
+	if (ace->l3 == MUD_L3_IPV6) return 6;
+	if (ace->eth && ace->ethertype == ETHERTYPE_IPV4) return 4;
+	if (ace->eth && ace->ethertype == ETHERTYPE_IPV6) return 6;
+	return 0;
+}
+
+/** "type" is optional (RFC 8519): infer it from the matches; refuse when they disagree. */
+static mud_rcode_t acl_infer_type(mp_t *p, mud_acl_t *acl, char const *aces_key)
+{
+	size_t first[7] = { SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX };
+	bool eth = false;
+	char const *name;
+	size_t i;
+
+	for (i = 0; i < acl->num_aces; i++) {
+		int f = ace_family(&acl->aces[i]);
+
+		if (f && first[f] == SIZE_MAX) first[f] = i;
+		if (acl->aces[i].eth) eth = true;
+	}
+	if (first[4] != SIZE_MAX && first[6] != SIZE_MAX) {
+		size_t old = ptr_push(p, aces_key);
+
+		ptr_push(p, "ace");
+		ptr_push_idx(p, first[4] > first[6] ? first[4] : first[6]);
+		ptr_push(p, "matches");
+		perr(p, MUD_ERR_SEMANTIC, "acl has no \"type\" and its matches contradict each "
+		     "other: IPv4 in ace %zu, IPv6 in ace %zu", first[4], first[6]);
+		ptr_pop(p, old);
+		return MUD_ERR_SEMANTIC;
+	}
+	if (first[4] != SIZE_MAX) {
+		acl->type = eth ? MUD_ACL_TYPE_MIXED_ETH_IPV4 : MUD_ACL_TYPE_IPV4;
+		name = eth ? "mixed-eth-ipv4-acl-type" : "ipv4-acl-type";
+	} else if (first[6] != SIZE_MAX) {
+		acl->type = eth ? MUD_ACL_TYPE_MIXED_ETH_IPV6 : MUD_ACL_TYPE_IPV6;
+		name = eth ? "mixed-eth-ipv6-acl-type" : "ipv6-acl-type";
+	} else if (eth) {
+		acl->type = MUD_ACL_TYPE_ETH;
+		name = "eth-acl-type";
+	} else {
+		return MUD_OK;	/* no family named: the entries apply to IPv4 and IPv6 */
+	}
+	acl->type_inferred = true;
+	pwarn(p, "acl has no \"type\": %s inferred from its matches", name);
+	return MUD_OK;
+}
+
+/** Lenient: an "eth" match inside an ipv4/ipv6-acl-type ACL (mudgee writes the ethertype
+ *  of the ACL's own family there). The pointer is the ACE's "matches". */
+static mud_rcode_t ace_eth_lenient(mp_t *p, mud_acl_t const *acl, mud_ace_t const *ace)
+{
+	int fam = acl->type == MUD_ACL_TYPE_IPV4 ? 4 : (acl->type == MUD_ACL_TYPE_IPV6 ? 6 : 0);
+	size_t old;
+
+	if (!ace->eth || !fam || !lenient_on(p)) return MUD_OK;
+	old = ptr_push(p, "eth");
+	if (ace->ethertype < 0 && !ace->src_mac && !ace->dst_mac) {
+		lenient_note(p, MUD_LENIENT_ETH_IN_IP_ACL,
+			     "empty eth match in an ipv%d-acl-type ACL: no restriction", fam);
+	} else if (ace->ethertype >= 0 && ace_family(ace) != fam) {
+		lenient_note(p, MUD_LENIENT_ETH_IN_IP_ACL,
+			     "eth match with ethertype 0x%04x in an ipv%d-acl-type ACL: the ACE "
+			     "never matches", (unsigned int)ace->ethertype, fam);
+	} else if (ace->src_mac || ace->dst_mac) {
+		lenient_note(p, MUD_LENIENT_ETH_IN_IP_ACL,
+			     "eth match with a MAC address in an ipv%d-acl-type ACL", fam);
+	} else {
+		lenient_note(p, MUD_LENIENT_ETH_IN_IP_ACL,
+			     "eth match with ethertype 0x%04x in an ipv%d-acl-type ACL: redundant",
+			     (unsigned int)ace->ethertype, fam);
+	}
+	ptr_pop(p, old);
+	return MUD_OK;
+}
+
 static mud_rcode_t parse_acl(mp_t *p, json_object *o, mud_acl_t *acl)
 {
 	mp_iter_t it;
 	char const *key;
 	json_object *val;
 	mud_rcode_t rc;
+	char const *aces_key = NULL;
+	bool have_type = false;
 	size_t i;
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 
@@ -1586,6 +1781,11 @@ static mud_rcode_t parse_acl(mp_t *p, json_object *o, mud_acl_t *acl)
 				lenient_note(p, MUD_LENIENT_ACL_TYPE_NAME,
 					     "draft member \"acl-type\"");
 			}
+			if (have_type) {
+				return perr(p, MUD_ERR_SCHEMA,
+					    "both \"type\" and the draft \"acl-type\" in acl");
+			}
+			have_type = true;
 			rc = parse_acl_type(p, val, acl);
 		} else if (strcmp(key, "aces") == 0 || strcmp(key, "access-list-entries") == 0) {
 			if (key[1] == 'c' && key[2] == 'c') {
@@ -1597,6 +1797,11 @@ static mud_rcode_t parse_acl(mp_t *p, json_object *o, mud_acl_t *acl)
 				lenient_note(p, MUD_LENIENT_LEGACY_ACE,
 					     "draft member \"access-list-entries\"");
 			}
+			if (aces_key) {
+				return perr(p, MUD_ERR_SCHEMA, "both \"%s\" and \"%s\" in acl",
+					    aces_key, key);
+			}
+			aces_key = key;
 			rc = parse_aces(p, val, acl);
 		} else {
 			rc = unknown_member(p, key, "acl", NULL);
@@ -1612,6 +1817,26 @@ static mud_rcode_t parse_acl(mp_t *p, json_object *o, mud_acl_t *acl)
 		esc_str(esc, acl->name, strlen(acl->name));
 		return perr_at(p, "name", MUD_ERR_SCHEMA, "duplicate acl name \"%s\"", esc);
 	}
+
+	/* Checks that relate the ACL's type to its entries, whatever the member order. */
+	if (acl->type == MUD_ACL_TYPE_NONE) {
+		rc = acl_infer_type(p, acl, aces_key);
+		if (rc != MUD_OK) return rc;
+	}
+	for (i = 0; i < acl->num_aces; i++) {
+		size_t old = ptr_push(p, aces_key);
+
+		ptr_push(p, "ace");
+		ptr_push_idx(p, i);
+		ptr_push(p, "matches");
+		rc = ace_eth_lenient(p, acl, &acl->aces[i]);
+		if (rc == MUD_OK) {
+			rc = mudp_ace_validate(acl, &acl->aces[i], p->file->leniencies, p->ptr,
+					       p->err);
+		}
+		ptr_pop(p, old);
+		if (rc != MUD_OK) return rc;
+	}
 	return MUD_OK;
 }
 
@@ -1625,7 +1850,8 @@ static mud_rcode_t parse_acls(mp_t *p, json_object *o)
 
 	rc = want_object(p, o);
 	if (rc != MUD_OK) return rc;
-	iter_init(&it, o);
+	rc = iter_init(p, &it, o);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		size_t old = ptr_push(p, key);
 		size_t n;
@@ -1719,7 +1945,8 @@ static mud_rcode_t parse_top(mp_t *p, json_object *root)
 		ptr_pop(p, old);
 	}
 
-	iter_init(&it, root);
+	rc = iter_init(p, &it, root);
+	if (rc != MUD_OK) return rc;
 	while (iter_more(&it, &key, &val)) {
 		if (strcmp(key, "ietf-mud:mud") == 0 || strcmp(key, ACL_PREFIX "acls") == 0 ||
 		    strcmp(key, ACL_PREFIX "access-lists") == 0) continue;
@@ -1915,12 +2142,13 @@ static size_t tree_keys(json_object *o)
 	size_t i;
 
 	if (json_object_get_type(o) == json_type_object) {
-		mp_iter_t it;
-		char const *key;
-		json_object *val;
+		struct json_object_iterator it = json_object_iter_begin(o);
+		struct json_object_iterator end = json_object_iter_end(o);
 
-		iter_init(&it, o);
-		while (iter_more(&it, &key, &val)) n += 1 + tree_keys(val);
+		while (!json_object_iter_equal(&it, &end)) {
+			n += 1 + tree_keys(json_object_iter_peek_value(&it));
+			json_object_iter_next(&it);
+		}
 	} else if (json_object_get_type(o) == json_type_array) {
 		for (i = 0; i < json_object_array_length(o); i++) {
 			n += tree_keys(json_object_array_get_idx(o, i));
@@ -2072,6 +2300,12 @@ mud_rcode_t mud_file_parse(TALLOC_CTX *ctx, mud_file_t **out, char const *data, 
 		return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
 	}
 	p.file->cache_validity = MUD_CACHE_VALIDITY_DEFAULT;
+	p.tmp = talloc_new(NULL);
+	if (!p.tmp) {
+		json_object_put(root);
+		talloc_free(p.file);
+		return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+	}
 
 	memset(&d, 0, sizeof(d));
 	d.buf = data;
@@ -2092,6 +2326,7 @@ mud_rcode_t mud_file_parse(TALLOC_CTX *ctx, mud_file_t **out, char const *data, 
 	if (rc != MUD_OK) goto error;
 	json_object_put(root);
 	root = NULL;
+	TALLOC_FREE(p.tmp);
 
 	mud_sha256_hex(p.file->sha256, data, len);
 
@@ -2103,6 +2338,7 @@ mud_rcode_t mud_file_parse(TALLOC_CTX *ctx, mud_file_t **out, char const *data, 
 
 error:
 	json_object_put(root);
+	talloc_free(p.tmp);
 	talloc_free(p.file);
 	return rc;
 }

@@ -41,11 +41,13 @@ int	mudp_strcasecmp(char const *a, char const *b);
  *
  * @param[in] acl	the ACL holding the ACE (its type is checked against the matches).
  * @param[in] ace	the entry.
+ * @param[in] leniencies	MUD_LENIENT_* bits applied to the file (ETH_IN_IP_ACL admits
+ *			an eth match in an ipv4/ipv6-acl-type ACL).
  * @param[in] where	JSON pointer of the ACE's "matches" container.
  * @param[out] err	first error (MUD_ERR_SEMANTIC).
  */
-mud_rcode_t	mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char const *where,
-				  mud_error_t *err);
+mud_rcode_t	mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace,
+				  unsigned int leniencies, char const *where, mud_error_t *err);
 
 /** Drain the thread's OpenSSL error queue (STYLE.md section 4): the first reason is appended
  *  to what in err->text, the rest is discarded. Defined in mud_sig.c.

@@ -43,20 +43,6 @@ static bool type_has_eth(mud_acl_type_t t)
 		t == MUD_ACL_TYPE_MIXED_ETH_IPV6 || t == MUD_ACL_TYPE_MIXED_ALL;
 }
 
-static char const *abs_name(mud_abs_t a)
-{
-	switch (a) {
-	case MUD_ABS_NONE: return "(none)";
-	case MUD_ABS_MANUFACTURER: return "manufacturer";
-	case MUD_ABS_SAME_MANUFACTURER: return "same-manufacturer";
-	case MUD_ABS_MODEL: return "model";
-	case MUD_ABS_LOCAL_NETWORKS: return "local-networks";
-	case MUD_ABS_CONTROLLER: return "controller";
-	case MUD_ABS_MY_CONTROLLER: return "my-controller";
-	}
-	return "(unknown)";
-}
-
 static char const *l4_name(mud_l4_t l4)
 {
 	switch (l4) {
@@ -86,8 +72,8 @@ static mud_rcode_t verr(mud_error_t *err, mud_rcode_t code, char const *where, c
 }
 
 /** Semantic checks of one ACE (see mud_private.h). */
-mud_rcode_t mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char const *where,
-			      mud_error_t *err)
+mud_rcode_t mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace,
+			      unsigned int leniencies, char const *where, mud_error_t *err)
 {
 	char esc[MV_ESC_LEN];
 	char const *l3 = ace->l3 == MUD_L3_IPV4 ? "/ipv4" : "/ipv6";
@@ -106,7 +92,9 @@ mud_rcode_t mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char c
 		return verr(err, MUD_ERR_SEMANTIC, where, l3, "%s match in ACL \"%s\" of type %s",
 			    l3n, esc, acl_type_name(acl->type));
 	}
-	if (ace->eth && !type_has_eth(acl->type)) {
+	if (ace->eth && !type_has_eth(acl->type) &&
+	    !((leniencies & MUD_LENIENT_ETH_IN_IP_ACL) &&
+	      (acl->type == MUD_ACL_TYPE_IPV4 || acl->type == MUD_ACL_TYPE_IPV6))) {
 		return verr(err, MUD_ERR_SEMANTIC, where, "/eth",
 			    "eth match in ACL \"%s\" of type %s", esc, acl_type_name(acl->type));
 	}
@@ -152,44 +140,10 @@ mud_rcode_t mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace, char c
 	}
 
 	/*
-	 *	One peer description per side: a network and a DNS name are
-	 *	alternatives, and an abstraction names the peer by itself.
+	 *	A network, a DNS name and abstractions on one side may all be given: the
+	 *	match containers are ANDed (RFC 8519 section 4), so the ACE matches the
+	 *	intersection of their addresses (mud_compile.c).
 	 */
-	if (ace->src_network && ace->src_dnsname) {
-		mudp_escape(esc, sizeof(esc), ace->src_dnsname, strlen(ace->src_dnsname));
-		return verr(err, MUD_ERR_SEMANTIC, where, l3, "both a source network and "
-			    "src-dnsname \"%s\": use one or the other", esc);
-	}
-	if (ace->dst_network && ace->dst_dnsname) {
-		mudp_escape(esc, sizeof(esc), ace->dst_dnsname, strlen(ace->dst_dnsname));
-		return verr(err, MUD_ERR_SEMANTIC, where, l3, "both a destination network and "
-			    "dst-dnsname \"%s\": use one or the other", esc);
-	}
-	if (ace->abs != MUD_ABS_NONE) {
-		char const *what = NULL;
-		char const *val = NULL;
-
-		if (ace->src_dnsname) {
-			what = "src-dnsname";
-			val = ace->src_dnsname;
-		} else if (ace->dst_dnsname) {
-			what = "dst-dnsname";
-			val = ace->dst_dnsname;
-		} else if (ace->src_network) {
-			what = "source network";
-			val = ace->src_network;
-		} else if (ace->dst_network) {
-			what = "destination network";
-			val = ace->dst_network;
-		}
-		if (what) {
-			mudp_escape(esc, sizeof(esc), val, strlen(val));
-			return verr(err, MUD_ERR_SEMANTIC, where, NULL,
-				    "ietf-mud:mud \"%s\" combined "
-				    "with %s \"%s\": an ACE names its peer one way only",
-				    abs_name(ace->abs), what, esc);
-		}
-	}
 	return MUD_OK;
 }
 
@@ -296,7 +250,7 @@ mud_rcode_t mud_file_validate(mud_file_t *file, char const *expected_url, mud_er
 			char where[160];
 
 			snprintf(where, sizeof(where), MV_ACLS "/%zu/aces/ace/%zu/matches", i, j);
-			rc = mudp_ace_validate(acl, &acl->aces[j], where, err);
+			rc = mudp_ace_validate(acl, &acl->aces[j], file->leniencies, where, err);
 			if (rc != MUD_OK) return rc;
 		}
 	}

@@ -124,8 +124,9 @@ static mud_file_t *fixed_file(TALLOC_CTX *ctx)
 		e->icmp_type = -1;
 		e->icmp_code = -1;
 		e->ethertype = -1;
-		e->abs = aces[i].abs;
-		e->abs_value = aces[i].value ? talloc_strdup(f, aces[i].value) : NULL;
+		e->abs[0].kind = aces[i].abs;
+		e->abs[0].value = aces[i].value ? talloc_strdup(f, aces[i].value) : NULL;
+		e->num_abs = aces[i].abs != MUD_ABS_NONE ? 1 : 0;
 		if (aces[i].dns) {
 			e->l3 = i % 2 ? MUD_L3_IPV6 : MUD_L3_IPV4;
 			e->dst_dnsname = talloc_strdup(f, aces[i].dns);

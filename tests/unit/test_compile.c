@@ -701,13 +701,15 @@ static void abs_file(mud_file_t *f, abs_case_t const *c)
 	mud_ace_t *e;
 
 	e = ace_add(f, v4, "a4", MUD_ACTION_ACCEPT);
-	e->abs = c->abs;
-	e->abs_value = c->value ? talloc_strdup(f, c->value) : NULL;
+	e->abs[0].kind = c->abs;
+	e->abs[0].value = c->value ? talloc_strdup(f, c->value) : NULL;
+	e->num_abs = 1;
 	e->l4 = MUD_L4_TCP;
 	e->dst_port = (mud_port_t){ MUD_PORT_EQ, 8080, 0 };
 	e = ace_add(f, v6, "a6", MUD_ACTION_ACCEPT);
-	e->abs = c->abs;
-	e->abs_value = c->value ? talloc_strdup(f, c->value) : NULL;
+	e->abs[0].kind = c->abs;
+	e->abs[0].value = c->value ? talloc_strdup(f, c->value) : NULL;
+	e->num_abs = 1;
 	policy_add(f, MUD_DIR_TO_DEVICE, "v4");
 	policy_add(f, MUD_DIR_TO_DEVICE, "v6");
 }
@@ -794,7 +796,8 @@ static void test_abstraction_without_networks(void **state)
 	mud_ruleset_t *rs;
 
 	e = ace_add(f, a, "same", MUD_ACTION_ACCEPT);
-	e->abs = MUD_ABS_SAME_MANUFACTURER;
+	e->abs[0].kind = MUD_ABS_SAME_MANUFACTURER;
+	e->num_abs = 1;
 	policy_add(f, MUD_DIR_FROM_DEVICE, "a");
 	rs = compile_ok(*state, f, site, NULL, NULL);
 	assert_int_equal(rs->num_rules, 2 + 2);
@@ -819,13 +822,16 @@ static void test_mixed_families(void **state)
 	mud_ruleset_t *rs;
 
 	e = ace_add(f, mx, "local", MUD_ACTION_ACCEPT);
-	e->abs = MUD_ABS_LOCAL_NETWORKS;
+	e->abs[0].kind = MUD_ABS_LOCAL_NETWORKS;
+	e->num_abs = 1;
 	e = ace_add(f, mx, "any", MUD_ACTION_DROP);
 	e = ace_add(f, no, "v6", MUD_ACTION_ACCEPT);
 	e->l3 = MUD_L3_IPV6;
-	e->abs = MUD_ABS_LOCAL_NETWORKS;
+	e->abs[0].kind = MUD_ABS_LOCAL_NETWORKS;
+	e->num_abs = 1;
 	e = ace_add(f, m4, "local4", MUD_ACTION_ACCEPT);
-	e->abs = MUD_ABS_LOCAL_NETWORKS;
+	e->abs[0].kind = MUD_ABS_LOCAL_NETWORKS;
+	e->num_abs = 1;
 	e = ace_add(f, m4, "bad6", MUD_ACTION_ACCEPT);
 	e->l3 = MUD_L3_IPV6;
 	policy_add(f, MUD_DIR_FROM_DEVICE, "mx");
@@ -871,15 +877,18 @@ static void test_network_and_abstraction(void **state)
 	e = ace_add(f, a, "narrow", MUD_ACTION_ACCEPT);
 	e->l3 = MUD_L3_IPV4;
 	e->dst_network = talloc_strdup(f, "10.1.0.0/16");
-	e->abs = MUD_ABS_LOCAL_NETWORKS;
+	e->abs[0].kind = MUD_ABS_LOCAL_NETWORKS;
+	e->num_abs = 1;
 	e = ace_add(f, a, "wide", MUD_ACTION_ACCEPT);
 	e->l3 = MUD_L3_IPV4;
 	e->dst_network = talloc_strdup(f, "0.0.0.0/0");
-	e->abs = MUD_ABS_LOCAL_NETWORKS;
+	e->abs[0].kind = MUD_ABS_LOCAL_NETWORKS;
+	e->num_abs = 1;
 	e = ace_add(f, a, "disjoint", MUD_ACTION_ACCEPT);
 	e->l3 = MUD_L3_IPV4;
 	e->dst_network = talloc_strdup(f, "172.16.0.0/12");
-	e->abs = MUD_ABS_LOCAL_NETWORKS;
+	e->abs[0].kind = MUD_ABS_LOCAL_NETWORKS;
+	e->num_abs = 1;
 	e = ace_add(f, a, "wrongfamily", MUD_ACTION_ACCEPT);
 	e->l3 = MUD_L3_IPV4;
 	e->dst_network = talloc_strdup(f, "2001:db8::/32");
