@@ -386,6 +386,9 @@ typedef struct mud_ace_abs {
  *  abstractions on the same side name the intersection of their addresses. */
 typedef struct mud_ace {
 	char		*name;
+	char		*path;		//!< JSON pointer of the ACE in its file, member names as
+					//!< written (set by the parser; NULL: the canonical
+					//!< /ietf-access-control-list:acls/acl/I/aces/ace/J)
 	mud_action_t	action;
 
 	mud_l3_t	l3;

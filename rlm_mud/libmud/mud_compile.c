@@ -50,6 +50,7 @@
 
 typedef struct {
 	bool		any;		//!< no constraint yet (any peer)
+	bool		overflow;	//!< more than PEERSET_MAX prefixes (an error)
 	size_t		num;
 	mud_prefix_t	p[PEERSET_MAX];
 } peerset_t;
@@ -162,7 +163,11 @@ static void peerset_add(peerset_t *ps, mud_prefix_t const *p)
 	for (i = 0; i < ps->num; i++) {
 		if (prefix_equal(&ps->p[i], p)) return;
 	}
-	if (ps->num < PEERSET_MAX) ps->p[ps->num++] = *p;
+	if (ps->num < PEERSET_MAX) {
+		ps->p[ps->num++] = *p;
+	} else {
+		ps->overflow = true;
+	}
 }
 
 /** Narrow ps to its intersection with list (only families in fams). The
@@ -174,6 +179,7 @@ static void peerset_narrow(peerset_t *ps, mud_prefix_t const *list, size_t num, 
 	size_t j;
 
 	out.any = false;
+	out.overflow = ps->overflow;
 	out.num = 0;
 	for (j = 0; j < num; j++) {
 		if (!(fam_bit(list[j].family) & fams)) continue;
@@ -412,7 +418,9 @@ static unsigned int ace_families(mud_acl_type_t type, mud_l3_t l3, bool *conflic
 		allowed = FAM4 | FAM6;
 		break;
 	case MUD_ACL_TYPE_ETH:
-		return 0;
+		/* IP packets are Ethernet frames too: the ACE's ethertype narrows (ace_eth) */
+		allowed = FAM4 | FAM6;
+		break;
 	}
 	switch (l3) {
 	case MUD_L3_IPV4:
@@ -429,8 +437,9 @@ static unsigned int ace_families(mud_acl_type_t type, mud_l3_t l3, bool *conflic
 
 /** Peer addresses of an abstraction (NULL + *label if not mapped). */
 static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ace, char *label,
-					    size_t labellen, char const *where)
+					    size_t labellen, char const *where, bool accept)
 {
+	char const *tail = accept ? "ACE skipped" : "drop enforced for any peer (broader)";
 	mud_context_t const *site = s->site;
 	char v[128];
 	size_t i;
@@ -448,14 +457,14 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ac
 			}
 		}
 		warn(s, where, "manufacturer \"%s\" has no entry in the site context "
-		     "(add \"manufacturers\": {\"%s\": {\"networks\": [...]}}); ACE skipped", v, v);
+		     "(add \"manufacturers\": {\"%s\": {\"networks\": [...]}}); %s", v, v, tail);
 		return NULL;
 
 	case MUD_ABS_SAME_MANUFACTURER:
 		mudp_strlcpy(label, "same-manufacturer", labellen);
 		if (!s->host) {
 			warn(s, where, "same-manufacturer: the device's MUD URL has no host; "
-			     "ACE skipped");
+			     "%s", tail);
 			return NULL;
 		}
 		for (i = 0; site && i < site->num_manufacturers; i++) {
@@ -466,7 +475,7 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ac
 		esc(v, sizeof(v), s->host);
 		warn(s, where, "same-manufacturer: the device's authority \"%s\" has no entry "
 		     "in the site context (add \"manufacturers\": {\"%s\": "
-		     "{\"networks\": [...]}}); ACE skipped", v, v);
+		     "{\"networks\": [...]}}); %s", v, v, tail);
 		return NULL;
 
 	case MUD_ABS_MODEL:
@@ -477,14 +486,14 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ac
 			}
 		}
 		warn(s, where, "model \"%s\" has no entry in the site context "
-		     "(add \"models\": {\"%s\": [...]}); ACE skipped", v, v);
+		     "(add \"models\": {\"%s\": [...]}); %s", v, v, tail);
 		return NULL;
 
 	case MUD_ABS_LOCAL_NETWORKS:
 		mudp_strlcpy(label, "local-networks", labellen);
 		if (site && site->local_networks.num > 0) return &site->local_networks;
 		warn(s, where, "local-networks is not defined in the site context "
-		     "(add \"local-networks\": [...]); ACE skipped");
+		     "(add \"local-networks\": [...]); %s", tail);
 		return NULL;
 
 	case MUD_ABS_CONTROLLER:
@@ -507,7 +516,7 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ac
 			return &site->svc_ntp;
 		}
 		warn(s, where, "controller \"%s\" has no entry in the site context "
-		     "(add \"controllers\": {\"%s\": [...]}); ACE skipped", v, v);
+		     "(add \"controllers\": {\"%s\": [...]}); %s", v, v, tail);
 		return NULL;
 
 	case MUD_ABS_MY_CONTROLLER:
@@ -519,7 +528,7 @@ static mud_ctx_prefixes_t const *abs_lookup(cstate_t *s, mud_ace_abs_t const *ac
 		}
 		esc(v, sizeof(v), s->file->mud_url);
 		warn(s, where, "my-controller has no entry for \"%s\" in the site context "
-		     "(add \"my-controllers\": {\"%s\": [...]}); ACE skipped", v, v);
+		     "(add \"my-controllers\": {\"%s\": [...]}); %s", v, v, tail);
 		return NULL;
 	}
 	return NULL;
@@ -546,6 +555,7 @@ static int rule_protocol(mud_ace_t const *ace, int family)
 static bool ace_eth(cstate_t *s, mud_ace_t const *ace, unsigned int *fams, char const *where)
 {
 	bool accept = ace->action == MUD_ACTION_ACCEPT;
+	unsigned int before = *fams;
 
 	if (!ace->eth) return true;
 	if (ace->ethertype >= 0) {
@@ -558,8 +568,8 @@ static bool ace_eth(cstate_t *s, mud_ace_t const *ace, unsigned int *fams, char 
 		}
 		if (!*fams) {
 			warn(s, where, "ethertype 0x%04x cannot match %s traffic; ACE skipped",
-			     (unsigned int)ace->ethertype, ace->l3 == MUD_L3_IPV6 ? "IPv6" :
-			     ace->l3 == MUD_L3_IPV4 ? "IPv4" : "IP");
+			     (unsigned int)ace->ethertype,
+			     before == (FAM4 | FAM6) ? "IP" : fam_label(before));
 			return false;
 		}
 	}
@@ -573,7 +583,12 @@ static bool ace_eth(cstate_t *s, mud_ace_t const *ace, unsigned int *fams, char 
 	return true;
 }
 
-/** Compile one ACE of one policy direction. */
+/** Compile one ACE of one policy direction.
+ *
+ *  Never wider than the file: a match that cannot be enforced exactly makes an accept ACE
+ *  be skipped (narrower) and a drop ACE be enforced on its other matches (broader); a drop
+ *  ACE never disappears because a name or abstraction gave no address. Each such decision
+ *  is a warning at the ACE's JSON pointer. */
 static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl, size_t ai,
 			       mud_ace_t const *ace, size_t ei)
 {
@@ -590,13 +605,18 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	unsigned int fams;
 	bool conflict;
 	bool accept = ace->action == MUD_ACTION_ACCEPT;
+	int protocol_override = -2;	/* -2: none */
 	peerset_t *ps;
 	mud_rule_t r;
 	size_t i;
 	size_t k;
 	mud_rcode_t rc = MUD_OK;
 
-	snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, ei);
+	if (ace->path) {
+		mudp_strlcpy(where, ace->path, sizeof(where));
+	} else {
+		snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, ei);
+	}
 	label[0] = '\0';
 
 	if (dir == MUD_DIR_FROM_DEVICE) {
@@ -619,12 +639,37 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 		     ace->l3 == MUD_L3_IPV6 ? "IPv6" : "IPv4");
 		return MUD_OK;
 	}
-	if (!fams || (ace->eth && ace->l3 == MUD_L3_NONE && ace->l4 == MUD_L4_NONE &&
-		      ace->num_abs == 0)) {
-		warn(s, where, "eth match not enforceable at L3; ACE skipped");
+	if (!fams) {
+		warn(s, where, "ACE cannot match IP traffic; ACE skipped");
 		return MUD_OK;
 	}
 	if (!ace_eth(s, ace, &fams, where)) return MUD_OK;
+
+	/* A match node the compiler does not know (an unknown module's augmentation). */
+	if (ace->unknown_match) {
+		esc(v, sizeof(v), ace->unknown_match);
+		if (accept) {
+			warn(s, where, "match \"%s\" cannot be enforced; accept ACE skipped", v);
+			return MUD_OK;
+		}
+		warn(s, where, "match \"%s\" cannot be enforced; drop enforced without it "
+		     "(broader)", v);
+	}
+
+	/*
+	 *	IP protocol 0 (HOPOPT): some IOS versions read "permit 0" as every protocol, and
+	 *	IPFilterRule has no unambiguous spelling either.
+	 */
+	if (ace->protocol == 0) {
+		if (accept) {
+			warn(s, where, "protocol 0 (HOPOPT) cannot be rendered unambiguously; "
+			     "accept ACE skipped");
+			return MUD_OK;
+		}
+		warn(s, where, "protocol 0 (HOPOPT) cannot be rendered unambiguously; drop "
+		     "enforced for every protocol (broader)");
+		protocol_override = -1;
+	}
 
 	/* Matches on the device's own side, or on DSCP, cannot be expressed in the IR. */
 	if (dev_net || dev_dns || ace->dscp >= 0) {
@@ -643,6 +688,7 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	if (!ps) return mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
 	ps->any = true;
 	ps->num = 0;
+	ps->overflow = false;
 
 	if (net) {
 		mud_prefix_t np;
@@ -679,29 +725,41 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 			for (i = 0; i < e->num; i++) all[num++] = e->addrs[i];
 		}
 		esc(v, sizeof(v), dns);
-		if (num == 0) {
+		if (num == 0 && accept) {
 			warn(s, where, "%s-dnsname \"%s\" did not resolve (%s); ACE skipped",
 			     side, v, fam_label(fams));
 			goto done;
 		}
-		peerset_narrow(ps, all, num, fams);
-		peer_name = dns;
+		if (num == 0) {
+			warn(s, where, "%s-dnsname \"%s\" did not resolve (%s); drop enforced for "
+			     "any peer (broader)", side, v, fam_label(fams));
+		} else {
+			peerset_narrow(ps, all, num, fams);
+			peer_name = dns;
+		}
 	}
 
 	for (k = 0; k < ace->num_abs; k++) {
 		char one[200];
 		mud_ctx_prefixes_t const *nets = abs_lookup(s, &ace->abs[k], one, sizeof(one),
-							    where);
+							    where, accept);
 		size_t have = 0;
 
-		if (!nets) goto done;
-		for (i = 0; i < nets->num; i++) {
+		for (i = 0; nets && i < nets->num; i++) {
 			if (fam_bit(nets->prefixes[i].family) & fams) have++;
 		}
-		if (!have) {
+		if (nets && !have && accept) {
 			warn(s, where, "%s has no %s addresses in the site context; ACE skipped",
 			     one, fam_label(fams));
 			goto done;
+		}
+		if (!nets && accept) goto done;
+		if (!have) {
+			if (nets) {
+				warn(s, where, "%s has no %s addresses in the site context; drop "
+				     "enforced for any peer (broader)", one, fam_label(fams));
+			}
+			continue;
 		}
 		peerset_narrow(ps, nets->prefixes, nets->num, fams);
 		if (label[0]) mudp_strlcpy(label + strlen(label), "+",
@@ -710,6 +768,11 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	}
 	if (label[0] && !peer_name) peer_name = label;
 
+	if (ps->overflow) {
+		rc = mud_error_set(s->err, MUD_ERR_LIMIT, where,
+				   "more than %d peer prefixes in one ACE", (int)PEERSET_MAX);
+		goto done;
+	}
 	if (!ps->any && ps->num == 0) {
 		warn(s, where, "the ACE's peer matches do not overlap; ACE skipped");
 		goto done;
@@ -750,7 +813,8 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 		for (f = 4; f <= 6 && rc == MUD_OK; f += 2) {
 			if (!(fam_bit(f) & fams)) continue;
 			r.family = f;
-			r.protocol = rule_protocol(ace, f);
+			r.protocol = protocol_override != -2 ? protocol_override :
+				     rule_protocol(ace, f);
 			memset(&r.peer, 0, sizeof(r.peer));
 			r.peer.family = f;
 			rc = rule_add(s, &r, origin, peer_name, where);
@@ -758,7 +822,8 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	} else {
 		for (i = 0; i < ps->num && rc == MUD_OK; i++) {
 			r.family = ps->p[i].family;
-			r.protocol = rule_protocol(ace, r.family);
+			r.protocol = protocol_override != -2 ? protocol_override :
+				     rule_protocol(ace, r.family);
 			r.peer = ps->p[i];
 			rc = rule_add(s, &r, origin, peer_name, where);
 		}

@@ -1660,6 +1660,8 @@ static mud_rcode_t parse_aces(mp_t *p, json_object *o, mud_acl_t *acl)
 
 			rc = parse_ace(p, json_object_array_get_idx(val, i), acl, &acl->aces[i]);
 			if (rc != MUD_OK) return rc;
+			acl->aces[i].path = talloc_strdup(p->file, p->ptr);
+			if (!acl->aces[i].path) return nomem(p);
 			acl->num_aces++;
 			ptr_pop(p, old2);
 		}
@@ -1735,7 +1737,8 @@ static mud_rcode_t ace_eth_lenient(mp_t *p, mud_acl_t const *acl, mud_ace_t cons
 	if (ace->ethertype < 0 && !ace->src_mac && !ace->dst_mac) {
 		lenient_note(p, MUD_LENIENT_ETH_IN_IP_ACL,
 			     "empty eth match in an ipv%d-acl-type ACL: no restriction", fam);
-	} else if (ace->ethertype >= 0 && ace_family(ace) != fam) {
+	} else if (ace->ethertype >= 0 &&
+		   ace->ethertype != (fam == 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6)) {
 		lenient_note(p, MUD_LENIENT_ETH_IN_IP_ACL,
 			     "eth match with ethertype 0x%04x in an ipv%d-acl-type ACL: the ACE "
 			     "never matches", (unsigned int)ace->ethertype, fam);

@@ -83,7 +83,8 @@ static bool is_excluded(unsigned char c)
 	return strchr("\"<>\\^`{|}[]", c) != NULL;
 }
 
-/** Check a host name (letters, digits, hyphen, dot; labels 1..63; total <= 253). */
+/** Check a host name (letters, digits, hyphen, underscore, dot; labels 1..63; total <= 253).
+ *  '_' is a valid RFC 3986 reg-name character and real MUD URL generators publish it. */
 static mud_rcode_t check_hostname(char const *h, size_t hlen, size_t base, mud_error_t *err)
 {
 	size_t i;
@@ -112,7 +113,7 @@ static mud_rcode_t check_hostname(char const *h, size_t hlen, size_t base, mud_e
 			label = 0;
 			continue;
 		}
-		if (!is_alpha(c) && !is_digit(c) && c != '-') {
+		if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') {
 			snprintf(text, sizeof(text),
 				 "invalid character '%c' in host \"%s\"", c, esc);
 			return err_at(err, MUD_ERR_URL, NULL, base + i, text);

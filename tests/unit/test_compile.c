@@ -505,6 +505,9 @@ static void test_eth(void **state)
 	e = ace_add(f, eth, "arp", MUD_ACTION_ACCEPT);
 	e->eth = true;
 	e->ethertype = 0x0806;
+	e = ace_add(f, eth, "v6-drop", MUD_ACTION_DROP);		/* eth/1 */
+	e->eth = true;
+	e->ethertype = 0x86dd;
 	e = ace_add(f, mx, "eth-only", MUD_ACTION_ACCEPT);		/* 0 */
 	e->eth = true;
 	e->dst_mac = talloc_strdup(f, "01:00:5e:00:00:fb");
@@ -535,16 +538,21 @@ static void test_eth(void **state)
 	policy_add(f, MUD_DIR_FROM_DEVICE, "mx");
 
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
-	assert_int_equal(rs->num_rules, 2 + 2 + 2);
-	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_DROP, -1, "any4",
+	assert_int_equal(rs->num_rules, 3 + 2 + 2);
+	/* an eth-only drop of IPv6 frames is a drop of all IPv6, never skipped */
+	assert_rule(&rs->rules[0], MUD_DIR_FROM_DEVICE, 6, MUD_ACTION_DROP, -1, "any6",
+		    "eth/v6-drop", NULL);
+	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_DROP, -1, "any4",
 		    "mx/mac-drop", NULL);
-	assert_rule(&rs->rules[1], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 17, "any4",
+	assert_rule(&rs->rules[2], MUD_DIR_FROM_DEVICE, 4, MUD_ACTION_ACCEPT, 17, "any4",
 		    "mx/v4-by-ethertype", NULL);
 	assert_denies(rs, true, true);
 
 	assert_int_equal(rs->num_warnings, 7);
-	assert_warning(rs, 0, ACE_PTR(0, 0), "eth match not enforceable at L3; ACE skipped");
-	assert_warning(rs, 1, ACE_PTR(1, 0), "eth match not enforceable at L3; ACE skipped");
+	assert_warning(rs, 0, ACE_PTR(0, 0),
+		       "ethertype 0x0806 cannot match IP traffic; ACE skipped");
+	assert_warning(rs, 1, ACE_PTR(1, 0),
+		       "MAC address match not enforceable at L3; ACE skipped");
 	assert_warning(rs, 2, ACE_PTR(1, 1),
 		       "MAC address match not enforceable at L3; ACE skipped");
 	assert_warning(rs, 3, ACE_PTR(1, 2),
@@ -630,7 +638,9 @@ static void test_final_denies(void **state)
 	/* a policy whose ACL yields nothing still closes its direction */
 	e = ace_add(f, a, "eth", MUD_ACTION_ACCEPT);
 	e->eth = true;
+	e->ethertype = 0x0806;
 	f->acls[a].aces[0].eth = true;
+	f->acls[a].aces[0].ethertype = 0x0806;
 	f->acls[a].aces[0].l3 = MUD_L3_NONE;
 	rs = compile_ok(*state, f, NULL, NULL, NULL);
 	assert_int_equal(rs->num_rules, 2 + 2);

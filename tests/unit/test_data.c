@@ -85,9 +85,26 @@ static char *warnings_text(void *ctx, char *acc, mud_warning_t const *w, size_t 
 	return acc;
 }
 
+/** Compare with the expected file. MUD_DATA_REGEN=1 (by hand, never in make check) rewrites
+ *  the file instead, for review with git diff. */
 static void assert_text(char const *what, char const *dir, char const *expect, char const *got)
 {
+	char const *regen = getenv("MUD_DATA_REGEN");
+
 	if (strcmp(expect, got) == 0) return;
+	if (regen && strcmp(regen, "1") == 0) {
+		char path[4096];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, what);
+		fp = fopen(path, "w");
+		if (fp) {
+			fputs(got, fp);
+			fclose(fp);
+			fprintf(stderr, "rewrote %s\n", path);
+			return;
+		}
+	}
 	fprintf(stderr, "---- %s/%s expected:\n%s---- got:\n%s----\n", dir, what, expect, got);
 	fail_msg("%s: %s differs", dir, what);
 }
