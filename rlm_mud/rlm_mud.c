@@ -1119,6 +1119,14 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 		RWDEBUG("%zu rule(s) cannot be enforced by %s and were left out",
 			pol->rendered->num_skipped, inst->output_format);
 	}
+	if (pol->file) {
+		size_t i;
+
+		for (i = 0; i < pol->file->num_warnings; i++) {
+			RWDEBUG("MUD file: %s (at %s)", pol->file->warnings[i].text,
+				pol->file->warnings[i].where);
+		}
+	}
 	if (pol->rules) {
 		size_t i;
 

@@ -1289,8 +1289,8 @@ static mud_rcode_t get_controller(mp_t *p, json_object *o, char **out)
 	if (!uri_ok(s)) {
 		if (!lenient_on(p) || !domain_ok(s)) {
 			talloc_free(s);
-			return perr(p, MUD_ERR_SCHEMA, "controller \"%s\" is not a valid URI%s", esc,
-				    lenient_on(p) ? " nor a class name" :
+			return perr(p, MUD_ERR_SCHEMA, "controller \"%s\" is not a valid URI%s",
+				    esc, lenient_on(p) ? " nor a class name" :
 				    " (lenient mode accepts a class name)");
 		}
 		lenient_note(p, MUD_LENIENT_CONTROLLER_NAME,
@@ -1362,7 +1362,8 @@ static mud_rcode_t parse_abs(mp_t *p, json_object *o, mud_ace_t *ace)
 		if (rc != MUD_OK) return rc;
 		ptr_pop(p, old);
 		if (a == MUD_ABS_NONE) continue;
-		if (ace->num_abs >= MUD_MAX_ABS_PER_ACE) {	/* names are unique: cannot happen */
+		/* member names are unique, so this cannot happen */
+		if (ace->num_abs >= MUD_MAX_ABS_PER_ACE) {
 			return perr(p, MUD_ERR_LIMIT, "more than %d abstractions",
 				    MUD_MAX_ABS_PER_ACE);
 		}

@@ -126,6 +126,27 @@ static mud_context_t *load_case_context(void *ctx, char const *dir, mud_error_t 
 	return site;
 }
 
+/** Parse, compile and render an invalid case with the given flags; the first error. */
+static mud_rcode_t invalid_run(void *ctx, char const *dir, char const *input, size_t len,
+			       case_args_t const *args, unsigned int flags, mud_error_t *err)
+{
+	mud_file_t *file = NULL;
+	mud_ruleset_t *rs = NULL;
+	mud_rendered_t *r = NULL;
+	mud_context_t *site;
+	mud_rcode_t rc;
+
+	mud_error_clear(err);
+	rc = mud_file_parse(ctx, &file, input, len, args->url, flags, err);
+	if (rc != MUD_OK) return rc;
+	site = load_case_context(ctx, dir, err, &rc);
+	if (rc != MUD_OK) return rc;
+	rc = mud_ruleset_compile(ctx, &rs, file, site, NULL, NULL, err);
+	if (rc != MUD_OK) return rc;
+	return mud_ruleset_render(ctx, &r, rs, args->format < 0 ? MUD_FMT_CISCO_DACL :
+				  (mud_format_t)args->format, err);
+}
+
 static void run_case(void **state)
 {
 	data_case_t const *c = *state;
@@ -174,6 +195,25 @@ static void run_case(void **state)
 				      err.text);
 		assert_int_equal(rc, err.code);
 		assert_text("error", c->dir, expect, got);
+
+		/*
+		 *	Lenient mode never makes an invalid file valid, except the legacy
+		 *	encodings it exists for (cases named *-strict).
+		 */
+		if (!(args.flags & MUD_PARSE_LENIENT)) {
+			size_t n = strlen(c->name);
+			bool legacy = n > 7 && strcmp(c->name + n - 7, "-strict") == 0;
+			mud_rcode_t lrc = invalid_run(ctx, c->dir, input, len, &args,
+						      MUD_PARSE_LENIENT, &err);
+
+			if (legacy && lrc != MUD_OK) {
+				fail_msg("%s: legacy encoding refused in lenient mode: %s at %s: %s",
+					 c->dir, mud_rcode_name(lrc), err.where, err.text);
+			}
+			if (!legacy && lrc == MUD_OK)
+				fail_msg("%s: invalid in strict mode but accepted in lenient mode",
+					 c->dir);
+		}
 		talloc_free(ctx);
 		return;
 	}
