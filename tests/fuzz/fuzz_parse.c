@@ -1,5 +1,6 @@
 /*
- * fuzz_parse.c - mud_file_parse() on arbitrary bytes, strict and lenient.
+ * fuzz_parse.c - mud_file_parse() on arbitrary bytes, strict and lenient, then compile
+ * and render what parsed.
  *
  * Each input gets its own talloc root; after each parse the root must hold
  * nothing (a failed parse leaves nothing behind, a successful one is freed),
@@ -57,6 +58,36 @@ static void check_file(mud_file_t const *f)
 	if (strlen(f->sha256) != 64) abort();
 }
 
+/** Compile (no DNS: names map to nothing) and render what parsed; no crash, no leak. */
+static void compile_render(TALLOC_CTX *root, mud_file_t const *f)
+{
+	mud_context_t *site = mud_context_alloc(root);
+	mud_ruleset_t *rs = NULL;
+	mud_error_t err;
+	int fmt;
+
+	if (!site) return;
+	site->dns_resolve = false;
+	mud_error_clear(&err);
+	if (mud_ruleset_compile(root, &rs, f, site, NULL, NULL, &err) == MUD_OK) {
+		if (!rs || rs->num_rules < 4) abort();	/* the final denies are always there */
+		for (fmt = 0; fmt < MUD_FMT_MAX; fmt++) {
+			mud_rendered_t *r = NULL;
+
+			mud_error_clear(&err);
+			if (mud_ruleset_render(root, &r, rs, (mud_format_t)fmt, &err) == MUD_OK) {
+				talloc_free(r);
+			} else if (r) {
+				abort();
+			}
+		}
+		talloc_free(rs);
+	} else if (rs) {
+		abort();
+	}
+	talloc_free(site);
+}
+
 static void run(uint8_t const *data, size_t size, unsigned int flags)
 {
 	TALLOC_CTX *root = talloc_new(NULL);
@@ -78,6 +109,7 @@ static void run(uint8_t const *data, size_t size, unsigned int flags)
 			if (mud_file_validate(f, f->mud_url, &err) != MUD_OK) abort();
 			if (f->num_warnings != n) abort();
 		}
+		compile_render(root, f);
 		talloc_free(f);
 	} else {
 		if (f) abort();
