@@ -1078,6 +1078,7 @@ static mudctl_cmd_t const cmds[] = {
 	  IODEF_HELP },
 	{ "explain", mudctl_cmd_explain, mudctl_explain_synopsis, mudctl_explain_help },
 	{ "iodef", mudctl_cmd_iodef, mudctl_iodef_synopsis, mudctl_iodef_help },
+	{ "show", mudctl_cmd_show, mudctl_show_synopsis, mudctl_show_help },
 };
 
 static void usage(FILE *fp)

@@ -55,4 +55,8 @@ int		mudctl_cmd_iodef(TALLOC_CTX *ctx, int argc, char **argv);	//!< mudctl_iodef
 extern char const mudctl_iodef_synopsis[];
 extern char const mudctl_iodef_help[];
 
+int		mudctl_cmd_show(TALLOC_CTX *ctx, int argc, char **argv);	//!< mudctl_show.c
+extern char const mudctl_show_synopsis[];
+extern char const mudctl_show_help[];
+
 #endif
