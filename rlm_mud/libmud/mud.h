@@ -45,6 +45,12 @@ extern "C" {
 #define MUD_MAX_EXTENSIONS	32	//!< entries in "extensions".
 #define MUD_MAX_WARNINGS	64	//!< warnings kept per parse (more are counted, not stored).
 #define MUD_MAX_ADDRS_PER_NAME	16	//!< addresses taken from one DNS name or context entry.
+#define MUD_DNS_NAMES_DEFAULT	64	//!< distinct DNS names one file may make us resolve
+					//!< (context dns.max-names; real files name < 30).
+#define MUD_DNS_NAMES_MAX	256	//!< ceiling of dns.max-names.
+#define MUD_DNS_BUDGET_DEFAULT_MS	5000	//!< time for all names of one file
+						//!< (context dns.timeout).
+#define MUD_DNS_BUDGET_MAX_MS	30000	//!< ceiling of dns.timeout.
 #define MUD_MAX_RULES		4096	//!< compiled rules per rule set.
 #define MUD_MAX_ATTR_LEN	253	//!< RFC 2865 section 5: an attribute value holds at
 					//!< most 253 bytes.
@@ -570,7 +576,11 @@ typedef struct mud_context {
 	size_t			num_models;
 	int			default_vlan;	//!< 0 = none
 	int			quarantine_vlan;	//!< 0 = none
-	bool			dns_resolve;	//!< use getaddrinfo for names not in dns map
+	bool			dns_resolve;	//!< resolve names not in the dns map (c-ares, all
+						//!< names of a file in parallel)
+	char			*dns_servers;	//!< resolvers "ip[:port],..." (NULL: resolv.conf)
+	unsigned int		dns_budget_ms;	//!< time for all names of a file (0: default)
+	unsigned int		dns_max_names;	//!< distinct names per file (0: default)
 	mud_ctx_dns_t		*dns;		//!< static name map (checked first)
 	size_t			num_dns;
 	char			*acl_prefix;	//!< dACL name prefix, default "mud"
@@ -635,14 +645,16 @@ typedef struct mud_ruleset {
 	size_t		num_warnings;
 } mud_ruleset_t;
 
-/** DNS resolver hook (tests and the module may replace getaddrinfo). Fill up to
+/** DNS resolver hook (tests may replace the built-in parallel resolver). Fill up to
  *  max addresses of the family (4 or 6); return the count, or -1 on failure. */
 typedef int (*mud_resolve_t)(void *uctx, char const *name, int family, mud_prefix_t *out,
 			     size_t max);
 
 /** Compile a validated file with a site context into rules. Unresolvable
  *  abstractions and names yield no rules (never a broader permission) and a warning.
- *  @param[in] resolve	NULL: static map then getaddrinfo if ctx->dns_resolve. */
+ *  @param[in] resolve	NULL: static map, then (if site->dns_resolve) every name of the file
+ *			resolved in parallel (c-ares) within site->dns_budget_ms; more than
+ *			site->dns_max_names distinct names is MUD_ERR_LIMIT. */
 mud_rcode_t	mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t const *file,
 				    mud_context_t const *site, mud_resolve_t resolve, void *uctx,
 				    mud_error_t *err);

@@ -217,51 +217,9 @@ static bool dns_name_ok(char const *name)
 	return true;
 }
 
-/** getaddrinfo, one family, no AI_ADDRCONFIG (the NAS, not this host, has the route). */
-static int gai_resolve(char const *name, int family, mud_prefix_t *out, size_t max)
-{
-	struct addrinfo hints;
-	struct addrinfo *res = NULL;
-	struct addrinfo *ai;
-	size_t n = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family == 6 ? AF_INET6 : AF_INET;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = 0;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0) return -1;
-
-	for (ai = res; ai && n < max; ai = ai->ai_next) {
-		mud_prefix_t p;
-
-		memset(&p, 0, sizeof(p));
-		if (family == 4 && ai->ai_family == AF_INET &&
-		    ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
-			struct sockaddr_in const *sin =
-				(struct sockaddr_in const *)(void *)ai->ai_addr;
-
-			p.family = 4;
-			p.len = 32;
-			memcpy(p.addr, &sin->sin_addr, 4);
-		} else if (family == 6 && ai->ai_family == AF_INET6 &&
-			   ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
-			struct sockaddr_in6 const *sin6 =
-				(struct sockaddr_in6 const *)(void *)ai->ai_addr;
-
-			p.family = 6;
-			p.len = 128;
-			memcpy(p.addr, &sin6->sin6_addr, 16);
-		} else {
-			continue;
-		}
-		out[n++] = p;
-	}
-	freeaddrinfo(res);
-	return (int)n;
-}
-
 /** Addresses of one family for a DNS name: static map first, then (when the
- *  context allows resolution and the name is not in the map) the resolver.
+ *  context allows resolution and the name is not in the map) the caller's resolver
+ *  hook; without a hook, dns_prefetch() has already resolved every name.
  *  Returns the cached entry, or NULL on allocation failure. */
 static dns_entry_t const *dns_lookup(cstate_t *s, char const *name, int family)
 {
@@ -324,11 +282,8 @@ static dns_entry_t const *dns_lookup(cstate_t *s, char const *name, int family)
 	if (s->site && !s->site->dns_resolve) return e;
 	if (!dns_name_ok(name)) return e;
 
-	if (s->resolve) {
-		cnt = s->resolve(s->uctx, name, family, got, MUD_ARRAY_LEN(got));
-	} else {
-		cnt = gai_resolve(name, family, got, MUD_ARRAY_LEN(got));
-	}
+	if (!s->resolve) return e;	/* the batch (dns_prefetch) resolved every name */
+	cnt = s->resolve(s->uctx, name, family, got, MUD_ARRAY_LEN(got));
 	if (cnt < 0) cnt = 0;
 	if ((size_t)cnt > MUD_ARRAY_LEN(got)) cnt = (int)MUD_ARRAY_LEN(got);
 
@@ -835,6 +790,127 @@ done:
 	return rc;
 }
 
+/** Whether a peer-side DNS name needs the resolver (not in the static map, not a literal). */
+static bool needs_resolver(cstate_t const *s, char const *name)
+{
+	uint8_t a[16];
+	size_t i;
+
+	if (!name || !dns_name_ok(name)) return false;
+	if (inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1) return false;
+	for (i = 0; s->site && i < s->site->num_dns; i++) {
+		if (host_eq(s->site->dns[i].name, name)) return false;
+	}
+	for (i = 0; i < s->num_dns; i++) {
+		if (host_eq(s->dns[i].name, name)) return false;
+	}
+	return true;
+}
+
+/** Add one resolved (name, family) to the per-compile DNS table. */
+static mud_rcode_t dns_store(cstate_t *s, mudp_dns_query_t const *q)
+{
+	dns_entry_t *n = talloc_realloc(s->tmp, s->dns, dns_entry_t, s->num_dns + 1);
+	dns_entry_t *e;
+
+	if (!n) return mud_error_set(s->err, MUD_ERR_NOMEM, "dns", "out of memory");
+	s->dns = n;
+	e = &s->dns[s->num_dns];
+	memset(e, 0, sizeof(*e));
+	e->family = q->family;
+	e->name = talloc_strdup(s->dns, q->name);
+	if (!e->name) return mud_error_set(s->err, MUD_ERR_NOMEM, "dns", "out of memory");
+	e->num = q->num;
+	memcpy(e->addrs, q->addrs, q->num * sizeof(q->addrs[0]));
+	s->num_dns++;
+	return MUD_OK;
+}
+
+/** Resolve every DNS name the policies use, all at once within the context's budget
+ *  (no blocking lookup per name), before any ACE is compiled. */
+static mud_rcode_t dns_prefetch(cstate_t *s)
+{
+	mud_file_t const *f = s->file;
+	unsigned int max = s->site && s->site->dns_max_names ? s->site->dns_max_names :
+			   MUD_DNS_NAMES_DEFAULT;
+	unsigned int budget = s->site && s->site->dns_budget_ms ? s->site->dns_budget_ms :
+			      MUD_DNS_BUDGET_DEFAULT_MS;
+	char const **names;
+	mudp_dns_query_t *q;
+	size_t num = 0;
+	size_t late = 0;
+	size_t d;
+	size_t k;
+	size_t i;
+	size_t j;
+	mud_rcode_t rc;
+
+	if (s->resolve || (s->site && !s->site->dns_resolve)) return MUD_OK;
+	names = talloc_array(s->tmp, char const *, max);
+	if (!names) return mud_error_set(s->err, MUD_ERR_NOMEM, "dns", "out of memory");
+
+	for (d = 0; d < 2; d++) {
+		char * const *refs = d == 0 ? f->from_device : f->to_device;
+		size_t nrefs = d == 0 ? f->num_from_device : f->num_to_device;
+
+		for (k = 0; k < nrefs; k++) {
+			size_t ai = 0;
+			mud_acl_t const *acl = refs[k] ? acl_find(f, refs[k], &ai) : NULL;
+
+			for (i = 0; acl && i < acl->num_aces; i++) {
+				mud_ace_t const *ace = &acl->aces[i];
+				char const *name = d == 0 ? ace->dst_dnsname : ace->src_dnsname;
+				bool dup = false;
+
+				if (!needs_resolver(s, name)) continue;
+				for (j = 0; j < num; j++) {
+					if (host_eq(names[j], name)) dup = true;
+				}
+				if (dup) continue;
+				if (num == max) {
+					char where[160];
+
+					if (ace->path) {
+						mudp_strlcpy(where, ace->path, sizeof(where));
+					} else {
+						snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, i);
+					}
+					return mud_error_set(s->err, MUD_ERR_LIMIT, where,
+							     "more than %u distinct DNS names to "
+							     "resolve (context dns.max-names)", max);
+				}
+				names[num++] = name;
+			}
+		}
+	}
+	if (num == 0) return MUD_OK;
+
+	q = talloc_zero_array(s->tmp, mudp_dns_query_t, 2 * num);
+	if (!q) return mud_error_set(s->err, MUD_ERR_NOMEM, "dns", "out of memory");
+	for (i = 0; i < num; i++) {
+		q[2 * i].name = names[i];
+		q[2 * i].family = 4;
+		q[2 * i + 1].name = names[i];
+		q[2 * i + 1].family = 6;
+	}
+	rc = mudp_resolve_batch(q, 2 * num, s->site ? s->site->dns_servers : NULL, budget,
+				s->err);
+	if (rc != MUD_OK) return rc;
+	for (i = 0; i < 2 * num; i++) {
+		if (q[i].status == MUDP_DNS_TIMEOUT) late++;
+		rc = dns_store(s, &q[i]);
+		if (rc != MUD_OK) return rc;
+	}
+	if (late) {
+		warn(s, "/ietf-mud:mud", "%zu of %zu DNS queries (%zu names) had no answer within "
+		     "the %u ms budget (context dns.timeout); treated as not resolved", late,
+		     2 * num, num, budget);
+	}
+	talloc_free(q);
+	talloc_free(names);
+	return MUD_OK;
+}
+
 /** Compile the ACLs of one policy, in order. */
 static mud_rcode_t compile_policy(cstate_t *s, mud_dir_t dir, char * const *names, size_t num)
 {
@@ -1126,6 +1202,8 @@ mud_rcode_t mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t
 	rc = add_services(&s);
 	if (rc != MUD_OK) goto error;
 	if (!all) {
+		rc = dns_prefetch(&s);
+		if (rc != MUD_OK) goto error;
 		rc = compile_policy(&s, MUD_DIR_FROM_DEVICE, file->from_device,
 				    file->num_from_device);
 		if (rc != MUD_OK) goto error;

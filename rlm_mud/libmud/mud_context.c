@@ -8,7 +8,9 @@
  * lengths, map sizes and addresses per entry; unknown members are errors so
  * typos are caught at startup rather than silently ignored.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@
 #define CTX_MAX_SIZE		(8 * 1024 * 1024)
 /** IEEE 802.1Q: VLAN IDs 0 and 4095 are reserved. */
 #define CTX_VLAN_MAX		4094
+#define CTX_DNS_SERVERS_MAX	8	//!< resolvers in dns.servers (c-ares uses them in order)
 /** acl-prefix: becomes part of dACL names, which NAS limit in length. */
 #define CTX_ACL_PREFIX_MAX	32
 /** RFC 1035 section 2.3.4: a domain name is at most 253 characters as text. */
@@ -403,7 +406,102 @@ static mud_rcode_t parse_named(cparse_t *p, char const *where, json_object *o,
 	return MUD_OK;
 }
 
-/** "dns": { "resolve": bool, "static": { name: [addresses] } } */
+/** An integer in lo..hi. */
+static mud_rcode_t parse_int_range(cparse_t *p, char const *where, json_object *o, int64_t lo,
+				   int64_t hi, char const *what, int64_t *out)
+{
+	int64_t v;
+
+	if (expect_type(p, where, o, json_type_int, "an integer") != MUD_OK) {
+		return MUD_ERR_CONTEXT;
+	}
+	v = json_object_get_int64(o);
+	if (v < lo || v > hi) {
+		return mud_error_set(p->err, MUD_ERR_CONTEXT, where, "%s %lld out of range "
+				     "%lld..%lld", what, (long long)v, (long long)lo,
+				     (long long)hi);
+	}
+	*out = v;
+	return MUD_OK;
+}
+
+/** "servers": ["192.0.2.53", "192.0.2.54:5353", "2001:db8::53", "[2001:db8::53]:53"] ->
+ *  the c-ares list "ip:port,[ipv6]:port" (every entry checked here, not by the resolver). */
+static mud_rcode_t parse_dns_servers(cparse_t *p, char const *where, json_object *o)
+{
+	char *csv;
+	size_t n;
+	size_t i;
+
+	if (expect_type(p, where, o, json_type_array, "an array of resolver addresses") !=
+	    MUD_OK) return MUD_ERR_CONTEXT;
+	n = json_object_array_length(o);
+	if (n == 0 || n > CTX_DNS_SERVERS_MAX) {
+		return mud_error_set(p->err, MUD_ERR_CONTEXT, where, "%zu resolvers: give 1..%d",
+				     n, CTX_DNS_SERVERS_MAX);
+	}
+	csv = talloc_strdup(p->c, "");
+	if (!csv) return nomem(p, where);
+	for (i = 0; i < n; i++) {
+		char w[160];
+		char host[64];
+		char const *s;
+		char const *colon;
+		long port = 53;
+		uint8_t a[16];
+		int fam = 0;
+		size_t hl;
+
+		jp_idx(w, sizeof(w), where, i);
+		if (get_string(p, w, json_object_array_get_idx(o, i), &s) != MUD_OK) {
+			return MUD_ERR_CONTEXT;
+		}
+		if (s[0] == '[') {
+			char const *end = strchr(s, ']');
+
+			if (!end || (end[1] != '\0' && end[1] != ':')) goto bad;
+			hl = (size_t)(end - s - 1);
+			if (hl >= sizeof(host)) goto bad;
+			memcpy(host, s + 1, hl);
+			host[hl] = '\0';
+			colon = end[1] == ':' ? end + 1 : NULL;
+		} else {
+			colon = strchr(s, ':');
+			if (colon && strchr(colon + 1, ':')) colon = NULL;	/* bare IPv6 */
+			hl = colon ? (size_t)(colon - s) : strlen(s);
+			if (hl >= sizeof(host)) goto bad;
+			memcpy(host, s, hl);
+			host[hl] = '\0';
+		}
+		if (inet_pton(AF_INET, host, a) == 1) {
+			fam = 4;
+		} else if (inet_pton(AF_INET6, host, a) == 1) {
+			fam = 6;
+		} else {
+			goto bad;
+		}
+		if (colon) {
+			char *end = NULL;
+
+			if (!colon[1]) goto bad;
+			port = strtol(colon + 1, &end, 10);
+			if (!end || *end || port < 1 || port > 65535) goto bad;
+		}
+		csv = talloc_asprintf_append(csv, "%s%s%s%s:%ld", i ? "," : "",
+					     fam == 6 ? "[" : "", host, fam == 6 ? "]" : "", port);
+		if (!csv) return nomem(p, w);
+		continue;
+bad:
+		return mud_error_set(p->err, MUD_ERR_CONTEXT, w, "\"%s\" is not an IP address "
+				     "with an optional port (a.b.c.d[:port], x::y, [x::y]:port)", s);
+	}
+	talloc_free(p->c->dns_servers);
+	p->c->dns_servers = csv;
+	return MUD_OK;
+}
+
+/** "dns": { "resolve": bool, "servers": [...], "timeout": s, "max-names": n,
+ *  "static": { name: [addresses] } } */
 static mud_rcode_t parse_dns(cparse_t *p, char const *where, json_object *o)
 {
 	struct json_object_iterator it;
@@ -411,7 +509,8 @@ static mud_rcode_t parse_dns(cparse_t *p, char const *where, json_object *o)
 	mud_rcode_t rc;
 
 	if (expect_type(p, where, o, json_type_object,
-			"an object with \"resolve\" and/or \"static\"") != MUD_OK) {
+			"an object with \"resolve\", \"servers\", \"timeout\", \"max-names\" "
+			"and/or \"static\"") != MUD_OK) {
 		return MUD_ERR_CONTEXT;
 	}
 
@@ -428,6 +527,22 @@ static mud_rcode_t parse_dns(cparse_t *p, char const *where, json_object *o)
 				return MUD_ERR_CONTEXT;
 			}
 			p->c->dns_resolve = json_object_get_boolean(val) ? true : false;
+		} else if (strcmp(key, "servers") == 0) {
+			rc = parse_dns_servers(p, w, val);
+			if (rc != MUD_OK) return rc;
+		} else if (strcmp(key, "timeout") == 0) {
+			int64_t v;
+
+			rc = parse_int_range(p, w, val, 1, MUD_DNS_BUDGET_MAX_MS / 1000,
+					     "timeout (seconds)", &v);
+			if (rc != MUD_OK) return rc;
+			p->c->dns_budget_ms = (unsigned int)v * 1000u;
+		} else if (strcmp(key, "max-names") == 0) {
+			int64_t v;
+
+			rc = parse_int_range(p, w, val, 1, MUD_DNS_NAMES_MAX, "max-names", &v);
+			if (rc != MUD_OK) return rc;
+			p->c->dns_max_names = (unsigned int)v;
 		} else if (strcmp(key, "static") == 0) {
 			struct json_object_iterator sit;
 			struct json_object_iterator send;

@@ -55,4 +55,36 @@ mud_rcode_t	mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace,
 mud_rcode_t	mudp_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where,
 			char const *what);
 
+/** Outcome of one DNS query (mudp_dns_query_t.status). */
+#define MUDP_DNS_OK		0	//!< answered (possibly with no address of the family)
+#define MUDP_DNS_NOTFOUND	1	//!< NXDOMAIN / no data
+#define MUDP_DNS_TIMEOUT	2	//!< no answer before the budget ran out
+#define MUDP_DNS_FAIL		3	//!< other resolver failure
+
+/** One (name, family) query of a batch. */
+typedef struct mudp_dns_query {
+	char const	*name;		//!< in: the name (absolute; no search list)
+	int		family;		//!< in: 4 (A) or 6 (AAAA)
+	bool		done;		//!< out: an answer or a failure arrived
+	int		status;		//!< out: MUDP_DNS_*
+	size_t		num;		//!< out: addresses (host prefixes, no duplicates)
+	mud_prefix_t	addrs[MUD_MAX_ADDRS_PER_NAME];
+} mudp_dns_query_t;
+
+/** Resolve a batch of queries in parallel (c-ares, mud_resolve.c): every query in flight
+ *  at once, the whole batch bounded by budget_ms; what has not answered by then is
+ *  MUDP_DNS_TIMEOUT. Thread-safe (one channel per call).
+ *
+ * @param[in,out] q	the queries.
+ * @param[in] n		their number.
+ * @param[in] servers	c-ares server list "ip[:port],[ipv6]:port,..." or NULL (resolv.conf).
+ * @param[in] budget_ms	total time, 0 -> MUD_DNS_BUDGET_DEFAULT_MS.
+ * @param[out] err	MUD_ERR_ARG (bad server list), MUD_ERR_FETCH, MUD_ERR_NOMEM.
+ * @return MUD_OK when the batch ran (each query has its own status). */
+mud_rcode_t	mudp_resolve_batch(mudp_dns_query_t *q, size_t n, char const *servers,
+				   unsigned int budget_ms, mud_error_t *err);
+
+/** Text of a MUDP_DNS_* status. */
+char const	*mudp_dns_status_name(int status);
+
 #endif /* MUD_PRIVATE_H */

@@ -141,6 +141,29 @@ static void test_alloc_defaults(void **state)
 	talloc_free(c);
 }
 
+/** dns.servers / timeout / max-names: normalised resolver list and bounds. */
+static void test_dns_options(void **state)
+{
+	mud_context_t *c = NULL;
+	mud_error_t err;
+
+	assert_int_equal(parse_str(*state, &c, "{\"dns\": {\"servers\": [\"192.0.2.53\", "
+				   "\"192.0.2.54:5353\", \"2001:db8::53\", \"[2001:db8::54]:5353\"], "
+				   "\"timeout\": 2, \"max-names\": 10}}", &err), MUD_OK);
+	assert_string_equal(c->dns_servers, "192.0.2.53:53,192.0.2.54:5353,[2001:db8::53]:53,"
+			    "[2001:db8::54]:5353");
+	assert_int_equal(c->dns_budget_ms, 2000);
+	assert_int_equal(c->dns_max_names, 10);
+	talloc_free(c);
+
+	/* defaults: resolv.conf, library budget and name cap */
+	assert_int_equal(parse_str(*state, &c, "{}", &err), MUD_OK);
+	assert_null(c->dns_servers);
+	assert_int_equal(c->dns_budget_ms, 0);
+	assert_int_equal(c->dns_max_names, 0);
+	talloc_free(c);
+}
+
 static void test_minimal_and_defaults(void **state)
 {
 	mud_context_t *c = NULL;
@@ -269,7 +292,23 @@ static bad_case_t const bad_cases[] = {
 	{ "{\"dns\": {\"resolve\": \"yes\"}}", MUD_ERR_CONTEXT, "/dns/resolve",
 	  "expected a boolean, got a string" },
 	{ "{\"dns\": []}", MUD_ERR_CONTEXT, "/dns",
-	  "expected an object with \"resolve\" and/or \"static\", got an array" },
+	  "expected an object with \"resolve\", \"servers\", \"timeout\", \"max-names\" and/or "
+	  "\"static\", got an array" },
+	{ "{\"dns\": {\"servers\": []}}", MUD_ERR_CONTEXT, "/dns/servers",
+	  "0 resolvers: give 1..8" },
+	{ "{\"dns\": {\"servers\": [\"ns.example\"]}}", MUD_ERR_CONTEXT, "/dns/servers/0",
+	  "\"ns.example\" is not an IP address with an optional port (a.b.c.d[:port], x::y, "
+	  "[x::y]:port)" },
+	{ "{\"dns\": {\"servers\": [\"192.0.2.1:0\"]}}", MUD_ERR_CONTEXT, "/dns/servers/0",
+	  "\"192.0.2.1:0\" is not an IP address with an optional port (a.b.c.d[:port], x::y, "
+	  "[x::y]:port)" },
+	{ "{\"dns\": {\"servers\": [\"[2001:db8::1]x\"]}}", MUD_ERR_CONTEXT, "/dns/servers/0",
+	  "\"[2001:db8::1]x\" is not an IP address with an optional port (a.b.c.d[:port], x::y, "
+	  "[x::y]:port)" },
+	{ "{\"dns\": {\"timeout\": 0}}", MUD_ERR_CONTEXT, "/dns/timeout",
+	  "timeout (seconds) 0 out of range 1..30" },
+	{ "{\"dns\": {\"max-names\": 257}}", MUD_ERR_CONTEXT, "/dns/max-names",
+	  "max-names 257 out of range 1..256" },
 	{ "{\"dns\": {\"static\": {\"a.example\": {}}}}", MUD_ERR_CONTEXT, "/dns/static/a.example",
 	  "expected an array of addresses or prefixes, got an object" },
 	{ "{\"acl-prefix\": 5}", MUD_ERR_CONTEXT, "/acl-prefix",
@@ -522,6 +561,7 @@ int main(void)
 		T(test_doc_example),
 		T(test_alloc_defaults),
 		T(test_minimal_and_defaults),
+		T(test_dns_options),
 		T(test_errors),
 		T(test_empty_and_args),
 		T(test_string_too_long),
