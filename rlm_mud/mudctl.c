@@ -434,6 +434,25 @@ static void print_list(char const *label, char **v, size_t n)
 	printf("\n");
 }
 
+/** "Label:   value" with the file's text made safe for a terminal: control bytes, DEL,
+ *  backslashes and bytes >= 0x80 as \xHH (the file's strings are untrusted). */
+static void print_field(char const *label, char const *value)
+{
+	char const *c;
+
+	printf("%-16s", label);
+	for (c = value; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+
+		if (u < 0x20 || u >= 0x7f || u == '\\') {
+			printf("\\x%02x", u);
+		} else {
+			putchar(u);
+		}
+	}
+	putchar('\n');
+}
+
 static void print_warnings(mud_warning_t const *w, size_t n, size_t dropped)
 {
 	size_t i;
@@ -480,14 +499,14 @@ static void print_summary(TALLOC_CTX *ctx, mud_file_t const *f)
 	char *lenient = talloc_strdup(ctx, "");
 	unsigned int bit;
 
-	printf("%-16s%s\n", "MUD URL:", f->mud_url);
-	printf("%-16s%s\n", "Manufacturer:", f->mfg_name ? f->mfg_name : "-");
-	printf("%-16s%s\n", "Model:", f->model_name ? f->model_name : "-");
-	printf("%-16s%s\n", "Systeminfo:", f->systeminfo ? f->systeminfo : "-");
-	if (f->firmware_rev) printf("%-16s%s\n", "Firmware:", f->firmware_rev);
-	if (f->software_rev) printf("%-16s%s\n", "Software:", f->software_rev);
-	if (f->documentation) printf("%-16s%s\n", "Documentation:", f->documentation);
-	printf("%-16s%s\n", "Last update:", f->last_update);
+	print_field("MUD URL:", f->mud_url);
+	print_field("Manufacturer:", f->mfg_name ? f->mfg_name : "-");
+	print_field("Model:", f->model_name ? f->model_name : "-");
+	print_field("Systeminfo:", f->systeminfo ? f->systeminfo : "-");
+	if (f->firmware_rev) print_field("Firmware:", f->firmware_rev);
+	if (f->software_rev) print_field("Software:", f->software_rev);
+	if (f->documentation) print_field("Documentation:", f->documentation);
+	print_field("Last update:", f->last_update);
 	printf("%-16s%u h%s\n", "Cache validity:", f->cache_validity,
 	       f->cache_validity_set ? "" : " (default)");
 	printf("%-16s%s\n", "Supported:",

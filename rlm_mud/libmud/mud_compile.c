@@ -721,7 +721,16 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 					   sizeof(label) - strlen(label));
 		mudp_strlcpy(label + strlen(label), one, sizeof(label) - strlen(label));
 	}
-	if (label[0] && !peer_name) peer_name = label;
+	if (label[0] && !peer_name) {
+		peer_name = label;
+	} else if (label[0]) {
+		/* a name narrowed by abstractions: show both (mudctl show, json) */
+		peer_name = talloc_asprintf(ps, "%s+%s", peer_name, label);
+		if (!peer_name) {
+			rc = mud_error_set(s->err, MUD_ERR_NOMEM, where, "out of memory");
+			goto done;
+		}
+	}
 
 	if (ps->overflow) {
 		rc = mud_error_set(s->err, MUD_ERR_LIMIT, where,
