@@ -692,9 +692,9 @@ typedef struct mud_rendered {
 	size_t		num_v4;
 	char		**v6;		//!< cisco: "ipv6:inacl#N=..." lines; nfr/json: unused (0)
 	size_t		num_v6;
-	char		*acl_name_v4;	//!< cisco: "#ACSACL#-IP-<name>-<hash8>",
+	char		*acl_name_v4;	//!< cisco: "#ACSACL#-IP-<label>-<hash>" (<= 64 bytes),
 					//!< NULL if no v4 lines
-	char		*acl_name_v6;	//!< cisco: "#ACSACL#-IPV6-<name>-<hash8>"
+	char		*acl_name_v6;	//!< cisco: "#ACSACL#-IPV6-<label>-<hash>"
 	char		hash[65];	//!< SHA-256 over all rendered lines
 	size_t		num_skipped;	//!< rules the format cannot enforce and left out
 					//!< (cisco: TO_DEVICE rules; see docs/rendering.md)

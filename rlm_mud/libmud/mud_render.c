@@ -1,6 +1,7 @@
 /*
  * mud_render.c - renderer table and the parts every output format shares:
- * attribute length and count limits, content hash, content-addressed ACL names.
+ * attribute length and count limits, content hash, content-addressed ACL names
+ * (and their check, for names read back from the cache).
  *
  * A renderer turns a compiled rule set (mud_ruleset_t) into an ordered list of
  * attribute values for one kind of NAS. The table below maps format names to
@@ -260,42 +261,194 @@ mud_rcode_t mudp_render_hash(char out[65], char * const *a, size_t num_a,
 	return MUD_OK;
 }
 
-mud_rcode_t mudp_render_acl_name(TALLOC_CTX *ctx, char **out, char const *prefix,
-				 char const *name, char * const *lines, size_t num,
-				 mud_error_t *err)
+/*
+ *	dACL names: "<prefix><label>-<hash>" (docs/rendering.md, "dACL names").
+ *
+ *	The hash is the first MUDP_ACL_HASH_BITS bits of a SHA-256 over a
+ *	domain-separated, length-prefixed encoding of the family, the MUD URL and
+ *	both families' lines as they are sent, in RFC 4648 base32 (lower case, no
+ *	padding). The label is for people; it is cut to fit, the hash never is.
+ */
+
+_Static_assert(sizeof(MUDP_CISCO_ACL_AVPAIR) - 1 + MUDP_ACL_NAME_MAX <= MUD_MAX_ATTR_LEN,
+	       "a dACL name must fit the ACS:CiscoSecure-Defined-ACL AV-pair");
+_Static_assert(MUDP_ACL_HASH_LEN * 5 == MUDP_ACL_HASH_BITS, "base32: 5 bits per character");
+
+/** RFC 4648 base32 alphabet, lower case (dACL names are matched exactly). */
+static char const b32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** Put a 32-bit big-endian number at dst + at (if dst); returns the new length. */
+static size_t put_u32(uint8_t *dst, size_t at, size_t v)
 {
-	char hash[65];
+	if (dst) {
+		dst[at] = (uint8_t)(v >> 24);
+		dst[at + 1] = (uint8_t)(v >> 16);
+		dst[at + 2] = (uint8_t)(v >> 8);
+		dst[at + 3] = (uint8_t)v;
+	}
+	return at + 4;
+}
+
+/** Put a 32-bit big-endian length, then the bytes (if dst); returns the new length. */
+static size_t put_field(uint8_t *dst, size_t at, void const *data, size_t len)
+{
+	at = put_u32(dst, at, len);
+	if (dst && len) memcpy(dst + at, data, len);
+	return at + len;
+}
+
+/** The hashed encoding of (family, url, v4 lines, v6 lines) into dst (if not NULL);
+ *  returns its length. Every variable part carries its length and each list its count,
+ *  so no two inputs share an encoding. */
+static size_t name_input(uint8_t *dst, bool v6, char const *url, char * const *v4, size_t n4,
+			 char * const *v6l, size_t n6)
+{
+	static char const domain[] = MUDP_ACL_HASH_DOMAIN;
+	size_t at = 0;
+	size_t i;
+
+	at = put_field(dst, at, domain, sizeof(domain) - 1);
+	at = put_field(dst, at, v6 ? "IPV6" : "IP", v6 ? 4 : 2);
+	at = put_field(dst, at, url, strlen(url));
+	at = put_u32(dst, at, n4);
+	for (i = 0; i < n4; i++) at = put_field(dst, at, v4[i], strlen(v4[i]));
+	at = put_u32(dst, at, n6);
+	for (i = 0; i < n6; i++) at = put_field(dst, at, v6l[i], strlen(v6l[i]));
+	return at;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	return -1;
+}
+
+bool mudp_acl_name_hash(char out[MUDP_ACL_HASH_LEN + 1], bool v6, char const *url,
+			char * const *v4, size_t n4, char * const *v6l, size_t n6)
+{
+	uint8_t md[(MUDP_ACL_HASH_BITS + 7) / 8];
+	char hex[65];
+	uint8_t *buf;
+	size_t len;
+	size_t i;
+
+	out[0] = '\0';
+	if (!url) url = "";
+	if ((n4 && !v4) || (n6 && !v6l)) return false;
+	for (i = 0; i < n4; i++) {
+		if (!v4[i]) return false;
+	}
+	for (i = 0; i < n6; i++) {
+		if (!v6l[i]) return false;
+	}
+
+	len = name_input(NULL, v6, url, v4, n4, v6l, n6);
+	buf = talloc_array(NULL, uint8_t, len);
+	if (!buf) return false;
+	name_input(buf, v6, url, v4, n4, v6l, n6);
+	mud_sha256_hex(hex, buf, len);
+	talloc_free(buf);
+	if (strlen(hex) != 64) return false;
+
+	for (i = 0; i < sizeof(md); i++) {
+		int hi = hex_nibble(hex[2 * i]);
+		int lo = hex_nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) return false;
+		md[i] = (uint8_t)((hi << 4) | lo);
+	}
+	/* Big-endian bit string, 5 bits per character. */
+	for (i = 0; i < MUDP_ACL_HASH_LEN; i++) {
+		size_t bit = i * 5;
+		unsigned int v = (unsigned int)md[bit / 8] << 8;
+
+		if (bit / 8 + 1 < sizeof(md)) v |= md[bit / 8 + 1];
+		out[i] = b32_alphabet[(v >> (11 - bit % 8)) & 0x1f];
+	}
+	out[MUDP_ACL_HASH_LEN] = '\0';
+	return true;
+}
+
+/** Is c allowed in a dACL label? */
+static bool label_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+mud_rcode_t mudp_render_acl_name(TALLOC_CTX *ctx, char **out, bool v6, char const *label,
+				 char const *url, mud_rendered_t const *r, mud_error_t *err)
+{
+	char hash[MUDP_ACL_HASH_LEN + 1];
 	char esc[64];
 	char const *p;
 	size_t len;
-	mud_rcode_t rc;
 
 	*out = NULL;
-	if (!name || !name[0]) name = "mud";
-	for (p = name; *p; p++) {
-		char c = *p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_' || c == '-') continue;
-		mudp_escape(esc, sizeof(esc), name, strlen(name));
+	if (!label || !label[0]) label = "mud";
+	for (p = label; *p; p++) {
+		if (label_char(*p)) continue;
+		mudp_escape(esc, sizeof(esc), label, strlen(label));
 		return mud_error_set(err, MUD_ERR_RENDER, "name",
 				     "rule set name \"%s\" has characters not allowed in an ACL "
 				     "name (only A-Z a-z 0-9 . _ -)", esc);
 	}
 
-	/* AV-pair prefix + ACL prefix + name + "-" + 8 hex */
-	len = strlen(MUDP_CISCO_ACL_AVPAIR) + strlen(prefix) + strlen(name) + 1 + 8;
-	if (len > MUD_MAX_ATTR_LEN) {
-		mudp_escape(esc, sizeof(esc), name, strlen(name));
-		return mud_error_set(err, MUD_ERR_LIMIT, "name",
-				     "ACL name for \"%s\" would make a %zu byte attribute, "
-				     "more than %d", esc, len, MUD_MAX_ATTR_LEN);
-	}
+	/* Cut the label, never the hash. */
+	len = strlen(label);
+	if (len > MUDP_ACL_LABEL_MAX) len = MUDP_ACL_LABEL_MAX;
 
-	rc = mudp_render_hash(hash, lines, num, NULL, 0, err);
-	if (rc != MUD_OK) return rc;
-	*out = talloc_asprintf(ctx, "%s%s-%.8s", prefix, name, hash);
+	if (!mudp_acl_name_hash(hash, v6, url, r->v4, r->num_v4, r->v6, r->num_v6)) {
+		return mud_error_set(err, MUD_ERR_NOMEM, "mudp_acl_name_hash",
+				     "no memory to hash the ACL");
+	}
+	*out = talloc_asprintf(ctx, "%s%.*s-%s", v6 ? MUDP_ACL_PREFIX_V6 : MUDP_ACL_PREFIX_V4,
+			       (int)len, label, hash);
 	if (!*out) return mud_error_set(err, MUD_ERR_NOMEM, "talloc", "no memory for an ACL name");
+	return MUD_OK;
+}
+
+mud_rcode_t mudp_acl_name_check(char const *name, bool v6, char const *url, char * const *v4,
+				size_t n4, char * const *v6l, size_t n6, mud_error_t *err)
+{
+	char const *prefix = v6 ? MUDP_ACL_PREFIX_V6 : MUDP_ACL_PREFIX_V4;
+	char hash[MUDP_ACL_HASH_LEN + 1];
+	char esc[96];
+	size_t plen = strlen(prefix);
+	size_t len;
+	size_t label;
+	size_t i;
+
+	if (!name) return mud_error_set(err, MUD_ERR_ARG, "dACL name", "no name");
+	len = strlen(name);
+	mudp_escape(esc, sizeof(esc), name, len);
+	if (len > MUDP_ACL_NAME_MAX || len < plen + 2 + MUDP_ACL_HASH_LEN ||
+	    strncmp(name, prefix, plen) != 0 || name[len - MUDP_ACL_HASH_LEN - 1] != '-') {
+		return mud_error_set(err, MUD_ERR_SCHEMA, esc,
+				     "not an %s dACL name of the form %s<label>-<%d base32 "
+				     "characters>", v6 ? "IPv6" : "IPv4", prefix, MUDP_ACL_HASH_LEN);
+	}
+	label = len - plen - MUDP_ACL_HASH_LEN - 1;
+	if (label > MUDP_ACL_LABEL_MAX) {
+		return mud_error_set(err, MUD_ERR_SCHEMA, esc, "label longer than %d characters",
+				     MUDP_ACL_LABEL_MAX);
+	}
+	for (i = plen; i < plen + label; i++) {
+		if (!label_char(name[i])) {
+			return mud_error_set(err, MUD_ERR_SCHEMA, esc,
+					     "label has a character not allowed (only A-Z a-z 0-9 "
+					     ". _ -)");
+		}
+	}
+	if (!mudp_acl_name_hash(hash, v6, url, v4, n4, v6l, n6)) {
+		return mud_error_set(err, MUD_ERR_NOMEM, esc, "no memory to hash the ACL");
+	}
+	if (strcmp(name + len - MUDP_ACL_HASH_LEN, hash) != 0) {
+		return mud_error_set(err, MUD_ERR_SCHEMA, esc,
+				     "name does not match the URL and lines (their hash is %s)",
+				     hash);
+	}
 	return MUD_OK;
 }
 

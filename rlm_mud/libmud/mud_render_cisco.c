@@ -138,14 +138,15 @@ mud_rcode_t mudp_render_cisco(mud_rendered_t *out, mud_ruleset_t const *rs, mud_
 		if (rc != MUD_OK) return rc;
 	}
 
+	/* Names last: each covers the URL and the lines of both families. */
 	if (out->num_v4 > 0) {
-		rc = mudp_render_acl_name(out, &out->acl_name_v4, "#ACSACL#-IP-", rs->name,
-					  out->v4, out->num_v4, err);
+		rc = mudp_render_acl_name(out, &out->acl_name_v4, false, rs->name, rs->mud_url,
+					  out, err);
 		if (rc != MUD_OK) return rc;
 	}
 	if (out->num_v6 > 0) {
-		rc = mudp_render_acl_name(out, &out->acl_name_v6, "#ACSACL#-IPV6-", rs->name,
-					  out->v6, out->num_v6, err);
+		rc = mudp_render_acl_name(out, &out->acl_name_v6, true, rs->name, rs->mud_url,
+					  out, err);
 		if (rc != MUD_OK) return rc;
 	}
 	return MUD_OK;

@@ -57,25 +57,62 @@ mud_rcode_t	mudp_render_add(mud_rendered_t *out, bool v6, mudp_line_t const *lin
 mud_rcode_t	mudp_render_hash(char out[65], char * const *a, size_t num_a,
 				 char * const *b, size_t num_b, mud_error_t *err);
 
-/** Content-addressed ACL name "<prefix><name>-<first 8 hex of the SHA-256 of lines>".
+/*
+ *	dACL names "<prefix><label>-<hash>" (docs/rendering.md, "dACL names").
+ */
+#define MUDP_ACL_PREFIX_V4	"#ACSACL#-IP-"		//!< IPv4 dACL (Cisco's own prefix)
+#define MUDP_ACL_PREFIX_V6	"#ACSACL#-IPV6-"	//!< IPv6 dACL
+#define MUDP_ACL_HASH_BITS	130	//!< SHA-256 bits kept: a collision needs ~2^65 work,
+					//!< a second preimage ~2^130 (issue 9 asks >= 96).
+#define MUDP_ACL_HASH_LEN	26	//!< base32 characters of the hash (26 x 5 = 130 bits).
+#define MUDP_ACL_NAME_MAX	64	//!< whole name: the common ACL name limit of switch
+					//!< CLIs; Cisco documents none for dACLs, RADIUS caps
+					//!< the AV-pair at 253 bytes (docs/rendering.md).
+#define MUDP_ACL_LABEL_MAX	(MUDP_ACL_NAME_MAX - ((int)sizeof(MUDP_ACL_PREFIX_V6) - 1) - 1 - \
+				 MUDP_ACL_HASH_LEN)	//!< 23: the label room of an IPv6 name
+							//!< (prefix, "-", hash), for both families
+#define MUDP_ACL_HASH_DOMAIN	"rlm_mud dACL name v2"	//!< domain separation of the hash input
+
+/** The hash part of a dACL name: the first MUDP_ACL_HASH_BITS bits of a SHA-256 over
+ *  MUDP_ACL_HASH_DOMAIN, the family ("IP" or "IPV6"), the MUD URL, then the v4 and the
+ *  v6 lines, each field preceded by its 32-bit big-endian length (counts for the line
+ *  lists), as MUDP_ACL_HASH_LEN base32 characters (RFC 4648, lower case).
  *
- * name NULL or "" gives "mud". The name must be [A-Za-z0-9._-] (MUD_ERR_RENDER)
- * and the whole ACL name must fit an attribute together with the
- * "ACS:CiscoSecure-Defined-ACL=" AV-pair prefix (MUD_ERR_LIMIT).
+ * @param[out] out	hash text, NUL-terminated ("" on failure).
+ * @param[in] v6	name of the IPv6 dACL (else IPv4).
+ * @param[in] url	MUD URL (NULL is "": the quarantine filter has none).
+ * @param[in] v4	IPv4 lines as sent; n4 of them.
+ * @param[in] v6l	IPv6 lines as sent; n6 of them.
+ * @return false if out of memory or a line is NULL.
+ */
+bool		mudp_acl_name_hash(char out[MUDP_ACL_HASH_LEN + 1], bool v6, char const *url,
+				   char * const *v4, size_t n4, char * const *v6l, size_t n6);
+
+/** Content-addressed ACL name "<prefix><label>-<hash>" for a rendered output.
+ *
+ * label NULL or "" gives "mud". The label must be [A-Za-z0-9._-] (MUD_ERR_RENDER) and
+ * is cut to MUDP_ACL_LABEL_MAX characters, so the name fits MUDP_ACL_NAME_MAX.
  *
  * @param[in] ctx	talloc parent of *out.
  * @param[out] out	the name.
- * @param[in] prefix	"#ACSACL#-IP-" or "#ACSACL#-IPV6-".
- * @param[in] name	rule set name.
- * @param[in] lines	the ACL's lines.
- * @param[in] num	their number.
+ * @param[in] v6	IPv6 dACL (prefix "#ACSACL#-IPV6-") or IPv4 ("#ACSACL#-IP-").
+ * @param[in] label	rule set name.
+ * @param[in] url	MUD URL of the rule set ("" or NULL for the quarantine filter).
+ * @param[in] r		rendered lines of both families.
  * @param[out] err	reason on failure.
  */
-mud_rcode_t	mudp_render_acl_name(TALLOC_CTX *ctx, char **out, char const *prefix,
-				     char const *name, char * const *lines, size_t num,
-				     mud_error_t *err);
+mud_rcode_t	mudp_render_acl_name(TALLOC_CTX *ctx, char **out, bool v6, char const *label,
+				     char const *url, mud_rendered_t const *r, mud_error_t *err);
 
-/** AV-pair that carries a dACL name in an Access-Accept; counted against the attribute length. */
+/** Check that name is what mudp_render_acl_name() gives for (url, lines): the family's
+ *  prefix, a label of at most MUDP_ACL_LABEL_MAX allowed characters, and the hash.
+ *  @return MUD_OK, MUD_ERR_SCHEMA (where = the name, escaped; text = what is wrong),
+ *	    MUD_ERR_NOMEM. */
+mud_rcode_t	mudp_acl_name_check(char const *name, bool v6, char const *url, char * const *v4,
+				    size_t n4, char * const *v6l, size_t n6, mud_error_t *err);
+
+/** AV-pair that carries a dACL name in an Access-Accept (with the name: at most 92 bytes, well
+ *  within MUD_MAX_ATTR_LEN; checked at compile time in mud_render.c). */
 #define MUDP_CISCO_ACL_AVPAIR	"ACS:CiscoSecure-Defined-ACL="
 
 #define MUDP_PROTO_ICMP	1

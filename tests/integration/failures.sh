@@ -44,12 +44,12 @@ QNAME4=
 QNAME6=
 
 # qnames FILE: the reply carries exactly the two quarantine dACL names (content-addressed:
-# "#ACSACL#-IP-mud-quarantine-<hash8>", "#ACSACL#-IPV6-..."), the same for every failure.
+# "#ACSACL#-IP-mud-quarantine-<26 base32>", "#ACSACL#-IPV6-..."), the same for every failure.
 qnames() {
 	q4=$(it_acl_name "$1" IP)
 	q6=$(it_acl_name "$1" IPV6)
-	case "$q4" in '#ACSACL#-IP-mud-quarantine-'????????) ;; *) return 1 ;; esac
-	case "$q6" in '#ACSACL#-IPV6-mud-quarantine-'????????) ;; *) return 1 ;; esac
+	case "$q4" in '#ACSACL#-IP-mud-quarantine-'??????????????????????????) ;; *) return 1 ;; esac
+	case "$q6" in '#ACSACL#-IPV6-mud-quarantine-'??????????????????????????) ;; *) return 1 ;; esac
 	[ "$(it_reply_values "$1" Cisco-AVPair)" = "ACS:CiscoSecure-Defined-ACL=$q4
 ACS:CiscoSecure-Defined-ACL=$q6" ] || return 1
 	[ -n "$QNAME4" ] || QNAME4=$q4
@@ -171,8 +171,8 @@ it_send auth "$C/qd6" > "$C/qd6.out"
 ok=0
 it_has "$C/qdns.out" '"mud-status=fetch-failed"' || ok=1
 [ "$(it_vlan "$C/qdns.out")" = 999 ] || ok=1
-case "$QD4" in '#ACSACL#-IP-mud-quarantine-'????????) ;; *) ok=1 ;; esac
-case "$QD6" in '#ACSACL#-IPV6-mud-quarantine-'????????) ;; *) ok=1 ;; esac
+case "$QD4" in '#ACSACL#-IP-mud-quarantine-'??????????????????????????) ;; *) ok=1 ;; esac
+case "$QD6" in '#ACSACL#-IPV6-mud-quarantine-'??????????????????????????) ;; *) ok=1 ;; esac
 # Other lines, so other content-addressed names.
 [ "$QD4" != "$QNAME4" ] && [ "$QD6" != "$QNAME6" ] || ok=1
 [ "$(it_lines "$C/qd4.out")" = 'ip:inacl#1=permit udp any eq 68 any eq 67

@@ -7,6 +7,8 @@
 #include "test_common.h"
 #include "mud_render_priv.h"
 
+#include <openssl/sha.h>
+
 #define ORIGIN	"acl/ace"
 
 /** A rule with defaults: any ports, no ICMP match, not established, origin "acl/ace". */
@@ -450,20 +452,84 @@ static char const *policy_cisco_v6[] = {
 	"ipv6:inacl#2=deny ipv6 any any",
 };
 
+/*
+ *	dACL names, computed here from the specification in docs/rendering.md with
+ *	OpenSSL directly (not with the library's code): SHA-256 over
+ *	len32("rlm_mud dACL name v2") len32(family) len32(url) count32(v4) len32(line)...
+ *	count32(v6) len32(line)..., first 130 bits in lower-case RFC 4648 base32.
+ */
+static void be32(uint8_t *b, size_t *at, size_t v)
+{
+	b[(*at)++] = (uint8_t)(v >> 24);
+	b[(*at)++] = (uint8_t)(v >> 16);
+	b[(*at)++] = (uint8_t)(v >> 8);
+	b[(*at)++] = (uint8_t)v;
+}
+
+static void field(uint8_t *b, size_t *at, char const *s)
+{
+	be32(b, at, strlen(s));
+	memcpy(b + *at, s, strlen(s));
+	*at += strlen(s);
+}
+
+static char *spec_name(void *ctx, char const *family, char const *label, char const *url,
+		       char const * const *v4, size_t n4, char const * const *v6, size_t n6)
+{
+	static char const b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	uint8_t buf[4096];
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char hash[27];
+	size_t at = 0;
+	size_t i;
+	unsigned int acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	field(buf, &at, "rlm_mud dACL name v2");
+	field(buf, &at, family);
+	field(buf, &at, url);
+	be32(buf, &at, n4);
+	for (i = 0; i < n4; i++) field(buf, &at, v4[i]);
+	be32(buf, &at, n6);
+	for (i = 0; i < n6; i++) field(buf, &at, v6[i]);
+	assert_true(at < sizeof(buf));
+	SHA256(buf, at, md);
+	for (i = 0; o < 26; i++) {		/* 26 x 5 = 130 bits, most significant first */
+		acc = (acc << 8) | md[i];
+		bits += 8;
+		while (bits >= 5 && o < 26) {
+			hash[o++] = b32[(acc >> (bits - 5)) & 0x1f];
+			bits -= 5;
+		}
+	}
+	hash[26] = '\0';
+	return talloc_asprintf(ctx, "#ACSACL#-%s-%s-%s", family, label, hash);
+}
+
 static void test_cisco_policy_names(void **state)
 {
-	void *ctx = *state;
+	void *ctx = talloc_new(*state);
 	mud_rule_t rules[16];
 	size_t n = policy(rules);
 	mud_ruleset_t rs = ruleset(rules, n);
 	mud_rendered_t *a;
 	mud_rendered_t *b;
+	char const *url = "https://lamp.example.com/lamp.json";
+	char *want;
 
 	a = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
 	assert_int_equal(a->num_skipped, 4);	/* TO_DEVICE rules, see docs/rendering.md */
-	/* sha256 of the v4 lines joined by "\n", the v6 lines, and all five */
-	assert_string_equal(a->acl_name_v4, "#ACSACL#-IP-lamp-b0443df7");
-	assert_string_equal(a->acl_name_v6, "#ACSACL#-IPV6-lamp-dc135f82");
+	want = spec_name(ctx, "IP", "lamp", url, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(a->acl_name_v4, want);
+	want = spec_name(ctx, "IPV6", "lamp", url, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(a->acl_name_v6, want);
+	/* 12 + 4 + 1 + 26 and 14 + 4 + 1 + 26 */
+	assert_int_equal(strlen(a->acl_name_v4), 43);
+	assert_int_equal(strlen(a->acl_name_v6), 45);
+	/* the families are separated: different hashes over the same input */
+	assert_string_not_equal(a->acl_name_v4 + 17, a->acl_name_v6 + 19);
+	/* sha256 of the v4 and v6 lines joined by "\n" (the content hash, not the names) */
 	assert_string_equal(a->hash,
 			    "f32efe2c6638ed2a04101ea41a9fbb6356a6b300d58df1facccbef8a6c3c3f03");
 
@@ -481,7 +547,7 @@ static void test_cisco_policy_names(void **state)
 	assert_string_equal(a->hash, b->hash);
 	talloc_free(b);
 
-	/* one rule changed: a new v4 name, the v6 name stays */
+	/* one v4 rule changed: both names change (each covers both families) */
 	rules[3].peer_port.lo = 5684;
 	{
 		char const *v4[] = {
@@ -491,32 +557,116 @@ static void test_cisco_policy_names(void **state)
 		};
 
 		b = render_ok(ctx, &rs, CISCO, v4, 3, policy_cisco_v6, 2);
+		want = spec_name(ctx, "IP", "lamp", url, v4, 3, policy_cisco_v6, 2);
+		assert_string_equal(b->acl_name_v4, want);
+		want = spec_name(ctx, "IPV6", "lamp", url, v4, 3, policy_cisco_v6, 2);
+		assert_string_equal(b->acl_name_v6, want);
 	}
 	assert_string_not_equal(a->acl_name_v4, b->acl_name_v4);
-	assert_int_equal(strncmp(b->acl_name_v4, "#ACSACL#-IP-lamp-", 17), 0);
-	assert_int_equal(strlen(b->acl_name_v4), 17 + 8);
-	assert_string_equal(a->acl_name_v6, b->acl_name_v6);
+	assert_string_not_equal(a->acl_name_v6, b->acl_name_v6);
 	assert_string_not_equal(a->hash, b->hash);
 	talloc_free(b);
 
-	/* another name, same rules: names differ only in the label */
+	/* the same lines from another URL: other names (a name binds URL and content) */
 	rules[3].peer_port.lo = 5683;
+	rs.mud_url = (char *)"https://lamp.example.com/lamp2.json";
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	want = spec_name(ctx, "IP", "lamp", rs.mud_url, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(b->acl_name_v4, want);
+	assert_string_not_equal(a->acl_name_v4, b->acl_name_v4);
+	assert_string_equal(b->hash, a->hash);
+	talloc_free(b);
+	rs.mud_url = (char *)url;
+
+	/* another label, same rules: names differ only in the label */
 	rs.name = (char *)"Other_model.v2";
 	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
-	assert_string_equal(b->acl_name_v4, "#ACSACL#-IP-Other_model.v2-b0443df7");
+	assert_string_equal(b->acl_name_v4 + 27, a->acl_name_v4 + 17);
+	assert_int_equal(strncmp(b->acl_name_v4, "#ACSACL#-IP-Other_model.v2-", 27), 0);
 	assert_string_equal(b->hash, a->hash);
 	talloc_free(b);
 
 	/* no name: "mud" */
 	rs.name = NULL;
 	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
-	assert_string_equal(b->acl_name_v6, "#ACSACL#-IPV6-mud-dc135f82");
+	assert_string_equal(b->acl_name_v6 + 18, a->acl_name_v6 + 19);
+	assert_int_equal(strncmp(b->acl_name_v6, "#ACSACL#-IPV6-mud-", 18), 0);
 	talloc_free(b);
 	rs.name = (char *)"";
 	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
-	assert_string_equal(b->acl_name_v4, "#ACSACL#-IP-mud-b0443df7");
+	assert_int_equal(strncmp(b->acl_name_v4, "#ACSACL#-IP-mud-", 16), 0);
 	talloc_free(b);
-	talloc_free(a);
+
+	/* no URL (the quarantine filter): hashed as "" */
+	rs.mud_url = NULL;
+	b = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	want = spec_name(ctx, "IP", "mud", "", policy_cisco_v4, 3, policy_cisco_v6, 2);
+	assert_string_equal(b->acl_name_v4, want);
+	talloc_free(b);
+	talloc_free(ctx);
+}
+
+/** mudp_acl_name_check(): what the cache uses to re-derive names read from disk. */
+static void test_cisco_name_check(void **state)
+{
+	void *ctx = talloc_new(*state);
+	mud_rule_t rules[16];
+	size_t n = policy(rules);
+	mud_ruleset_t rs = ruleset(rules, n);
+	mud_rendered_t *a;
+	mud_error_t err;
+	char *bad;
+
+	a = render_ok(ctx, &rs, CISCO, policy_cisco_v4, 3, policy_cisco_v6, 2);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(a->acl_name_v4, false, rs.mud_url, a->v4, 3, a->v6,
+					     2, &err), MUD_OK);
+	assert_int_equal(mudp_acl_name_check(a->acl_name_v6, true, rs.mud_url, a->v4, 3, a->v6,
+					     2, &err), MUD_OK);
+
+	/* the other family's name */
+	assert_int_equal(mudp_acl_name_check(a->acl_name_v6, false, rs.mud_url, a->v4, 3, a->v6,
+					     2, &err), MUD_ERR_SCHEMA);
+	assert_string_equal(err.text, "not an IPv4 dACL name of the form "
+			    "#ACSACL#-IP-<label>-<26 base32 characters>");
+
+	/* one line less, another URL: the hash no longer matches */
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(a->acl_name_v4, false, rs.mud_url, a->v4, 2, a->v6,
+					     2, &err), MUD_ERR_SCHEMA);
+	assert_string_equal(err.where, a->acl_name_v4);
+	assert_int_equal(strncmp(err.text, "name does not match the URL and lines", 37), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(a->acl_name_v4, false, "https://x.example/",
+					     a->v4, 3, a->v6, 2, &err), MUD_ERR_SCHEMA);
+
+	/* another label is allowed (a label is not derived from the lines) ... */
+	bad = talloc_asprintf(ctx, "#ACSACL#-IP-other-%s", a->acl_name_v4 + 17);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(bad, false, rs.mud_url, a->v4, 3, a->v6, 2, &err),
+			 MUD_OK);
+	/* ... but only of allowed characters and length */
+	bad = talloc_asprintf(ctx, "#ACSACL#-IP-o er-%s", a->acl_name_v4 + 17);
+	assert_int_equal(mudp_acl_name_check(bad, false, rs.mud_url, a->v4, 3, a->v6, 2, &err),
+			 MUD_ERR_SCHEMA);
+	assert_string_equal(err.text, "label has a character not allowed (only A-Z a-z 0-9 . _ -)");
+	bad = talloc_asprintf(ctx, "#ACSACL#-IP-%s-%s", "abcdefghijklmnopqrstuvwx",
+			      a->acl_name_v4 + 17);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(bad, false, rs.mud_url, a->v4, 3, a->v6, 2, &err),
+			 MUD_ERR_SCHEMA);
+	assert_string_equal(err.text, "label longer than 23 characters");
+	/* a cut hash, an upper-case hash */
+	bad = talloc_strndup(ctx, a->acl_name_v4, strlen(a->acl_name_v4) - 1);
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(bad, false, rs.mud_url, a->v4, 3, a->v6, 2, &err),
+			 MUD_ERR_SCHEMA);
+	bad = talloc_strdup(ctx, a->acl_name_v4);
+	bad[20] = (char)(bad[20] >= 'a' && bad[20] <= 'z' ? bad[20] - 'a' + 'A' : 'A');
+	mud_error_clear(&err);
+	assert_int_equal(mudp_acl_name_check(bad, false, rs.mud_url, a->v4, 3, a->v6, 2, &err),
+			 MUD_ERR_SCHEMA);
+	talloc_free(ctx);
 }
 
 static void test_cisco_families(void **state)
@@ -590,33 +740,31 @@ static void test_cisco_name_errors(void **state)
 		    "(only A-Z a-z 0-9 . _ -)");
 
 	/*
-	 * "ACS:CiscoSecure-Defined-ACL=" (28) + "#ACSACL#-IP-" (12) + name + "-" + 8 hex
-	 * must fit 253 bytes: a 204 byte name is the longest for IPv4.
+	 * A long label is cut to 23 characters, the hash never: every name fits 64 bytes
+	 * (62 for IPv4, 64 for IPv6), so "ACS:CiscoSecure-Defined-ACL=" + name always
+	 * fits an attribute.
 	 */
 	memset(name, 'n', sizeof(name));
-	name[204] = '\0';
+	name[250] = '\0';
 	rs.name = name;
 	out = render_ok(ctx, &rs, CISCO, (char const *[]){ "ip:inacl#1=deny ip any any" }, 1,
 			NULL, 0);
-	assert_int_equal(strlen(out->acl_name_v4), 12 + 204 + 1 + 8);
-	talloc_free(out);
-	name[204] = 'n';
-	name[205] = '\0';
-	render_fail(ctx, &rs, CISCO, MUD_ERR_LIMIT, "name",
-		    "ACL name for \""
-		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-		    "...\" "
-		    "would make a 254 byte attribute, more than 253");
+	assert_int_equal(strlen(out->acl_name_v4), 12 + 23 + 1 + 26);
+	assert_int_equal(strncmp(out->acl_name_v4, "#ACSACL#-IP-nnnnnnnnnnnnnnnnnnnnnnn-", 36), 0);
+	{
+		char *full = spec_name(ctx, "IP", "nnnnnnnnnnnnnnnnnnnnnnn", rs.mud_url,
+				       (char const *[]){ "ip:inacl#1=deny ip any any" }, 1,
+				       NULL, 0);
 
-	/* IPv6 names are 2 bytes longer */
+		assert_string_equal(out->acl_name_v4, full);
+		talloc_free(full);
+	}
+	talloc_free(out);
 	r = rule(F6, DRP, -1, NULL);
-	name[202] = '\0';
 	out = render_ok(ctx, &rs, CISCO, NULL, 0,
 			(char const *[]){ "ipv6:inacl#1=deny ipv6 any any" }, 1);
+	assert_int_equal(strlen(out->acl_name_v6), 64);
 	talloc_free(out);
-	name[202] = 'n';
-	name[203] = '\0';
-	render_fail(ctx, &rs, CISCO, MUD_ERR_LIMIT, "name", NULL);
 
 	/* NFR and JSON have no ACL names: a long name is fine there */
 	name[250] = '\0';
@@ -1069,6 +1217,7 @@ int main(void)
 		TEST(test_cisco_ports),
 		TEST(test_cisco_established_icmp_drop),
 		TEST(test_cisco_policy_names),
+		TEST(test_cisco_name_check),
 		TEST(test_cisco_families),
 		TEST(test_cisco_name_errors),
 		cmocka_unit_test_setup_teardown(test_line_guard, test_setup_ctx, test_teardown_ctx),
