@@ -409,57 +409,24 @@ static char const *init_dot(show_init_t init, mud_dir_t dir)
 	return NULL;
 }
 
-/** Number of rules the context's site services compile to (docs/context.md): DHCPv4 and
- *  DHCPv6 both ways, ICMPv6 133..136 both ways, udp+tcp 53 both ways per resolver, udp 123
- *  both ways per time server. */
-static size_t site_rule_count(mud_context_t const *site)
-{
-	return (site->svc_dhcp ? 4u : 0u) + (site->svc_nd ? 8u : 0u) + 4u * site->svc_dns.num +
-	       2u * site->svc_ntp.num;
-}
-
 /** Origin of a rule ("" if it has none). */
 static char const *rule_origin(mud_rule_t const *r)
 {
 	return r->origin ? r->origin : "";
 }
 
-/** Is origin "<acl>/<ace>" of this ACE? */
-static bool origin_is(char const *origin, mud_acl_t const *acl, mud_ace_t const *ace)
-{
-	char const *an = acl->name ? acl->name : "";
-	char const *en = ace->name ? ace->name : "";
-	size_t alen = strlen(an);
-
-	return strncmp(origin, an, alen) == 0 && origin[alen] == '/' &&
-	       strcmp(origin + alen + 1, en) == 0;
-}
-
-/** Find the ACE a MUD rule came from. The rules of one direction follow the ACEs of its
- *  policy in order, so the search starts at the ACE of the previous rule (*pos: index of
- *  the policy entry, *ei: of the ACE) and ambiguous origins resolve to the right ACE. */
-static void map_ace(mud_file_t const *file, show_rule_t *sr, size_t *pos, size_t *ei)
+/** The ACE a MUD rule came from (the compiler records its indexes). */
+static void map_ace(mud_file_t const *file, show_rule_t *sr)
 {
 	mud_rule_t const *r = sr->rule;
-	char * const *names = r->dir == MUD_DIR_FROM_DEVICE ? file->from_device : file->to_device;
-	size_t num = r->dir == MUD_DIR_FROM_DEVICE ? file->num_from_device : file->num_to_device;
-	size_t k;
-	size_t e;
+	mud_acl_t const *acl;
 
-	for (k = *pos; k < num; k++) {
-		mud_acl_t const *acl = mud_file_acl(file, names[k]);
-
-		if (!acl) continue;
-		for (e = (k == *pos ? *ei : 0); e < acl->num_aces; e++) {
-			if (!origin_is(rule_origin(r), acl, &acl->aces[e])) continue;
-			sr->ace = &acl->aces[e];
-			sr->acl_idx = (size_t)(acl - file->acls);
-			sr->ace_idx = e;
-			*pos = k;
-			*ei = e;
-			return;
-		}
-	}
+	if (r->acl_index < 0 || (size_t)r->acl_index >= file->num_acls) return;
+	acl = &file->acls[r->acl_index];
+	if (r->ace_index < 0 || (size_t)r->ace_index >= acl->num_aces) return;
+	sr->ace = &acl->aces[r->ace_index];
+	sr->acl_idx = (size_t)r->acl_index;
+	sr->ace_idx = (size_t)r->ace_index;
 }
 
 /** Is a peer_name an abstraction label of mud_compile.c ("manufacturer:x", "local-networks",
@@ -494,26 +461,10 @@ static show_rule_t *analyse(TALLOC_CTX *ctx, mud_file_t const *file, mud_context
 			    mud_ruleset_t const *rs)
 {
 	show_rule_t *out = talloc_zero_array(ctx, show_rule_t, rs->num_rules ? rs->num_rules : 1);
-	size_t nsite = site_rule_count(site);
-	size_t pos[2] = { 0, 0 };
-	size_t ei[2] = { 0, 0 };
 	size_t i, k;
 
+	(void)site;
 	if (!out) return NULL;
-
-	/* Site services lead the rule set; should the count not fit the origins (another
-	 * libmud), fall back to the leading rules whose origin is "site/...". */
-	for (i = 0; i < nsite; i++) {
-		if (i >= rs->num_rules || strncmp(rule_origin(&rs->rules[i]), "site/", 5) != 0 ||
-		    rs->rules[i].peer_name) {
-			break;
-		}
-	}
-	if (i != nsite) {
-		for (nsite = 0; nsite < rs->num_rules; nsite++) {
-			if (strncmp(rule_origin(&rs->rules[nsite]), "site/", 5) != 0) break;
-		}
-	}
 
 	for (i = 0; i < rs->num_rules; i++) {
 		show_rule_t *sr = &out[i];
@@ -521,15 +472,17 @@ static show_rule_t *analyse(TALLOC_CTX *ctx, mud_file_t const *file, mud_context
 
 		sr->rule = r;
 		sr->node = -1;
-		if (i < nsite) {
+		switch (r->kind) {
+		case MUD_RULE_SITE:
 			sr->kind = SHOW_KIND_SITE;
-		} else if (strcmp(rule_origin(r), "implicit-deny") == 0) {
-			sr->kind = SHOW_KIND_DENY;	/* ACE origins always hold a '/' */
-		} else {
-			size_t d = r->dir == MUD_DIR_FROM_DEVICE ? 0 : 1;
-
+			break;
+		case MUD_RULE_FINAL:
+			sr->kind = SHOW_KIND_DENY;
+			break;
+		case MUD_RULE_ACE:
 			sr->kind = SHOW_KIND_MUD;
-			map_ace(file, sr, &pos[d], &ei[d]);
+			map_ace(file, sr);
+			break;
 		}
 		sr->peer_kind = peer_kind(sr);
 		sr->init = rule_init(rs, r);

@@ -234,6 +234,139 @@ char		*mud_signer_to_text(TALLOC_CTX *ctx, uint8_t const *der, size_t len);
 char		*mud_url_signature(TALLOC_CTX *ctx, char const *mud_url, char const *mud_signature);
 
 /* ====================================================================
+ *	URL policy (mud_urlpolicy.c): which servers the fetcher may connect
+ *	to. Checked for the MUD URL, the signature URL, every redirect hop
+ *	(by mud_fetch()) and every address a connection is opened to (libcurl's
+ *	open-socket callback, so a second DNS answer cannot bypass it).
+ *	See docs/urlpolicy.md.
+ * ==================================================================== */
+
+#define MUD_HOST_MAX		254	//!< RFC 1035 section 2.3.4: a name is at most 253 bytes
+					//!< as text, + NUL.
+#define MUD_AUTHORITY_MAX	272	//!< "*." or "[" + host + "]:" + 5-digit port + NUL.
+#define MUD_URLPOLICY_MAX_ENTRIES	256	//!< entries per url_allow / url_deny list (a
+						//!< configuration, not untrusted input).
+#define MUD_URLPOLICY_MAX_PUBLIC	8	//!< test hook: addresses treated as public.
+#define MUD_WHERE_URL_POLICY	"url-policy"	//!< err->where of every URL-policy refusal
+						//!< starts with this.
+
+/** A normalised authority (of a URL, or a url_allow / url_deny entry).
+ *
+ *  Host: lower case, one trailing dot removed; IPv4 as a dotted quad; IPv6 in
+ *  RFC 5952 text (inet_ntop) without brackets. Names are ASCII only: an IDN
+ *  must be written as A-labels ("xn--..."), U-labels are refused. A name whose
+ *  last label is a number ("0x7f.1", "1.2.3.4.5") is refused: URL parsers read
+ *  it as an IPv4 address in a non-standard form. The port is a number without
+ *  leading zeros, 443 when a URL gives none. */
+typedef struct mud_authority {
+	char		host[MUD_HOST_MAX];	//!< normalised host (wildcard: the suffix)
+	uint16_t	port;		//!< 1..65535; 0 only for a list entry without a port
+	int		family;		//!< 0 a name, 4 or 6 an IP literal
+	uint8_t		addr[16];	//!< the literal (IPv4: first 4 bytes)
+	bool		wildcard;	//!< list entry ".suffix" or "*.suffix": host is the
+					//!< suffix without the leading dot
+	char		text[MUD_AUTHORITY_MAX];	//!< "host:port", "[v6]:port",
+							//!< "*.suffix[:port]", "host"
+} mud_authority_t;
+
+#define MUD_AUTHORITY_ENTRY	0x01	//!< a list entry: wildcards allowed, port optional
+					//!< (0), bare IPv6 without brackets allowed
+
+/** Normalise an authority ("host", "host:port", "[v6]:port"; with MUD_AUTHORITY_ENTRY also
+ *  ".suffix", "*.suffix", "v6").
+ *
+ * @param[out] out	the normalised form (zeroed on failure).
+ * @param[in] str	the text (need not be NUL-terminated).
+ * @param[in] len	its length.
+ * @param[in] flags	MUD_AUTHORITY_ENTRY or 0.
+ * @param[out] err	MUD_ERR_URL (where = "authority", text says what is wrong).
+ * @return MUD_OK or MUD_ERR_URL.
+ */
+mud_rcode_t	mud_authority_parse(mud_authority_t *out, char const *str, size_t len,
+				    unsigned int flags, mud_error_t *err);
+
+/** Is an address in the IANA IPv4 / IPv6 special-purpose address registries (or
+ *  multicast, or IPv6 outside 2000::/3)? IPv4-mapped (::ffff:0:0/96), NAT64
+ *  (64:ff9b::/96), 6to4 (2002::/16) and Teredo (2001::/32) addresses are judged by
+ *  the IPv4 addresses they carry; IPv4-compatible (::/96) and local-use NAT64
+ *  (64:ff9b:1::/48) addresses are always special.
+ *
+ * @param[in] family	4 or 6 (anything else is special).
+ * @param[in] addr	4 or 16 bytes, network order.
+ * @param[out] why	if not NULL: the range, its name and RFC ("127.0.0.0/8 loopback
+ *			(RFC 1122)"), for a special address; "" otherwise.
+ * @param[in] whylen	size of why.
+ * @return true if special (never connected to with allow_private_urls = no).
+ */
+bool		mud_addr_special(int family, uint8_t const *addr, char *why, size_t whylen);
+
+/** The URL policy: allow/deny lists and the special-address rule. Immutable once
+ *  created (mud_urlpolicy_test_public() aside); may be shared between threads. */
+typedef struct mud_urlpolicy mud_urlpolicy_t;
+
+/** Build a URL policy.
+ *
+ * @param[in] ctx	talloc parent.
+ * @param[out] out	the policy.
+ * @param[in] allow	url_allow: entries separated by spaces, tabs or commas (NULL/"": any
+ *			authority). An entry without a port admits port 443 only.
+ * @param[in] deny	url_deny: same syntax; an entry without a port refuses every port.
+ *			Deny wins over allow.
+ * @param[in] allow_private	false: refuse IP literals and connections to special
+ *			addresses (mud_addr_special()).
+ * @param[out] err	MUD_ERR_URL (where = "url_allow entry N" / "url_deny entry N"),
+ *			MUD_ERR_LIMIT (more than MUD_URLPOLICY_MAX_ENTRIES), MUD_ERR_NOMEM.
+ */
+mud_rcode_t	mud_urlpolicy_create(TALLOC_CTX *ctx, mud_urlpolicy_t **out, char const *allow,
+				     char const *deny, bool allow_private, mud_error_t *err);
+
+/** Check a parsed MUD URL without any network I/O: lists, and (allow_private_urls = no)
+ *  an IP-literal host in a special range. A policy of NULL accepts everything.
+ *
+ * @param[in] pol	the policy, or NULL.
+ * @param[in] url	a URL from mud_url_parse().
+ * @param[out] err	MUD_ERR_URL, where = "url-policy: MUD URL <url>", text = the reason.
+ */
+mud_rcode_t	mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const *url,
+					mud_error_t *err);
+
+/** Check a normalised authority: lists, then an IP literal in a special range.
+ *
+ * @param[in] pol	the policy (NULL: accepted).
+ * @param[in] a		the authority (mud_authority_parse() without MUD_AUTHORITY_ENTRY).
+ * @param[out] why	the reason on refusal (may be NULL).
+ * @param[in] whylen	size of why.
+ * @return MUD_OK or MUD_ERR_URL.
+ */
+mud_rcode_t	mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_authority_t const *a,
+					      char *why, size_t whylen);
+
+/** Check an address a connection is about to be opened to (allow_private_urls = no:
+ *  special addresses refused, unless marked by mud_urlpolicy_test_public()).
+ *
+ * @param[in] pol	the policy (NULL: accepted).
+ * @param[in] family	4 or 6.
+ * @param[in] addr	4 or 16 bytes.
+ * @param[in] port	TCP port (host order).
+ * @param[out] why	the reason on refusal (may be NULL).
+ * @param[in] whylen	size of why.
+ * @return MUD_OK or MUD_ERR_URL.
+ */
+mud_rcode_t	mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
+					 uint8_t const *addr, uint16_t port, char *why,
+					 size_t whylen);
+
+/** TEST HOOK, never used by the module or mudctl: treat one address and port as
+ *  public although it is special (lets unprivileged tests use a loopback server as
+ *  the "public" MUD server with allow_private_urls = no). Call before sharing pol.
+ *  @return MUD_OK, MUD_ERR_ARG (not an address, port 0), MUD_ERR_LIMIT. */
+mud_rcode_t	mud_urlpolicy_test_public(mud_urlpolicy_t *pol, char const *addr, uint16_t port,
+					  mud_error_t *err);
+
+/** Does an error location come from a URL-policy refusal (MUD-Status url-refused)? */
+bool		mud_where_refused(char const *where);
+
+/* ====================================================================
  *	Fetch (mud_fetch.c, libcurl)
  * ==================================================================== */
 
@@ -248,6 +381,11 @@ typedef struct mud_fetch_opts {
 						//!< default 3 when < 0.
 	char const	*accept;		//!< Accept header; NULL -> "application/mud+json".
 	char const	*user_agent;		//!< NULL -> "rlm_mud/<version>".
+	mud_urlpolicy_t const *policy;		//!< checked for the URL, every redirect and
+						//!< every address connected to; NULL: https
+						//!< only, any authority and address.
+	char const	*what;			//!< what is fetched, for refusals ("MUD URL",
+						//!< "signature URL"); NULL -> "URL".
 } mud_fetch_opts_t;
 
 /** One-time global init (curl_global_init); call before threads start. */
@@ -265,19 +403,28 @@ typedef struct mud_fetch_result {
 	char		*primary_ip;	//!< address connected to (for reports).
 	char		*server_cert_pem;	//!< leaf certificate the server presented, if seen
 						//!< (may be NULL).
+	char		*refused_url;	//!< failure info only: the URL (first URL or redirect
+					//!< hop) the URL policy refused; NULL otherwise.
 } mud_fetch_result_t;
 
 /** Like mud_fetch(); on failure, when failed is not NULL, *failed receives (under ctx) what
  *  was learned before the failure: primary_ip, server_cert_pem (the leaf certificate the
  *  server presented, also when it did not verify), effective_url, status; body is NULL.
- *  For incident reports (the certificate of a MUD server that failed TLS verification). */
+ *  For incident reports (the certificate of a MUD server that failed TLS verification).
+ *  On a URL-policy refusal, refused_url is the URL refused and primary_ip the address
+ *  refused (a connection never opened) or, for a redirect refused before any connection,
+ *  the address of the server that sent the redirect. */
 mud_rcode_t	mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
 			     mud_fetch_opts_t const *opts, mud_fetch_result_t **failed,
 			     mud_error_t *err);
 
-/** GET an https URL with verification always on. Errors: MUD_ERR_URL (not https),
- *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH, MUD_ERR_HTTP (where = "HTTP <status>"),
- *  MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
+/** GET an https URL with verification always on. Redirects (301, 302, 303, 307, 308) are
+ *  followed by mud_fetch() itself, at most opts->max_redirs, each hop checked against
+ *  opts->policy before it is requested; every connection's address is checked when the
+ *  socket is opened. Proxies from the environment are never used. Errors: MUD_ERR_URL
+ *  (not https; a URL-policy refusal: where = "url-policy: <what> [redirect N ]<url>"),
+ *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH (also: too many redirects), MUD_ERR_HTTP
+ *  (where = "HTTP <status>"), MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
 mud_rcode_t	mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
 			  mud_fetch_opts_t const *opts, mud_error_t *err);
 
@@ -612,8 +759,19 @@ typedef enum {
 	MUD_DIR_TO_DEVICE,		//!< device is the destination
 } mud_dir_t;
 
+/** Where a compiled rule comes from. */
+typedef enum {
+	MUD_RULE_ACE = 0,	//!< an ACE of the MUD file (acl_index/ace_index say which)
+	MUD_RULE_SITE,		//!< a site service of the context (or of the quarantine set)
+	MUD_RULE_FINAL,		//!< a final deny closing a direction
+} mud_rule_kind_t;
+
 /** One compiled rule: concrete addresses, one family, one direction. */
 typedef struct mud_rule {
+	mud_rule_kind_t	kind;		//!< what produced it (origin is free text: an ACL named
+					//!< "site" must not pass for a site service)
+	int		acl_index;	//!< MUD_RULE_ACE: index in file->acls, else -1
+	int		ace_index;	//!< MUD_RULE_ACE: index in that ACL's aces, else -1
 	mud_dir_t	dir;
 	int		family;		//!< 4 or 6
 	mud_action_t	action;		//!< ACCEPT or DROP (REJECT compiled to DROP)
@@ -746,6 +904,8 @@ typedef struct mud_policy {
 	time_t			fetched;	//!< when (wall clock) the file was fetched
 	char			*file_mud_url;	//!< the mud-url inside the file (evidence when it
 						//!< differs from the URL fetched), NULL if unknown
+	char			*refused_url;	//!< the URL (MUD file, signature or a redirect
+						//!< hop) the URL policy refused, NULL if none
 } mud_policy_t;
 
 /** Run the pipeline for one MUD URL. On failure *out is NULL; err says which stage

@@ -752,6 +752,9 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	}
 
 	memset(&r, 0, sizeof(r));
+	r.kind = MUD_RULE_ACE;
+	r.acl_index = (int)ai;
+	r.ace_index = (int)ei;
 	r.dir = dir;
 	r.action = accept ? MUD_ACTION_ACCEPT : MUD_ACTION_DROP;
 	if (dir == MUD_DIR_FROM_DEVICE) {
@@ -961,6 +964,9 @@ static mud_rcode_t add_denies(cstate_t *s, mud_dir_t dir)
 		mud_rcode_t rc;
 
 		memset(&r, 0, sizeof(r));
+		r.kind = MUD_RULE_FINAL;
+		r.acl_index = -1;
+		r.ace_index = -1;
 		r.dir = dir;
 		r.family = f;
 		r.action = MUD_ACTION_DROP;
@@ -984,6 +990,9 @@ static mud_rcode_t svc_rule(cstate_t *s, mud_dir_t dir, int family, int proto,
 	mud_rule_t r;
 
 	memset(&r, 0, sizeof(r));
+	r.kind = MUD_RULE_SITE;
+	r.acl_index = -1;
+	r.ace_index = -1;
 	r.dir = dir;
 	r.family = family;
 	r.action = MUD_ACTION_ACCEPT;
