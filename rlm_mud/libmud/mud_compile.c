@@ -538,6 +538,16 @@ static bool ace_eth(cstate_t *s, mud_ace_t const *ace, unsigned int *fams, char 
 	return true;
 }
 
+/** JSON pointer of an ACE: as the parser recorded it, else the canonical form. */
+static void ace_where(char *buf, size_t buflen, mud_ace_t const *ace, size_t ai, size_t ei)
+{
+	if (ace->path) {
+		mudp_strlcpy(buf, ace->path, buflen);
+	} else {
+		snprintf(buf, buflen, ACE_WHERE_FMT, ai, ei);
+	}
+}
+
 /** Compile one ACE of one policy direction.
  *
  *  Never wider than the file: a match that cannot be enforced exactly makes an accept ACE
@@ -567,11 +577,7 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 	size_t k;
 	mud_rcode_t rc = MUD_OK;
 
-	if (ace->path) {
-		mudp_strlcpy(where, ace->path, sizeof(where));
-	} else {
-		snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, ei);
-	}
+	ace_where(where, sizeof(where), ace, ai, ei);
 	label[0] = '\0';
 
 	if (dir == MUD_DIR_FROM_DEVICE) {
@@ -882,14 +888,11 @@ static mud_rcode_t dns_prefetch(cstate_t *s)
 				if (num == max) {
 					char where[160];
 
-					if (ace->path) {
-						mudp_strlcpy(where, ace->path, sizeof(where));
-					} else {
-						snprintf(where, sizeof(where), ACE_WHERE_FMT, ai, i);
-					}
+					ace_where(where, sizeof(where), ace, ai, i);
 					return mud_error_set(s->err, MUD_ERR_LIMIT, where,
-							     "more than %u distinct DNS names to "
-							     "resolve (context dns.max-names)", max);
+							     "more than %u distinct DNS names "
+							     "to resolve (context "
+							     "dns.max-names)", max);
 				}
 				names[num++] = name;
 			}

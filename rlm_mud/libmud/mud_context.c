@@ -492,8 +492,9 @@ static mud_rcode_t parse_dns_servers(cparse_t *p, char const *where, json_object
 		if (!csv) return nomem(p, w);
 		continue;
 bad:
-		return mud_error_set(p->err, MUD_ERR_CONTEXT, w, "\"%s\" is not an IP address "
-				     "with an optional port (a.b.c.d[:port], x::y, [x::y]:port)", s);
+		return mud_error_set(p->err, MUD_ERR_CONTEXT, w,
+				     "\"%s\" is not an IP address with an optional port "
+				     "(a.b.c.d[:port], x::y, [x::y]:port)", s);
 	}
 	talloc_free(p->c->dns_servers);
 	p->c->dns_servers = csv;

@@ -76,7 +76,8 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
 		memset(&p, 0, sizeof(p));
 		if (q->family == 4 && n->ai_family == AF_INET && n->ai_addr &&
 		    n->ai_addrlen >= (ares_socklen_t)sizeof(struct sockaddr_in)) {
-			struct sockaddr_in const *sin = (struct sockaddr_in const *)(void *)n->ai_addr;
+			struct sockaddr_in const *sin =
+				(struct sockaddr_in const *)(void *)n->ai_addr;
 
 			p.family = 4;
 			p.len = 32;
@@ -152,8 +153,8 @@ static mud_rcode_t run_loop(ares_channel ch, mudp_dns_query_t *q, size_t n, int6
 		r = poll(nfds ? pfd : NULL, nfds, (int)wait);
 		if (r < 0) {
 			if (errno == EINTR) continue;
-			return mud_error_set(err, MUD_ERR_FETCH, "poll", "DNS: poll failed (errno %d)",
-					     errno);
+			return mud_error_set(err, MUD_ERR_FETCH, "poll",
+					     "DNS: poll failed (errno %d)", errno);
 		}
 		if (r == 0) {
 			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);	/* timeouts */

@@ -148,8 +148,9 @@ static void test_dns_options(void **state)
 	mud_error_t err;
 
 	assert_int_equal(parse_str(*state, &c, "{\"dns\": {\"servers\": [\"192.0.2.53\", "
-				   "\"192.0.2.54:5353\", \"2001:db8::53\", \"[2001:db8::54]:5353\"], "
-				   "\"timeout\": 2, \"max-names\": 10}}", &err), MUD_OK);
+				   "\"192.0.2.54:5353\", \"2001:db8::53\", "
+				   "\"[2001:db8::54]:5353\"], \"timeout\": 2, "
+				   "\"max-names\": 10}}", &err), MUD_OK);
 	assert_string_equal(c->dns_servers, "192.0.2.53:53,192.0.2.54:5353,[2001:db8::53]:53,"
 			    "[2001:db8::54]:5353");
 	assert_int_equal(c->dns_budget_ms, 2000);

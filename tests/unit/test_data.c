@@ -207,8 +207,9 @@ static void run_case(void **state)
 						      MUD_PARSE_LENIENT, &err);
 
 			if (legacy && lrc != MUD_OK) {
-				fail_msg("%s: legacy encoding refused in lenient mode: %s at %s: %s",
-					 c->dir, mud_rcode_name(lrc), err.where, err.text);
+				fail_msg("%s: legacy encoding refused in lenient mode: "
+					 "%s at %s: %s", c->dir, mud_rcode_name(lrc), err.where,
+					 err.text);
 			}
 			if (!legacy && lrc == MUD_OK)
 				fail_msg("%s: invalid in strict mode but accepted in lenient mode",

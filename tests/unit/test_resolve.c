@@ -167,8 +167,8 @@ static mud_file_t *file_with_names(void *ctx, char const * const *names, size_t 
 			      "\"2026-01-01T00:00:00Z\",\"is-supported\":true,"
 			      "\"from-device-policy\":{\"access-lists\":{\"access-list\":"
 			      "[{\"name\":\"fr\"}]}}},\"ietf-access-control-list:acls\":{\"acl\":"
-			      "[{\"name\":\"fr\",\"type\":\"ipv4-acl-type\",\"aces\":{\"ace\":[%s]}}]}}",
-			      aces);
+			      "[{\"name\":\"fr\",\"type\":\"ipv4-acl-type\",\"aces\":"
+			      "{\"ace\":[%s]}}]}}", aces);
 	mud_error_clear(&err);
 	if (mud_file_parse(ctx, &f, doc, strlen(doc), NULL, 0, &err) != MUD_OK) {
 		fail_msg("parse: %s at %s", err.text, err.where);
