@@ -427,7 +427,8 @@ mud_rcode_t mudp_acl_name_check(char const *name, bool v6, char const *url, char
 	    strncmp(name, prefix, plen) != 0 || name[len - MUDP_ACL_HASH_LEN - 1] != '-') {
 		return mud_error_set(err, MUD_ERR_SCHEMA, esc,
 				     "not an %s dACL name of the form %s<label>-<%d base32 "
-				     "characters>", v6 ? "IPv6" : "IPv4", prefix, MUDP_ACL_HASH_LEN);
+				     "characters>", v6 ? "IPv6" : "IPv4", prefix,
+				     MUDP_ACL_HASH_LEN);
 	}
 	label = len - plen - MUDP_ACL_HASH_LEN - 1;
 	if (label > MUDP_ACL_LABEL_MAX) {

@@ -111,6 +111,15 @@ mud_rcode_t	mudp_render_acl_name(TALLOC_CTX *ctx, char **out, bool v6, char cons
 mud_rcode_t	mudp_acl_name_check(char const *name, bool v6, char const *url, char * const *v4,
 				    size_t n4, char * const *v6l, size_t n6, mud_error_t *err);
 
+/** Check rendered values against the grammar the renderer of fmt emits (mud_render_check.c):
+ *  cisco-dacl "ip:inacl#N=" / "ipv6:inacl#N=" lines numbered 1, 2, ... per family, or
+ *  nas-filter-rule rules (no IPv6 list); printable ASCII only, at most MUD_MAX_ATTR_LEN bytes
+ *  each and MUD_MAX_ATTRS in all. For values read back from outside the process.
+ *  @return MUD_OK, MUD_ERR_SCHEMA (where = "v4 line N" / "v6 line N", text = what is wrong),
+ *	    MUD_ERR_ARG (fmt has no line grammar: json). */
+mud_rcode_t	mudp_render_check(mud_format_t fmt, char * const *v4, size_t n4, char * const *v6,
+				  size_t n6, mud_error_t *err);
+
 /** AV-pair that carries a dACL name in an Access-Accept (with the name: at most 92 bytes, well
  *  within MUD_MAX_ATTR_LEN; checked at compile time in mud_render.c). */
 #define MUDP_CISCO_ACL_AVPAIR	"ACS:CiscoSecure-Defined-ACL="

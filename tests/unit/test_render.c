@@ -1205,6 +1205,266 @@ static void test_json_empty_and_escaping(void **state)
 	assert_null(mud_ruleset_to_json(ctx, &rs));
 }
 
+/* ------------------------------------------------------------------ */
+/* mudp_render_check: the grammar of rendered values (mud_render_check.c) */
+
+/** Check lines, expecting ok (want NULL) or MUD_ERR_SCHEMA with where and text. */
+static void check_lines(mud_format_t fmt, char const * const *v4, size_t n4,
+			char const * const *v6, size_t n6, char const *where, char const *text)
+{
+	mud_error_t err;
+	mud_rcode_t rc;
+
+	mud_error_clear(&err);
+	rc = mudp_render_check(fmt, (char * const *)(uintptr_t)v4, n4,
+			       (char * const *)(uintptr_t)v6, n6, &err);
+	if (!where) {
+		if (rc != MUD_OK) fail_msg("refused: %s: %s", err.where, err.text);
+		return;
+	}
+	if (rc != MUD_ERR_SCHEMA) fail_msg("accepted: %s", n4 ? v4[n4 - 1] : v6[n6 - 1]);
+	assert_string_equal(err.where, where);
+	if (text) assert_string_equal(err.text, text);
+}
+
+/** One v4 (or v6) Cisco line numbered 1 must be refused with text. */
+static void cisco_bad(bool v6, char const *line, char const *text)
+{
+	check_lines(CISCO, v6 ? NULL : &line, v6 ? 0 : 1, v6 ? &line : NULL, v6 ? 1 : 0,
+		    v6 ? "v6 line 1" : "v4 line 1", text);
+}
+
+static void nfr_bad(char const *line, char const *text)
+{
+	check_lines(NFR, &line, 1, NULL, 0, "v4 line 1", text);
+}
+
+/** Every value the renderers produced for the data suite passes the check. */
+static void test_check_data_suite(void **state)
+{
+	void *ctx = talloc_new(*state);
+	char *dir = test_src_path(ctx, "tests/data/valid");
+	char const *cases[] = {
+		"site-services", "realworld-mudgee-profile", "realworld-controller-class-names",
+		"controller-urn-dns-ntp", "acl-type-inferred-ipv6", "intersection-dnsname-network",
+		"realworld-fail-closed",
+	};
+	size_t checked = 0;
+	size_t c;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		int f;
+
+		for (f = 0; f < 2; f++) {
+			char *path = talloc_asprintf(ctx, "%s/%s/expect.%s", dir, cases[c],
+						     f ? "nfr" : "cisco");
+			char *text = test_read_file(ctx, path, NULL);
+			char *v4[MUD_MAX_ATTRS];
+			char *v6[MUD_MAX_ATTRS];
+			size_t n4 = 0;
+			size_t n6 = 0;
+			char *save = NULL;
+			char *line;
+			mud_error_t err;
+
+			assert_non_null(text);
+			for (line = strtok_r(text, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				if (line[0] == '#') continue;
+				if (strncmp(line, "ipv6:", 5) == 0) {
+					v6[n6++] = line;
+				} else {
+					v4[n4++] = line;
+				}
+			}
+			mud_error_clear(&err);
+			if (mudp_render_check(f ? NFR : CISCO, v4, n4, v6, n6, &err) != MUD_OK) {
+				fail_msg("%s: %s: %s", path, err.where, err.text);
+			}
+			checked += n4 + n6;
+		}
+	}
+	assert_true(checked > 100);
+	talloc_free(ctx);
+}
+
+/** Random rule sets (seeded): whatever the renderers produce passes the check. */
+static void test_check_random_rules(void **state)
+{
+	void *ctx = *state;
+	static int const protos[] = { -1, 0, 1, 2, 6, 6, 17, 17, 47, 58 };
+	static mud_port_op_t const ops[] = {
+		MUD_PORT_ANY, MUD_PORT_EQ, MUD_PORT_NEQ, MUD_PORT_LTE, MUD_PORT_GTE, MUD_PORT_RANGE
+	};
+	unsigned int seed = 20240909;
+	size_t rendered = 0;
+	size_t round;
+
+	for (round = 0; round < 400; round++) {
+		mud_rule_t rules[12];
+		mud_ruleset_t rs;
+		size_t i;
+		int f;
+
+		for (i = 0; i < 12; i++) {
+			mud_rule_t *r = &rules[i];
+			int fam = (rand_r(&seed) & 1) ? 6 : 4;
+			unsigned int j;
+
+			*r = rule(rand_r(&seed) & 1 ? MUD_DIR_TO_DEVICE : MUD_DIR_FROM_DEVICE, fam,
+				  rand_r(&seed) % 3 ? ACC : DRP,
+				  protos[rand_r(&seed) % (sizeof(protos) / sizeof(protos[0]))],
+				  NULL);
+			r->peer.family = fam;
+			for (j = 0; j < 16; j++) r->peer.addr[j] = (uint8_t)rand_r(&seed);
+			r->peer.len = (uint8_t)(rand_r(&seed) % ((fam == 4 ? 32 : 128) + 1));
+			if (rand_r(&seed) % 4 == 0) r->peer.len = 0;
+			if (r->protocol == 6 || r->protocol == 17) {
+				mud_port_t *ps[2] = { &r->device_port, &r->peer_port };
+
+				for (j = 0; j < 2; j++) {
+					ps[j]->op = ops[rand_r(&seed) % 6];
+					ps[j]->lo = (uint16_t)(rand_r(&seed) % 3 ? rand_r(&seed) :
+							       (rand_r(&seed) & 1) * 65535);
+					ps[j]->hi = (uint16_t)(ps[j]->lo +
+							       rand_r(&seed) % (65536 - ps[j]->lo));
+				}
+				r->established = r->protocol == 6 && rand_r(&seed) % 3 == 0;
+			}
+			if ((fam == 4 && r->protocol == 1) || (fam == 6 && r->protocol == 58)) {
+				r->icmp_type = (int)(rand_r(&seed) % 257) - 1;
+				r->icmp_code = rand_r(&seed) % 2 ? -1 : (int)(rand_r(&seed) % 256);
+			}
+		}
+		rs = ruleset(rules, 12);
+		for (f = 0; f < 2; f++) {
+			mud_rendered_t *out = NULL;
+			mud_error_t err;
+
+			mud_error_clear(&err);
+			if (mud_ruleset_render(ctx, &out, &rs, f ? NFR : CISCO, &err) != MUD_OK) {
+				assert_int_equal(err.code, MUD_ERR_UNSUPPORTED);
+				continue;
+			}
+			mud_error_clear(&err);
+			if (mudp_render_check(f ? NFR : CISCO, out->v4, out->num_v4, out->v6,
+					      out->num_v6, &err) != MUD_OK) {
+				fail_msg("round %zu: %s: %s", round, err.where, err.text);
+			}
+			rendered += out->num_v4 + out->num_v6;
+			talloc_free(out);
+		}
+	}
+	assert_true(rendered > 3000);
+}
+
+/** Values a renderer never writes are refused, with where and why. */
+static void test_check_refused(void **state)
+{
+	char const *two[] = { "ip:inacl#1=deny ip any any", "ip:inacl#3=deny ip any any" };
+	char const *nfr_v6[] = { "deny in ip from any to any" };
+	char const *ok4[] = {
+		"ip:inacl#1=permit tcp any eq 80 10.0.0.0 0.255.255.255 range 1 2 established",
+		"ip:inacl#2=permit icmp any host 192.0.2.1 3 4",
+		"ip:inacl#3=permit 47 any 192.0.2.0 0.0.0.127",
+		"ip:inacl#4=deny ip any any",
+	};
+	char const *ok6[] = {
+		"ipv6:inacl#1=permit udp any 2001:db8::/32 neq 53",
+		"ipv6:inacl#2=permit icmp any any 133",
+		"ipv6:inacl#3=deny ipv6 any any",
+	};
+	char const *oknfr[] = {
+		"permit in 6 from assigned 1024-65535 to 2001:db8::/32 0-79,81-65535 established",
+		"permit out 1 from 192.0.2.0/24 to assigned icmptypes 8",
+		"deny out ip from any to any",
+	};
+	char *long_line;
+
+	(void)state;
+	check_lines(CISCO, ok4, 4, ok6, 3, NULL, NULL);
+	check_lines(NFR, oknfr, 3, NULL, 0, NULL, NULL);
+
+	/* another AV-pair, or a line that is not a dACL line */
+	cisco_bad(false, "url-redirect=https://evil.example/", "does not start with "
+		  "\"ip:inacl#1=\"");
+	cisco_bad(false, "ip:outacl#1=permit ip any any", "does not start with \"ip:inacl#1=\"");
+	cisco_bad(true, "ip:inacl#1=permit ip any any", "does not start with \"ipv6:inacl#1=\"");
+	/* numbering: consecutive from 1, per family */
+	check_lines(CISCO, two, 2, NULL, 0, "v4 line 2", "does not start with \"ip:inacl#2=\"");
+	cisco_bad(false, "ip:inacl#01=deny ip any any", NULL);
+	/* bytes */
+	cisco_bad(false, "ip:inacl#1=deny ip any any\n", "control byte 0x0a");
+	cisco_bad(false, "ip:inacl#1=deny\tip any any", "control byte 0x09");
+	cisco_bad(false, "ip:inacl#1=deny ip any any\x7f", "control byte 0x7f");
+	cisco_bad(false, "ip:inacl#1=deny ip any \xc3\xa9", "byte 0xc3 is not ASCII");
+	cisco_bad(false, "ip:inacl#1=deny ip  any any", "spaces other than one between words");
+	cisco_bad(false, "ip:inacl#1=deny ip any any ", "spaces other than one between words");
+	cisco_bad(false, "ip:inacl#1=", "empty rule");
+	/* words */
+	cisco_bad(false, "ip:inacl#1=permit ip any any log", "unexpected \"log\"");
+	cisco_bad(false, "ip:inacl#1=remark hello", "action is not permit or deny");
+	cisco_bad(false, "ip:inacl#1=permit ipv6 any any",
+		  "protocol \"ipv6\" is not one the renderer writes");
+	cisco_bad(true, "ipv6:inacl#1=permit ip any any",
+		  "protocol \"ip\" is not one the renderer writes");
+	cisco_bad(false, "ip:inacl#1=permit 6 any any", "protocol \"6\" is not one the "
+		  "renderer writes");
+	cisco_bad(false, "ip:inacl#1=permit 256 any any", NULL);
+	cisco_bad(false, "ip:inacl#1=permit ip host 10.0.0.1 any",
+		  "source is not \"any\" (the device)");
+	cisco_bad(false, "ip:inacl#1=permit ip any host 010.0.0.1",
+		  "\"host\" needs an IPv4 address in canonical form");
+	cisco_bad(false, "ip:inacl#1=permit ip any host 2001:db8::1",
+		  "\"host\" needs an IPv4 address in canonical form");
+	cisco_bad(true, "ipv6:inacl#1=permit ipv6 any host 2001:DB8::1",
+		  "\"host\" needs an IPv6 address in canonical form");
+	cisco_bad(false, "ip:inacl#1=permit ip any 10.0.0.0 0.255.0.255",
+		  "wildcard is not a contiguous host mask");
+	cisco_bad(false, "ip:inacl#1=permit ip any 10.0.0.1 0.0.0.255",
+		  "address has bits set under its wildcard");
+	cisco_bad(true, "ipv6:inacl#1=permit ipv6 any 2001:db8::1/64", NULL);
+	cisco_bad(true, "ipv6:inacl#1=permit ipv6 any 2001:db8::/128", NULL);
+	cisco_bad(false, "ip:inacl#1=permit ip any any eq 80",
+		  "port match on a protocol without ports");
+	cisco_bad(false, "ip:inacl#1=permit tcp any any lt 0", "\"lt\" needs a port in range");
+	cisco_bad(false, "ip:inacl#1=permit tcp any any gt 65535", "\"gt\" needs a port in range");
+	cisco_bad(false, "ip:inacl#1=permit tcp any any range 9 8",
+		  "\"range\" needs two ports, the first not larger");
+	cisco_bad(false, "ip:inacl#1=permit udp any any established",
+		  "\"established\" without tcp");
+	cisco_bad(false, "ip:inacl#1=permit icmp any any 256", "bad ICMP type");
+	cisco_bad(false, "ip:inacl#1=permit icmp any any 3 4 5", "unexpected \"5\"");
+	cisco_bad(false, "ip:inacl#1=permit tcp any any 80", "unexpected \"80\"");
+	long_line = talloc_array(NULL, char, 300);
+	memset(long_line, 'a', 299);
+	long_line[299] = '\0';
+	memcpy(long_line, "ip:inacl#1=", 11);
+	cisco_bad(false, long_line, "299 bytes, more than an attribute holds (253)");
+	talloc_free(long_line);
+
+	/* NAS-Filter-Rule */
+	check_lines(NFR, NULL, 0, nfr_v6, 1, "v6 line 1", "nas-filter-rule output has no IPv6 "
+		    "list");
+	nfr_bad("permit in ip from any to any", "the device's side is not \"assigned\"");
+	nfr_bad("permit in ip from assigned to any",
+		"peer is not 0.0.0.0/0, ::/0 or a canonical address or prefix");
+	nfr_bad("permit out ip from 10.0.0.1/24 to assigned",
+		"peer is not 0.0.0.0/0, ::/0 or a canonical address or prefix");
+	nfr_bad("permit in tcp from assigned to 10.0.0.1", "protocol is not ip or a number 0..255");
+	nfr_bad("permit in 6 from assigned to 10.0.0.1 80,80", "bad port list");
+	nfr_bad("permit in 6 from assigned to 10.0.0.1 90-80", "bad port list");
+	nfr_bad("permit in 6 from assigned to 10.0.0.1 1,2,3", "bad port list");
+	nfr_bad("permit in 17 from assigned to 10.0.0.1 53 established",
+		"\"established\" without tcp");
+	nfr_bad("permit in 6 from assigned to 10.0.0.1 443 setup", "unexpected \"setup\"");
+	nfr_bad("permit in 58 from assigned to 10.0.0.1 icmptypes 8",
+		"\"icmptypes\" without ICMP of the peer's family");
+	nfr_bad("permit in 47 from assigned to 10.0.0.1 80", "port match on a protocol without "
+		"ports");
+	nfr_bad("permit sideways ip from assigned to 10.0.0.1", "direction is not in or out");
+}
+
 #define TEST(_f) cmocka_unit_test_setup_teardown(_f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -1218,6 +1478,9 @@ int main(void)
 		TEST(test_cisco_established_icmp_drop),
 		TEST(test_cisco_policy_names),
 		TEST(test_cisco_name_check),
+		TEST(test_check_data_suite),
+		TEST(test_check_random_rules),
+		TEST(test_check_refused),
 		TEST(test_cisco_families),
 		TEST(test_cisco_name_errors),
 		cmocka_unit_test_setup_teardown(test_line_guard, test_setup_ctx, test_teardown_ctx),
