@@ -1167,10 +1167,11 @@ mud_rcode_t mud_ruleset_compile(TALLOC_CTX *ctx, mud_ruleset_t **out, mud_file_t
 	s.rs = rs;
 
 	mud_error_clear(&uerr);
-	if (file->mud_url &&
-	    mud_url_parse(s.tmp, &url, file->mud_url, strlen(file->mud_url), &uerr) == MUD_OK &&
-	    url->host && url->host[0]) {
-		s.host = url->host;
+	if (file->mud_url) {
+		rc = mud_url_parse(s.tmp, &url, file->mud_url, strlen(file->mud_url), &uerr);
+		/* Without the host, the name and the abstractions tied to it would differ. */
+		if (rc == MUD_ERR_NOMEM) goto nomem;
+		if (rc == MUD_OK && url->host && url->host[0]) s.host = url->host;
 	}
 
 	rs->mud_url = talloc_strdup(rs, file->mud_url ? file->mud_url : "");
