@@ -805,8 +805,11 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 					     "not an IP address: \"%s\"", esc);
 		}
 	}
-	if (inc->server_url) {
-		(void)mud_url_parse(tmp, &in->srv, inc->server_url, strlen(inc->server_url), NULL);
+	/* A URL that does not parse is left out; memory running out is not a reason to. */
+	if (inc->server_url &&
+	    mud_url_parse(tmp, &in->srv, inc->server_url, strlen(inc->server_url), NULL) ==
+	    MUD_ERR_NOMEM) {
+		return mud_error_set(err, MUD_ERR_NOMEM, "incident.server_url", "out of memory");
 	}
 	/* Something must be identified: a Node needs an Address or DomainData. */
 	if (!in->mac[0] && !in->ip_cat && !in->srv && !in->srv_cat) {
