@@ -1368,6 +1368,18 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 	return entry_copy(NULL, &src);
 }
 
+/** A store that failed before it reached the node: hand the fetch back (as mud_cache_fail()
+ *  does), or url would stay in flight, and no caller fetch it, until inflight_max. */
+static void inflight_clear(mud_cache_t *cache, char const *url)
+{
+	cache_node_t *n;
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (n) n->inflight = false;
+	pthread_mutex_unlock(&cache->mutex);
+}
+
 /** Store a good policy (see mud.h).
  *
  * @return MUD_OK; MUD_ERR_ARG (no URL or no rendering); MUD_ERR_NOMEM; MUD_ERR_IO when the
@@ -1397,10 +1409,10 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 
 	/* Everything that allocates or formats happens before the lock, in private memory. */
 	tmp = talloc_new(NULL);
-	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
-	e = entry_from_policy(url, pol, cache, now);
+	e = tmp ? entry_from_policy(url, pol, cache, now) : NULL;
 	if (!e) {
 		talloc_free(tmp);
+		inflight_clear(cache, url);
 		return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
 	}
 	if (cache->dir) {
