@@ -534,6 +534,7 @@ typedef struct {
 	size_t		len;
 	size_t		cap;
 	bool		failed;
+	bool		nomem;		//!< failed for want of memory, not of room
 } sbuf_t;
 
 static void sbuf_reserve(TALLOC_CTX *ctx, sbuf_t *b, size_t more)
@@ -552,6 +553,7 @@ static void sbuf_reserve(TALLOC_CTX *ctx, sbuf_t *b, size_t more)
 	np = talloc_realloc(ctx, b->p, char, ncap);
 	if (!np) {
 		b->failed = true;
+		b->nomem = true;
 		return;
 	}
 	b->p = np;
@@ -607,8 +609,8 @@ static void sbuf_kv_int(TALLOC_CTX *ctx, sbuf_t *b, char const *key, int64_t val
 	sbuf_kv(ctx, b, key, num);
 }
 
-/** Serialise a good entry; NULL if it does not fit CACHE_FILE_MAX or memory fails. */
-static char *entry_serialise(TALLOC_CTX *ctx, mud_entry_t const *e, size_t *len)
+/** Serialise a good entry; NULL if it does not fit CACHE_FILE_MAX or (*nomem) memory fails. */
+static char *entry_serialise(TALLOC_CTX *ctx, mud_entry_t const *e, size_t *len, bool *nomem)
 {
 	sbuf_t b = { 0 };
 	size_t i;
@@ -632,6 +634,7 @@ static char *entry_serialise(TALLOC_CTX *ctx, mud_entry_t const *e, size_t *len)
 
 	if (b.failed) {
 		talloc_free(b.p);
+		*nomem = b.nomem;
 		return NULL;
 	}
 	*len = b.len;
@@ -1416,8 +1419,12 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 		return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
 	}
 	if (cache->dir) {
-		data = entry_serialise(tmp, e, &len);
-		if (!data) {
+		bool nomem = false;
+
+		data = entry_serialise(tmp, e, &len, &nomem);
+		if (!data && nomem) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
+		} else if (!data) {
 			rc = mud_error_set(err, MUD_ERR_IO, url,
 					   "policy too large to persist (over %d bytes)",
 					   CACHE_FILE_MAX);
