@@ -1095,6 +1095,7 @@ static mudctl_cmd_t const cmds[] = {
 	  "  --optional-signature a missing signature (HTTP error on the .p7s) is accepted\n"
 	  "  --format FMT         also print the rendered rules\n"
 	  IODEF_HELP },
+	{ "avpair", mudctl_cmd_avpair, mudctl_avpair_synopsis, mudctl_avpair_help },
 	{ "explain", mudctl_cmd_explain, mudctl_explain_synopsis, mudctl_explain_help },
 	{ "iodef", mudctl_cmd_iodef, mudctl_iodef_synopsis, mudctl_iodef_help },
 	{ "show", mudctl_cmd_show, mudctl_show_synopsis, mudctl_show_help },

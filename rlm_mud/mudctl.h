@@ -47,6 +47,10 @@ int		load_mud(TALLOC_CTX *ctx, char const *path, char const *url, unsigned int f
 /*
  *	Commands implemented in their own files: each provides its runner, synopsis and help.
  */
+int		mudctl_cmd_avpair(TALLOC_CTX *ctx, int argc, char **argv);	//!< mudctl_avpair.c
+extern char const mudctl_avpair_synopsis[];
+extern char const mudctl_avpair_help[];
+
 int		mudctl_cmd_explain(TALLOC_CTX *ctx, int argc, char **argv); //!< mudctl_explain.c
 extern char const mudctl_explain_synopsis[];
 extern char const mudctl_explain_help[];
