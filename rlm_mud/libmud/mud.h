@@ -1358,6 +1358,95 @@ mud_rcode_t	mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 			       char const *client_cert, char const *client_key, long timeout_ms,
 			       size_t *sent, size_t *kept, mud_error_t *err);
 
+/* ====================================================================
+ *	Station index (mud_station.c): per-device state for CoA and
+ *	accounting, hashed (keyed SipHash), striped locks, LRU-bounded,
+ *	memory proportional to the entries in use.
+ * ==================================================================== */
+
+#define MUD_STATION_KEY_MAX	64	//!< normalised Calling-Station-Id bytes kept (+ NUL)
+#define MUD_STATION_ID_MAX	65	//!< session ids kept (audit-session-id is 24 hex on IOS)
+#define MUD_STATIONS_DEFAULT	100000	//!< stations kept when not configured
+#define MUD_STATIONS_MAX	10000000	//!< ceiling of max_entries
+#define MUD_STATIONS_IDLE_DEFAULT	86400	//!< seconds without news before a station is dropped
+
+/** What is known of one station. Copied out; url strings under the caller's ctx. */
+typedef struct mud_station {
+	char		key[MUD_STATION_KEY_MAX];	//!< normalised Calling-Station-Id
+	char		nas_ip[48];		//!< NAS-IP-Address / NAS-IPv6-Address, "" unknown
+	char		nas_id[MUD_STATION_ID_MAX];	//!< NAS-Identifier, "" unknown
+	char		audit_session_id[MUD_STATION_ID_MAX];	//!< Cisco audit-session-id
+	char		acct_session_id[MUD_STATION_ID_MAX];	//!< Acct-Session-Id
+	char		*url_applied;	//!< MUD URL whose policy was applied, NULL none
+	uint64_t	policy_hash;	//!< identifies the policy applied (dACL names), 0 none
+	char		*url_seen;	//!< MUD URL accounting taught, NULL none
+	char		url_seen_src[24];	//!< its source ("lldp", "dhcpv4", ...)
+	bool		in_session;	//!< accounting Start/Interim seen, no Stop since
+	time_t		last;		//!< last update
+} mud_station_t;
+
+/** Which fields mud_stations_update() copies. */
+#define MUD_STATION_NAS		0x01	//!< nas_ip, nas_id
+#define MUD_STATION_AUDIT	0x02	//!< audit_session_id
+#define MUD_STATION_ACCT	0x04	//!< acct_session_id
+#define MUD_STATION_APPLIED	0x08	//!< url_applied, policy_hash (NULL/"" clears)
+#define MUD_STATION_SEEN	0x10	//!< url_seen, url_seen_src (NULL/"" clears)
+#define MUD_STATION_SESSION	0x20	//!< in_session
+
+typedef struct mud_stations_opts {
+	size_t		max_entries;	//!< 0 -> MUD_STATIONS_DEFAULT; least recently used dropped
+					//!< (held within max_entries + 64)
+	unsigned int	idle_timeout;	//!< seconds; 0 -> MUD_STATIONS_IDLE_DEFAULT
+} mud_stations_opts_t;
+
+typedef struct mud_stations_stats {
+	size_t		entries;
+	size_t		max_entries;
+	size_t		buckets;
+	uint64_t	evicted;	//!< dropped to make room (LRU)
+	uint64_t	expired;	//!< dropped after idle_timeout
+} mud_stations_stats_t;
+
+/** The index. Thread-safe. */
+typedef struct mud_stations mud_stations_t;
+
+/** Create an index. @return MUD_OK, MUD_ERR_ARG (max above MUD_STATIONS_MAX), MUD_ERR_IO
+ *  (no randomness for the hash key), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_stations_create(TALLOC_CTX *ctx, mud_stations_t **out,
+				    mud_stations_opts_t const *opts, mud_error_t *err);
+
+/** Create or update a station: the fields selected copied from *in, last = now.
+ *
+ * @param[in] key	normalised Calling-Station-Id (1..MUD_STATION_KEY_MAX-1 bytes).
+ * @param[in] in	values (only the selected fields are read).
+ * @param[in] fields	MUD_STATION_* bits.
+ * @param[in] now	wall clock.
+ * @param[in] ctx	parent of before's strings.
+ * @param[out] before	if not NULL: the station as it was (all zero if new).
+ * @param[out] err	MUD_ERR_ARG, MUD_ERR_NOMEM.
+ */
+mud_rcode_t	mud_stations_update(mud_stations_t *t, char const *key, mud_station_t const *in,
+				    unsigned int fields, time_t now, TALLOC_CTX *ctx,
+				    mud_station_t *before, mud_error_t *err);
+
+/** Copy out a station; false if unknown (or out of memory). */
+bool		mud_stations_get(mud_stations_t *t, TALLOC_CTX *ctx, char const *key, time_t now,
+				 mud_station_t *out);
+
+/** Forget a station; false if unknown. */
+bool		mud_stations_remove(mud_stations_t *t, char const *key);
+
+/** Drop every station idle longer than idle_timeout; returns how many. */
+size_t		mud_stations_expire(mud_stations_t *t, time_t now);
+
+/** The stations a URL's policy was applied to (for CoA when it changes), at most max,
+ *  copied into a talloc array under ctx. */
+size_t		mud_stations_by_url(mud_stations_t *t, TALLOC_CTX *ctx, char const *url,
+				    mud_station_t **out, size_t max);
+
+/** Counters. */
+void		mud_stations_stats(mud_stations_t *t, mud_stations_stats_t *out);
+
 /** Version string of libmud. */
 char const	*mud_version(void);
 
