@@ -1359,6 +1359,65 @@ mud_rcode_t	mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 			       size_t *sent, size_t *kept, mud_error_t *err);
 
 /* ====================================================================
+ *	Fetch service (mud_fetchsvc.c): a bounded pool of fetch threads, a
+ *	bounded queue, one job per URL, fair across authorities. RADIUS worker
+ *	threads submit and never wait on the network.
+ * ==================================================================== */
+
+#define MUD_FETCHSVC_THREADS_DEFAULT	4	//!< fetch threads
+#define MUD_FETCHSVC_THREADS_MAX	64
+#define MUD_FETCHSVC_QUEUE_DEFAULT	1024	//!< URLs waiting at most
+#define MUD_FETCHSVC_PER_AUTHORITY_DEFAULT	2	//!< fetches of one host:port at once
+
+typedef struct mud_fetchsvc_opts {
+	unsigned int	threads;	//!< 0 -> MUD_FETCHSVC_THREADS_DEFAULT
+	size_t		queue_max;	//!< 0 -> MUD_FETCHSVC_QUEUE_DEFAULT
+	unsigned int	per_authority;	//!< 0 -> MUD_FETCHSVC_PER_AUTHORITY_DEFAULT
+} mud_fetchsvc_opts_t;
+
+typedef struct mud_fetchsvc_stats {
+	uint64_t	queued;		//!< jobs accepted
+	uint64_t	deduplicated;	//!< submits of a URL already waiting or running
+	uint64_t	dropped_full;	//!< submits refused: queue full
+	uint64_t	dropped_stop;	//!< jobs dropped by mud_fetchsvc_stop()
+	uint64_t	done;		//!< jobs finished
+	uint64_t	running;	//!< jobs running now
+	uint64_t	waiting;	//!< jobs waiting now
+} mud_fetchsvc_stats_t;
+
+/** The work of one job, run on a fetch thread: fetch, verify, compile, store (and
+ *  whatever follows, e.g. CoA). abort becomes non-zero when the service stops: long
+ *  operations poll it (mud_fetch_opts_t.abort). */
+typedef void (*mud_fetchsvc_fn_t)(void *uctx, char const *url, int const volatile *abort);
+
+typedef struct mud_fetchsvc mud_fetchsvc_t;
+
+/** Start the threads. @return MUD_OK, MUD_ERR_ARG, MUD_ERR_NOMEM (also: a thread could not
+ *  be started). Freeing the service stops it. */
+mud_rcode_t	mud_fetchsvc_create(TALLOC_CTX *ctx, mud_fetchsvc_t **out,
+				    mud_fetchsvc_opts_t const *opts, mud_fetchsvc_fn_t fn,
+				    void *uctx, mud_error_t *err);
+
+/** Queue a fetch of url; never blocks on the network. A URL already waiting or running is
+ *  not queued again (*queued false, MUD_OK).
+ *  @return MUD_OK, MUD_ERR_URL (not a MUD URL), MUD_ERR_LIMIT (queue full), MUD_ERR_ARG
+ *	    (stopped), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, bool *queued,
+				    mud_error_t *err);
+
+/** Is url waiting or running? */
+bool		mud_fetchsvc_pending(mud_fetchsvc_t *svc, char const *url);
+
+/** Wait until nothing waits or runs, at most timeout_ms; true if the service is idle. */
+bool		mud_fetchsvc_drain(mud_fetchsvc_t *svc, unsigned int timeout_ms);
+
+/** Stop: drop the waiting jobs, raise the abort flag, join the threads. Idempotent. */
+void		mud_fetchsvc_stop(mud_fetchsvc_t *svc);
+
+/** Counters. */
+void		mud_fetchsvc_stats(mud_fetchsvc_t *svc, mud_fetchsvc_stats_t *out);
+
+/* ====================================================================
  *	Station index (mud_station.c): per-device state for CoA and
  *	accounting, hashed (keyed SipHash), striped locks, LRU-bounded,
  *	memory proportional to the entries in use.
