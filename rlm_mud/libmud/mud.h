@@ -796,6 +796,8 @@ typedef struct mud_ruleset {
 	char		*model_name;	//!< may be NULL
 	unsigned int	cache_validity;	//!< hours
 	int		vlan;		//!< 0 = none
+	unsigned int	dns_ttl;	//!< smallest TTL (s) of the resolver answers compiled in;
+					//!< 0 if none (re-resolve then, issue: DNS answers age)
 	mud_rule_t	*rules;		//!< talloc array, in evaluation order;
 					//!< last rules are the final denies
 	size_t		num_rules;

@@ -60,6 +60,7 @@ typedef struct {
 	char		*name;
 	int		family;
 	size_t		num;
+	uint32_t	ttl;		//!< resolver answers: smallest TTL (s); 0: static/literal
 	mud_prefix_t	addrs[MUD_MAX_ADDRS_PER_NAME];
 } dns_entry_t;
 
@@ -684,6 +685,10 @@ static mud_rcode_t compile_ace(cstate_t *s, mud_dir_t dir, mud_acl_t const *acl,
 				goto done;
 			}
 			for (i = 0; i < e->num; i++) all[num++] = e->addrs[i];
+			/* the policy holds these addresses only as long as the answer lives */
+			if (e->ttl && (s->rs->dns_ttl == 0 || e->ttl < s->rs->dns_ttl)) {
+				s->rs->dns_ttl = e->ttl;
+			}
 		}
 		esc(v, sizeof(v), dns);
 		if (num == 0 && accept) {
@@ -839,6 +844,7 @@ static mud_rcode_t dns_store(cstate_t *s, mudp_dns_query_t const *q)
 	e->name = talloc_strdup(s->dns, q->name);
 	if (!e->name) return mud_error_set(s->err, MUD_ERR_NOMEM, "dns", "out of memory");
 	e->num = q->num;
+	e->ttl = q->ttl;
 	memcpy(e->addrs, q->addrs, q->num * sizeof(q->addrs[0]));
 	s->num_dns++;
 	return MUD_OK;

@@ -68,6 +68,7 @@ typedef struct mudp_dns_query {
 	bool		done;		//!< out: an answer or a failure arrived
 	int		status;		//!< out: MUDP_DNS_*
 	size_t		num;		//!< out: addresses (host prefixes, no duplicates)
+	uint32_t	ttl;		//!< out: smallest TTL of the answers (s), 0 if none
 	mud_prefix_t	addrs[MUD_MAX_ADDRS_PER_NAME];
 } mudp_dns_query_t;
 

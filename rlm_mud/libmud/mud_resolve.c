@@ -96,7 +96,11 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
 		for (i = 0; i < q->num; i++) {
 			if (memcmp(q->addrs[i].addr, p.addr, sizeof(p.addr)) == 0) dup = true;
 		}
-		if (!dup) q->addrs[q->num++] = p;
+		if (dup) continue;
+		q->addrs[q->num++] = p;
+		if (n->ai_ttl >= 0 && (q->ttl == 0 || (uint32_t)n->ai_ttl < q->ttl)) {
+			q->ttl = n->ai_ttl > 0 ? (uint32_t)n->ai_ttl : 1;
+		}
 	}
 	ares_freeaddrinfo(res);
 }
@@ -189,6 +193,7 @@ mud_rcode_t mudp_resolve_batch(mudp_dns_query_t *q, size_t n, char const *server
 		q[i].done = false;
 		q[i].status = MUDP_DNS_TIMEOUT;
 		q[i].num = 0;
+		q[i].ttl = 0;
 	}
 	if (n == 0) return MUD_OK;
 	if (budget_ms == 0) budget_ms = MUD_DNS_BUDGET_DEFAULT_MS;

@@ -7,7 +7,8 @@ ZONE.json maps names (lowercase, no trailing dot) to
     {"A": ["192.0.2.1", ...], "AAAA": ["2001:db8::1", ...],
      "delay_ms": 300,          # answer after this long (other queries keep being served)
      "drop": true,             # never answer
-     "rebind": ["127.0.0.1"]}  # A answers from the second query on (DNS rebinding)
+     "rebind": ["127.0.0.1"],  # A answers from the second query on (DNS rebinding)
+     "ttl": 60}                # TTL of the answers (default 60)
 Names not in the zone get NXDOMAIN. The server binds an ephemeral port, writes it to
 --port-file, logs one line per query on stdout, and keeps in --stats-file the number of
 queries received and the largest number of queries waiting for their answer at once
@@ -53,13 +54,13 @@ def parse_question(data):
     return qid, flags, ".".join(labels), qtype, off + 4
 
 
-def build_answer(data, parsed, addrs, rcode):
+def build_answer(data, parsed, addrs, rcode, ttl=60):
     qid, flags, _name, qtype, qend = parsed
     rflags = 0x8000 | (flags & 0x0100) | 0x0080 | 0x0400 | rcode  # QR, RD copied, RA, AA
     out = struct.pack("!HHHHHH", qid, rflags, 1, len(addrs), 0, 0) + data[12:qend]
     for a in addrs:
         raw = ipaddress.ip_address(a).packed
-        out += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60, len(raw)) + raw
+        out += struct.pack("!HHHIH", 0xC00C, qtype, 1, ttl, len(raw)) + raw
     return out
 
 
@@ -85,24 +86,25 @@ class Server:
     def answer_for(self, name, qtype):
         ent = self.zone.get(name)
         if ent is None:
-            return None, 3, 0, False
+            return None, 3, 0, False, 60
         key = "A" if qtype == TYPE_A else ("AAAA" if qtype == TYPE_AAAA else None)
         if key is None:
-            return [], 0, 0, False
+            return [], 0, 0, False, 60
         with self.lock:
             n = self.seen.get((name, key), 0)
             self.seen[(name, key)] = n + 1
         addrs = ent.get(key, [])
         if key == "A" and n >= 1 and "rebind" in ent:
             addrs = ent["rebind"]
-        return addrs, 0, int(ent.get("delay_ms", 0)), bool(ent.get("drop", False))
+        return (addrs, 0, int(ent.get("delay_ms", 0)), bool(ent.get("drop", False)),
+                int(ent.get("ttl", 60)))
 
     def handle(self, sock, data, peer):
         parsed = parse_question(data)
         if not parsed:
             return
         name, qtype = parsed[2], parsed[3]
-        addrs, rcode, delay, drop = self.answer_for(name, qtype)
+        addrs, rcode, delay, drop, ttl = self.answer_for(name, qtype)
         with self.lock:
             self.queries += 1
             self.inflight += 1
@@ -114,7 +116,7 @@ class Server:
         def send():
             if not drop:
                 try:
-                    sock.sendto(build_answer(data, parsed, addrs or [], rcode), peer)
+                    sock.sendto(build_answer(data, parsed, addrs or [], rcode, ttl), peer)
                 except OSError:
                     pass
             with self.lock:

@@ -51,7 +51,8 @@ static int write_zone(void)
 		fprintf(fp, "\"d%d.slow.test\": {\"A\": [\"198.51.100.%d\"], \"AAAA\": "
 			"[\"2001:db8:5::%x\"], \"delay_ms\": %d},\n", i, i + 1, i + 1, DELAY_MS);
 	}
-	fprintf(fp, "\"api.fast.test\": {\"A\": [\"203.0.113.10\", \"203.0.113.11\"]},\n");
+	fprintf(fp, "\"api.fast.test\": {\"A\": [\"203.0.113.10\", \"203.0.113.11\"], "
+		"\"ttl\": 30},\n");
 	fprintf(fp, "\"black.hole.test\": {\"drop\": true},\n");
 	fprintf(fp, "\"wide.fast.test\": {\"A\": [");
 	for (i = 0; i < 20; i++) fprintf(fp, "%s\"203.0.113.%d\"", i ? ", " : "", 100 + i);
@@ -240,6 +241,7 @@ static void test_parallel(void **state)
 	assert_int_equal(rules_to(rs, "198.51.100.1"), 1);
 	assert_int_equal(rules_to(rs, "198.51.100.40"), 1);
 	assert_int_equal(rs->num_rules, NAMES_PARALLEL + 4);
+	assert_int_equal(rs->dns_ttl, 60);	/* the server's TTL: when to resolve again */
 	/* A and AAAA for each name, all waiting at the server at the same time */
 	assert_int_equal(dns_stat("queries") - before, 2 * NAMES_PARALLEL);
 	assert_true(dns_stat("inflight_max") >= 2 * NAMES_PARALLEL);
@@ -271,6 +273,7 @@ static void test_budget(void **state)
 				"ACE skipped"));
 	assert_true(has_warning(rs, "had no answer within the 1000 ms budget"));
 	assert_int_equal(rs->num_rules, 2 + MUD_MAX_ADDRS_PER_NAME + 4);
+	assert_int_equal(rs->dns_ttl, 30);	/* the shortest-lived answer */
 	talloc_free(ctx);
 }
 
