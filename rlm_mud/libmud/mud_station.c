@@ -161,7 +161,9 @@ mud_rcode_t mud_stations_create(TALLOC_CTX *ctx, mud_stations_t **out,
 
 		s->max = 2 * ((max + MUD_STATION_STRIPES - 1) / MUD_STATION_STRIPES);
 		s->pool = talloc_new(t);
-		s->buckets = talloc_zero_array(s->pool, st_node_t *, STRIPE_BUCKETS_MIN);
+		/* Not under a NULL pool: that is the NULL context, and the array would leak. */
+		s->buckets = s->pool ? talloc_zero_array(s->pool, st_node_t *, STRIPE_BUCKETS_MIN) :
+				       NULL;
 		if (!s->pool || !s->buckets) {
 			talloc_free(t);
 			return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
