@@ -233,6 +233,38 @@ open(path, "w").write(env["s"])
 EOF
 }
 
+# The system raddb may hold a half-installed rlm_mud while tests/package/deb.sh installs the
+# Debian package into it: that suite holds an exclusive flock on IT_SYSLOCK for as long as it
+# changes /etc/freeradius/3.0, and copies take a shared one. The lock is machine-wide (the
+# raddb is), not per build. After copying, everything rlm_mud-related the package or its
+# documented enabling steps may have put there is removed, so a suite only ever sees its own.
+IT_SYSLOCK=${IT_SYSLOCK:-${TMPDIR:-/tmp}/rlm_mud-system-raddb.lock}
+
+# it_copy_sys_raddb DEST: copy $SYS_RADDB to DEST (under the shared lock), then scrub it.
+it_copy_sys_raddb() {
+	[ -e "$IT_SYSLOCK" ] || { : >>"$IT_SYSLOCK" && chmod 0644 "$IT_SYSLOCK"; } 2>/dev/null
+	if command -v flock >/dev/null 2>&1 && [ -r "$IT_SYSLOCK" ]; then
+		# shellcheck disable=SC2094
+		( flock -s -w 600 9 || exit 1; cp -a "$SYS_RADDB" "$1" ) 9<"$IT_SYSLOCK" || {
+			echo "FAIL: cannot copy $SYS_RADDB (lock $IT_SYSLOCK)"; exit 1; }
+	else
+		cp -a "$SYS_RADDB" "$1" || exit 1
+	fi
+	it_scrub_raddb "$1"
+}
+
+# it_scrub_raddb DIR: remove what freeradius-mud and docs/install.md add to a raddb.
+it_scrub_raddb() {
+	rm -f "$1/mods-enabled/mud" "$1/mods-available/mud" "$1/policy.d/mud" \
+		"$1"/sites-available/mud* "$1"/sites-enabled/mud* "$1/mud-context.json"
+	[ -f "$1/dictionary" ] && sed -i '/dictionary\.mud/d' "$1/dictionary"
+	for _sf in "$1/sites-available/default" "$1/sites-available/inner-tunnel"; do
+		[ -f "$_sf" ] || continue
+		sed -i '/^[[:space:]]*mud_\(authorize\|accounting\|post_auth\)[[:space:]]*\(#.*\)\{0,1\}$/d' \
+			"$_sf"
+	done
+}
+
 # Build a private raddb: it_make_raddb [NAME] (default "raddb", under $IT_WORK).
 # MUD_OPTS (extra module config lines) may be set. New free ports each time.
 it_make_raddb() {
@@ -242,7 +274,7 @@ it_make_raddb() {
 	ACCT_PORT=$(it_free_port)
 	while [ "$ACCT_PORT" = "$AUTH_PORT" ]; do ACCT_PORT=$(it_free_port); done
 	INNER_PORT=$(it_free_port)
-	cp -a "$SYS_RADDB" "$RADDB"
+	it_copy_sys_raddb "$RADDB"
 	mkdir -p "$RADDB.tlscache"
 	chmod 700 "$RADDB.tlscache"
 
@@ -285,7 +317,7 @@ s = s[:i] + t
 	# Listeners on 127.0.0.1 at the free ports; test hooks (see below).
 	it_py_edit "$RADDB/sites-available/mud" "
 s = s.replace('ipaddr = *', 'ipaddr = 127.0.0.1')
-s = s.replace('port = 0', 'port = $AUTH_PORT', 1).replace('port = 0', 'port = $ACCT_PORT', 1)
+s = s.replace('port = 11812', 'port = $AUTH_PORT', 1).replace('port = 11813', 'port = $ACCT_PORT', 1)
 s = s.replace('max_connections = 16', 'max_connections = 64', 1)
 hook_in = '''
 	#  TEST HOOK: a policy-set MUD-URL, from Connect-Info = \"mud-url=...\".
