@@ -295,19 +295,22 @@ static bool station_copy(TALLOC_CTX *ctx, mud_station_t *dst, mud_station_t cons
 	return true;
 }
 
-/** Replace a string child of a node (NULL or "" clears it). */
-static bool set_url(st_node_t *n, char **field, char const *value)
+/** Copy of a new string value for set_url(), made before anything changes; *v NULL when
+ *  there is nothing to copy (value NULL or "", or equal to cur). false: out of memory. */
+static bool url_dup(TALLOC_CTX *ctx, char const *cur, char const *value, char **v)
 {
-	char *v = NULL;
+	*v = NULL;
+	if (!value || !value[0] || (cur && strcmp(cur, value) == 0)) return true;
+	*v = talloc_strndup(ctx, value, MUD_MAX_URL_LEN);
+	return *v != NULL;
+}
 
-	if (value && value[0]) {
-		if (*field && strcmp(*field, value) == 0) return true;
-		v = talloc_strndup(n, value, MUD_MAX_URL_LEN);
-		if (!v) return false;
-	}
+/** Replace a string child of a node by v from url_dup() (value NULL or "" clears it). */
+static void set_url(st_node_t *n, char **field, char *v, char const *value)
+{
+	if (!v && value && value[0]) return;	/* unchanged */
 	talloc_free(*field);
-	*field = v;
-	return true;
+	*field = v ? talloc_steal(n, v) : NULL;
 }
 
 /** Update a station (see mud.h). */
@@ -319,6 +322,8 @@ mud_rcode_t mud_stations_update(mud_stations_t *t, char const *key, mud_station_
 	st_stripe_t *s;
 	st_node_t *n;
 	size_t klen;
+	char *applied = NULL;
+	char *seen = NULL;
 	mud_rcode_t rc = MUD_OK;
 
 	if (before) memset(before, 0, sizeof(*before));
@@ -333,6 +338,11 @@ mud_rcode_t mud_stations_update(mud_stations_t *t, char const *key, mud_station_
 	pthread_mutex_lock(&s->mutex);
 	stripe_expire(t, s, now, EXPIRE_PER_TOUCH);
 	n = node_find(s, h, key);
+	/* The copies first: a station is updated whole, or (out of memory) not at all. */
+	if ((fields & MUD_STATION_APPLIED) &&
+	    !url_dup(s->pool, n ? n->st.url_applied : NULL, in->url_applied, &applied)) goto nomem;
+	if ((fields & MUD_STATION_SEEN) &&
+	    !url_dup(s->pool, n ? n->st.url_seen : NULL, in->url_seen, &seen)) goto nomem;
 	if (n) {
 		if (before && !station_copy(ctx, before, &n->st)) {
 			rc = mud_error_set(err, MUD_ERR_NOMEM, "station", "out of memory");
@@ -381,11 +391,13 @@ mud_rcode_t mud_stations_update(mud_stations_t *t, char const *key, mud_station_
 			     sizeof(n->st.acct_session_id));
 	}
 	if (fields & MUD_STATION_APPLIED) {
-		if (!set_url(n, &n->st.url_applied, in->url_applied)) goto nomem;
+		set_url(n, &n->st.url_applied, applied, in->url_applied);
+		applied = NULL;
 		n->st.policy_hash = in->policy_hash;
 	}
 	if (fields & MUD_STATION_SEEN) {
-		if (!set_url(n, &n->st.url_seen, in->url_seen)) goto nomem;
+		set_url(n, &n->st.url_seen, seen, in->url_seen);
+		seen = NULL;
 		mudp_strlcpy(n->st.url_seen_src, in->url_seen_src, sizeof(n->st.url_seen_src));
 	}
 	if (fields & MUD_STATION_SESSION) n->st.in_session = in->in_session;
@@ -394,6 +406,8 @@ mud_rcode_t mud_stations_update(mud_stations_t *t, char const *key, mud_station_
 nomem:
 	rc = mud_error_set(err, MUD_ERR_NOMEM, "station", "out of memory");
 done:
+	talloc_free(applied);
+	talloc_free(seen);
 	pthread_mutex_unlock(&s->mutex);
 	return rc;
 }
