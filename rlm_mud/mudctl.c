@@ -915,12 +915,20 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-size", required_argument, NULL, 'm' },
+		{ "allow-private", no_argument, NULL, 'P' },
+		{ "url-allow", required_argument, NULL, 'A' },
+		{ "url-deny", required_argument, NULL, 'D' },
+		{ "max-redirects", required_argument, NULL, 'R' },
 		IODEF_LONG_OPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	iodef_opts_t io;
 	char const *trust_file = NULL;
 	char const *context = NULL;
+	char const *url_allow = NULL;
+	char const *url_deny = NULL;
+	bool allow_private = false;
+	mud_urlpolicy_t *urlpolicy = NULL;
 	bool no_sig = false;
 	int fmt = -1;
 	mud_policy_opts_t popts;
@@ -934,7 +942,7 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 	int ret;
 
 	memset(&popts, 0, sizeof(popts));
-	popts.fetch.max_redirs = -1;
+	popts.fetch.max_redirs = 3;	/* the module's max_redirects default */
 	popts.require_signature = true;
 	mud_error_clear(&err);
 	iodef_defaults(&io);
@@ -978,6 +986,18 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 			fmt = mud_format_by_name(optarg);
 			if (fmt < 0) return usage_error("fetch", "unknown format \"%s\"", optarg);
 			break;
+		case 'P': allow_private = true; break;
+		case 'A': url_allow = optarg; break;
+		case 'D': url_deny = optarg; break;
+		case 'R': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 10)
+				return usage_error("fetch", "--max-redirects \"%s\": 0..10", optarg);
+			popts.fetch.max_redirs = v;
+			break;
+		}
 		default: return usage_error("fetch", "invalid option%s", NULL);
 		}
 	}
@@ -989,6 +1009,17 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 		return usage_error("fetch", "--trust FILE (signer anchors) is required, "
 				   "or --no-signature to skip the signature check%s", NULL);
 	}
+	/* the module's URL policy (url_allow, url_deny, allow_private_urls) */
+	rc = mud_urlpolicy_create(ctx, &urlpolicy, url_allow, url_deny, allow_private, &err);
+	if (rc != MUD_OK) {
+		char msg[sizeof(err.where) + sizeof(err.text) + 8];
+
+		/* where: "url_allow entry N" / "url_deny entry N" (the option's list) */
+		snprintf(msg, sizeof(msg), "--%s: %s", err.where, err.text);
+		if (strncmp(msg, "--url_", 6) == 0) msg[5] = '-';
+		return usage_error("fetch", "%s", msg);
+	}
+	popts.fetch.policy = urlpolicy;
 	if (trust_file) {
 		rc = mud_trust_load(ctx, &trust, trust_file, NULL, &err);
 		if (rc != MUD_OK) return report(trust_file, &err);
@@ -1087,6 +1118,8 @@ static mudctl_cmd_t const cmds[] = {
 	  "fetch URL --ca FILE (--trust FILE | --no-signature) [--optional-signature] [--at DATE]\n"
 	  "           [--context FILE] [--lenient] [--format FMT] [--timeout S] "
 	  "[--max-size BYTES]\n"
+	  "           [--allow-private] [--url-allow LIST] [--url-deny LIST] "
+	  "[--max-redirects N]\n"
 	  "           [--iodef DIR ...]",
 	  "Fetch a MUD file over HTTPS (server certificate verified against --ca), "
 	  "fetch and verify its\n"
@@ -1094,6 +1127,15 @@ static mudctl_cmd_t const cmds[] = {
 	  "compile and summarise.\n"
 	  "  --optional-signature a missing signature (HTTP error on the .p7s) is accepted\n"
 	  "  --format FMT         also print the rendered rules\n"
+	  "The module's URL policy (docs/urlpolicy.md) applies to the URL, the signature URL, "
+	  "every redirect\nand every address connected to:\n"
+	  "  --allow-private      allow_private_urls = yes: IP literals and special-purpose "
+	  "addresses\n"
+	  "                       (loopback, RFC 1918, ...) are not refused (default: refused)\n"
+	  "  --url-allow LIST     url_allow: only these authorities (host[:port], *.suffix; "
+	  "no port: 443)\n"
+	  "  --url-deny LIST      url_deny: never these (no port: every port)\n"
+	  "  --max-redirects N    redirects followed, 0..10 (default 3)\n"
 	  IODEF_HELP },
 	{ "avpair", mudctl_cmd_avpair, mudctl_avpair_synopsis, mudctl_avpair_help },
 	{ "explain", mudctl_cmd_explain, mudctl_explain_synopsis, mudctl_explain_help },

@@ -28,7 +28,6 @@ RCSID("$Id$")
 #include <errno.h>
 #include <sys/stat.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -100,6 +99,7 @@ typedef struct rlm_mud_t {
 	char const	*url_allow;
 	char const	*url_deny;
 	bool		allow_private_urls;
+	uint32_t	max_redirects;
 	uint32_t	accounting_max_entries;
 	uint32_t	fetch_wait;
 
@@ -122,10 +122,8 @@ typedef struct rlm_mud_t {
 	mud_trust_t	*trust;
 	mud_context_t	*site;
 	mud_cache_t	*cache;
-	char		**allow;		//!< lowercased authority patterns
-	size_t		num_allow;
-	char		**deny;
-	size_t		num_deny;
+	mud_urlpolicy_t	*urlpolicy;		//!< url_allow, url_deny, allow_private_urls;
+						//!< read-only after instantiate
 	int		qvlan;			//!< effective quarantine VLAN, 0 = none
 	mud_rendered_t	*quarantine;		//!< quarantine filter in the output format;
 						//!< built at instantiate, read-only afterwards
@@ -203,6 +201,7 @@ static const CONF_PARSER module_config[] = {
 	{ "url_deny", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, url_deny), NULL },
 	{ "allow_private_urls", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, allow_private_urls),
 	  "no" },
+	{ "max_redirects", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, max_redirects), "3" },
 	{ "accounting_max_entries",
 	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries), "4096" },
 	{ "fetch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_wait), "20" },
@@ -451,100 +450,6 @@ static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char cons
 		}
 	}
 	return mud_to_rlm_rcode(code);
-}
-
-/*
- *	URL policy: allow/deny lists and private addresses.
- */
-
-/** Does host/authority match one pattern: "host", "host:port", ".suffix", "*.suffix". */
-static bool authority_match(char const *pat, mud_url_t const *url)
-{
-	size_t hl;
-	size_t pl;
-
-	if (strcmp(pat, url->host) == 0 || strcmp(pat, url->authority) == 0) return true;
-	if (pat[0] == '*' && pat[1] == '.') pat++;
-	if (pat[0] != '.') return false;
-	hl = strlen(url->host);
-	pl = strlen(pat);
-	return hl > pl && strcmp(url->host + hl - pl, pat) == 0;
-}
-
-static bool authority_in(char * const *list, size_t num, mud_url_t const *url)
-{
-	size_t i;
-
-	for (i = 0; i < num; i++) {
-		if (authority_match(list[i], url)) return true;
-	}
-	return false;
-}
-
-/** Address is loopback, link-local, private, unique-local, unspecified, multicast or reserved. */
-static bool addr_is_private(struct sockaddr const *sa)
-{
-	if (sa->sa_family == AF_INET) {
-		uint8_t const *a = (uint8_t const *)&((struct sockaddr_in const *)sa)->sin_addr;
-
-		return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
-		       (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-		       (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64);
-	}
-	if (sa->sa_family == AF_INET6) {
-		struct in6_addr const *a6 = &((struct sockaddr_in6 const *)sa)->sin6_addr;
-		uint8_t const *a = a6->s6_addr;
-
-		if (IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6)) return true;
-		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;	/* fe80::/10 */
-		if ((a[0] & 0xfe) == 0xfc) return true;			/* fc00::/7 */
-		if (a[0] == 0xff) return true;				/* multicast */
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			struct sockaddr_in sin;
-
-			memset(&sin, 0, sizeof(sin));
-			sin.sin_family = AF_INET;
-			memcpy(&sin.sin_addr, a + 12, 4);
-			return addr_is_private((struct sockaddr const *)&sin);
-		}
-		return false;
-	}
-	return true;
-}
-
-/** Check the URL against the operator's rules before anything is fetched.
- *
- * @return NULL if acceptable, else the reason (static text).
- */
-static char const *url_refused(rlm_mud_t const *inst, mud_url_t const *url, bool resolve)
-{
-	struct addrinfo hints;
-	struct addrinfo *res = NULL;
-	struct addrinfo *ai;
-	char const *why = NULL;
-
-	if (authority_in(inst->deny, inst->num_deny, url)) return "authority is in url_deny";
-	if (inst->num_allow > 0 && !authority_in(inst->allow, inst->num_allow, url)) {
-		return "authority is not in url_allow";
-	}
-	if (inst->allow_private_urls) return NULL;
-	if (url->host_is_ip) return "host is an IP address literal";
-	if (!resolve) return NULL;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(url->host, NULL, &hints, &res) != 0)
-		return NULL;	/* the fetch reports it */
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (addr_is_private(ai->ai_addr)) {
-			why = "host resolves to a loopback, link-local, private or "
-			      "unspecified address";
-			break;
-		}
-	}
-	freeaddrinfo(res);
-	return why;
 }
 
 /*
@@ -1050,8 +955,7 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 /** The status word of a negative entry (a refusal is kept apart from a bad URL). */
 static char const *entry_status(mud_entry_t const *e)
 {
-	if (e->status == MUD_ERR_URL && e->error_where &&
-	    strcmp(e->error_where, "url-policy") == 0) {
+	if (e->status == MUD_ERR_URL && mud_where_refused(e->error_where)) {
 		return "url-refused";
 	}
 	return mud_rcode_status(e->status);
@@ -1068,25 +972,18 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	VALUE_PAIR *vp;
 	uint8_t *signer = NULL;
 	size_t signer_len = 0;
-	char const *why;
 	char buf[MUD_LOG_CUT + 8];
 
 	*evd = NULL;
-	why = url_refused(inst, url, true);
-	if (why) {
-		mud_error_set(err, MUD_ERR_URL, "url-policy", "%s", why);
-		mud_cache_fail(inst->cache, url->url, MUD_ERR_URL, "url-policy", why,
-			       request->timestamp);
-		return NULL;
-	}
-
 	memset(&opts, 0, sizeof(opts));
 	opts.fetch.ca_file = inst->ca_file;
 	opts.fetch.ca_path = inst->ca_path;
 	opts.fetch.connect_timeout_ms = (long)inst->connect_timeout * 1000;
 	opts.fetch.timeout_ms = (long)inst->timeout * 1000;
 	opts.fetch.max_size = inst->max_file_size;
-	opts.fetch.max_redirs = -1;
+	opts.fetch.max_redirs = (long)inst->max_redirects;
+	/* the URL, every redirect and every address connected to (also the signature's) */
+	opts.fetch.policy = inst->urlpolicy;
 	opts.trust = inst->trust;
 	opts.require_signature = inst->require_signature;
 	opts.parse_flags = inst->lenient ? MUD_PARSE_LENIENT : MUD_PARSE_STRICT;
@@ -1201,8 +1098,9 @@ static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 {
 	mud_event_t ev;
 	bool event;
+	char const *other = NULL;
 
-	if (strcmp(err->where, "url-policy") == 0) {
+	if (mud_where_refused(err->where)) {
 		ev = MUD_EVENT_URL_REFUSED;
 		event = true;
 	} else {
@@ -1218,9 +1116,14 @@ static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 		actions_failed(inst, acts);
 	}
 	if (!event) return;	/* not a security event: server down, HTTP status, ... */
-	incident_report(inst, request, ev, url,
-			(ev == MUD_EVENT_URL_MISMATCH && evd) ? evd->file_mud_url : NULL, evd,
-			err->code, err->where, err->text, acts);
+	if (ev == MUD_EVENT_URL_MISMATCH && evd) {
+		other = evd->file_mud_url;
+	} else if (ev == MUD_EVENT_URL_REFUSED && evd && evd->refused_url && url &&
+		   strcmp(evd->refused_url, url) != 0) {
+		other = evd->refused_url;	/* the signature URL or redirect hop refused */
+	}
+	incident_report(inst, request, ev, url, other, evd, err->code, err->where, err->text,
+			acts);
 }
 
 /** A policy was applied: remember its URL for the station, report a change. */
@@ -1256,15 +1159,14 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	mud_entry_t *e = NULL;
 	bool token = false;
 	mud_cache_result_t cr;
-	char const *why;
 	char const *url = win->url->url;
 	rlm_rcode_t rc;
 
-	why = url_refused(inst, win->url, false);
-	if (why) {
-		mud_error_clear(&err);
-		mud_error_set(&err, MUD_ERR_URL, "url-policy", "%s", why);
-		rc = mud_failed(inst, request, "url-refused", MUD_ERR_URL, "url-policy", why, url);
+	/* lists and IP literals, before the cache: a refused URL is never served */
+	mud_error_clear(&err);
+	if (mud_urlpolicy_check_url(inst->urlpolicy, win->url, &err) != MUD_OK) {
+		rc = mud_failed(inst, request, mud_where_refused(err.where) ? "url-refused" :
+				mud_rcode_status(err.code), err.code, err.where, err.text, url);
 		report_failure(inst, request, url, NULL, &err, false, acts);
 		return rc;
 	}
@@ -1313,7 +1215,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 			control_set(request, inst->da_cache, "fetched");
 		} else if (!e || e->status != MUD_OK) {
 			rc = mud_failed(inst, request,
-					strcmp(err.where, "url-policy") == 0 ?
+					mud_where_refused(err.where) ?
 					"url-refused" : mud_rcode_status(err.code),
 					err.code, err.where, err.text, url);
 			report_failure(inst, request, url, evd, &err, false, acts);
@@ -1653,37 +1555,6 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
  *	Start-up.
  */
 
-/** Split a whitespace/comma separated list of authorities into lowercased patterns. */
-static int split_list(TALLOC_CTX *ctx, char const *in, char ***out, size_t *num)
-{
-	char const *p = in;
-
-	*out = NULL;
-	*num = 0;
-	if (!in) return 0;
-	while (*p) {
-		char const *s;
-		char *item;
-		char **n;
-		size_t i;
-
-		while (*p == ' ' || *p == '\t' || *p == ',') p++;
-		if (!*p) break;
-		s = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != ',') p++;
-		item = talloc_strndup(ctx, s, (size_t)(p - s));
-		if (!item) return -1;
-		for (i = 0; item[i]; i++) {
-			if (item[i] >= 'A' && item[i] <= 'Z') item[i] = (char)(item[i] - 'A' + 'a');
-		}
-		n = talloc_realloc(ctx, *out, char *, *num + 1);
-		if (!n) return -1;
-		n[(*num)++] = item;
-		*out = n;
-	}
-	return 0;
-}
-
 /** Make sure an octets attribute for a certificate extension exists. */
 static int ensure_cert_attr(CONF_SECTION *conf, char const *name, int num)
 {
@@ -1922,9 +1793,14 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 
-	if (split_list(inst, inst->url_allow, &inst->allow, &inst->num_allow) < 0 ||
-	    split_list(inst, inst->url_deny, &inst->deny, &inst->num_deny) < 0) {
-		cf_log_err_cs(conf, "Out of memory");
+	if (inst->max_redirects > 10) {
+		cf_log_err_cs(conf, "max_redirects must be 0..10");
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_urlpolicy_create(inst, &inst->urlpolicy, inst->url_allow, inst->url_deny,
+				 inst->allow_private_urls, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "%s: %s", err.where, err.text);
 		return -1;
 	}
 

@@ -8,12 +8,32 @@
  * directory given by the caller: never the system store. Only https is
  * allowed, for the first request and for every redirect. The body is
  * bounded (MAXFILESIZE for announced lengths, the write callback for the rest).
+ *
+ * The URL policy (mud_urlpolicy.c, opts->policy) is enforced here, where the
+ * connections are made:
+ *  - redirects are followed by this file, not by libcurl (FOLLOWLOCATION off):
+ *    each Location is parsed with libcurl's own URL parser (so the host checked
+ *    is the host libcurl connects to), must be https, and its normalised
+ *    authority passes the allow/deny lists before it is requested; at most
+ *    opts->max_redirs hops, all within one total timeout;
+ *  - every socket is opened by fetch_opensocket() (CURLOPT_OPENSOCKETFUNCTION),
+ *    which checks the address libcurl is about to connect to and refuses a
+ *    special-purpose one before the socket exists. libcurl resolves a name
+ *    once per connection and connects to what it resolved, so the address
+ *    checked is the address used: a DNS answer that changes between two
+ *    lookups (rebinding) cannot bypass it;
+ *  - proxies from the environment are disabled (CURLOPT_PROXY ""): through a
+ *    proxy the address checked would be the proxy's, not the MUD server's.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -27,6 +47,7 @@
 #define FETCH_REDIRS_MAX		10	//!< hard cap: MUD servers need one or two.
 #define FETCH_BODY_INITIAL		(16 * 1024)	//!< first allocation (real files fit).
 #define FETCH_HEADER_MAX		256	//!< longest Accept / User-Agent value accepted.
+#define FETCH_WHY			200	//!< bytes of a refusal reason.
 #define FETCH_ACCEPT_DEFAULT		"application/mud+json"
 #define FETCH_USER_AGENT_DEFAULT	"rlm_mud/" PACKAGE_VERSION
 
@@ -46,6 +67,14 @@ typedef struct {
 	bool		toobig;		//!< aborted because len would exceed max.
 	bool		nomem;		//!< aborted because an allocation failed.
 } fetch_body_t;
+
+/** What the open-socket callback saw: the policy it applies and the first refusal. */
+typedef struct {
+	mud_urlpolicy_t const	*policy;	//!< NULL: every address accepted
+	bool			refused;	//!< an address was refused
+	char			addr[INET6_ADDRSTRLEN];	//!< the first address refused
+	char			why[FETCH_WHY];		//!< and the reason
+} fetch_guard_t;
 
 /** The certificate the server presented, captured during verification so that it is
  *  known also when verification fails (curl has no CERTINFO then). */
@@ -98,6 +127,63 @@ static CURLcode fetch_ssl_ctx(CURL *curl, void *sslctx, void *parm)
 	    SSL_CTX_set_ex_data(c, fetch_peer_idx, parm) != 1) return CURLE_OK;
 	SSL_CTX_set_verify(c, SSL_CTX_get_verify_mode(c), fetch_verify_cb);
 	return CURLE_OK;
+}
+
+/** CURLOPT_OPENSOCKETFUNCTION: the URL policy on the address libcurl is about to connect
+ *  to, before the socket exists. A refused address makes libcurl try the next one (if
+ *  any); the first refusal is kept for the error. */
+static curl_socket_t fetch_opensocket(void *uctx, curlsocktype purpose,
+				      struct curl_sockaddr *csa)
+{
+	fetch_guard_t *g = uctx;
+	struct sockaddr_storage ss;
+	uint8_t const *addr = NULL;
+	int family = 0;
+	uint16_t port = 0;
+	char why[FETCH_WHY];
+	char text[INET6_ADDRSTRLEN] = "";
+	bool ok;
+
+	memset(&ss, 0, sizeof(ss));
+	if (csa->addrlen <= sizeof(ss)) memcpy(&ss, &csa->addr, csa->addrlen);
+	if (ss.ss_family == AF_INET && csa->addrlen >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in const *sin = (struct sockaddr_in const *)&ss;
+
+		family = 4;
+		addr = (uint8_t const *)&sin->sin_addr;
+		port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6 && csa->addrlen >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 const *sin6 = (struct sockaddr_in6 const *)&ss;
+
+		family = 6;
+		addr = sin6->sin6_addr.s6_addr;
+		port = ntohs(sin6->sin6_port);
+	}
+
+	why[0] = '\0';
+	if (purpose != CURLSOCKTYPE_IPCXN) {
+		ok = false;
+		mudp_strlcpy(why, "not an outgoing connection", sizeof(why));
+	} else if (!addr) {
+		ok = (g->policy == NULL);
+		mudp_strlcpy(why, "not an IPv4 or IPv6 address", sizeof(why));
+	} else {
+		ok = mud_urlpolicy_check_addr(g->policy, family, addr, port, why,
+					      sizeof(why)) == MUD_OK;
+	}
+	if (!ok) {
+		if (!g->refused) {
+			g->refused = true;
+			if (addr) {
+				(void)inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text,
+						sizeof(text));
+			}
+			mudp_strlcpy(g->addr, text, sizeof(g->addr));
+			mudp_strlcpy(g->why, why, sizeof(g->why));
+		}
+		return CURL_SOCKET_BAD;
+	}
+	return socket(csa->family, csa->socktype | SOCK_CLOEXEC, csa->protocol);
 }
 
 static int _fetch_handle_free(fetch_handle_t *h)
@@ -227,14 +313,115 @@ done:
 	return rcode;
 }
 
+/** "url-policy: <what> [redirect N ]<url>" into where. */
+static void fetch_where(char *where, size_t len, char const *what, unsigned int hop,
+			char const *url)
+{
+	char esc[112];
+
+	mudp_escape(esc, sizeof(esc), url, strlen(url));
+	if (hop) {
+		snprintf(where, len, MUD_WHERE_URL_POLICY ": %s redirect %u %s", what, hop, esc);
+	} else {
+		snprintf(where, len, MUD_WHERE_URL_POLICY ": %s %s", what, esc);
+	}
+}
+
+/** The URL policy on one URL (the first, or a redirect hop), parsed by libcurl's own URL
+ *  parser, so that the host checked is the host libcurl connects to (it decodes %XX,
+ *  rewrites numeric IPv4 forms, ...). why gets the reason of a refusal.
+ *  @return MUD_OK, MUD_ERR_URL (refused), MUD_ERR_NOMEM. */
+static mud_rcode_t fetch_hop_policy(char const *url, mud_urlpolicy_t const *policy, char *why,
+				    size_t whylen)
+{
+	CURLU *cu;
+	CURLUcode uc;
+	char *scheme = NULL;
+	char *host = NULL;
+	char *port = NULL;
+	char *part = NULL;
+	char hp[MUD_AUTHORITY_MAX + 8];
+	mud_authority_t a;
+	mud_error_t aerr;
+	size_t len;
+	size_t i;
+	mud_rcode_t rc = MUD_ERR_URL;
+
+	why[0] = '\0';
+	len = strnlen(url, MUD_MAX_URL_LEN + 1);
+	if (len > MUD_MAX_URL_LEN) {
+		snprintf(why, whylen, "URL longer than %d bytes", MUD_MAX_URL_LEN);
+		return MUD_ERR_URL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+
+		if ((c <= 0x20) || (c >= 0x7f)) {
+			snprintf(why, whylen, "URL contains a space, control or non-ASCII byte "
+				 "at offset %zu", i);
+			return MUD_ERR_URL;
+		}
+	}
+
+	cu = curl_url();
+	if (!cu) return MUD_ERR_NOMEM;
+	uc = curl_url_set(cu, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		snprintf(why, whylen, "malformed URL: %s", curl_url_strerror(uc));
+		goto done;
+	}
+	uc = curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0);
+	if ((uc != CURLUE_OK) || !scheme || (mudp_strcasecmp(scheme, "https") != 0)) {
+		char esc[32];
+
+		mudp_escape(esc, sizeof(esc), scheme ? scheme : "", scheme ? strlen(scheme) : 0);
+		snprintf(why, whylen, "scheme \"%s\" is not https", esc);
+		goto done;
+	}
+	if (curl_url_get(cu, CURLUPART_USER, &part, 0) == CURLUE_OK && part) {
+		snprintf(why, whylen, "userinfo (credentials) in the URL");
+		goto done;
+	}
+	if (curl_url_get(cu, CURLUPART_ZONEID, &part, 0) == CURLUE_OK && part) {
+		snprintf(why, whylen, "IPv6 zone identifier in the URL");
+		goto done;
+	}
+	uc = curl_url_get(cu, CURLUPART_HOST, &host, 0);
+	if ((uc != CURLUE_OK) || !host || !host[0]) {
+		snprintf(why, whylen, "URL has no host");
+		goto done;
+	}
+	uc = curl_url_get(cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+	if ((uc != CURLUE_OK) || !port) {
+		snprintf(why, whylen, "URL has no port");
+		goto done;
+	}
+	if ((size_t)snprintf(hp, sizeof(hp), "%s:%s", host, port) >= sizeof(hp)) {
+		snprintf(why, whylen, "host longer than %d bytes", MUD_HOST_MAX - 1);
+		goto done;
+	}
+	mud_error_clear(&aerr);
+	if (mud_authority_parse(&a, hp, strlen(hp), 0, &aerr) != MUD_OK) {
+		mudp_strlcpy(why, aerr.text, whylen);
+		goto done;
+	}
+	rc = mud_urlpolicy_check_authority(policy, &a, why, whylen);
+
+done:
+	curl_free(part);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(cu);
+	return rc;
+}
+
 /** Map a failed transfer to a code, with where/text. */
-static mud_rcode_t fetch_error(CURL *curl, CURLcode cc, fetch_body_t const *body, char const *url,
+static mud_rcode_t fetch_error(CURLcode cc, fetch_body_t const *body, char const *url,
 			       char const *ebuf, mud_error_t *err)
 {
 	char esc[128];
 	char const *text = ebuf[0] ? ebuf : curl_easy_strerror(cc);
-	char *redir = NULL;
-	CURLcode ic;
 
 	mudp_escape(esc, sizeof(esc), url, strlen(url));
 
@@ -260,21 +447,8 @@ static mud_rcode_t fetch_error(CURL *curl, CURLcode cc, fetch_body_t const *body
 		return mud_error_set(err, MUD_ERR_TLS, esc, "%s", text);
 
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		/*
-		 *	The first URL was checked to be https, so this is a
-		 *	redirect to another scheme, which is never followed.
-		 *	curl has already moved the effective URL to the target.
-		 */
-		ic = curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &redir);
-		if ((ic == CURLE_OK) && redir && (strncasecmp(redir, "https://", 8) != 0)) {
-			char resc[96];
-
-			mudp_escape(resc, sizeof(resc), redir, strlen(redir));
-			return mud_error_set(err, MUD_ERR_FETCH, esc,
-					     "redirect target is not https: %s", resc);
-		}
-		return mud_error_set(err, MUD_ERR_FETCH, esc, "redirect target is not https (%s)",
-				     text);
+		/* every URL handed to curl was checked to be https: not expected */
+		return mud_error_set(err, MUD_ERR_FETCH, esc, "%s", text);
 
 	case CURLE_FILESIZE_EXCEEDED:
 		return mud_error_set(err, MUD_ERR_TOOBIG, esc, "body larger than %zu bytes",
@@ -293,9 +467,6 @@ static mud_rcode_t fetch_error(CURL *curl, CURLcode cc, fetch_body_t const *body
 
 	case CURLE_URL_MALFORMAT:
 		return mud_error_set(err, MUD_ERR_URL, esc, "%s", text);
-
-	case CURLE_TOO_MANY_REDIRECTS:
-		return mud_error_set(err, MUD_ERR_FETCH, esc, "%s", text);
 
 	default:
 		return mud_error_set(err, MUD_ERR_FETCH, esc, "%s", text);
@@ -408,8 +579,11 @@ mud_rcode_t mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url
 	return mud_fetch_ex(ctx, out, url, opts, NULL, err);
 }
 
-/** What is known of a failed transfer (see mud_fetch_ex()); NULL if nothing. */
-static mud_fetch_result_t *fetch_failed_info(TALLOC_CTX *ctx, CURL *curl, fetch_peer_t const *peer)
+/** What is known of a failed transfer (see mud_fetch_ex()); NULL if nothing.
+ *  refused_url / refused_addr: a URL-policy refusal (the URL, the address if the
+ *  refusal was at connect time, else NULL). */
+static mud_fetch_result_t *fetch_failed_info(TALLOC_CTX *ctx, CURL *curl, fetch_peer_t const *peer,
+					     char const *refused_url, char const *refused_addr)
 {
 	mud_fetch_result_t *f = talloc_zero(ctx, mud_fetch_result_t);
 
@@ -427,11 +601,37 @@ static mud_fetch_result_t *fetch_failed_info(TALLOC_CTX *ctx, CURL *curl, fetch_
 	if (!f->server_cert_pem && peer && peer->len) {
 		f->server_cert_pem = talloc_strndup(f, peer->pem, peer->len);
 	}
-	if (!f->primary_ip && !f->server_cert_pem && !f->effective_url) {
+	if (refused_url) {
+		f->refused_url = talloc_strdup(f, refused_url);
+		TALLOC_FREE(f->effective_url);
+		f->effective_url = talloc_strdup(f, refused_url);
+	}
+	if (refused_addr && refused_addr[0]) {
+		TALLOC_FREE(f->primary_ip);
+		TALLOC_FREE(f->server_cert_pem);	/* no connection: nothing presented */
+		f->primary_ip = talloc_strdup(f, refused_addr);
+	}
+	if (!f->primary_ip && !f->server_cert_pem && !f->effective_url && !f->refused_url) {
 		talloc_free(f);
 		return NULL;
 	}
 	return f;
+}
+
+/** Milliseconds left until deadline (CLOCK_MONOTONIC); <= 0 when passed. */
+static long fetch_ms_left(struct timespec const *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/** Is status a redirect that is followed (RFC 9110 section 15.4)? 300, 304 and 305 are not. */
+static bool fetch_is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 /** GET with failure evidence (see mud.h). */
@@ -440,20 +640,30 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 			 mud_error_t *err)
 {
 	fetch_peer_t *peer = NULL;
+	fetch_guard_t guard;
 	TALLOC_CTX *tmp = NULL;
 	fetch_handle_t *h = NULL;
 	fetch_body_t body;
 	mud_fetch_result_t *res;
 	struct curl_slist *nh;
+	struct timespec deadline;
 	char ebuf[CURL_ERROR_SIZE];
 	char esc[128];
+	char why[FETCH_WHY];
+	char where[sizeof(((mud_error_t *)NULL)->where)];
 	char *hdr;
 	char const *accept;
 	char const *agent;
+	char const *what;
 	char const *optname = "";
+	char const *hop_url = url;	/* the URL being requested */
+	char const *refused_url = NULL;
+	char const *refused_addr = NULL;
+	unsigned int hop = 0;
 	CURLcode cc;
 	long connect_ms;
 	long total_ms;
+	long left;
 	long redirs;
 	long status = 0;
 	size_t max;
@@ -471,6 +681,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	if (!opts || (!opts->ca_file && !opts->ca_path)) {
 		return mud_error_set(err, MUD_ERR_ARG, esc, "no CA configured for MUD servers");
 	}
+	what = opts->what ? opts->what : "URL";
 
 	accept = opts->accept ? opts->accept : FETCH_ACCEPT_DEFAULT;
 	agent = opts->user_agent ? opts->user_agent : FETCH_USER_AGENT_DEFAULT;
@@ -494,6 +705,18 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	tmp = talloc_new(ctx);
 	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, esc, "out of memory");
 
+	/*
+	 *	The URL policy on the first URL, before anything is resolved.
+	 */
+	rcode = fetch_hop_policy(url, opts->policy, why, sizeof(why));
+	if (rcode == MUD_ERR_NOMEM) goto nomem;
+	if (rcode != MUD_OK) {
+		fetch_where(where, sizeof(where), what, 0, url);
+		rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+		refused_url = url;
+		goto error;
+	}
+
 	h = talloc_zero(tmp, fetch_handle_t);
 	if (!h) goto nomem;
 	talloc_set_destructor(h, _fetch_handle_free);
@@ -508,6 +731,8 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	memset(&body, 0, sizeof(body));
 	body.ctx = tmp;
 	body.max = max;
+	memset(&guard, 0, sizeof(guard));
+	guard.policy = opts->policy;
 	ebuf[0] = '\0';
 
 	hdr = talloc_asprintf(tmp, "Accept: %s", accept);
@@ -518,12 +743,13 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 
 	FETCH_SETOPT(CURLOPT_ERRORBUFFER, ebuf);
 	FETCH_SETOPT(CURLOPT_NOSIGNAL, 1L);
-	FETCH_SETOPT(CURLOPT_URL, url);
 	FETCH_SETOPT(CURLOPT_HTTPGET, 1L);
 	FETCH_SETOPT(CURLOPT_PROTOCOLS_STR, "https");
 	FETCH_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	FETCH_SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
-	FETCH_SETOPT(CURLOPT_MAXREDIRS, redirs);
+	FETCH_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);	/* followed below, each hop checked */
+	FETCH_SETOPT(CURLOPT_PROXY, "");		/* never a proxy from the environment */
+	FETCH_SETOPT(CURLOPT_OPENSOCKETFUNCTION, fetch_opensocket);
+	FETCH_SETOPT(CURLOPT_OPENSOCKETDATA, &guard);
 	FETCH_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	FETCH_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	FETCH_SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -534,8 +760,6 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	FETCH_SETOPT(CURLOPT_CAINFO, opts->ca_file);
 	FETCH_SETOPT(CURLOPT_CAPATH, opts->ca_path);
 	FETCH_SETOPT(CURLOPT_CERTINFO, 1L);
-	FETCH_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-	FETCH_SETOPT(CURLOPT_TIMEOUT_MS, total_ms);
 	FETCH_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	FETCH_SETOPT(CURLOPT_WRITEFUNCTION, fetch_write);
 	FETCH_SETOPT(CURLOPT_WRITEDATA, &body);
@@ -550,24 +774,92 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 		peer = NULL;	/* TLS backend without SSL_CTX access: no capture */
 	}
 
-	cc = curl_easy_perform(h->curl);
-	if (cc != CURLE_OK) {
-		rcode = fetch_error(h->curl, cc, &body, url, ebuf, err);
-		goto error;
+	/*
+	 *	One request per hop, all within total_ms.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += total_ms / 1000;
+	deadline.tv_nsec += (total_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		char *loc = NULL;
+
+		left = fetch_ms_left(&deadline);
+		if (left <= 0) {
+			rcode = mud_error_set(err, MUD_ERR_TIMEOUT, esc,
+					      "timed out after %ld ms and %u redirects", total_ms,
+					      hop);
+			goto error;
+		}
+		FETCH_SETOPT(CURLOPT_URL, hop_url);
+		FETCH_SETOPT(CURLOPT_TIMEOUT_MS, left);
+		FETCH_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_ms < left ? connect_ms : left);
+		body.len = 0;
+		body.toobig = false;
+		body.nomem = false;
+		guard.refused = false;
+		if (peer) peer->len = 0;
+		ebuf[0] = '\0';
+
+		cc = curl_easy_perform(h->curl);
+		if (cc != CURLE_OK && guard.refused) {
+			fetch_where(where, sizeof(where), what, hop, hop_url);
+			rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", guard.why);
+			refused_url = hop_url;
+			refused_addr = guard.addr;
+			goto error;
+		}
+		if (cc != CURLE_OK) {
+			rcode = fetch_error(cc, &body, hop_url, ebuf, err);
+			goto error;
+		}
+
+		cc = curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (cc != CURLE_OK) {
+			rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_getinfo", "%s",
+					      curl_easy_strerror(cc));
+			goto error;
+		}
+		if (!fetch_is_redirect(status)) break;
+		if (curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK ||
+		    !loc) {
+			break;	/* no Location: reported as the HTTP status below */
+		}
+		if (hop >= (unsigned int)redirs) {
+			char lesc[96];
+
+			mudp_escape(lesc, sizeof(lesc), loc, strlen(loc));
+			rcode = mud_error_set(err, MUD_ERR_FETCH, esc,
+					      "more than %ld redirects (the next to %s)", redirs,
+					      lesc);
+			goto error;
+		}
+		hop++;
+		hop_url = talloc_strdup(tmp, loc);
+		if (!hop_url) goto nomem;
+
+		/* the URL policy on the hop, before it is resolved or connected to */
+		rcode = fetch_hop_policy(hop_url, opts->policy, why, sizeof(why));
+		if (rcode == MUD_ERR_NOMEM) goto nomem;
+		if (rcode != MUD_OK) {
+			fetch_where(where, sizeof(where), what, hop, hop_url);
+			rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+			refused_url = hop_url;
+			goto error;
+		}
 	}
 
-	cc = curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		rcode = mud_error_set(err, MUD_ERR_FETCH, "curl_easy_getinfo", "%s",
-				      curl_easy_strerror(cc));
-		goto error;
-	}
 	if (status != 200) {
-		char where[32];
+		char where_http[32];
+		char hesc[128];
 
-		snprintf(where, sizeof(where), "HTTP %ld", status);
-		rcode = mud_error_set(err, MUD_ERR_HTTP, where, "GET %s returned HTTP %ld",
-				      esc, status);
+		mudp_escape(hesc, sizeof(hesc), hop_url, strlen(hop_url));
+		snprintf(where_http, sizeof(where_http), "HTTP %ld", status);
+		rcode = mud_error_set(err, MUD_ERR_HTTP, where_http, "GET %s returned HTTP %ld",
+				      hesc, status);
 		goto error;
 	}
 
@@ -591,7 +883,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	if (!fetch_info_str(res, &res->effective_url, h->curl, CURLINFO_EFFECTIVE_URL)) goto nomem;
 	if (!fetch_info_str(res, &res->primary_ip, h->curl, CURLINFO_PRIMARY_IP)) goto nomem;
 	if (!res->effective_url) {
-		res->effective_url = talloc_strdup(res, url);
+		res->effective_url = talloc_strdup(res, hop_url);
 		if (!res->effective_url) goto nomem;
 	}
 	res->server_cert_pem = fetch_leaf_pem(res, h->curl);
@@ -613,7 +905,8 @@ nomem:
 
 error:
 	if (failed && rcode != MUD_ERR_NOMEM) {
-		*failed = fetch_failed_info(ctx, h ? h->curl : NULL, peer);
+		*failed = fetch_failed_info(ctx, h ? h->curl : NULL, peer, refused_url,
+					    refused_addr);
 	}
 	talloc_free(tmp);
 	return rcode;

@@ -83,6 +83,28 @@ error:
 	return rc;
 }
 
+/** Record what a failed fetch learned in pol (best effort): the server's address and
+ *  certificate. After a URL-policy refusal they describe the refused step: the address
+ *  refused (no certificate: nothing was connected), or the server that redirected to the
+ *  refused URL, or nothing; refused_url is the URL refused. */
+static void policy_failed(mud_policy_t *pol, mud_fetch_result_t const *failed)
+{
+	if (!failed) return;
+	if (failed->refused_url) {
+		TALLOC_FREE(pol->server_ip);
+		TALLOC_FREE(pol->server_cert_pem);
+	}
+	if (failed->primary_ip) {
+		TALLOC_FREE(pol->server_ip);
+		pol->server_ip = talloc_strdup(pol, failed->primary_ip);
+	}
+	if (failed->server_cert_pem) {
+		TALLOC_FREE(pol->server_cert_pem);
+		pol->server_cert_pem = talloc_strdup(pol, failed->server_cert_pem);
+	}
+	if (failed->refused_url) pol->refused_url = talloc_strdup(pol, failed->refused_url);
+}
+
 /** Copy what is known so far into *evidence (best effort). */
 static void policy_evidence(TALLOC_CTX *ctx, mud_policy_t **evidence, mud_policy_t *pol)
 {
@@ -101,6 +123,7 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	mud_fetch_result_t *body = NULL;
 	mud_fetch_result_t *sigres = NULL;
 	mud_fetch_result_t *failed = NULL;
+	mud_fetch_opts_t fopts;
 	mud_file_t *probe = NULL;
 	mud_error_t sigerr;
 	mud_error_t perr;
@@ -128,15 +151,14 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 	if (rc != MUD_OK) goto error;
 
 	/*
-	 *	1. The MUD file.
+	 *	1. The MUD file (the URL policy in opts->fetch.policy is applied by mud_fetch_ex()
+	 *	to the URL, each redirect and each connection).
 	 */
-	rc = mud_fetch_ex(tmp, &body, url, &opts->fetch, &failed, err);
+	fopts = opts->fetch;
+	fopts.what = "MUD URL";
+	rc = mud_fetch_ex(tmp, &body, url, &fopts, &failed, err);
 	if (rc != MUD_OK) {
-		if (failed && failed->primary_ip)
-			pol->server_ip = talloc_strdup(pol, failed->primary_ip);
-		if (failed && failed->server_cert_pem) {
-			pol->server_cert_pem = talloc_strdup(pol, failed->server_cert_pem);
-		}
+		policy_failed(pol, failed);
 		goto error;
 	}
 	pol->fetched = time(NULL);
@@ -154,11 +176,13 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 			     opts->parse_flags, &perr);
 
 	/*
-	 *	3. The detached signature, at most MUD_MAX_SIG_SIZE bytes.
+	 *	3. The detached signature, at most MUD_MAX_SIG_SIZE bytes. Its URL comes from a
+	 *	file not yet verified (mud-signature): the same URL policy applies to it.
 	 */
 	if (opts->trust) {
 		mud_fetch_opts_t sopts = opts->fetch;
 
+		sopts.what = "signature URL";
 		if (!sopts.max_size || sopts.max_size > MUD_MAX_SIG_SIZE) {
 			sopts.max_size = MUD_MAX_SIG_SIZE;
 		}
@@ -170,8 +194,13 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 		}
 
 		mud_error_clear(&sigerr);
-		rc = mud_fetch(tmp, &sigres, pol->sig_url, &sopts, &sigerr);
-		if (rc == MUD_ERR_HTTP && !opts->require_signature) {
+		failed = NULL;
+		rc = mud_fetch_ex(tmp, &sigres, pol->sig_url, &sopts, &failed, &sigerr);
+		if (rc == MUD_ERR_URL && mud_where_refused(sigerr.where)) {
+			policy_failed(pol, failed);	/* refused: never tolerated */
+			if (err && err->code == MUD_OK) *err = sigerr;
+			goto error;
+		} else if (rc == MUD_ERR_HTTP && !opts->require_signature) {
 			sigres = NULL;	/* no signature published: allowed by configuration */
 		} else if (rc == MUD_ERR_HTTP) {
 			rc = mud_error_set(err, MUD_ERR_SIG_MISSING, pol->sig_url,

@@ -229,7 +229,7 @@ cat > "$C/expect" <<EOF
 02:00:00:00:01:13|url-changed|1|policy of the new MUD URL applied|changed from $BASE/it/change1.json|no|$BASE/it/change1.json
 02:00:00:00:01:14|sig-invalid|2|quarantine VLAN 999 applied|ignature|yes|
 02:00:00:00:01:15|sig-invalid|1|last good policy kept|ignature|yes|
-02:00:00:00:02:01|url-refused|1|MUD URL refused; not fetched|resolves to a loopback|no|
+02:00:00:00:02:01|url-refused|1|MUD URL refused; not fetched|loopback (RFC|no|
 02:00:00:00:02:02|url-refused|1|MUD URL refused; not fetched|IP address literal|no|
 EOF
 python3 - "$C/expect" "$W" "$SPOOL_A" "$SPOOL_B" > "$C/check.out" 2>&1 <<'PYEOF'

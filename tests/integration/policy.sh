@@ -46,9 +46,11 @@ for c in p-localhost p-v4 p-v6; do
 done
 ok=0
 [ "$(grep -c "^GET /it/priv-" "$WEB_LOG")" = 0 ] || ok=1
-grep -q "MUD $BASE/it/priv-localhost.json: host resolves to a loopback" "$RAD_LOG" || ok=1
-grep -q "MUD https://127.0.0.1:$WEB_PORT/it/priv-v4.json: host is an IP address literal" "$RAD_LOG" || ok=1
-grep -q "MUD https://\[::1\]:$WEB_PORT/it/priv-v6.json: host is an IP address literal" "$RAD_LOG" || ok=1
+# a name: refused where the connection is made (the address it resolved to); literals: from
+# the URL (docs/urlpolicy.md)
+grep -q "MUD $BASE/it/priv-localhost.json: host resolves to \(127\.0\.0\.1, in 127\.0\.0\.0/8\|::1, in ::1/128\) loopback" "$RAD_LOG" || ok=1
+grep -q "MUD https://127.0.0.1:$WEB_PORT/it/priv-v4.json: host is an IP address literal in 127.0.0.0/8 loopback (RFC 1122)" "$RAD_LOG" || ok=1
+grep -q "MUD https://\[::1\]:$WEB_PORT/it/priv-v6.json: host is an IP address literal in ::1/128 loopback (RFC 4291)" "$RAD_LOG" || ok=1
 it_result "allow_private_urls = no: nothing fetched, reasons logged" $ok
 it_stop_radiusd
 unset MUD_PRIVATE
@@ -99,7 +101,8 @@ refused otherport || ok=1
 [ "$(it_reply_values "$C/notallowed.out" Cisco-AVPair)" = "$Q_LINES" ] || ok=1
 [ "$(it_reply_values "$C/notallowed.out" Session-Timeout)" = "" ] || ok=1
 [ "$(it_fetches /it/allowed.json)" = 0 ] || ok=1
-grep -q "authority is not in url_allow" "$RAD_LOG" || ok=1
+grep -q "authority 127.0.0.1:$WEB_PORT is not in url_allow" "$RAD_LOG" || ok=1
+grep -q "authority localhost:$OTHER_PORT is not in url_allow" "$RAD_LOG" || ok=1
 it_result "url_allow: other authorities refused, quarantine lines inline" $ok \
 	"$(it_reply_values "$C/notallowed.out" Cisco-AVPair | tr '\n' '|')"
 it_stop_radiusd

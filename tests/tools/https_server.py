@@ -6,12 +6,15 @@ the TLS handshake runs in that thread, so a client that stalls or rejects the
 certificate never blocks the others.
 
 Usage:
-  https_server.py --cert FILE --key FILE [--port N] [--bind6] --root DIR
-                  [--portfile FILE] [--log FILE] [--verbose]
+  https_server.py --cert FILE --key FILE [--port N] [--bind6 | --bind ADDR] --root DIR
+                  [--portfile FILE] [--log FILE] [--connlog FILE] [--verbose]
 
   --cert/--key  PEM certificate (leaf only or leaf + chain) and its key.
   --port N      TCP port, 0 (default) = pick a free one.
-  --bind6       listen on ::1 instead of 127.0.0.1 (never on other addresses).
+  --bind6       listen on ::1 instead of 127.0.0.1.
+  --bind ADDR   listen on ADDR (IPv4 or IPv6 literal) instead: for tests that run in a
+                network namespace they create (tests/integration/urlpolicy.sh), where
+                the address exists only on that namespace's interfaces.
   --root DIR    files served for GET; ".." escapes are refused (404).
   --portfile F  once listening, the port number plus a newline is written to F
                 (atomically: written to F.tmp and renamed), so a test can wait
@@ -21,6 +24,9 @@ Usage:
                 PATH is the request target as sent (with its query string).
                 Failed TLS handshakes are not requests and are not logged there
                 (they go to stderr with --verbose). Tests count fetches with it.
+  --connlog F   one line per accepted TCP connection, appended and flushed at once,
+                before the TLS handshake:  CONNECT CLIENT-ADDRESS
+                (tests prove that no connection at all was made, not just no request).
   --verbose     http.server's own access/error messages on stderr.
 
 Content types for files: .json -> application/mud+json,
@@ -30,6 +36,7 @@ Special paths (checked before the file tree):
   /redirect-http          302 to http://127.0.0.1:<port>/x.json (a scheme downgrade).
   /redirect-https?to=/p   302 to https://<Host header>/p ("to" must start with "/").
   /redirect-loop          302 to itself, forever.
+  /redirect-to?url=U      302 to U exactly as given (any scheme, host and port).
   /slow                   200 with Content-Length: 10, then no body: waits 30 s or
                           until the client goes away or the server is stopped.
   /big?size=N             200 with N bytes of 'A' (N <= 1 GiB) and Content-Length;
@@ -68,15 +75,25 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, family, ctx, root, logfile, verbose):
+    def __init__(self, addr, family, ctx, root, logfile, verbose, connlog=None):
         self.address_family = family
         self.tls = ctx
         self.root = os.path.realpath(root)
         self.logfile = logfile
+        self.connlog = connlog
         self.verbose = verbose
         self.log_lock = threading.Lock()
         self.stopping = threading.Event()
         super().__init__(addr, Handler)
+
+    def verify_request(self, request, client_address):
+        # Runs in the accepting thread for every TCP connection, before the handshake.
+        if self.connlog:
+            with self.log_lock:
+                with open(self.connlog, "a", encoding="utf-8") as f:
+                    f.write("CONNECT %s\n" % (client_address[0],))
+                    f.flush()
+        return True
 
     def finish_request(self, request, client_address):
         # Runs in the per-connection thread: handshake here, not in accept().
@@ -246,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
             self.redirect("https://%s%s" % (host, to))
         elif path == "/redirect-loop":
             self.redirect("/redirect-loop")
+        elif path == "/redirect-to":
+            self.redirect(query.get("url", [""])[0])
         elif path == "/slow":
             self.do_slow()
         elif path == "/big":
@@ -267,6 +286,8 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind6", action="store_true")
+    ap.add_argument("--bind")
+    ap.add_argument("--connlog")
     ap.add_argument("--root", required=True)
     ap.add_argument("--portfile")
     ap.add_argument("--log")
@@ -276,11 +297,16 @@ def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
 
-    if args.bind6:
+    if args.bind:
+        family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+        addr = (args.bind, args.port)
+    elif args.bind6:
         addr, family = ("::1", args.port), socket.AF_INET6
     else:
         addr, family = ("127.0.0.1", args.port), socket.AF_INET
-    srv = Server(addr, family, ctx, args.root, args.log, args.verbose)
+    if args.connlog:
+        open(args.connlog, "a").close()
+    srv = Server(addr, family, ctx, args.root, args.log, args.verbose, args.connlog)
 
     def stop(signum, frame):
         srv.stopping.set()

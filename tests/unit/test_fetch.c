@@ -2,10 +2,16 @@
  * test_fetch.c - mud_fetch() against local HTTPS servers.
  *
  * The group setup makes a temp dir, runs tests/tools/mkcerts.sh in it and
- * starts four tests/tools/https_server.py instances on 127.0.0.1 (valid,
- * expired, wrong-host and untrusted certificates). The teardown stops them by
- * PID and removes the dir. Missing python3 or openssl make the group setup
+ * starts five tests/tools/https_server.py instances on 127.0.0.1 (valid,
+ * expired, wrong-host and untrusted certificates, and an "internal" server
+ * with a valid certificate that the URL-policy tests must never reach). Each
+ * logs its requests and its accepted TCP connections. The teardown stops them
+ * by PID and removes the dir. Missing python3 or openssl make the group setup
  * fail loudly: these tests never skip.
+ *
+ * URL policy (allow_private_urls = no) without privileges: every server is on
+ * loopback, so the test hook mud_urlpolicy_test_public() marks the good
+ * server's address and port as "public"; the internal server stays special.
  *
  * Environment: top_srcdir (default "."), PYTHON3 (default "python3").
  */
@@ -38,6 +44,7 @@ typedef struct {
 	int		port;
 	char		portfile[PATH_MAX];
 	char		log[PATH_MAX];
+	char		connlog[PATH_MAX];	//!< one line per accepted TCP connection
 } test_server_t;
 
 /** Group fixture (the tests are sequential; only test_threads uses threads). */
@@ -51,6 +58,7 @@ static struct {
 	test_server_t	expired;
 	test_server_t	wronghost;
 	test_server_t	untrusted;
+	test_server_t	internal;		//!< valid certificate; the policy tests never reach it
 	int		closed_fd;		//!< bound, not listening: connections are refused
 	int		closed_port;
 } fx = {
@@ -58,6 +66,7 @@ static struct {
 	.expired = { .name = "expired" },
 	.wronghost = { .name = "wronghost" },
 	.untrusted = { .name = "untrusted" },
+	.internal = { .name = "server" },
 	.closed_fd = -1,
 };
 
@@ -123,7 +132,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int server_spawn(test_server_t *s, char const *python, char const *script)
+static int server_spawn(test_server_t *s, char const *tag, char const *python,
+			char const *script)
 {
 	char cert[PATH_MAX];
 	char key[PATH_MAX];
@@ -133,14 +143,15 @@ static int server_spawn(test_server_t *s, char const *python, char const *script
 	snprintf(cert, sizeof(cert), "%s/%s.pem", fx.dir, s->name);
 	snprintf(key, sizeof(key), "%s/%s.key", fx.dir, s->name);
 	snprintf(root, sizeof(root), "%s/root", fx.dir);
-	snprintf(s->portfile, sizeof(s->portfile), "%s/%s.port", fx.dir, s->name);
-	snprintf(s->log, sizeof(s->log), "%s/%s.log", fx.dir, s->name);
+	snprintf(s->portfile, sizeof(s->portfile), "%s/%s.port", fx.dir, tag);
+	snprintf(s->log, sizeof(s->log), "%s/%s.log", fx.dir, tag);
+	snprintf(s->connlog, sizeof(s->connlog), "%s/%s.conn", fx.dir, tag);
 
 	{
 		char *argv[] = {
 			(char *)python, (char *)script,
 			"--cert", cert, "--key", key, "--port", "0", "--root", root,
-			"--portfile", s->portfile, "--log", s->log, NULL
+			"--portfile", s->portfile, "--log", s->log, "--connlog", s->connlog, NULL
 		};
 
 		rc = posix_spawnp(&s->pid, python, NULL, NULL, argv, environ);
@@ -221,6 +232,27 @@ static int log_count(test_server_t const *s, char const *line)
 	}
 	fclose(fp);
 	return n;
+}
+
+/** Lines of a file (0 if it cannot be read). */
+static int file_lines(char const *path)
+{
+	FILE *fp = fopen(path, "r");
+	int c;
+	int n = 0;
+
+	if (!fp) return 0;
+	while ((c = fgetc(fp)) != EOF) {
+		if (c == '\n') n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+/** TCP connections a server accepted so far (before any TLS handshake). */
+static int conn_count(test_server_t const *s)
+{
+	return file_lines(s->connlog);
 }
 
 /** Total lines of a server log. */
@@ -314,15 +346,17 @@ static int group_setup_do(void)
 	snprintf(path, sizeof(path), "%s/root/empty.json", fx.dir);
 	if (write_file(path, "", 0) != 0) return -1;
 
-	/* Start all four, then wait for all (they start in parallel). */
-	if (server_spawn(&fx.good, python, script) < 0) return -1;
-	if (server_spawn(&fx.expired, python, script) < 0) return -1;
-	if (server_spawn(&fx.wronghost, python, script) < 0) return -1;
-	if (server_spawn(&fx.untrusted, python, script) < 0) return -1;
+	/* Start all five, then wait for all (they start in parallel). */
+	if (server_spawn(&fx.good, "server", python, script) < 0) return -1;
+	if (server_spawn(&fx.expired, "expired", python, script) < 0) return -1;
+	if (server_spawn(&fx.wronghost, "wronghost", python, script) < 0) return -1;
+	if (server_spawn(&fx.untrusted, "untrusted", python, script) < 0) return -1;
+	if (server_spawn(&fx.internal, "internal", python, script) < 0) return -1;
 	if (server_wait(&fx.good) < 0) return -1;
 	if (server_wait(&fx.expired) < 0) return -1;
 	if (server_wait(&fx.wronghost) < 0) return -1;
 	if (server_wait(&fx.untrusted) < 0) return -1;
+	if (server_wait(&fx.internal) < 0) return -1;
 
 	/* A port that refuses connections: bound, never listening. */
 	fx.closed_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -351,6 +385,7 @@ static int group_teardown(void **state)
 	server_stop(&fx.expired);
 	server_stop(&fx.wronghost);
 	server_stop(&fx.untrusted);
+	server_stop(&fx.internal);
 	if (fx.closed_fd >= 0) close(fx.closed_fd);
 	fx.closed_fd = -1;
 	if (fx.dir[0]) nftw(fx.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -534,12 +569,14 @@ static void test_redirect_http(void **state)
 	char *text;
 	int before = log_lines(&fx.good);
 
-	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
+	/* A downgrade is a URL-policy refusal of the hop, with or without a policy. */
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_URL);
 	assert_null(res);
-	assert_string_equal(err.where, url);
-	text = talloc_asprintf(ctx, "redirect target is not https: http://127.0.0.1:%d/x.json",
+	text = talloc_asprintf(ctx, "url-policy: URL redirect 1 http://127.0.0.1:%d/x.json",
 			       fx.good.port);
-	assert_string_equal(err.text, text);
+	assert_string_equal(err.where, text);
+	assert_true(mud_where_refused(err.where));
+	assert_string_equal(err.text, "scheme \"http\" is not https");
 	/* Only the redirect itself reached the server; the http URL was not tried. */
 	assert_int_equal(log_lines(&fx.good), before + 1);
 	assert_int_equal(log_count(&fx.good, "GET /redirect-http 302"), 1);
@@ -556,18 +593,22 @@ static void test_redirect_loop(void **state)
 	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/redirect-loop");
 	int before = log_count(&fx.good, "GET /redirect-loop 302");
 
+	char *text;
+
 	/* Default: 3 redirects followed, so 4 requests, then an error. */
 	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
 	assert_null(res);
 	assert_string_equal(err.where, url);
-	assert_non_null(strstr(err.text, "Maximum (3) redirects followed"));
+	text = talloc_asprintf(ctx, "more than 3 redirects (the next to %s)", url);
+	assert_string_equal(err.text, text);
+	talloc_free(text);
 	assert_int_equal(log_count(&fx.good, "GET /redirect-loop 302"), before + 4);
 
 	/* Asking for more than the hard cap gets the cap (10). */
 	mud_error_clear(&err);
 	opts.max_redirs = 1000;
 	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_FETCH);
-	assert_non_null(strstr(err.text, "Maximum (10) redirects followed"));
+	assert_non_null(strstr(err.text, "more than 10 redirects"));
 	assert_int_equal(log_count(&fx.good, "GET /redirect-loop 302"), before + 4 + 11);
 	talloc_free(url);
 }
@@ -928,6 +969,319 @@ static void test_bad_args(void **state)
 }
 
 /*
+ *	URL policy: the first URL, each redirect hop, the signature URL and every
+ *	address connected to. fx.internal must never see a connection.
+ */
+
+/** allow_private_urls = no; the good server (127.0.0.1 and its port) marked public. */
+static mud_urlpolicy_t *policy_hooked(void *ctx, char const *deny)
+{
+	mud_urlpolicy_t *pol = NULL;
+	mud_error_t err = { 0 };
+
+	assert_int_equal(mud_urlpolicy_create(ctx, &pol, NULL, deny, false, &err), MUD_OK);
+	assert_int_equal(mud_urlpolicy_test_public(pol, "127.0.0.1", (uint16_t)fx.good.port, &err),
+			 MUD_OK);
+	return pol;
+}
+
+/* No hook: the good server is loopback, so it is refused before the socket exists. */
+static void test_policy_first_url(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_fetch_result_t *failed = NULL;
+	mud_error_t err = { 0 };
+	mud_urlpolicy_t *pol = NULL;
+	char *url;
+	char *where;
+	int conns = conn_count(&fx.good);
+
+	assert_int_equal(mud_urlpolicy_create(ctx, &pol, NULL, NULL, false, &err), MUD_OK);
+	opts.policy = pol;
+	opts.what = "MUD URL";
+
+	/* IP literal: refused from the URL alone */
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_URL);
+	assert_null(res);
+	where = talloc_asprintf(ctx, "url-policy: MUD URL %s", url);
+	assert_string_equal(err.where, where);
+	assert_string_equal(err.text, "host is an IP address literal in 127.0.0.0/8 loopback "
+			    "(RFC 1122)");
+	assert_non_null(failed);
+	assert_string_equal(failed->refused_url, url);
+	assert_null(failed->primary_ip);
+	talloc_free(failed);
+	talloc_free(where);
+	talloc_free(url);
+
+	/* a name: refused in the open-socket callback, for every address it resolves to */
+	mud_error_clear(&err);
+	url = url_of(ctx, &fx.good, "localhost", "/x.json");
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_URL);
+	assert_null(res);
+	where = talloc_asprintf(ctx, "url-policy: MUD URL %s", url);
+	assert_string_equal(err.where, where);
+	assert_true(strncmp(err.text, "host resolves to ", 17) == 0);
+	assert_non_null(strstr(err.text, "loopback"));
+	assert_non_null(strstr(err.text, "; not connected"));
+	assert_non_null(failed);
+	assert_string_equal(failed->refused_url, url);
+	assert_non_null(failed->primary_ip);
+	assert_true(strcmp(failed->primary_ip, "127.0.0.1") == 0 ||
+		    strcmp(failed->primary_ip, "::1") == 0);
+	assert_null(failed->server_cert_pem);
+	talloc_free(failed);
+	talloc_free(where);
+	talloc_free(url);
+
+	/* the same server with allow_private_urls = yes: fetched (the refusal was the policy) */
+	talloc_free(pol);
+	assert_int_equal(mud_urlpolicy_create(ctx, &pol, NULL, NULL, true, &err), MUD_OK);
+	opts.policy = pol;
+	url = url_of(ctx, &fx.good, "localhost", "/x.json");
+	assert_int_equal(conn_count(&fx.good), conns);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(conn_count(&fx.good), conns + 1);
+	talloc_free(res);
+	talloc_free(url);
+	talloc_free(pol);
+}
+
+/* The hook makes the good server public: fetched; ::1 (not marked) is still refused. */
+static void test_policy_hook(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	char *url;
+
+	opts.policy = policy_hooked(ctx, NULL);
+	url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	talloc_free(res);
+	talloc_free(url);
+
+	url = url_of(ctx, &fx.good, "localhost", "/x.json");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_string_equal(res->primary_ip, "127.0.0.1");
+	talloc_free(res);
+	talloc_free(url);
+	talloc_free((void *)opts.policy);
+}
+
+/* Each redirect hop passes the policy before it is requested. */
+static void test_policy_redirect(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_fetch_result_t *failed = NULL;
+	mud_error_t err = { 0 };
+	mud_urlpolicy_t *open_pol = NULL;
+	int iconns = conn_count(&fx.internal);
+	char *url;
+	char *where;
+	size_t i;
+	struct {
+		char const	*target;	//!< %d: the internal port, %g: the good port
+		unsigned int	hop;		//!< hop refused
+		char const	*why;		//!< reason (prefix)
+		bool		connected;	//!< refused at connect time (else from the URL)
+	} const cases[] = {
+		{ "https://127.0.0.1:%d/x.json", 1,
+		  "host is an IP address literal in 127.0.0.0/8 loopback (RFC 1122)", false },
+		{ "https://localhost:%d/x.json", 1, "host resolves to ", true },
+		{ "https://[::ffff:127.0.0.1]:%d/x.json", 1, "host is an IP address literal in "
+		  "::ffff:0:0/96 IPv4-mapped (RFC 4291) carrying 127.0.0.1", false },
+		{ "https://0x7f.1:%d/x.json", 1,
+		  "host is an IP address literal in 127.0.0.0/8 loopback (RFC 1122)", false },
+		{ "https://%%6cocalhost:%d/x.json", 1, "host resolves to ", true },
+		{ "https://DENIED.example.:0443/x.json", 1,
+		  "authority denied.example:443 is in url_deny (entry \"denied.example\")", false },
+		{ "https://user:pw@127.0.0.1:%g/x.json", 1, "userinfo (credentials) in the URL",
+		  false },
+		{ "ftp://127.0.0.1:%d/x.json", 1, "scheme \"ftp\" is not https", false },
+		{ "https://127.0.0.1:%g/redirect-to%%3Furl%%3Dhttps://localhost:%d/x.json", 2,
+		  "host resolves to ", true },
+	};
+
+	opts.policy = policy_hooked(ctx, "denied.example");
+	opts.what = "MUD URL";
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		char target[256];
+		char *hop_url;
+		char const *p;
+		size_t n = 0;
+
+		/* expand %d (internal port), %g (good port), %% */
+		for (p = cases[i].target; *p && n + 8 < sizeof(target); p++) {
+			if (p[0] == '%' && p[1] == 'd') {
+				n += (size_t)snprintf(target + n, sizeof(target) - n, "%d",
+						      fx.internal.port);
+				p++;
+			} else if (p[0] == '%' && p[1] == 'g') {
+				n += (size_t)snprintf(target + n, sizeof(target) - n, "%d",
+						      fx.good.port);
+				p++;
+			} else if (p[0] == '%' && p[1] == '%') {
+				target[n++] = '%';
+				p++;
+			} else {
+				target[n++] = *p;
+			}
+		}
+		target[n] = '\0';
+
+		mud_error_clear(&err);
+		url = talloc_asprintf(ctx, "https://127.0.0.1:%d/redirect-to?url=%s", fx.good.port,
+				      target);
+		assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_URL);
+		assert_null(res);
+		if (strncmp(err.text, cases[i].why, strlen(cases[i].why)) != 0) {
+			fprintf(stderr, "case %zu: %s (at %s)\n", i, err.text, err.where);
+		}
+		assert_true(strncmp(err.text, cases[i].why, strlen(cases[i].why)) == 0);
+		assert_true(mud_where_refused(err.where));
+		where = talloc_asprintf(ctx, "url-policy: MUD URL redirect %u ", cases[i].hop);
+		assert_true(strncmp(err.where, where, strlen(where)) == 0);
+		assert_non_null(failed);
+		assert_non_null(failed->refused_url);
+		hop_url = failed->refused_url;
+		assert_string_equal(err.where + strlen(where), hop_url);
+		assert_non_null(failed->primary_ip);
+		if (cases[i].connected) {
+			assert_true(strcmp(failed->primary_ip, "127.0.0.1") == 0 ||
+				    strcmp(failed->primary_ip, "::1") == 0);
+			assert_non_null(strstr(err.text, "; not connected"));
+		} else {
+			/* the server that sent the redirect */
+			assert_string_equal(failed->primary_ip, "127.0.0.1");
+		}
+		talloc_free(failed);
+		talloc_free(where);
+		talloc_free(url);
+	}
+	assert_int_equal(conn_count(&fx.internal), iconns);
+
+	/* a hop to the good (public) server is followed */
+	url = talloc_asprintf(ctx, "https://127.0.0.1:%d/redirect-to?url=https://127.0.0.1:%d/"
+			      "x.json", fx.good.port, fx.good.port);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	talloc_free(res);
+	talloc_free(url);
+	talloc_free((void *)opts.policy);
+
+	/* control: with allow_private_urls = yes the internal server is reachable, so the
+	 * zero above is the policy's doing */
+	assert_int_equal(mud_urlpolicy_create(ctx, &open_pol, NULL, NULL, true, &err), MUD_OK);
+	opts.policy = open_pol;
+	url = talloc_asprintf(ctx, "https://127.0.0.1:%d/redirect-to?url=https://localhost:%d/"
+			      "x.json", fx.good.port, fx.internal.port);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(conn_count(&fx.internal), iconns + 1);
+	talloc_free(res);
+	talloc_free(url);
+	talloc_free(open_pol);
+}
+
+/* The signature URL comes from the file (not yet verified): the same policy applies. */
+static void test_policy_signature(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_policy_opts_t popts;
+	mud_policy_t *pol = NULL;
+	mud_policy_t *evd = NULL;
+	mud_trust_t *trust = NULL;
+	mud_error_t err = { 0 };
+	int iconns = conn_count(&fx.internal);
+	char path[PATH_MAX];
+	size_t i;
+	static char const tmpl[] = "{\"ietf-mud:mud\":{\"mud-version\":1,"
+		"\"mud-url\":\"https://127.0.0.1:%d/sig%zu.json\","
+		"\"mud-signature\":\"%s\","
+		"\"last-update\":\"2024-05-01T10:00:00+00:00\",\"cache-validity\":48,"
+		"\"is-supported\":true,\"systeminfo\":\"t\","
+		"\"from-device-policy\":{\"access-lists\":{\"access-list\":[{\"name\":\"a\"}]}}},"
+		"\"ietf-access-control-list:acls\":{\"acl\":[{\"name\":\"a\","
+		"\"type\":\"ipv4-acl-type\",\"aces\":{\"ace\":[{\"name\":\"d\",\"matches\":"
+		"{\"ipv4\":{\"protocol\":17},\"udp\":{\"destination-port\":{\"operator\":\"eq\","
+		"\"port\":53}}},\"actions\":{\"forwarding\":\"accept\"}}]}}]}}";
+	size_t const nsigs = 3;
+
+	assert_int_equal(mud_trust_load(ctx, &trust, fx.ca, NULL, &err), MUD_OK);
+	memset(&popts, 0, sizeof(popts));
+	popts.fetch = opts_default();
+	popts.fetch.policy = policy_hooked(ctx, NULL);
+	popts.trust = trust;
+	popts.require_signature = false;	/* a refusal is never tolerated */
+	popts.format = MUD_FMT_CISCO_DACL;
+
+	for (i = 0; i < nsigs; i++) {
+		char sigurl[256];
+		char *json;
+		char *url;
+		char *where;
+
+		/* a name resolving to loopback, an IP literal, a redirect to loopback */
+		if (i == 0) {
+			snprintf(sigurl, sizeof(sigurl), "https://localhost:%d/sig.p7s",
+				 fx.internal.port);
+		} else if (i == 1) {
+			snprintf(sigurl, sizeof(sigurl), "https://127.0.0.1:%d/sig.p7s",
+				 fx.internal.port);
+		} else {
+			snprintf(sigurl, sizeof(sigurl), "https://127.0.0.1:%d/redirect-to?"
+				 "url=https://localhost:%d/s.p7s", fx.good.port, fx.internal.port);
+		}
+		json = talloc_asprintf(ctx, tmpl, fx.good.port, i, sigurl);
+		snprintf(path, sizeof(path), "%s/root/sig%zu.json", fx.dir, i);
+		assert_int_equal(write_file(path, json, strlen(json)), 0);
+		talloc_free(json);
+
+		url = talloc_asprintf(ctx, "https://127.0.0.1:%d/sig%zu.json", fx.good.port, i);
+		mud_error_clear(&err);
+		assert_int_equal(mud_policy_fetch(ctx, &pol, url, &popts, &evd, &err), MUD_ERR_URL);
+		assert_null(pol);
+		if (i < 2) {
+			where = talloc_asprintf(ctx, "url-policy: signature URL %s", sigurl);
+		} else {
+			where = talloc_asprintf(ctx, "url-policy: signature URL redirect 1 "
+						"https://localhost:%d/s.p7s", fx.internal.port);
+		}
+		assert_string_equal(err.where, where);
+		assert_non_null(evd);
+		assert_string_equal(evd->sig_url, sigurl);
+		assert_non_null(evd->refused_url);
+		assert_string_equal(err.where + strlen(where) - strlen(evd->refused_url),
+				    evd->refused_url);
+		assert_true(evd->file_sha256[0] != '\0');	/* the file was fetched */
+		if (i == 1) {
+			/* refused from the URL: nothing connected for it */
+			assert_string_equal(err.text, "host is an IP address literal in "
+					    "127.0.0.0/8 loopback (RFC 1122)");
+			assert_null(evd->server_ip);
+		} else {
+			/* refused in the open-socket callback: the address refused */
+			assert_true(strncmp(err.text, "host resolves to ", 17) == 0);
+			assert_non_null(evd->server_ip);
+			assert_null(evd->server_cert_pem);
+		}
+		talloc_free(evd);
+		talloc_free(where);
+		talloc_free(url);
+	}
+	assert_int_equal(conn_count(&fx.internal), iconns);
+	talloc_free((void *)popts.fetch.policy);
+	talloc_free(trust);
+}
+
+/*
  *	Concurrency: each thread has its own talloc root (talloc is not thread-safe).
  */
 #define TEST_THREADS	4
@@ -1008,6 +1362,10 @@ int main(void)
 		T(test_refused),
 		T(test_no_ca),
 		T(test_bad_args),
+		T(test_policy_first_url),
+		T(test_policy_hook),
+		T(test_policy_redirect),
+		T(test_policy_signature),
 		T(test_threads),
 	};
 
