@@ -61,6 +61,7 @@ int rcode_exit(mud_rcode_t rc)
 	case MUD_ERR_UNSUPPORTED:
 	case MUD_ERR_RENDER:
 	case MUD_ERR_CONTEXT:
+	case MUD_ERR_CONFLICT:
 		return EXIT_BAD;
 	}
 	return EXIT_SYS;

@@ -285,6 +285,7 @@ static rlm_rcode_t mud_to_rlm_rcode(mud_rcode_t code)
 	case MUD_ERR_LIMIT:
 	case MUD_ERR_UNSUPPORTED:
 	case MUD_ERR_RENDER:
+	case MUD_ERR_CONFLICT:
 		return RLM_MODULE_INVALID;
 
 	case MUD_RCODE_MAX:

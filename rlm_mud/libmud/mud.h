@@ -88,6 +88,7 @@ typedef enum {
 	MUD_ERR_UNSUPPORTED,	//!< valid but cannot be expressed by this implementation/target
 	MUD_ERR_RENDER,		//!< rule set cannot be rendered for the target
 	MUD_ERR_CONTEXT,	//!< site context file invalid
+	MUD_ERR_CONFLICT,	//!< a dACL name is already bound to other lines (refused)
 	MUD_RCODE_MAX		//!< number of codes, not a code
 } mud_rcode_t;
 
@@ -1185,6 +1186,7 @@ typedef enum {
 	MUD_EVENT_URL_CHANGED,		//!< the device's MUD URL differs from the one it had
 	MUD_EVENT_ACL_DENIED,		//!< traffic of the device denied by its MUD policy
 	MUD_EVENT_FILE_INVALID,		//!< MUD file not JSON, or violates the model
+	MUD_EVENT_ACL_CONFLICT,		//!< a policy's dACL name is bound to another policy's lines
 	MUD_EVENT_MAX			//!< number of events, not an event
 } mud_event_t;
 
@@ -1196,7 +1198,8 @@ int		mud_event_by_name(char const *name);
 
 /** Event a pipeline error stands for: MUD_ERR_SIG and _SIG_DIGEST -> SIG_INVALID,
  *  _SIG_* -> the matching SIG_ event, _TLS -> TLS_INVALID, _MISMATCH -> URL_MISMATCH,
- *  _URL and _TLV -> URL_REFUSED, _JSON/_SCHEMA/_SEMANTIC/_TOOBIG -> FILE_INVALID.
+ *  _URL and _TLV -> URL_REFUSED, _JSON/_SCHEMA/_SEMANTIC/_TOOBIG -> FILE_INVALID,
+ *  _CONFLICT -> ACL_CONFLICT.
  *  @return false (event untouched) for codes that are not security events
  *  (NOMEM, FETCH, TIMEOUT, HTTP, ...). */
 bool		mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event);

@@ -64,6 +64,7 @@ char const *mud_strerror(mud_rcode_t code)
 	case MUD_ERR_UNSUPPORTED: return "unsupported feature";
 	case MUD_ERR_RENDER: return "rules cannot be rendered for the target";
 	case MUD_ERR_CONTEXT: return "site context invalid";
+	case MUD_ERR_CONFLICT: return "dACL name already bound to other lines";
 	case MUD_RCODE_MAX: break;
 	}
 	return "unknown error";
@@ -98,6 +99,7 @@ char const *mud_rcode_name(mud_rcode_t code)
 	case MUD_ERR_UNSUPPORTED: return "MUD_ERR_UNSUPPORTED";
 	case MUD_ERR_RENDER: return "MUD_ERR_RENDER";
 	case MUD_ERR_CONTEXT: return "MUD_ERR_CONTEXT";
+	case MUD_ERR_CONFLICT: return "MUD_ERR_CONFLICT";
 	case MUD_RCODE_MAX: break;
 	}
 	return "MUD_ERR_UNKNOWN";
@@ -132,6 +134,7 @@ char const *mud_rcode_status(mud_rcode_t code)
 	case MUD_ERR_UNSUPPORTED: return "invalid-file";
 	case MUD_ERR_RENDER: return "invalid-file";
 	case MUD_ERR_CONTEXT: return "internal-error";
+	case MUD_ERR_CONFLICT: return "acl-conflict";
 	case MUD_RCODE_MAX: break;
 	}
 	return "internal-error";

@@ -166,6 +166,19 @@ static iodef_event_t const events[MUD_EVENT_MAX] = {
 		"16", "Security Considerations", false,
 		"Report the defect to the manufacturer; check the file was not altered."
 	},
+	[MUD_EVENT_ACL_CONFLICT] = {
+		"acl-conflict",
+		"The MUD policy's downloadable ACL name is already bound to another policy's "
+		"lines; the policy was refused and the first binding kept.",
+		"integrity-configuration", "high",
+		"information-content-security:unauthorised-modification-of-information",
+		NULL, NULL,
+		"694", "Use of Multiple Resources with Duplicate Identifier",
+		"328", "Use of Weak Hash",
+		"16", "Security Considerations", false,
+		"Compare the two MUD files: one may have been crafted to take over the other "
+		"device's dACL name."
+	},
 };
 
 /** Token of an event. */
@@ -224,6 +237,9 @@ bool mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event)
 	case MUD_ERR_SEMANTIC:
 	case MUD_ERR_TOOBIG:
 		ev = MUD_EVENT_FILE_INVALID;
+		break;
+	case MUD_ERR_CONFLICT:
+		ev = MUD_EVENT_ACL_CONFLICT;
 		break;
 	case MUD_OK:
 	case MUD_ERR_NOMEM:

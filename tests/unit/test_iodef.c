@@ -522,6 +522,9 @@ static void test_event_names(void **state)
 	assert_int_equal(ev, MUD_EVENT_URL_REFUSED);
 	assert_true(mud_event_from_rcode(MUD_ERR_SCHEMA, &ev));
 	assert_int_equal(ev, MUD_EVENT_FILE_INVALID);
+	assert_true(mud_event_from_rcode(MUD_ERR_CONFLICT, &ev));
+	assert_int_equal(ev, MUD_EVENT_ACL_CONFLICT);
+	assert_string_equal(mud_event_name(MUD_EVENT_ACL_CONFLICT), "acl-conflict");
 	ev = MUD_EVENT_ACL_DENIED;
 	assert_false(mud_event_from_rcode(MUD_ERR_FETCH, &ev));
 	assert_false(mud_event_from_rcode(MUD_ERR_NOMEM, &ev));
@@ -844,7 +847,7 @@ static void test_bad_input(void **state)
 		   "not an IP address: \"mud.example.com\"");
 	inc = full_incident(MUD_EVENT_SIG_MISSING);
 	inc.event = MUD_EVENT_MAX;
-	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident.event", "unknown event 12");
+	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident.event", "unknown event 13");
 	inc = full_incident(MUD_EVENT_SIG_MISSING);
 	inc.id = "../etc/passwd";
 	expect_arg(state, &inc, &cfg, MUD_ERR_ARG, "incident.id",
