@@ -238,7 +238,7 @@ for b in blocks:
     if b.startswith('listen {'):
         end = b.index('\n}\n') + 3
         head, tail = b[:end], b[end:]
-        if 'ipv6addr = ::' in head:
+        if re.search(r'(?m)^\s*ipv6addr = ::', head):
             head = ''
         head = re.sub(r'(?m)^(\s*)ipaddr = \*', r'\g<1>ipaddr = 127.0.0.1', head)
         b = head + tail
