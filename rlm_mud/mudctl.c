@@ -994,8 +994,10 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
-			if (*end || end == optarg || v < 0 || v > 10)
-				return usage_error("fetch", "--max-redirects \"%s\": 0..10", optarg);
+			if (*end || end == optarg || v < 0 || v > 10) {
+				return usage_error("fetch", "--max-redirects \"%s\": 0..10",
+						   optarg);
+			}
 			popts.fetch.max_redirs = v;
 			break;
 		}

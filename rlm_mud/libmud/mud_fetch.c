@@ -141,7 +141,6 @@ static curl_socket_t fetch_opensocket(void *uctx, curlsocktype purpose,
 	int family = 0;
 	uint16_t port = 0;
 	char why[FETCH_WHY];
-	char text[INET6_ADDRSTRLEN] = "";
 	bool ok;
 
 	memset(&ss, 0, sizeof(ss));
@@ -173,6 +172,8 @@ static curl_socket_t fetch_opensocket(void *uctx, curlsocktype purpose,
 	}
 	if (!ok) {
 		if (!g->refused) {
+			char text[INET6_ADDRSTRLEN] = "";
+
 			g->refused = true;
 			if (addr) {
 				(void)inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text,

@@ -296,7 +296,9 @@ static mud_rcode_t check_name(char const *h, size_t n, mud_error_t *err)
 
 	mudp_escape(esc, sizeof(esc), h, n);
 
-	if (n == 0) return mud_error_set(err, MUD_ERR_URL, "authority", "empty host in \"%s\"", esc);
+	if (n == 0) {
+		return mud_error_set(err, MUD_ERR_URL, "authority", "empty host in \"%s\"", esc);
+	}
 	if (n > MUD_HOST_MAX - 1) {
 		return mud_error_set(err, MUD_ERR_URL, "authority",
 				     "host longer than %d bytes in \"%s\"", MUD_HOST_MAX - 1, esc);
@@ -325,9 +327,9 @@ static mud_rcode_t check_name(char const *h, size_t n, mud_error_t *err)
 					     "label starts or ends with '-' in host \"%s\"", esc);
 		}
 		if (i == n && label_is_number(h + start, l)) {
-			return mud_error_set(err, MUD_ERR_URL, "authority",
-					     "host \"%s\" ends in a number but is not a dotted-quad "
-					     "IPv4 address (URL parsers read it as one)", esc);
+			return mud_error_set(err, MUD_ERR_URL, "authority", "host \"%s\" ends in a "
+					     "number but is not a dotted-quad IPv4 address (URL "
+					     "parsers read it as one)", esc);
 		}
 		start = i + 1;
 	}
@@ -341,7 +343,9 @@ static mud_rcode_t parse_port(char const *p, size_t n, uint16_t *port, char cons
 	size_t i;
 	unsigned long v = 0;
 
-	if (n == 0) return mud_error_set(err, MUD_ERR_URL, "authority", "empty port in \"%s\"", esc);
+	if (n == 0) {
+		return mud_error_set(err, MUD_ERR_URL, "authority", "empty port in \"%s\"", esc);
+	}
 	for (i = 0; i < n; i++) {
 		if (!is_digit((unsigned char)p[i])) goto bad;
 		v = v * 10 + (unsigned long)(p[i] - '0');
@@ -749,7 +753,6 @@ mud_rcode_t mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 				     uint8_t const *addr, uint16_t port, char *why, size_t whylen)
 {
 	char inner[URLPOLICY_WHY];
-	char text[INET6_ADDRSTRLEN];
 
 	if (why && whylen) why[0] = '\0';
 	if (!pol || pol->allow_private) return MUD_OK;
@@ -758,7 +761,10 @@ mud_rcode_t mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 	}
 	if (!mud_addr_special(family, addr, inner, sizeof(inner))) return MUD_OK;
 	if (why) {
-		if (!addr || !inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text, sizeof(text))) {
+		int af = family == 4 ? AF_INET : AF_INET6;
+		char text[INET6_ADDRSTRLEN];
+
+		if (!addr || !inet_ntop(af, addr, text, sizeof(text))) {
 			mudp_strlcpy(text, "?", sizeof(text));
 		}
 		snprintf(why, whylen, "host resolves to %s, in %s; not connected", text, inner);

@@ -58,7 +58,8 @@ static struct {
 	test_server_t	expired;
 	test_server_t	wronghost;
 	test_server_t	untrusted;
-	test_server_t	internal;		//!< valid certificate; the policy tests never reach it
+	test_server_t	internal;		//!< valid certificate; never reached by the policy
+						//!< tests
 	int		closed_fd;		//!< bound, not listening: connections are refused
 	int		closed_port;
 } fx = {

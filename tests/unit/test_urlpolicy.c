@@ -473,7 +473,8 @@ static void test_special_ipv6_reasons(void **state)
 		{ "2001:200::1", NULL },
 		{ "2001:db8::1", "2001:db8::/32 documentation (RFC 3849)" },
 		{ "2001:db9::1", NULL },
-		{ "2620:4f:8000::1", "2620:4f:8000::/48 direct delegation AS112 service (RFC 7534)" },
+		{ "2620:4f:8000::1", "2620:4f:8000::/48 direct delegation AS112 service "
+		  "(RFC 7534)" },
 		{ "3fff:fff::1", "3fff::/20 documentation (RFC 9637)" },
 		{ "3fff:1000::1", NULL },
 		{ "5f00::1", "5f00::/16 segment routing (SRv6) SIDs (RFC 9602)" },
