@@ -47,27 +47,26 @@ echo "== MUD server: $BASE (HTTPS, certificate from a test CA made just now)"
 echo "== FreeRADIUS with rlm_mud: 127.0.0.1:$AUTH_PORT (pid $RAD_PID)"
 echo "== The device's MUD file ($URL), signed; what mudctl says of it:"
 "$top_builddir/rlm_mud/mudctl" fetch "$URL" --ca "$IT_WORK/pki/ca.pem" --trust "$IT_WORK/sig/signer-ca.pem" \
-	--context "$RADDB/mud-context.json" | sed 's/^/   /'
+	--context "$RADDB/mud-context.json" --allow-private | sed 's/^/   /'
 
 REQ="$IT_WORK/demo-mab.txt"
-python3 - "$URL" > "$REQ" <<'PY'
-import sys
-url = sys.argv[1].encode()
-body = b"lldp-tlv=" + bytes([0, 127]) + (4 + len(url)).to_bytes(2, "big") + b"\x00\x00\x5e\x01" + url
-esc = "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\' else "\\%03o" % b for b in body)
-print('User-Name = "001122334455"')
-print('User-Password = "001122334455"')
-print('Service-Type = Call-Check')
-print('Calling-Station-Id = "00-11-22-33-44-55"')
-print('NAS-IP-Address = 127.0.0.1')
-print('NAS-Port-Id = "GigabitEthernet1/0/7"')
-print('Cisco-AVPair = "%s"' % esc)
-PY
+MUDCTL="$top_builddir/rlm_mud/mudctl"
+# The request as docs/verify.md writes it: radclient input, the LLDP AV-pair from mudctl avpair.
+cat > "$REQ" <<'EOF'
+User-Name = "001122334455"
+User-Password = "001122334455"
+Service-Type = Call-Check
+Calling-Station-Id = "00-11-22-33-44-55"
+NAS-IP-Address = 127.0.0.1
+NAS-Port-Id = "GigabitEthernet1/0/7"
+EOF
+"$MUDCTL" avpair --lldp "$URL" >> "$REQ"
 echo
 echo "== 1. The switch authenticates the device (MAB) and forwards its LLDP MUD TLV:"
 sed 's/^/   /' "$REQ"
 echo
-echo "== radclient reply:"
+echo "== radclient -x -f mab.txt 127.0.0.1:$AUTH_PORT auth $SECRET  (mab.txt: the lines above; the"
+echo "   last one is from: mudctl avpair --lldp $URL)"
 it_send auth "$REQ" > "$IT_WORK/demo-mab.out"
 sed -n '/^Received/,$p' "$IT_WORK/demo-mab.out" | sed 's/^/   /'
 NAMES=$(sed -n 's/.*ACS:CiscoSecure-Defined-ACL=\(#ACSACL#-[^"]*\)".*/\1/p' "$IT_WORK/demo-mab.out")
@@ -86,7 +85,7 @@ for n in $NAMES; do
 		echo 'Message-Authenticator = 0x00'
 	} > "$DL"
 	echo
-	echo "== 2. The switch downloads the dACL $n:"
+	echo "== 2. The switch downloads the dACL $n (radclient, as in docs/verify.md section 4):"
 	k=$((k + 1))
 	it_send auth "$DL" > "$IT_WORK/demo-dl-$k.out"
 	sed -n '/^Received/,$p' "$IT_WORK/demo-dl-$k.out" | sed 's/^/   /'
