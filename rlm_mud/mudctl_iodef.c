@@ -2,16 +2,20 @@
  * mudctl_iodef.c - "mudctl iodef": render, verify and send IODEF v2 incident
  * reports (libmud mud_iodef.c / mud_spool.c; docs/iodef.md).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mudctl.h"
 
 char const mudctl_iodef_synopsis[] =
 	"iodef (render --event E (--mac M | --ip A) [OPTIONS] | verify DOC SIG --ca FILE |\n"
-	"           send SPOOLDIR --url URL [--ca FILE] [--cert FILE --key FILE] [--timeout S])";
+	"           send SPOOLDIR --url URL [--ca FILE] [--cert FILE --key FILE] [--timeout S] |\n"
+	"           decrypt FILE --key K --cert C [--out DOC] [--sig-out SIG] [--ca FILE])";
 
 char const mudctl_iodef_help[] =
 	"IODEF v2 (RFC 7970) incident reports for MUD security events.\n"
@@ -29,6 +33,14 @@ char const mudctl_iodef_help[] =
 	"  --action T           an action taken (repeatable)\n"
 	"  --quarantine T       an action that contained the device (repeatable)\n"
 	"  --time DATE          detection time (YYYY-MM-DD[THH:MM:SS] UTC), default now\n"
+	"  --first-seen DATE --last-seen DATE --count N   an aggregated incident\n"
+	"  --action-time DATE   when the previous --action/--quarantine was taken\n"
+	"  --ip6 A              the device's IPv6 address (with --ip for its IPv4 one)\n"
+	"  --timezone Z         local (default: the TZ environment), UTC, or +hh:mm/-hh:mm\n"
+	"  --restrictions R     per element class, e.g. record=red,history=amber\n"
+	"  --encrypt-cert F     seal (sign if --sign-key, then encrypt) to the PEM\n"
+	"                       certificate(s) in F; with --sealed-out FILE or --spool\n"
+	"  --encrypt-cipher C   aes-256-gcm (default) or aes-256-cbc\n"
 	"  --reporter N --contact-name N --contact-email E [--contact-phone P]\n"
 	"                       defaults: csirt.example.com, Example CSIRT, csirt@example.com\n"
 	"  --tlp T              clear, green, amber (default), amber+strict, red, or an IODEF\n"
@@ -44,7 +56,14 @@ char const mudctl_iodef_help[] =
 	"mudctl iodef send SPOOLDIR --url URL [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
 	"  POST every spooled report to an https CSIRT endpoint (server certificate always\n"
 	"  verified, against --ca or the system store; --cert/--key for mutual TLS). A report is\n"
-	"  removed only after a 2xx answer; anything else leaves it for the next run.\n";
+	"  removed only after a 2xx answer; anything else leaves it for the next run.\n"
+	"\n"
+	"mudctl iodef decrypt FILE --key K --cert C [--out DOC] [--sig-out SIG] [--ca FILE]\n"
+	"  Decrypt a sealed report (.xml.p7m) with the CSIRT's key and certificate. The document\n"
+	"  goes to --out (default stdout); a signed one also gives a detached signature\n"
+	"  (--sig-out, default DOC.p7s with --out), checked against --ca when given.\n";
+
+static int write_out(char const *path, void const *data, size_t len);
 
 /** MUD_ERR_* name to code; -1 if unknown. */
 static int rcode_by_name(char const *name)
@@ -173,7 +192,8 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		O_EVENT = 256, O_MAC, O_IP, O_NAS_IP, O_NAS_PORT, O_NAS_ID, O_USER, O_URL, O_OTHER,
 		O_SRV_URL, O_SIG_URL, O_SRV_IP, O_TEXT, O_CODE, O_WHERE, O_ACTION, O_QUAR, O_TIME,
 		O_REPORTER, O_CNAME, O_CMAIL, O_CPHONE, O_TLP, O_LANG, O_SKEY, O_SCERT, O_SPOOL,
-		O_SIGOUT
+		O_SIGOUT, O_FIRST, O_LAST, O_COUNT, O_ATIME, O_IP6, O_TZ, O_RESTR, O_ECERT, O_ECIPH,
+		O_SEALOUT
 	};
 	static struct option const opts[] = {
 		{ "event", required_argument, NULL, O_EVENT },
@@ -204,8 +224,22 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		{ "sign-cert", required_argument, NULL, O_SCERT },
 		{ "spool", required_argument, NULL, O_SPOOL },
 		{ "sig-out", required_argument, NULL, O_SIGOUT },
+		{ "first-seen", required_argument, NULL, O_FIRST },
+		{ "last-seen", required_argument, NULL, O_LAST },
+		{ "count", required_argument, NULL, O_COUNT },
+		{ "action-time", required_argument, NULL, O_ATIME },
+		{ "ip6", required_argument, NULL, O_IP6 },
+		{ "timezone", required_argument, NULL, O_TZ },
+		{ "restrictions", required_argument, NULL, O_RESTR },
+		{ "encrypt-cert", required_argument, NULL, O_ECERT },
+		{ "encrypt-cipher", required_argument, NULL, O_ECIPH },
+		{ "sealed-out", required_argument, NULL, O_SEALOUT },
 		{ NULL, 0, NULL, 0 }
 	};
+	char const *encrypt_cert = NULL;
+	char const *encrypt_cipher = NULL;
+	char const *sealed_out = NULL;
+	mud_iodef_rcpt_t *rcpt = NULL;
 	mud_incident_action_t actions[MUD_IODEF_MAX_ACTIONS];
 	mud_incident_t inc;
 	mud_iodef_config_t cfg = {
@@ -283,6 +317,40 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		case O_SCERT: cfg.sign_cert = optarg; break;
 		case O_SPOOL: spool_dir = optarg; break;
 		case O_SIGOUT: sig_out = optarg; break;
+		case O_FIRST:
+		case O_LAST:
+			if (parse_date(optarg, c == O_FIRST ? &inc.first_seen : &inc.last_seen) != 0) {
+				return usage_error("iodef render", "\"%s\": expected "
+						   "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", optarg);
+			}
+			break;
+		case O_ATIME:
+			if (inc.num_actions == 0) {
+				return usage_error("iodef render", "--action-time needs a previous "
+						   "--action or --quarantine%s", NULL);
+			}
+			if (parse_date(optarg, &actions[inc.num_actions - 1].at) != 0) {
+				return usage_error("iodef render", "--action-time \"%s\": expected "
+						   "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", optarg);
+			}
+			break;
+		case O_COUNT: {
+			char *end;
+			unsigned long long n = strtoull(optarg, &end, 10);
+
+			if (*end || !*optarg || n < 1 || optarg[0] == '-') {
+				return usage_error("iodef render", "--count \"%s\": a number >= 1",
+						   optarg);
+			}
+			inc.count = n;
+			break;
+		}
+		case O_IP6: inc.ip6 = optarg; break;
+		case O_TZ: cfg.timezone = optarg; break;
+		case O_RESTR: cfg.restrictions = optarg; break;
+		case O_ECERT: encrypt_cert = optarg; break;
+		case O_ECIPH: encrypt_cipher = optarg; break;
+		case O_SEALOUT: sealed_out = optarg; break;
 		default:
 			return usage_error("iodef render", "invalid option%s", NULL);
 		}
@@ -295,6 +363,18 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		return usage_error("iodef render", "--sign-key and --sign-cert go together%s",
 				   NULL);
 	}
+	if (encrypt_cert) {
+		if (!spool_dir && !sealed_out) {
+			return usage_error("iodef render", "--encrypt-cert needs --sealed-out FILE "
+					   "or --spool DIR%s", NULL);
+		}
+		rc = mud_iodef_rcpt_load(ctx, &rcpt, encrypt_cert, encrypt_cipher, &err);
+		if (rc != MUD_OK) return report(encrypt_cert, &err);
+		cfg.encrypt = rcpt;
+	} else if (sealed_out || encrypt_cipher) {
+		return usage_error("iodef render", "--sealed-out and --encrypt-cipher need "
+				   "--encrypt-cert%s", NULL);
+	}
 
 	if (spool_dir) {
 		mud_spool_t *spool;
@@ -305,7 +385,7 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		rc = mud_spool_write(spool, &inc, &cfg, 0, &st, &err);
 		if (rc != MUD_OK) return report(spool_dir, &err);
 		inc.id = st.id;
-		printf("%s/%s.xml (%s, count %llu)\n", spool_dir, st.id,
+		printf("%s/%s.xml%s (%s, count %llu)\n", spool_dir, st.id, cfg.encrypt ? ".p7m" : "",
 		       st.aggregated ? "updated" : "new", (unsigned long long)st.count);
 		{
 			char *line = mud_iodef_syslog_line(ctx, &inc);
@@ -321,6 +401,14 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 
 		rc = mud_iodef_render(ctx, &xml, &len, &inc, &cfg, &err);
 		if (rc != MUD_OK) return report("iodef render", &err);
+		if (cfg.encrypt) {
+			uint8_t *sealed;
+			size_t sealed_len;
+
+			rc = mud_iodef_seal(ctx, &sealed, &sealed_len, xml, len, &cfg, &err);
+			if (rc != MUD_OK) return report("iodef render", &err);
+			return write_out(sealed_out, sealed, sealed_len);
+		}
 		if (cfg.sign_key) {
 			uint8_t *sig;
 			size_t sig_len;
@@ -349,12 +437,104 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 	return 0;
 }
 
+/** Write a whole file (0600: reports are restricted); NULL path: stdout. */
+static int write_out(char const *path, void const *data, size_t len)
+{
+	FILE *fp;
+	int fd;
+
+	if (!path) return fwrite(data, 1, len, stdout) == len ? 0 : EXIT_SYS;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!fp) {
+		if (fd >= 0) close(fd);
+		fprintf(stderr, "%s: cannot write %s: %s\n", progname, path, strerror(errno));
+		return EXIT_SYS;
+	}
+	if (fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
+		fprintf(stderr, "%s: cannot write %s\n", progname, path);
+		return EXIT_SYS;
+	}
+	return 0;
+}
+
+static int iodef_decrypt(TALLOC_CTX *ctx, int argc, char **argv)
+{
+	static struct option const opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "sig-out", required_argument, NULL, 's' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char const *key = NULL;
+	char const *cert = NULL;
+	char const *out = NULL;
+	char const *sig_out = NULL;
+	char const *ca = NULL;
+	uint8_t *in;
+	size_t in_len;
+	uint8_t *doc;
+	size_t doc_len;
+	uint8_t *sig;
+	size_t sig_len;
+	mud_error_t err;
+	mud_rcode_t rc;
+	int ret;
+	int c;
+
+	mud_error_clear(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'o': out = optarg; break;
+		case 's': sig_out = optarg; break;
+		case 'c': ca = optarg; break;
+		default:
+			return usage_error("iodef decrypt", "invalid option%s", NULL);
+		}
+	}
+	if (optind + 1 != argc) return usage_error("iodef decrypt", "expected FILE%s", NULL);
+	if (!key || !cert) {
+		return usage_error("iodef decrypt", "--key and --cert (the CSIRT's) are "
+				   "required%s", NULL);
+	}
+	rc = read_file(ctx, argv[optind], &in, &in_len, MUD_IODEF_MAX_SEALED, &err);
+	if (rc != MUD_OK) return report(argv[optind], &err);
+	rc = mud_iodef_decrypt(ctx, &doc, &doc_len, &sig, &sig_len, in, in_len, key, cert, &err);
+	if (rc != MUD_OK) return report(argv[optind], &err);
+	if (!sig && (sig_out || ca)) {
+		fprintf(stderr, "%s: %s: the report is not signed\n", progname, argv[optind]);
+		return EXIT_BAD;
+	}
+	if (sig && ca) {
+		mud_trust_t *trust;
+
+		rc = mud_trust_load(ctx, &trust, ca, NULL, &err);
+		if (rc != MUD_OK) return report(ca, &err);
+		rc = mud_iodef_verify((char const *)doc, doc_len, sig, sig_len, trust, &err);
+		if (rc != MUD_OK) return report(argv[optind], &err);
+		fprintf(stderr, "%s: signature OK\n", argv[optind]);
+	}
+	ret = write_out(out, doc, doc_len);
+	if (ret != 0 || !sig) return ret;
+	if (!sig_out && out) sig_out = talloc_asprintf(ctx, "%s.p7s", out);
+	if (!sig_out) return 0;
+	return write_out(sig_out, sig, sig_len);
+}
+
 /** mudctl iodef SUBCOMMAND ... */
 int mudctl_cmd_iodef(TALLOC_CTX *ctx, int argc, char **argv)
 {
-	if (argc < 2) return usage_error("iodef", "expected render, verify or send%s", NULL);
+	if (argc < 2) {
+		return usage_error("iodef", "expected render, verify, send or decrypt%s", NULL);
+	}
 	if (strcmp(argv[1], "render") == 0) return iodef_render(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0) return iodef_verify(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "send") == 0) return iodef_send(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "decrypt") == 0) return iodef_decrypt(ctx, argc - 1, argv + 1);
 	return usage_error("iodef", "unknown subcommand \"%s\"", argv[1]);
 }

@@ -115,6 +115,12 @@ typedef struct rlm_mud_t {
 	uint32_t	iodef_window;
 	uint32_t	iodef_max_files;
 	uint32_t	iodef_max_bytes;
+	char const	*iodef_timezone;
+	char const	*iodef_restrictions;
+	char const	*iodef_encrypt_cert;
+	char const	*iodef_encrypt_cipher;
+	uint32_t	iodef_flush_rate;
+	mud_iodef_rcpt_t *iodef_rcpt;		//!< encryption recipients, read-only after instantiate
 	mud_iodef_config_t iodef;		//!< rendering config (borrows the strings above)
 	mud_spool_t	*spool;			//!< incident spool (thread-safe), NULL = no reports
 
@@ -172,6 +178,12 @@ static const CONF_PARSER iodef_config[] = {
 	{ "window", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_window), "3600" },
 	{ "max_files", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_max_files), "1000" },
 	{ "max_bytes", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_max_bytes), "67108864" },
+	{ "timezone", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_timezone), "local" },
+	{ "restrictions", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_restrictions), NULL },
+	{ "encrypt_cert", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, iodef_encrypt_cert), NULL },
+	{ "encrypt_cipher", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, iodef_encrypt_cipher),
+	  "aes-256-gcm" },
+	{ "flush_rate", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, iodef_flush_rate), "10" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -616,7 +628,7 @@ static void actions_add(rlm_mud_actions_t *acts, bool contained, char const *fmt
 	va_end(ap);
 	acts->a[acts->num].text = acts->buf[acts->num];
 	acts->a[acts->num].contained = contained;
-	acts->a[acts->num].at = 0;
+	acts->a[acts->num].at = 0;	/* decided while handling the request: its time */
 	acts->num++;
 }
 
@@ -680,7 +692,11 @@ static void incident_report(rlm_mud_t *inst, REQUEST *request, mud_event_t event
 	inc.time = request->timestamp;
 	if (request_station(request, key) && station_is_mac(key)) inc.mac = key;
 	inc.ip = request_value(request, PW_FRAMED_IP_ADDRESS);
-	if (!inc.ip) inc.ip = request_value(request, PW_FRAMED_IPV6_ADDRESS);
+	inc.ip6 = request_value(request, PW_FRAMED_IPV6_ADDRESS);
+	if (!inc.ip) {
+		inc.ip = inc.ip6;
+		inc.ip6 = NULL;
+	}
 	inc.nas_ip = request_value(request, PW_NAS_IP_ADDRESS);
 	if (!inc.nas_ip) inc.nas_ip = request_value(request, PW_NAS_IPV6_ADDRESS);
 	inc.nas_port = request_value(request, PW_NAS_PORT_ID);
@@ -1635,6 +1651,23 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 		cf_log_err_cs(cs, "iodef: max_bytes must be at least 65536");
 		return -1;
 	}
+	if (inst->iodef_flush_rate < 1 || inst->iodef_flush_rate > 1000) {
+		cf_log_err_cs(cs, "iodef: flush_rate must be 1..1000 documents per second");
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_iodef_restrictions_check(inst->iodef_restrictions, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: restrictions: %s", err.text);
+		return -1;
+	}
+	if (inst->iodef_encrypt_cert && *inst->iodef_encrypt_cert &&
+	    mud_iodef_rcpt_load(inst, &inst->iodef_rcpt, inst->iodef_encrypt_cert,
+				inst->iodef_encrypt_cipher, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: encrypt_cert: %s (at %s)", err.text, err.where);
+		return -1;
+	}
+	/* Read TZ now, before the worker threads: localtime_r() then only reads it. */
+	tzset();
 
 	inst->iodef.reporter = inst->iodef_reporter;
 	inst->iodef.contact_name = inst->iodef_contact_name;
@@ -1645,6 +1678,9 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	inst->iodef.lang = inst->iodef_lang;
 	inst->iodef.sign_key = inst->iodef_sign_key;
 	inst->iodef.sign_cert = inst->iodef_sign_cert;
+	inst->iodef.timezone = inst->iodef_timezone;
+	inst->iodef.restrictions = inst->iodef_restrictions;
+	inst->iodef.encrypt = inst->iodef_rcpt;
 
 	tmp = talloc_new(NULL);
 	if (!tmp) {
@@ -1669,6 +1705,17 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 			      err.text, err.where);
 		goto done;
 	}
+	if (inst->iodef.encrypt) {
+		uint8_t *sealed = NULL;
+		size_t sealed_len = 0;
+
+		if (mud_iodef_seal(tmp, &sealed, &sealed_len, xml, len, &inst->iodef,
+				   &err) != MUD_OK) {
+			cf_log_err_cs(cs, "iodef: cannot encrypt to encrypt_cert: %s (at %s)",
+				      err.text, err.where);
+			goto done;
+		}
+	}
 
 	if (mkdir(inst->iodef_spool_dir, 0700) != 0 && errno != EEXIST) {
 		cf_log_err_cs(cs, "iodef: cannot create spool_dir %s: %s", inst->iodef_spool_dir,
@@ -1679,12 +1726,20 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	sopts.max_files = inst->iodef_max_files;
 	sopts.max_bytes = inst->iodef_max_bytes;
 	sopts.window = inst->iodef_window;
+	sopts.flush_rate = inst->iodef_flush_rate;
 	if (mud_spool_open(inst, &inst->spool, inst->iodef_spool_dir, &sopts, &err) != MUD_OK) {
 		cf_log_err_cs(cs, "iodef: cannot open spool_dir: %s (at %s)", err.text, err.where);
 		goto done;
 	}
-	INFO("rlm_mud (%s): incident reports (IODEF) spooled in %s%s", inst->name,
-	     inst->iodef_spool_dir, inst->iodef.sign_key ? ", signed" : "");
+	/* Requests only record; a thread (started on the first report) writes. */
+	if (mud_spool_writer_start(inst->spool, &inst->iodef, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "iodef: %s (at %s)", err.text, err.where);
+		goto done;
+	}
+	INFO("rlm_mud (%s): incident reports (IODEF) spooled in %s%s%s, written in the "
+	     "background (at most %u per second)", inst->name, inst->iodef_spool_dir,
+	     inst->iodef.sign_key ? ", signed" : "",
+	     inst->iodef.encrypt ? ", encrypted" : "", inst->iodef_flush_rate);
 	ret = 0;
 done:
 	talloc_free(tmp);

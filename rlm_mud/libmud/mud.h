@@ -1252,6 +1252,7 @@ typedef struct mud_incident {
 	size_t		num_actions;
 
 	uint64_t	dropped;	//!< incidents dropped before this one (set by the spool)
+	char const	*ip6;		//!< the device's IPv6 literal when ip holds its IPv4 one
 } mud_incident_t;
 
 /** Who reports, and how. Strings are borrowed. */
@@ -1267,6 +1268,12 @@ typedef struct mud_iodef_config {
 	char const	*lang;		//!< xml:lang (RFC 5646 tag); NULL -> "en"
 	char const	*sign_key;	//!< PEM key for a detached CMS signature (NULL: unsigned)
 	char const	*sign_cert;	//!< PEM signer certificate (+ chain), with sign_key
+	char const	*timezone;	//!< date-times: NULL/"local" (the process's zone with its
+					//!< UTC offset, RFC 3067 6.13), "UTC", or "+hh:mm"/"-hh:mm"
+	char const	*restrictions;	//!< per element class (RFC 3067 4.3): "record=red,
+					//!< history=amber"; classes in docs/iodef.md; NULL none
+	struct mud_iodef_rcpt const *encrypt;	//!< CSIRT recipients (mud_iodef_rcpt_load());
+					//!< NULL: not encrypted
 } mud_iodef_config_t;
 
 /** A new IncidentID: the UTC time and 128 random bits, "20261122T152320Z-<32 hex>".
@@ -1303,11 +1310,57 @@ mud_rcode_t	mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 mud_rcode_t	mud_iodef_verify(char const *xml, size_t len, uint8_t const *sig, size_t sig_len,
 				 mud_trust_t const *trust, mud_error_t *err);
 
+/** Recipients of encrypted reports: the CSIRT's certificate(s) (RSA or EC keys) and the
+ *  content cipher. Read-only once loaded (shared by threads). */
+typedef struct mud_iodef_rcpt mud_iodef_rcpt_t;
+
+#define MUD_IODEF_MAX_RCPT	16	//!< recipient certificates per file (one per CSIRT key)
+#define MUD_IODEF_MAX_SEALED	(MUD_IODEF_MAX_DOC + MUD_MAX_SIG_SIZE + 65536)	//!< signed and
+					//!< enveloped document: the document, a SignedData and
+					//!< one RecipientInfo per recipient (<= 1 KiB each)
+
+/** Load the recipient certificate(s) of encrypted reports (RFC 3067 6.16).
+ * @param[in] pem_path	one or more PEM certificates (RSA: key transport with RSA-OAEP;
+ *			EC: ECDH key agreement), at most MUD_IODEF_MAX_RCPT.
+ * @param[in] cipher	"aes-256-gcm" (AuthEnvelopedData, RFC 5083/5084; NULL -> this) or
+ *			"aes-256-cbc" (EnvelopedData, RFC 5652).
+ * @return MUD_OK, MUD_ERR_IO (unreadable, no certificate), MUD_ERR_ARG (cipher, key type),
+ *	   MUD_ERR_LIMIT (too many), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_iodef_rcpt_load(TALLOC_CTX *ctx, mud_iodef_rcpt_t **out, char const *pem_path,
+				    char const *cipher, mud_error_t *err);
+
+/** Number of recipients loaded. */
+size_t		mud_iodef_rcpt_count(mud_iodef_rcpt_t const *rcpt);
+
+/** Sign, then encrypt: with config->sign_key, a CMS SignedData carrying the document
+ *  (attached), else the document itself, enveloped (DER) for config->encrypt.
+ *  @return MUD_OK, MUD_ERR_ARG (no recipients), mud_iodef_sign() codes, MUD_ERR_SIG
+ *	    (encryption failed), MUD_ERR_TOOBIG, MUD_ERR_NOMEM. */
+mud_rcode_t	mud_iodef_seal(TALLOC_CTX *ctx, uint8_t **out, size_t *out_len, char const *xml,
+			       size_t len, mud_iodef_config_t const *config, mud_error_t *err);
+
+/** The receiving side: decrypt a sealed report with one recipient's key and certificate.
+ *  When it was signed, *doc is the document and *sig a detached signature over it (for
+ *  mud_iodef_verify()); else *sig is NULL.
+ *  @return MUD_OK, MUD_ERR_IO (key/cert unreadable), MUD_ERR_SIG (not a CMS enveloped
+ *	    message, not for this key, damaged: where = the OpenSSL call), MUD_ERR_TOOBIG,
+ *	    MUD_ERR_NOMEM. */
+mud_rcode_t	mud_iodef_decrypt(TALLOC_CTX *ctx, uint8_t **doc, size_t *doc_len, uint8_t **sig,
+				  size_t *sig_len, uint8_t const *in, size_t in_len,
+				  char const *key_pem_path, char const *cert_pem_path,
+				  mud_error_t *err);
+
+/** Parse a restrictions setting ("class=value,...", RFC 3067 4.3) without rendering.
+ *  @return MUD_OK or MUD_ERR_ARG (where "config.restrictions", the class or value named). */
+mud_rcode_t	mud_iodef_restrictions_check(char const *restrictions, mud_error_t *err);
+
 /** Spool bounds and aggregation. */
 typedef struct mud_spool_opts {
 	size_t		max_files;	//!< documents (+ signatures) kept; 0 -> 1000
 	size_t		max_bytes;	//!< bytes kept; 0 -> 64 MiB
 	unsigned int	window;		//!< aggregation window in seconds; 0 -> 3600
+	unsigned int	flush_rate;	//!< background writer: documents written per second at
+					//!< most; 0 -> 10 (see mud_spool_writer_start())
 } mud_spool_opts_t;
 
 /** A directory of pending reports (<id>.xml and <id>.xml.p7s). Thread-safe. */
@@ -1341,6 +1394,33 @@ mud_rcode_t	mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 mud_rcode_t	mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 				mud_iodef_config_t const *config, time_t now,
 				mud_spool_status_t *status, mud_error_t *err);
+
+/** Move the writing off the caller's thread: from now on mud_spool_write() only records the
+ *  incident in memory (a copy; a repeat bumps its count) and returns; a writer thread,
+ *  started on the first write (so a fork after this call is harmless), renders, signs,
+ *  encrypts and writes the dirty documents, at most opts.flush_rate per second, each
+ *  repeat burst coalesced into one rewrite. Freeing the spool stops the thread and writes
+ *  what is still dirty. Files, bounds and aggregation are as documented above; a document
+ *  dropped by the byte bound is counted into the next one.
+ * @param[in] config	rendering for every document; borrowed, must outlive the spool.
+ * @return MUD_OK, MUD_ERR_ARG. */
+mud_rcode_t	mud_spool_writer_start(mud_spool_t *spool, mud_iodef_config_t const *config,
+				       mud_error_t *err);
+
+/** Write every dirty document now (blocking); for tests and shutdown. @return the first
+ *  write error, else MUD_OK. */
+mud_rcode_t	mud_spool_flush(mud_spool_t *spool, mud_error_t *err);
+
+/** Writer statistics. */
+typedef struct mud_spool_stats {
+	uint64_t	recorded;	//!< incidents recorded by mud_spool_write()
+	uint64_t	written;	//!< documents written (each rewrite counts)
+	uint64_t	coalesced;	//!< repeats that rode on a pending rewrite
+	uint64_t	write_errors;	//!< documents the writer could not write
+} mud_spool_stats_t;
+
+/** Copy the writer statistics. */
+void		mud_spool_stats(mud_spool_t *spool, mud_spool_stats_t *stats);
 
 /** POST every spooled document to an HTTPS CSIRT endpoint (libcurl, verification always
  *  on; mud_fetch_global_init() must have run). Unsigned: body = the document,

@@ -20,6 +20,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/ec.h>
 #include <openssl/x509.h>
 
 #include "mud_private.h"
@@ -297,6 +299,163 @@ static iodef_tlp_t const *tlp_find(char const *name)
 	return NULL;
 }
 
+/** Element classes a restriction can be set on (RFC 3067 4.3; RFC 7970 3.3.1: an
+ *  element's restriction applies to its children). */
+typedef enum {
+	IODEF_CLASS_CONTACT = 0,	//!< Contact (the creator)
+	IODEF_CLASS_DISCOVERY,		//!< Discovery
+	IODEF_CLASS_ASSESSMENT,		//!< Assessment (impact, counter, confidence)
+	IODEF_CLASS_METHOD,		//!< Method (references)
+	IODEF_CLASS_EVENTDATA,		//!< EventData (flow, expectation, record)
+	IODEF_CLASS_SYSTEM,		//!< each System (device, MUD server, NAS)
+	IODEF_CLASS_EXPECTATION,	//!< Expectation
+	IODEF_CLASS_RECORD,		//!< Record (the evidence)
+	IODEF_CLASS_HISTORY,		//!< History (actions taken)
+	IODEF_CLASS_ADDITIONAL,		//!< Incident-level AdditionalData
+	IODEF_CLASS_MAX
+} iodef_class_t;
+
+static char const *const class_names[IODEF_CLASS_MAX] = {
+	[IODEF_CLASS_CONTACT]		= "contact",
+	[IODEF_CLASS_DISCOVERY]		= "discovery",
+	[IODEF_CLASS_ASSESSMENT]	= "assessment",
+	[IODEF_CLASS_METHOD]		= "method",
+	[IODEF_CLASS_EVENTDATA]		= "eventdata",
+	[IODEF_CLASS_SYSTEM]		= "system",
+	[IODEF_CLASS_EXPECTATION]	= "expectation",
+	[IODEF_CLASS_RECORD]		= "record",
+	[IODEF_CLASS_HISTORY]		= "history",
+	[IODEF_CLASS_ADDITIONAL]	= "additional-data",
+};
+
+#define IODEF_RESTR_MAX	512	//!< bytes of a restrictions setting (10 classes fit easily)
+
+/** Parse "class=value, class=value" into per-class TLP entries. */
+static mud_rcode_t restr_parse(iodef_tlp_t const *out[IODEF_CLASS_MAX], char const *spec,
+			       mud_error_t *err)
+{
+	char buf[IODEF_RESTR_MAX];
+	char esc[64];
+	char *p;
+	size_t i;
+
+	for (i = 0; i < IODEF_CLASS_MAX; i++) out[i] = NULL;
+	if (!spec || !*spec) return MUD_OK;
+	if (strlen(spec) >= sizeof(buf)) {
+		return mud_error_set(err, MUD_ERR_ARG, "config.restrictions",
+				     "longer than %d bytes", IODEF_RESTR_MAX - 1);
+	}
+	mudp_strlcpy(buf, spec, sizeof(buf));
+	p = buf;
+	while (*p) {
+		char *item = p;
+		char *comma = strchr(p, ',');
+		char *eq;
+		char *name;
+		char *val;
+		char *end;
+		iodef_tlp_t const *t;
+
+		if (comma) {
+			*comma = '\0';
+			p = comma + 1;
+		} else {
+			p = item + strlen(item);
+		}
+		while (*item == ' ' || *item == '\t') item++;
+		if (!*item) continue;
+		eq = strchr(item, '=');
+		if (!eq) {
+			mudp_escape(esc, sizeof(esc), item, strlen(item));
+			return mud_error_set(err, MUD_ERR_ARG, "config.restrictions",
+					     "\"%s\": expected class=restriction", esc);
+		}
+		*eq = '\0';
+		name = item;
+		val = eq + 1;
+		end = eq;
+		while (end > name && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+		while (*val == ' ' || *val == '\t') val++;
+		end = val + strlen(val);
+		while (end > val && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+		for (i = 0; i < IODEF_CLASS_MAX; i++) {
+			if (mudp_strcasecmp(class_names[i], name) == 0) break;
+		}
+		if (i == IODEF_CLASS_MAX) {
+			mudp_escape(esc, sizeof(esc), name, strlen(name));
+			return mud_error_set(err, MUD_ERR_ARG, "config.restrictions",
+					     "unknown element class \"%s\" (contact, discovery, "
+					     "assessment, method, eventdata, system, expectation, "
+					     "record, history, additional-data)", esc);
+		}
+		t = *val ? tlp_find(val) : NULL;
+		if (!t) {
+			mudp_escape(esc, sizeof(esc), val, strlen(val));
+			return mud_error_set(err, MUD_ERR_ARG, "config.restrictions",
+					     "%s: unknown TLP/restriction \"%s\"", class_names[i],
+					     esc);
+		}
+		out[i] = t;
+	}
+	return MUD_OK;
+}
+
+/** Check a restrictions setting (see mud.h). */
+mud_rcode_t mud_iodef_restrictions_check(char const *restrictions, mud_error_t *err)
+{
+	iodef_tlp_t const *r[IODEF_CLASS_MAX];
+
+	return restr_parse(r, restrictions, err);
+}
+
+/** How sure the report is of what it states, per event (RFC 3067 6.10), and why. */
+typedef struct {
+	char const	*rating;	//!< Confidence@rating
+	char const	*basis;		//!< the justification (AdditionalData confidence-basis)
+} iodef_confidence_t;
+
+static iodef_confidence_t const confidence[MUD_EVENT_MAX] = {
+	[MUD_EVENT_SIG_INVALID] = { "high",
+		"The CMS signature check over the exact bytes fetched failed; the check is "
+		"deterministic and repeatable from the evidence hashes." },
+	[MUD_EVENT_SIG_UNTRUSTED] = { "high",
+		"The signer's chain was built against the configured trust anchors and did "
+		"not reach one; repeatable with the same anchors." },
+	[MUD_EVENT_SIG_EXPIRED] = { "medium",
+		"The signer certificate's validity was compared with this server's clock; a "
+		"wrong clock would give the same result." },
+	[MUD_EVENT_SIG_MISSING] = { "medium",
+		"The signature could not be retrieved; the server may be misconfigured rather "
+		"than the signature removed." },
+	[MUD_EVENT_SIG_SIGNER] = { "high",
+		"The signer differs from the mud-signer named in the device certificate; both "
+		"are certificate data, compared exactly." },
+	[MUD_EVENT_TLS_INVALID] = { "medium",
+		"TLS verification of the MUD server failed; interception, a stale trust store "
+		"or a server misconfiguration give the same failure." },
+	[MUD_EVENT_URL_MISMATCH] = { "high",
+		"The file's own mud-url differs from the URL fetched: an exact string "
+		"comparison of data in the report." },
+	[MUD_EVENT_URL_REFUSED] = { "high",
+		"The URL was refused by configured policy or URL syntax; the decision is "
+		"deterministic." },
+	[MUD_EVENT_URL_CONFLICT] = { "medium",
+		"The device's MUD URL sources disagree; a firmware update in progress can "
+		"cause this without an attack." },
+	[MUD_EVENT_URL_CHANGED] = { "low",
+		"The device's MUD URL changed; firmware updates and device replacement are "
+		"the usual, benign causes." },
+	[MUD_EVENT_ACL_DENIED] = { "low",
+		"Denied traffic was reported by the NAS; an incomplete MUD file explains it "
+		"as well as a compromised device." },
+	[MUD_EVENT_FILE_INVALID] = { "high",
+		"The MUD file failed the parser or the YANG model checks; the failure is "
+		"repeatable from the file (hash in the evidence)." },
+	[MUD_EVENT_ACL_CONFLICT] = { "medium",
+		"Two policies claim one dACL name; a crafted file and an accidental "
+		"collision cannot be told apart from here." },
+};
+
 /*
  *	Output buffer
  */
@@ -525,8 +684,8 @@ static void xb_elem(xbuf_t *xb, char const *indent, char const *open, char const
 }
 
 /** AdditionalData / RecordItem of dtype string with a meaning. */
-static void xb_ext(xbuf_t *xb, char const *indent, char const *tag, char const *dtype,
-		   char const *meaning, char const *text, size_t max)
+static void xb_ext_r(xbuf_t *xb, char const *indent, char const *tag, char const *dtype,
+		     char const *meaning, char const *text, size_t max, iodef_tlp_t const *restr)
 {
 	if (!text || !*text) return;
 	xb_raw(xb, indent);
@@ -536,6 +695,14 @@ static void xb_ext(xbuf_t *xb, char const *indent, char const *tag, char const *
 	xb_raw(xb, dtype);
 	xb_raw(xb, "\" meaning=\"");
 	xb_raw(xb, meaning);
+	if (restr) {
+		xb_raw(xb, "\" restriction=\"");
+		xb_raw(xb, restr->restriction);
+		if (restr->ext) {
+			xb_raw(xb, "\" ext-restriction=\"");
+			xb_raw(xb, restr->ext);
+		}
+	}
 	xb_raw(xb, "\">");
 	xb_text(xb, text, max);
 	xb_raw(xb, "</");
@@ -543,18 +710,135 @@ static void xb_ext(xbuf_t *xb, char const *indent, char const *tag, char const *
 	xb_raw(xb, ">\n");
 }
 
+static void xb_ext(xbuf_t *xb, char const *indent, char const *tag, char const *dtype,
+		   char const *meaning, char const *text, size_t max)
+{
+	xb_ext_r(xb, indent, tag, dtype, meaning, text, max, NULL);
+}
+
 /*
  *	Field checks
  */
 
-/** "YYYY-MM-DDThh:mm:ssZ" (always with the UTC designator). */
-static bool fmt_time(char out[32], time_t t)
+/** How date-times are written (config timezone, RFC 3067 6.13). */
+typedef enum {
+	IODEF_TZ_LOCAL = 0,	//!< the process's zone (TZ), with its offset at each instant
+	IODEF_TZ_UTC,		//!< "Z"
+	IODEF_TZ_FIXED		//!< a configured offset
+} iodef_tz_mode_t;
+
+typedef struct {
+	iodef_tz_mode_t	mode;
+	long		offset;		//!< IODEF_TZ_FIXED: seconds east of UTC
+} iodef_tz_t;
+
+#define IODEF_TZ_MAX_OFFSET	(14 * 3600)	//!< xs:dateTime offsets are -14:00..+14:00
+#define IODEF_HALF_YEAR		((time_t)182 * 86400)
+
+/** Offset of the local zone at t, seconds east of UTC (localtime_r + timegm: reentrant,
+ *  no hidden static buffer). @return false if t cannot be converted. */
+static bool local_offset(time_t t, struct tm *tm, long *off)
+{
+	struct tm copy;
+
+	if (!localtime_r(&t, tm)) return false;
+	copy = *tm;
+	*off = (long)(timegm(&copy) - t);
+	return true;
+}
+
+/** Is the local zone UTC (offset 0 now and half a year either side, so no DST)? */
+static bool local_is_utc(time_t t)
 {
 	struct tm tm;
+	long off;
+	int i;
 
-	if (!gmtime_r(&t, &tm)) return false;
-	if (tm.tm_year + 1900 < 1970 || tm.tm_year + 1900 > 9999) return false;
-	return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 20;
+	for (i = -1; i <= 1; i++) {
+		time_t x = t + i * IODEF_HALF_YEAR;
+
+		if (!local_offset(x, &tm, &off) || off != 0) return false;
+	}
+	return true;
+}
+
+/** An xs:dateTime with its UTC offset: "YYYY-MM-DDThh:mm:ss+hh:mm" in the configured zone,
+ *  "...Z" only where the zone is UTC. An offset that is not a whole number of minutes
+ *  (historic local mean time) cannot be written: UTC is written instead.
+ *  @return false outside 1970..9999 (UTC) or 1..9999 (local). */
+static bool fmt_time(char out[32], time_t t, iodef_tz_t const *tz)
+{
+	struct tm utc;
+	struct tm tm;
+	long off = 0;
+	bool z = false;
+	size_t n;
+
+	if (!gmtime_r(&t, &utc)) return false;
+	if (utc.tm_year + 1900 < 1970 || utc.tm_year + 1900 > 9999) return false;
+	switch (tz->mode) {
+	case IODEF_TZ_UTC:
+		tm = utc;
+		z = true;
+		break;
+	case IODEF_TZ_FIXED:
+		{
+			time_t shifted = t + tz->offset;
+
+			if (!gmtime_r(&shifted, &tm)) return false;
+			off = tz->offset;
+			z = (off == 0);
+		}
+		break;
+	case IODEF_TZ_LOCAL:
+		if (!local_offset(t, &tm, &off) || off % 60 != 0 || off > IODEF_TZ_MAX_OFFSET ||
+		    off < -IODEF_TZ_MAX_OFFSET) {
+			tm = utc;
+			off = 0;
+			z = true;
+		} else {
+			z = (off == 0 && local_is_utc(t));
+		}
+		break;
+	}
+	if (tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999) return false;
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n != 19) return false;
+	if (z) {
+		snprintf(out + n, 32 - n, "Z");
+	} else {
+		int a = (int)(off < 0 ? -off : off);	/* <= IODEF_TZ_MAX_OFFSET */
+
+		snprintf(out + n, 32 - n, "%c%02d:%02d", off < 0 ? '-' : '+', (a / 3600) % 100,
+			 (a % 3600) / 60);
+	}
+	return true;
+}
+
+/** Parse config timezone: NULL/"local", "UTC"/"Z", "+hh:mm"/"-hh:mm". */
+static bool tz_parse(iodef_tz_t *tz, char const *s)
+{
+	int h;
+	int m;
+
+	tz->mode = IODEF_TZ_LOCAL;
+	tz->offset = 0;
+	if (!s || !*s || mudp_strcasecmp(s, "local") == 0) return true;
+	if (mudp_strcasecmp(s, "UTC") == 0 || strcmp(s, "Z") == 0) {
+		tz->mode = IODEF_TZ_UTC;
+		return true;
+	}
+	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':' ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5])) {
+		return false;
+	}
+	h = (s[1] - '0') * 10 + (s[2] - '0');
+	m = (s[4] - '0') * 10 + (s[5] - '0');
+	if (m > 59 || h * 3600 + m * 60 > IODEF_TZ_MAX_OFFSET) return false;
+	tz->mode = IODEF_TZ_FIXED;
+	tz->offset = (long)(h * 3600 + m * 60) * (s[0] == '-' ? -1 : 1);
+	return true;
 }
 
 /** Normalise a MAC address to "00:11:22:33:44:55"; false if it is not one. */
@@ -704,6 +988,10 @@ typedef struct {
 	char const		*srv_cat;
 	mud_url_t		*srv;		//!< parsed server URL, NULL if none/unparseable
 	uint64_t		count;
+	char const		*ip6_cat;	//!< category of incident->ip6, NULL if none
+	iodef_tz_t		tz;
+	iodef_tlp_t const	*restr[IODEF_CLASS_MAX];	//!< per class, NULL: inherited
+	iodef_confidence_t const *conf;
 } iodef_in_t;
 
 static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t const *inc,
@@ -740,6 +1028,18 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 		return mud_error_set(err, MUD_ERR_ARG, "config.tlp",
 				     "unknown TLP/restriction \"%s\"", esc);
 	}
+	if (!tz_parse(&in->tz, cfg->timezone)) {
+		mudp_escape(esc, sizeof(esc), cfg->timezone, strlen(cfg->timezone));
+		return mud_error_set(err, MUD_ERR_ARG, "config.timezone",
+				     "\"%s\": expected local, UTC or +hh:mm/-hh:mm (at most 14:00); "
+				     "for a named zone set TZ in the server's environment", esc);
+	}
+	{
+		mud_rcode_t rrc = restr_parse(in->restr, cfg->restrictions, err);
+
+		if (rrc != MUD_OK) return rrc;
+	}
+	in->conf = confidence[inc->event].rating ? &confidence[inc->event] : NULL;
 	in->lang = cfg->lang ? cfg->lang : "en";
 	if (!lang_ok(in->lang)) {
 		mudp_escape(esc, sizeof(esc), in->lang, strlen(in->lang));
@@ -751,15 +1051,15 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 	first = inc->first_seen ? inc->first_seen : t;
 	last = inc->last_seen ? inc->last_seen : t;
 	rep = inc->reported ? inc->reported : now;
-	if (!fmt_time(in->t_detect, t) || !fmt_time(in->t_first, first) ||
-	    !fmt_time(in->t_last, last) || !fmt_time(in->t_report, rep)) {
+	if (!fmt_time(in->t_detect, t, &in->tz) || !fmt_time(in->t_first, first, &in->tz) ||
+	    !fmt_time(in->t_last, last, &in->tz) || !fmt_time(in->t_report, rep, &in->tz)) {
 		return mud_error_set(err, MUD_ERR_ARG, "incident.time",
 				     "time outside 1970..9999 (UTC)");
 	}
 	for (i = 0; i < inc->num_actions; i++) {
 		char tmpbuf[32];
 
-		if (inc->actions[i].at && !fmt_time(tmpbuf, inc->actions[i].at)) {
+		if (inc->actions[i].at && !fmt_time(tmpbuf, inc->actions[i].at, &in->tz)) {
 			return mud_error_set(err, MUD_ERR_ARG, "incident.actions",
 					     "action %zu: time outside 1970..9999 (UTC)", i);
 		}
@@ -805,6 +1105,14 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 					     "not an IP address: \"%s\"", esc);
 		}
 	}
+	if (inc->ip6 && *inc->ip6) {
+		in->ip6_cat = ip_category(inc->ip6);
+		if (!in->ip6_cat) {
+			mudp_escape(esc, sizeof(esc), inc->ip6, strlen(inc->ip6));
+			return mud_error_set(err, MUD_ERR_ARG, "incident.ip6",
+					     "not an IP address: \"%s\"", esc);
+		}
+	}
 	if (inc->nas_ip && *inc->nas_ip) {
 		in->nas_cat = ip_category(inc->nas_ip);
 		if (!in->nas_cat) {
@@ -828,11 +1136,26 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 		return mud_error_set(err, MUD_ERR_NOMEM, "incident.server_url", "out of memory");
 	}
 	/* Something must be identified: a Node needs an Address or DomainData. */
-	if (!in->mac[0] && !in->ip_cat && !in->srv && !in->srv_cat) {
+	if (!in->mac[0] && !in->ip_cat && !in->ip6_cat && !in->srv && !in->srv_cat) {
 		return mud_error_set(err, MUD_ERR_ARG, "incident",
 				     "neither the device (MAC, IP) nor the MUD server is known");
 	}
 	return MUD_OK;
+}
+
+/** " restriction=..." of an element class, when one is configured for it. */
+static void xb_restr(xbuf_t *xb, iodef_in_t const *in, iodef_class_t cls)
+{
+	iodef_tlp_t const *t = in->restr[cls];
+
+	if (!t) return;
+	xb_raw(xb, " restriction=\"");
+	xb_raw(xb, t->restriction);
+	if (t->ext) {
+		xb_raw(xb, "\" ext-restriction=\"");
+		xb_raw(xb, t->ext);
+	}
+	xb_raw(xb, "\"");
 }
 
 static void render_reference(xbuf_t *xb, char const *url, char const *desc_a, char const *desc_b)
@@ -845,12 +1168,15 @@ static void render_reference(xbuf_t *xb, char const *url, char const *desc_a, ch
 	xb_raw(xb, "</Description>\n    </Reference>\n");
 }
 
-static void render_method(xbuf_t *xb, iodef_event_t const *ev)
+static void render_method(xbuf_t *xb, iodef_in_t const *in)
 {
+	iodef_event_t const *ev = in->ev;
 	char url[128];
 	char name[64];
 
-	xb_raw(xb, "  <Method>\n");
+	xb_raw(xb, "  <Method");
+	xb_restr(xb, in, IODEF_CLASS_METHOD);
+	xb_raw(xb, ">\n");
 	snprintf(url, sizeof(url), "https://www.rfc-editor.org/rfc/rfc8520#section-%s",
 		 ev->rfc_section);
 	snprintf(name, sizeof(name), "RFC 8520 section %s: ", ev->rfc_section);
@@ -887,9 +1213,11 @@ static void render_method(xbuf_t *xb, iodef_event_t const *ev)
 	xb_raw(xb, "</Description>\n  </Method>\n");
 }
 
-static void render_contact(xbuf_t *xb, mud_iodef_config_t const *cfg)
+static void render_contact(xbuf_t *xb, iodef_in_t const *in, mud_iodef_config_t const *cfg)
 {
-	xb_raw(xb, "  <Contact role=\"creator\" type=\"organization\">\n");
+	xb_raw(xb, "  <Contact role=\"creator\" type=\"organization\"");
+	xb_restr(xb, in, IODEF_CLASS_CONTACT);
+	xb_raw(xb, ">\n");
 	xb_elem(xb, "    ", "<ContactName>", "</ContactName>", cfg->contact_name, 256);
 	xb_raw(xb, "    <Email>\n");
 	xb_elem(xb, "      ", "<EmailTo>", "</EmailTo>", cfg->contact_email, 256);
@@ -907,11 +1235,12 @@ static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 {
 	char *desc;
 
-	if (!in->mac[0] && !in->ip_cat) return;	/* unknown (mudctl fetch): server only */
+	if (!in->mac[0] && !in->ip_cat && !in->ip6_cat) return;	/* mudctl fetch: server only */
 
 	xb_raw(xb, "      <System category=\"");
 	xb_raw(xb, in->ev->device_source ? "source" : "target");
 	xb_raw(xb, "\"");
+	xb_restr(xb, in, IODEF_CLASS_SYSTEM);
 	if (inc->nas_port && *inc->nas_port) {
 		xb_raw(xb, " interface=\"");
 		xb_text(xb, inc->nas_port, 256);
@@ -928,6 +1257,19 @@ static void render_device(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 		xb_raw(xb, in->ip_cat);
 		xb_raw(xb, "\">");
 		xb_text(xb, inc->ip, 64);
+		xb_raw(xb, "</Address>\n");
+	}
+	if (in->ip6_cat) {
+		xb_raw(xb, "          <Address category=\"");
+		xb_raw(xb, in->ip6_cat);
+		xb_raw(xb, "\">");
+		xb_text(xb, inc->ip6, 64);
+		xb_raw(xb, "</Address>\n");
+	}
+	if (inc->nas_port && *inc->nas_port) {
+		/* Where the device attaches: RFC 3067 6.7's "not IP-centric" address. */
+		xb_raw(xb, "          <Address category=\"ext-value\" ext-category=\"nas-port\">");
+		xb_text(xb, inc->nas_port, 256);
 		xb_raw(xb, "</Address>\n");
 	}
 	xb_raw(xb, "        </Node>\n");
@@ -962,7 +1304,9 @@ static void render_server(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 
 	xb_raw(xb, "      <System category=\"");
 	xb_raw(xb, in->ev->device_source ? "target" : "source");
-	xb_raw(xb, "\">\n        <Node>\n");
+	xb_raw(xb, "\"");
+	xb_restr(xb, in, IODEF_CLASS_SYSTEM);
+	xb_raw(xb, ">\n        <Node>\n");
 	if (in->srv && !host_ip) {
 		xb_raw(xb, "          <DomainData>\n");
 		xb_elem(xb, "            ", "<Name>", "</Name>", in->srv->host, 256);
@@ -1003,8 +1347,9 @@ static void render_server(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 static void render_nas(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const *inc)
 {
 	if (!in->nas_cat) return;
-	xb_raw(xb, "      <System category=\"sensor\">\n        <Node>\n"
-		   "          <Address category=\"");
+	xb_raw(xb, "      <System category=\"sensor\"");
+	xb_restr(xb, in, IODEF_CLASS_SYSTEM);
+	xb_raw(xb, ">\n        <Node>\n          <Address category=\"");
 	xb_raw(xb, in->nas_cat);
 	xb_raw(xb, "\">");
 	xb_text(xb, inc->nas_ip, 64);
@@ -1067,7 +1412,9 @@ static void render_record(xbuf_t *xb, iodef_in_t const *in, mud_incident_t const
 	char b64b[45];
 	size_t i;
 
-	xb_raw(xb, "    <Record>\n      <RecordData>\n        <DateTime>");
+	xb_raw(xb, "    <Record");
+	xb_restr(xb, in, IODEF_CLASS_RECORD);
+	xb_raw(xb, ">\n      <RecordData>\n        <DateTime>");
 	xb_raw(xb, in->t_detect);
 	xb_raw(xb, "</DateTime>\n        <Description>Evidence recorded by the MUD manager"
 		   "</Description>\n");
@@ -1101,7 +1448,9 @@ static void render_history(xbuf_t *xb, iodef_in_t const *in, mud_incident_t cons
 {
 	size_t i;
 
-	xb_raw(xb, "  <History>\n    <HistoryItem action=\"other\">\n      <DateTime>");
+	xb_raw(xb, "  <History");
+	xb_restr(xb, in, IODEF_CLASS_HISTORY);
+	xb_raw(xb, ">\n    <HistoryItem action=\"other\">\n      <DateTime>");
 	xb_raw(xb, in->t_first);
 	xb_raw(xb, "</DateTime>\n      <Description>Detected by the MUD manager: ");
 	xb_raw(xb, in->ev->name);
@@ -1110,7 +1459,9 @@ static void render_history(xbuf_t *xb, iodef_in_t const *in, mud_incident_t cons
 		mud_incident_action_t const *a = &inc->actions[i];
 		char when[32];
 
-		if (!a->at || !fmt_time(when, a->at)) memcpy(when, in->t_detect, sizeof(when));
+		if (!a->at || !fmt_time(when, a->at, &in->tz)) {
+			memcpy(when, in->t_detect, sizeof(when));
+		}
 		xb_raw(xb, "    <HistoryItem action=\"");
 		xb_raw(xb, a->contained ? "block-host" : "other");
 		xb_raw(xb, "\">\n      <DateTime>");
@@ -1120,6 +1471,24 @@ static void render_history(xbuf_t *xb, iodef_in_t const *in, mud_incident_t cons
 			a->text && *a->text ? a->text : "(no description)", 1024);
 		xb_raw(xb, "    </HistoryItem>\n");
 	}
+	if (in->count > 1) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)in->count);
+		xb_raw(xb, "    <HistoryItem action=\"watch-and-report\">\n      <DateTime>");
+		xb_raw(xb, in->t_last);
+		xb_raw(xb, "</DateTime>\n      <Description>Repeats counted into this report: ");
+		xb_raw(xb, num);
+		xb_raw(xb, " occurrences, the last at this time</Description>\n"
+			   "    </HistoryItem>\n");
+	}
+	/* This report: the step the reporter takes now. */
+	xb_raw(xb, "    <HistoryItem action=\"ext-value\" ext-action=\"report-sent\">\n"
+		   "      <DateTime>");
+	xb_raw(xb, in->t_report);
+	xb_raw(xb, "</DateTime>\n      <Description>Incident report to the CSIRT: this document, "
+		   "generated and queued for sending at this time</Description>\n"
+		   "    </HistoryItem>\n");
 	xb_raw(xb, "  </History>\n");
 }
 
@@ -1178,13 +1547,16 @@ mud_rcode_t mud_iodef_render(TALLOC_CTX *ctx, char **xml, size_t *len,
 		xb_text(&xb, incident->text, 1024);
 	}
 	xb_raw(&xb, "</Description>\n"
-		    "  <Discovery source=\"ext-value\" ext-source=\"mud-manager\">\n"
-		    "    <Description>Detected by rlm_mud (RFC 8520 MUD manager) ");
+		    "  <Discovery source=\"ext-value\" ext-source=\"mud-manager\"");
+	xb_restr(&xb, &in, IODEF_CLASS_DISCOVERY);
+	xb_raw(&xb, ">\n    <Description>Detected by rlm_mud (RFC 8520 MUD manager) ");
 	xb_raw(&xb, mud_version());
 	xb_raw(&xb, " while admitting the device</Description>\n  </Discovery>\n");
 
 	/* Assessment: impact, repeat count, confidence (empty form: schema quirk). */
-	xb_raw(&xb, "  <Assessment occurrence=\"actual\">\n    <IncidentCategory>");
+	xb_raw(&xb, "  <Assessment occurrence=\"actual\"");
+	xb_restr(&xb, &in, IODEF_CLASS_ASSESSMENT);
+	xb_raw(&xb, ">\n    <IncidentCategory>");
 	xb_raw(&xb, in.ev->category);
 	xb_raw(&xb, "</IncidentCategory>\n    <SystemImpact severity=\"");
 	xb_raw(&xb, in.ev->severity);
@@ -1198,12 +1570,21 @@ mud_rcode_t mud_iodef_render(TALLOC_CTX *ctx, char **xml, size_t *len,
 		    "meaning=\"occurrences aggregated in this report\">");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)in.count);
 	xb_raw(&xb, num);
-	xb_raw(&xb, "</Counter>\n    <Confidence rating=\"high\"/>\n  </Assessment>\n");
+	xb_raw(&xb, "</Counter>\n    <Confidence rating=\"");
+	xb_raw(&xb, in.conf ? in.conf->rating : "unknown");
+	xb_raw(&xb, "\"/>\n");
+	if (in.conf) {
+		xb_ext(&xb, "    ", "AdditionalData", "string", "confidence-basis", in.conf->basis,
+		       1024);
+	}
+	xb_raw(&xb, "  </Assessment>\n");
 
-	render_method(&xb, in.ev);
-	render_contact(&xb, config);
+	render_method(&xb, &in);
+	render_contact(&xb, &in, config);
 
-	xb_raw(&xb, "  <EventData>\n    <Description>");
+	xb_raw(&xb, "  <EventData");
+	xb_restr(&xb, &in, IODEF_CLASS_EVENTDATA);
+	xb_raw(&xb, ">\n    <Description>");
 	xb_raw(&xb, in.ev->summary);
 	xb_raw(&xb, "</Description>\n    <DetectTime>");
 	xb_raw(&xb, in.t_detect);
@@ -1218,7 +1599,9 @@ mud_rcode_t mud_iodef_render(TALLOC_CTX *ctx, char **xml, size_t *len,
 		render_device(&xb, &in, incident);
 	}
 	render_nas(&xb, &in, incident);
-	xb_raw(&xb, "    </Flow>\n    <Expectation action=\"investigate\">\n      <Description>");
+	xb_raw(&xb, "    </Flow>\n    <Expectation action=\"investigate\"");
+	xb_restr(&xb, &in, IODEF_CLASS_EXPECTATION);
+	xb_raw(&xb, ">\n      <Description>");
 	xb_raw(&xb, in.ev->expect);
 	xb_raw(&xb, "</Description>\n    </Expectation>\n");
 	render_record(&xb, &in, incident);
@@ -1227,14 +1610,20 @@ mud_rcode_t mud_iodef_render(TALLOC_CTX *ctx, char **xml, size_t *len,
 	render_history(&xb, &in, incident);
 
 	/* Extension point (RFC 3067 6.19): local data. */
-	xb_ext(&xb, "  ", "AdditionalData", "string", "tlp", in.tlp->label, 32);
-	xb_ext(&xb, "  ", "AdditionalData", "string", "mud-event", in.ev->name, 32);
-	xb_ext(&xb, "  ", "AdditionalData", "date-time", "first-seen", in.t_first, 32);
-	xb_ext(&xb, "  ", "AdditionalData", "date-time", "last-seen", in.t_last, 32);
-	xb_ext(&xb, "  ", "AdditionalData", "integer", "count", num, 32);
+	{
+		iodef_tlp_t const *r = in.restr[IODEF_CLASS_ADDITIONAL];
+
+		xb_ext_r(&xb, "  ", "AdditionalData", "string", "tlp", in.tlp->label, 32, r);
+		xb_ext_r(&xb, "  ", "AdditionalData", "string", "mud-event", in.ev->name, 32, r);
+		xb_ext_r(&xb, "  ", "AdditionalData", "date-time", "first-seen", in.t_first, 32,
+			 r);
+		xb_ext_r(&xb, "  ", "AdditionalData", "date-time", "last-seen", in.t_last, 32, r);
+		xb_ext_r(&xb, "  ", "AdditionalData", "integer", "count", num, 32, r);
+	}
 	if (incident->dropped) {
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)incident->dropped);
-		xb_ext(&xb, "  ", "AdditionalData", "integer", "dropped-incidents", num, 32);
+		xb_ext_r(&xb, "  ", "AdditionalData", "integer", "dropped-incidents", num, 32,
+			 in.restr[IODEF_CLASS_ADDITIONAL]);
 	}
 	xb_raw(&xb, "</Incident>\n</IODEF-Document>\n");
 
@@ -1283,11 +1672,27 @@ char *mud_iodef_syslog_line(TALLOC_CTX *ctx, mud_incident_t const *incident)
  *	Signatures
  */
 
+static mud_rcode_t iodef_sign_der(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
+				  char const *xml, size_t len, char const *key_pem_path,
+				  char const *cert_pem_path, bool attached, mud_error_t *err);
+
 /** Detached DER CMS signature over the document (see mud.h). */
 mud_rcode_t mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 			   char const *xml, size_t len, char const *key_pem_path,
 			   char const *cert_pem_path, mud_error_t *err)
 {
+	return iodef_sign_der(ctx, sig, sig_len, xml, len, key_pem_path, cert_pem_path, false,
+			      err);
+}
+
+/** DER CMS SignedData over the document: detached, or carrying it (sign, then encrypt). */
+static mud_rcode_t iodef_sign_der(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
+				  char const *xml, size_t len, char const *key_pem_path,
+				  char const *cert_pem_path, bool attached, mud_error_t *err)
+{
+	size_t max = attached ? (size_t)MUD_IODEF_MAX_DOC + MUD_MAX_SIG_SIZE :
+		     (size_t)MUD_MAX_SIG_SIZE;
+
 	BIO *kb = NULL;
 	BIO *cb = NULL;
 	BIO *content = NULL;
@@ -1363,7 +1768,7 @@ mud_rcode_t mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 		goto done;
 	}
 	cms = CMS_sign(cert, key, sk_X509_num(chain) > 0 ? chain : NULL, content,
-		       CMS_DETACHED | CMS_BINARY);
+		       attached ? CMS_BINARY : CMS_DETACHED | CMS_BINARY);
 	if (!cms) {
 		rc = mudp_ossl_error(err, MUD_ERR_SIG, "CMS_sign", "signing failed");
 		goto done;
@@ -1374,10 +1779,10 @@ mud_rcode_t mud_iodef_sign(TALLOC_CTX *ctx, uint8_t **sig, size_t *sig_len,
 		goto done;
 	}
 	BIO_get_mem_ptr(out, &mem);
-	if (!mem || mem->length == 0 || mem->length > MUD_MAX_SIG_SIZE) {
+	if (!mem || mem->length == 0 || mem->length > max) {
 		rc = mud_error_set(err, MUD_ERR_TOOBIG, "i2d_CMS_bio",
-				   "signature of %zu bytes (at most %d)", mem ? mem->length : 0,
-				   MUD_MAX_SIG_SIZE);
+				   "signature of %zu bytes (at most %zu)", mem ? mem->length : 0,
+				   max);
 		goto done;
 	}
 	buf = talloc_memdup(ctx, mem->data, mem->length);
@@ -1408,4 +1813,388 @@ mud_rcode_t mud_iodef_verify(char const *xml, size_t len, uint8_t const *sig, si
 	if (!xml) return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_verify", "no document");
 	return mud_sig_verify(NULL, trust, (uint8_t const *)xml, len, sig, sig_len, 0, NULL, 0,
 			      NULL, err);
+}
+
+/*
+ *	Encryption (RFC 3067 6.16): CMS (Auth)EnvelopedData to the CSIRT's certificates.
+ */
+
+struct mud_iodef_rcpt {
+	STACK_OF(X509)		*certs;		//!< read-only after mud_iodef_rcpt_load()
+	EVP_CIPHER const	*cipher;
+};
+
+static int _rcpt_free(mud_iodef_rcpt_t *rcpt)
+{
+	if (rcpt->certs) sk_X509_pop_free(rcpt->certs, X509_free);
+	rcpt->certs = NULL;
+	return 0;
+}
+
+/** Load the recipients (see mud.h). */
+mud_rcode_t mud_iodef_rcpt_load(TALLOC_CTX *ctx, mud_iodef_rcpt_t **out, char const *pem_path,
+				char const *cipher, mud_error_t *err)
+{
+	mud_iodef_rcpt_t *rcpt;
+	BIO *b = NULL;
+	char esc[128];
+	mud_rcode_t rc = MUD_OK;
+	int n;
+
+	if (out) *out = NULL;
+	if (!out || !pem_path) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_rcpt_load", "NULL argument");
+	}
+	mudp_escape(esc, sizeof(esc), pem_path, strlen(pem_path));
+	rcpt = talloc_zero(ctx, mud_iodef_rcpt_t);
+	if (!rcpt) return mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_rcpt_load", "out of memory");
+	talloc_set_destructor(rcpt, _rcpt_free);
+	if (!cipher || mudp_strcasecmp(cipher, "aes-256-gcm") == 0) {
+		rcpt->cipher = EVP_aes_256_gcm();
+	} else if (mudp_strcasecmp(cipher, "aes-256-cbc") == 0) {
+		rcpt->cipher = EVP_aes_256_cbc();
+	} else {
+		char c[64];
+
+		mudp_escape(c, sizeof(c), cipher, strlen(cipher));
+		talloc_free(rcpt);
+		return mud_error_set(err, MUD_ERR_ARG, "config.encrypt_cipher",
+				     "unknown cipher \"%s\" (aes-256-gcm or aes-256-cbc)", c);
+	}
+
+	ERR_clear_error();
+	rcpt->certs = sk_X509_new_null();
+	if (!rcpt->certs) {
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_new_null", "out of memory");
+		goto error;
+	}
+	b = BIO_new_file(pem_path, "r");
+	if (!b) {
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "cannot open recipient certificate");
+		goto error;
+	}
+	for (;;) {
+		X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		EVP_PKEY *pk;
+
+		if (!x) break;
+		if (sk_X509_num(rcpt->certs) >= MUD_IODEF_MAX_RCPT) {
+			X509_free(x);
+			rc = mud_error_set(err, MUD_ERR_LIMIT, esc,
+					   "more than %d recipient certificates",
+					   MUD_IODEF_MAX_RCPT);
+			goto error;
+		}
+		pk = X509_get0_pubkey(x);
+		if (!pk || (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA &&
+			    EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)) {
+			X509_free(x);
+			rc = mud_error_set(err, MUD_ERR_ARG, esc,
+					   "recipient %d: key is neither RSA nor EC",
+					   sk_X509_num(rcpt->certs) + 1);
+			goto error;
+		}
+		if (!sk_X509_push(rcpt->certs, x)) {
+			X509_free(x);
+			rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_push", "out of memory");
+			goto error;
+		}
+	}
+	ERR_clear_error();	/* the end of the PEM file */
+	n = sk_X509_num(rcpt->certs);
+	if (n == 0) {
+		rc = mud_error_set(err, MUD_ERR_IO, esc, "no PEM certificate");
+		goto error;
+	}
+	BIO_free(b);
+	*out = rcpt;
+	return MUD_OK;
+
+error:
+	BIO_free(b);
+	talloc_free(rcpt);
+	ERR_clear_error();
+	return rc;
+}
+
+/** Number of recipients. */
+size_t mud_iodef_rcpt_count(mud_iodef_rcpt_t const *rcpt)
+{
+	if (!rcpt || !rcpt->certs) return 0;
+	return (size_t)sk_X509_num(rcpt->certs);
+}
+
+/** Key transport with RSA-OAEP (SHA-256), key agreement with an X9.63 SHA-256 KDF. */
+static bool rcpt_params(CMS_RecipientInfo *ri, X509 *cert)
+{
+	EVP_PKEY_CTX *pctx = CMS_RecipientInfo_get0_pkey_ctx(ri);
+	int id = EVP_PKEY_get_base_id(X509_get0_pubkey(cert));
+
+	if (!pctx) return false;
+	if (id == EVP_PKEY_RSA) {
+		return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) > 0 &&
+		       EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) > 0 &&
+		       EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) > 0;
+	}
+	return EVP_PKEY_CTX_set_ecdh_kdf_md(pctx, EVP_sha256()) > 0;
+}
+
+/** Sign, then encrypt (see mud.h). */
+mud_rcode_t mud_iodef_seal(TALLOC_CTX *ctx, uint8_t **out, size_t *out_len, char const *xml,
+			   size_t len, mud_iodef_config_t const *config, mud_error_t *err)
+{
+	mud_iodef_rcpt_t const *rcpt;
+	TALLOC_CTX *tmp;
+	uint8_t const *content = (uint8_t const *)xml;
+	size_t clen = len;
+	BIO *in = NULL;
+	BIO *bout = NULL;
+	CMS_ContentInfo *cms = NULL;
+	BUF_MEM *mem = NULL;
+	mud_rcode_t rc = MUD_OK;
+	int i;
+
+	if (out) *out = NULL;
+	if (out_len) *out_len = 0;
+	if (!out || !out_len || !xml || !config) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_seal", "NULL argument");
+	}
+	rcpt = config->encrypt;
+	if (!rcpt || mud_iodef_rcpt_count(rcpt) == 0) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_seal", "no recipients");
+	}
+	if (len > MUD_IODEF_MAX_DOC) {
+		return mud_error_set(err, MUD_ERR_TOOBIG, "mud_iodef_seal",
+				     "document of %zu bytes exceeds %d", len, MUD_IODEF_MAX_DOC);
+	}
+	tmp = talloc_new(ctx);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_seal", "out of memory");
+	if (config->sign_key && config->sign_cert) {
+		uint8_t *sd;
+
+		rc = iodef_sign_der(tmp, &sd, &clen, xml, len, config->sign_key, config->sign_cert,
+				    true, err);
+		if (rc != MUD_OK) goto done;
+		content = sd;
+	}
+
+	ERR_clear_error();
+	in = BIO_new_mem_buf(content, (int)clen);
+	if (!in) {
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
+		goto done;
+	}
+	cms = CMS_encrypt(NULL, in, rcpt->cipher, CMS_BINARY | CMS_PARTIAL);
+	if (!cms) {
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "CMS_encrypt", "cannot create envelope");
+		goto done;
+	}
+	for (i = 0; i < sk_X509_num(rcpt->certs); i++) {
+		X509 *x = sk_X509_value(rcpt->certs, i);
+		CMS_RecipientInfo *ri = CMS_add1_recipient_cert(cms, x, CMS_KEY_PARAM);
+
+		if (!ri || !rcpt_params(ri, x)) {
+			char where[64];
+
+			snprintf(where, sizeof(where), "CMS_add1_recipient_cert (recipient %d)",
+				 i + 1);
+			rc = mudp_ossl_error(err, MUD_ERR_SIG, where, "cannot add recipient");
+			goto done;
+		}
+	}
+	if (content != (uint8_t const *)xml &&
+	    CMS_set1_eContentType(cms, OBJ_nid2obj(NID_pkcs7_signed)) != 1) {
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "CMS_set1_eContentType", "failed");
+		goto done;
+	}
+	if (CMS_final(cms, in, NULL, CMS_BINARY) != 1) {
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "CMS_final", "encryption failed");
+		goto done;
+	}
+	bout = BIO_new(BIO_s_mem());
+	if (!bout || i2d_CMS_bio(bout, cms) != 1) {
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "i2d_CMS_bio", "encoding failed");
+		goto done;
+	}
+	BIO_get_mem_ptr(bout, &mem);
+	if (!mem || mem->length == 0 || mem->length > MUD_IODEF_MAX_SEALED) {
+		rc = mud_error_set(err, MUD_ERR_TOOBIG, "i2d_CMS_bio",
+				   "sealed report of %zu bytes (at most %d)", mem ? mem->length : 0,
+				   MUD_IODEF_MAX_SEALED);
+		goto done;
+	}
+	*out = talloc_memdup(ctx, mem->data, mem->length);
+	if (!*out) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_seal", "out of memory");
+		goto done;
+	}
+	*out_len = mem->length;
+
+done:
+	CMS_ContentInfo_free(cms);
+	BIO_free(bout);
+	BIO_free(in);
+	talloc_free(tmp);
+	ERR_clear_error();
+	return rc;
+}
+
+/** Decrypt a sealed report (see mud.h). */
+mud_rcode_t mud_iodef_decrypt(TALLOC_CTX *ctx, uint8_t **doc, size_t *doc_len, uint8_t **sig,
+			      size_t *sig_len, uint8_t const *in, size_t in_len,
+			      char const *key_pem_path, char const *cert_pem_path,
+			      mud_error_t *err)
+{
+	BIO *kb = NULL;
+	BIO *cb = NULL;
+	BIO *bin = NULL;
+	BIO *plain = NULL;
+	BIO *sout = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	CMS_ContentInfo *cms = NULL;
+	CMS_ContentInfo *inner = NULL;
+	BUF_MEM *mem = NULL;
+	uint8_t const *body;
+	size_t body_len;
+	mud_rcode_t rc = MUD_OK;
+	char esc[128];
+	int type;
+
+	if (doc) *doc = NULL;
+	if (doc_len) *doc_len = 0;
+	if (sig) *sig = NULL;
+	if (sig_len) *sig_len = 0;
+	if (!doc || !doc_len || !sig || !sig_len || !in || !key_pem_path || !cert_pem_path) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_iodef_decrypt", "NULL argument");
+	}
+	if (in_len == 0 || in_len > MUD_IODEF_MAX_SEALED) {
+		return mud_error_set(err, MUD_ERR_TOOBIG, "mud_iodef_decrypt",
+				     "sealed report of %zu bytes (1..%d)", in_len,
+				     MUD_IODEF_MAX_SEALED);
+	}
+
+	ERR_clear_error();
+	kb = BIO_new_file(key_pem_path, "r");
+	key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	if (!key) {
+		mudp_escape(esc, sizeof(esc), key_pem_path, strlen(key_pem_path));
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "no readable PEM private key");
+		goto done;
+	}
+	cb = BIO_new_file(cert_pem_path, "r");
+	cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	if (!cert) {
+		mudp_escape(esc, sizeof(esc), cert_pem_path, strlen(cert_pem_path));
+		rc = mudp_ossl_error(err, MUD_ERR_IO, esc, "no readable PEM certificate");
+		goto done;
+	}
+	if (X509_check_private_key(cert, key) != 1) {
+		rc = mudp_ossl_error(err, MUD_ERR_ARG, "X509_check_private_key",
+				      "key does not match the certificate");
+		goto done;
+	}
+	bin = BIO_new_mem_buf(in, (int)in_len);
+	if (!bin) {
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "BIO_new_mem_buf", "out of memory");
+		goto done;
+	}
+	cms = d2i_CMS_bio(bin, NULL);
+	if (!cms) {
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "d2i_CMS_bio", "not a DER CMS message");
+		goto done;
+	}
+	type = OBJ_obj2nid(CMS_get0_type(cms));
+	if (type != NID_pkcs7_enveloped && type != NID_id_smime_ct_authEnvelopedData) {
+		rc = mud_error_set(err, MUD_ERR_SIG, "CMS_get0_type",
+				   "not an enveloped message (%s)", OBJ_nid2sn(type));
+		goto done;
+	}
+	plain = BIO_new(BIO_s_mem());
+	if (!plain) {
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "BIO_new", "out of memory");
+		goto done;
+	}
+	if (CMS_decrypt(cms, key, cert, NULL, plain, CMS_BINARY) != 1) {
+		rc = mudp_ossl_error(err, MUD_ERR_SIG, "CMS_decrypt",
+				      "not for this key, or damaged");
+		goto done;
+	}
+	BIO_get_mem_ptr(plain, &mem);
+	if (!mem || mem->length == 0 || mem->length > MUD_IODEF_MAX_SEALED) {
+		rc = mud_error_set(err, MUD_ERR_TOOBIG, "CMS_decrypt", "content of %zu bytes",
+				   mem ? mem->length : 0);
+		goto done;
+	}
+	body = (uint8_t const *)mem->data;
+	body_len = mem->length;
+
+	/* Signed, then encrypted: the content is a SignedData carrying the document. */
+	if (body[0] == 0x30) {
+		uint8_t const *p = body;
+		ASN1_OCTET_STRING **pos;
+
+		inner = d2i_CMS_ContentInfo(NULL, &p, (long)body_len);
+		if (!inner || OBJ_obj2nid(CMS_get0_type(inner)) != NID_pkcs7_signed ||
+		    !(pos = CMS_get0_content(inner)) || !*pos) {
+			rc = mudp_ossl_error(err, MUD_ERR_SIG, "d2i_CMS_ContentInfo",
+					      "content is neither XML nor a SignedData carrying it");
+			goto done;
+		}
+		if ((size_t)ASN1_STRING_length(*pos) > MUD_IODEF_MAX_DOC) {
+			rc = mud_error_set(err, MUD_ERR_TOOBIG, "CMS_get0_content",
+					   "document larger than %d bytes", MUD_IODEF_MAX_DOC);
+			goto done;
+		}
+		*doc = talloc_memdup(ctx, ASN1_STRING_get0_data(*pos),
+				     (size_t)ASN1_STRING_length(*pos));
+		*doc_len = (size_t)ASN1_STRING_length(*pos);
+		if (!*doc || CMS_set_detached(inner, 1) != 1) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt", "out of memory");
+			goto done;
+		}
+		sout = BIO_new(BIO_s_mem());
+		if (!sout || i2d_CMS_bio(sout, inner) != 1) {
+			rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "i2d_CMS_bio", "encoding failed");
+			goto done;
+		}
+		BIO_get_mem_ptr(sout, &mem);
+		*sig = mem ? talloc_memdup(ctx, mem->data, mem->length) : NULL;
+		if (!*sig) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt", "out of memory");
+			goto done;
+		}
+		*sig_len = mem->length;
+		goto done;
+	}
+	if (body_len > MUD_IODEF_MAX_DOC) {
+		rc = mud_error_set(err, MUD_ERR_TOOBIG, "CMS_decrypt",
+				   "document larger than %d bytes", MUD_IODEF_MAX_DOC);
+		goto done;
+	}
+	*doc = talloc_memdup(ctx, body, body_len);
+	if (!*doc) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt", "out of memory");
+		goto done;
+	}
+	*doc_len = body_len;
+
+done:
+	if (rc != MUD_OK) {
+		TALLOC_FREE(*doc);
+		TALLOC_FREE(*sig);
+		*doc_len = 0;
+		*sig_len = 0;
+	}
+	CMS_ContentInfo_free(inner);
+	CMS_ContentInfo_free(cms);
+	BIO_free(sout);
+	BIO_free(plain);
+	BIO_free(bin);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	BIO_free(cb);
+	BIO_free(kb);
+	ERR_clear_error();
+	return rc;
 }

@@ -12,6 +12,14 @@
  * the writer renders again. The lock is held across I/O in one case only: the
  * directory rescan when a bound is reached (readdir + stat of at most the
  * bounded number of files), so that files removed by another process free room.
+ *
+ * Background writer (mud_spool_writer_start()): mud_spool_write() then only
+ * copies the incident into its entry (the latest occurrence, strings cut to what
+ * the renderer keeps), bumps the count and queues the entry; it never renders,
+ * opens, writes or rescans. One thread takes queued entries in order and writes
+ * them, at most flush_rate documents per second; repeats arriving meanwhile ride
+ * on the next rewrite. Entries live until their window is over and they are
+ * clean, so memory is bounded by max_files entries.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +45,15 @@
 #define SPOOL_SEND_BACKOFF_MS	250	//!< first pause, doubled per attempt
 #define SPOOL_SEND_MAX_LIST	100000	//!< documents looked at per run
 #define SPOOL_KEY_MAX		(MUD_MAX_URL_LEN + 128)	//!< event | device | MUD URL
+#define SPOOL_FLUSH_RATE_DEFAULT	10	//!< documents per second (background writer)
+#define SPOOL_FLUSH_RATE_MAX	10000	//!< above this the pause is below the clock's use
+
+/** The latest occurrence of an entry: the incident with its strings copied. */
+typedef struct {
+	mud_incident_t		inc;
+	mud_incident_action_t	acts[MUD_IODEF_MAX_ACTIONS];
+	time_t			now;	//!< spool clock of the occurrence (ReportTime)
+} spool_copy_t;
 
 /** One pending document that repeats may still update. */
 typedef struct spool_entry {
@@ -50,7 +68,11 @@ typedef struct spool_entry {
 	size_t			bytes;		//!< on disk (xml + p7s)
 	size_t			files;		//!< on disk (1 or 2)
 	bool			writing;	//!< a writer owns the files
-	bool			dirty;		//!< updated while being written
+	bool			dirty;		//!< updated, not yet written
+	bool			queued;		//!< on the writer's queue
+	bool			on_disk;	//!< a version was written
+	spool_copy_t		*latest;	//!< what the next rewrite renders (talloc child)
+	struct spool_entry	*qnext;		//!< writer queue
 } spool_entry_t;
 
 struct mud_spool {
@@ -64,10 +86,35 @@ struct mud_spool {
 	size_t			files;		//!< files in the directory (ours)
 	size_t			bytes;
 	uint64_t		dropped;	//!< dropped since the last new document
+
+	/* Background writer. */
+	mud_iodef_config_t const *config;	//!< set: mud_spool_write() only records
+	unsigned int		flush_rate;
+	pthread_cond_t		cond;		//!< queue non-empty, or stop (CLOCK_MONOTONIC)
+	bool			cond_ok;
+	pthread_t		thread;
+	bool			running;
+	bool			stop;
+	spool_entry_t		*qhead;
+	spool_entry_t		*qtail;
+	mud_spool_stats_t	stats;
 };
+
+static mud_rcode_t spool_flush_all(mud_spool_t *spool, mud_error_t *err);
 
 static int _spool_free(mud_spool_t *spool)
 {
+	if (spool->running) {
+		pthread_mutex_lock(&spool->mutex);
+		spool->stop = true;
+		pthread_cond_broadcast(&spool->cond);
+		pthread_mutex_unlock(&spool->mutex);
+		pthread_join(spool->thread, NULL);
+		spool->running = false;
+	}
+	if (spool->config && spool->mutex_ok) (void)spool_flush_all(spool, NULL);
+	if (spool->cond_ok) pthread_cond_destroy(&spool->cond);
+	spool->cond_ok = false;
 	if (spool->mutex_ok) pthread_mutex_destroy(&spool->mutex);
 	spool->mutex_ok = false;
 	return 0;
@@ -106,6 +153,9 @@ static bool spool_name_ok(char const *name, bool *is_sig)
 	if (n > 8 && strcmp(name + n - 8, ".xml.p7s") == 0) {
 		base = n - 8;
 		*is_sig = true;
+	} else if (n > 8 && strcmp(name + n - 8, ".xml.p7m") == 0) {
+		base = n - 8;	/* sealed document (signed and encrypted) */
+		*is_sig = false;
 	} else if (n > 4 && strcmp(name + n - 4, ".xml") == 0) {
 		base = n - 4;
 		*is_sig = false;
@@ -193,12 +243,28 @@ mud_rcode_t mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 	spool->max_files = (opts && opts->max_files) ? opts->max_files : SPOOL_MAX_FILES_DEFAULT;
 	spool->max_bytes = (opts && opts->max_bytes) ? opts->max_bytes : SPOOL_MAX_BYTES_DEFAULT;
 	spool->window = (opts && opts->window) ? opts->window : SPOOL_WINDOW_DEFAULT;
+	spool->flush_rate = (opts && opts->flush_rate) ? opts->flush_rate :
+			    SPOOL_FLUSH_RATE_DEFAULT;
+	if (spool->flush_rate > SPOOL_FLUSH_RATE_MAX) spool->flush_rate = SPOOL_FLUSH_RATE_MAX;
 	if (pthread_mutex_init(&spool->mutex, NULL) != 0) {
 		talloc_free(spool);
 		return mud_error_set(err, MUD_ERR_NOMEM, "pthread_mutex_init", "failed");
 	}
 	spool->mutex_ok = true;
 	talloc_set_destructor(spool, _spool_free);
+	{
+		pthread_condattr_t ca;
+		bool ok = pthread_condattr_init(&ca) == 0;
+
+		ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+		     pthread_cond_init(&spool->cond, &ca) == 0;
+		pthread_condattr_destroy(&ca);
+		if (!ok) {
+			talloc_free(spool);
+			return mud_error_set(err, MUD_ERR_NOMEM, "pthread_cond_init", "failed");
+		}
+		spool->cond_ok = true;
+	}
 
 	rc = spool_scan(spool, true, err);
 	if (rc != MUD_OK) {
@@ -273,6 +339,13 @@ static void spool_key(char *key, size_t len, mud_incident_t const *inc)
 	snprintf(key, len, "%d|%.64s|%.*s", (int)inc->event, dev, MUD_MAX_URL_LEN, url);
 }
 
+/** Documents one incident takes on disk: sealed 1, signed 2, else 1. */
+static size_t spool_need(mud_iodef_config_t const *config)
+{
+	if (config->encrypt) return 1;
+	return (config->sign_key && config->sign_cert) ? 2 : 1;
+}
+
 static void spool_unlink_entry(mud_spool_t *spool, spool_entry_t *e)
 {
 	spool_entry_t **pp;
@@ -286,7 +359,8 @@ static void spool_unlink_entry(mud_spool_t *spool, spool_entry_t *e)
 	}
 }
 
-/** Forget entries whose window is over (their documents stay for the sender). */
+/** Forget entries whose window is over (their documents stay for the sender); never one
+ *  that is being written or still has an unwritten update. */
 static void spool_prune(mud_spool_t *spool, time_t now)
 {
 	spool_entry_t **pp = &spool->entries;
@@ -294,7 +368,8 @@ static void spool_prune(mud_spool_t *spool, time_t now)
 	while (*pp) {
 		spool_entry_t *e = *pp;
 
-		if (!e->writing && now - e->opened >= (time_t)spool->window) {
+		if (!e->writing && !e->dirty && !e->queued &&
+		    now - e->opened >= (time_t)spool->window) {
 			*pp = e->next;
 			talloc_free(e);
 			continue;
@@ -303,7 +378,62 @@ static void spool_prune(mud_spool_t *spool, time_t now)
 	}
 }
 
-/** Render (and sign) one version of an entry's document and write it. */
+/** A string cut to what the renderer keeps (plus room for the character at the cut). */
+static char const *copy_str(TALLOC_CTX *ctx, char const *s, size_t max, bool *oom)
+{
+	char *c;
+
+	if (!s) return NULL;
+	c = talloc_strndup(ctx, s, max + 8);
+	if (!c) *oom = true;
+	return c;
+}
+
+/** Copy an occurrence (outside the lock: a standalone talloc tree). */
+static spool_copy_t *spool_copy(mud_incident_t const *in, time_t now)
+{
+	spool_copy_t *c = talloc_zero(NULL, spool_copy_t);
+	mud_incident_t *o;
+	bool oom = false;
+	size_t i;
+
+	if (!c) return NULL;
+	o = &c->inc;
+	*o = *in;
+	c->now = now;
+	o->id = NULL;
+	o->mac = copy_str(c, in->mac, 64, &oom);
+	o->ip = copy_str(c, in->ip, 64, &oom);
+	o->ip6 = copy_str(c, in->ip6, 64, &oom);
+	o->nas_ip = copy_str(c, in->nas_ip, 64, &oom);
+	o->nas_port = copy_str(c, in->nas_port, 256, &oom);
+	o->nas_id = copy_str(c, in->nas_id, 256, &oom);
+	o->user_name = copy_str(c, in->user_name, 256, &oom);
+	o->mud_url = copy_str(c, in->mud_url, MUD_IODEF_MAX_FIELD, &oom);
+	o->other_url = copy_str(c, in->other_url, MUD_IODEF_MAX_FIELD, &oom);
+	o->server_url = copy_str(c, in->server_url, MUD_IODEF_MAX_FIELD, &oom);
+	o->sig_url = copy_str(c, in->sig_url, MUD_IODEF_MAX_FIELD, &oom);
+	o->server_ip = copy_str(c, in->server_ip, 64, &oom);
+	o->server_cert_pem = copy_str(c, in->server_cert_pem, MUD_IODEF_MAX_PEM, &oom);
+	o->file_sha256 = copy_str(c, in->file_sha256, 64, &oom);
+	o->sig_sha256 = copy_str(c, in->sig_sha256, 64, &oom);
+	o->where = copy_str(c, in->where, MUD_IODEF_MAX_FIELD, &oom);
+	o->text = copy_str(c, in->text, MUD_IODEF_MAX_FIELD, &oom);
+	/* More actions than the renderer takes: keep the count so it still refuses them. */
+	o->actions = in->num_actions ? c->acts : NULL;
+	for (i = 0; i < in->num_actions && i < MUD_IODEF_MAX_ACTIONS && in->actions; i++) {
+		c->acts[i] = in->actions[i];
+		c->acts[i].text = copy_str(c, in->actions[i].text, 1024, &oom);
+	}
+	if (in->num_actions && !in->actions) o->actions = NULL;
+	if (oom) {
+		talloc_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/** Render, sign or seal one version of an entry's document and write it. */
 static mud_rcode_t spool_emit(mud_spool_t *spool, mud_incident_t const *base,
 			      mud_iodef_config_t const *config, time_t now, char const *id,
 			      uint64_t count, time_t first, time_t last, uint64_t dropped,
@@ -314,8 +444,11 @@ static mud_rcode_t spool_emit(mud_spool_t *spool, mud_incident_t const *base,
 	char name[MUD_IODEF_ID_SIZE + 16];
 	uint8_t *sig = NULL;
 	size_t sig_len = 0;
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
 	char *xml;
 	size_t len;
+	size_t total;
 	mud_rcode_t rc;
 
 	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "mud_spool_write", "out of memory");
@@ -329,21 +462,26 @@ static mud_rcode_t spool_emit(mud_spool_t *spool, mud_incident_t const *base,
 
 	rc = mud_iodef_render(tmp, &xml, &len, &inc, config, err);
 	if (rc != MUD_OK) goto done;
-	if (config->sign_key && config->sign_cert) {
+	if (config->encrypt) {
+		/* Sign (if configured), then encrypt: no plaintext reaches the disk. */
+		rc = mud_iodef_seal(tmp, &sealed, &sealed_len, xml, len, config, err);
+		if (rc != MUD_OK) goto done;
+	} else if (config->sign_key && config->sign_cert) {
 		rc = mud_iodef_sign(tmp, &sig, &sig_len, xml, len, config->sign_key,
 				    config->sign_cert, err);
 		if (rc != MUD_OK) goto done;
 	}
+	total = sealed ? sealed_len : len + sig_len;
 	if (reserve_check) {
 		bool over;
 
 		pthread_mutex_lock(&spool->mutex);
-		over = spool->bytes + len + sig_len > spool->max_bytes;
+		over = spool->bytes + total > spool->max_bytes;
 		if (over) {
 			(void)spool_scan(spool, false, NULL);
-			over = spool->bytes + len + sig_len > spool->max_bytes;
+			over = spool->bytes + total > spool->max_bytes;
 		}
-		if (!over) spool->bytes += len + sig_len;	/* reserved */
+		if (!over) spool->bytes += total;	/* reserved */
 		pthread_mutex_unlock(&spool->mutex);
 		if (over) {
 			rc = mud_error_set(err, MUD_ERR_LIMIT, spool->dir,
@@ -351,6 +489,14 @@ static mud_rcode_t spool_emit(mud_spool_t *spool, mud_incident_t const *base,
 					   spool->bytes, spool->max_bytes);
 			goto done;
 		}
+	}
+	if (sealed) {
+		snprintf(name, sizeof(name), "%s.xml.p7m", id);
+		rc = spool_put(spool, name, sealed, sealed_len, err);
+		if (rc != MUD_OK) goto unreserve;
+		*bytes = sealed_len;
+		*files = 1;
+		goto done;
 	}
 	/* The signature first, so a document is never seen without its signature. */
 	if (sig) {
@@ -376,12 +522,190 @@ static mud_rcode_t spool_emit(mud_spool_t *spool, mud_incident_t const *base,
 unreserve:
 	if (reserve_check) {
 		pthread_mutex_lock(&spool->mutex);
-		spool->bytes -= (spool->bytes >= len + sig_len) ? len + sig_len : spool->bytes;
+		spool->bytes -= (spool->bytes >= total) ? total : spool->bytes;
 		pthread_mutex_unlock(&spool->mutex);
 	}
 done:
 	talloc_free(tmp);
 	return rc;
+}
+
+/** Put an entry on the writer's queue (lock held). */
+static void spool_enqueue(mud_spool_t *spool, spool_entry_t *e)
+{
+	if (e->queued || e->writing) return;
+	e->queued = true;
+	e->qnext = NULL;
+	if (spool->qtail) {
+		spool->qtail->qnext = e;
+	} else {
+		spool->qhead = e;
+	}
+	spool->qtail = e;
+	pthread_cond_signal(&spool->cond);
+}
+
+/** Write an entry's latest version until no repeat came in meanwhile (lock held on entry
+ *  and exit, released for the I/O). With requeue (the background writer), a repeat that
+ *  came in while writing queues the entry again instead of being written at once.
+ *  @return MUD_OK or the write error; e may be gone afterwards (a new entry that failed). */
+static mud_rcode_t spool_flush_entry(mud_spool_t *spool, spool_entry_t *e,
+				     mud_iodef_config_t const *config, bool requeue,
+				     mud_spool_status_t *st, mud_error_t *err)
+{
+	size_t need = spool_need(config);
+	mud_rcode_t rc = MUD_OK;
+
+	e->writing = true;
+	while (e->dirty && e->latest) {
+		char id[MUD_IODEF_ID_SIZE];
+		spool_copy_t *c = e->latest;
+		uint64_t count = e->count;
+		time_t first = e->first_seen;
+		time_t last = e->last_seen;
+		uint64_t dropped = e->dropped;
+		size_t bytes = 0;
+		size_t files = 0;
+		bool fresh = !e->on_disk;
+
+		mudp_strlcpy(id, e->id, sizeof(id));
+		e->dirty = false;
+		e->latest = NULL;
+		(void)talloc_steal(NULL, c);	/* the writer owns this version now */
+		pthread_mutex_unlock(&spool->mutex);
+
+		rc = spool_emit(spool, &c->inc, config, c->now, id, count, first, last, dropped,
+				&bytes, &files, fresh, err);
+
+		pthread_mutex_lock(&spool->mutex);
+		if (rc != MUD_OK) {
+			spool->stats.write_errors++;
+			if (!e->latest) e->latest = talloc_steal(e, c);
+			else talloc_free(c);
+			e->writing = false;
+			if (fresh) {
+				spool->files -= (spool->files >= need) ? need : spool->files;
+				spool->dropped += e->dropped + e->count;
+				if (st) st->dropped = (rc == MUD_ERR_LIMIT);
+				spool_unlink_entry(spool, e);	/* never queued while writing */
+			}
+			return rc;
+		}
+		talloc_free(c);
+		spool->stats.written++;
+		if (fresh) {
+			/* bytes were reserved in spool_emit, files when the entry was made */
+			e->on_disk = true;
+		} else {
+			spool->bytes -= (spool->bytes >= e->bytes) ? e->bytes : spool->bytes;
+			spool->bytes += bytes;
+			spool->files -= (spool->files >= e->files) ? e->files : spool->files;
+			spool->files += files;
+		}
+		e->bytes = bytes;
+		e->files = files;
+		if (st) st->count = count;
+		if (requeue) break;
+	}
+	e->writing = false;
+	if (requeue && e->dirty) spool_enqueue(spool, e);
+	return rc;
+}
+
+/** Write every queued entry now (the caller's thread). */
+static mud_rcode_t spool_flush_all(mud_spool_t *spool, mud_error_t *err)
+{
+	mud_rcode_t first = MUD_OK;
+
+	pthread_mutex_lock(&spool->mutex);
+	while (spool->qhead) {
+		spool_entry_t *e = spool->qhead;
+		mud_rcode_t rc;
+
+		spool->qhead = e->qnext;
+		if (!spool->qhead) spool->qtail = NULL;
+		e->queued = false;
+		if (e->writing) continue;	/* its writer writes the update */
+		rc = spool_flush_entry(spool, e, spool->config, false, NULL, err);
+		if (rc != MUD_OK && first == MUD_OK) first = rc;
+	}
+	pthread_mutex_unlock(&spool->mutex);
+	return first;
+}
+
+/** Write every dirty document now (see mud.h). */
+mud_rcode_t mud_spool_flush(mud_spool_t *spool, mud_error_t *err)
+{
+	if (!spool) return mud_error_set(err, MUD_ERR_ARG, "mud_spool_flush", "NULL argument");
+	if (!spool->config) return MUD_OK;	/* without the writer nothing is left dirty */
+	return spool_flush_all(spool, err);
+}
+
+static void spool_deadline(struct timespec *ts, long ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_nsec += ns;
+	while (ts->tv_nsec >= 1000000000L) {
+		ts->tv_nsec -= 1000000000L;
+		ts->tv_sec++;
+	}
+}
+
+/** The background writer: one queued entry at a time, then a pause of 1/flush_rate s. */
+static void *spool_writer(void *arg)
+{
+	mud_spool_t *spool = arg;
+	long pause_ns = 1000000000L / (long)spool->flush_rate;
+
+	(void)prctl(PR_SET_NAME, "mud-iodef", 0, 0, 0);	/* thread name: ps, top, the tests */
+	pthread_mutex_lock(&spool->mutex);
+	while (!spool->stop) {
+		spool_entry_t *e = spool->qhead;
+		struct timespec until;
+
+		if (!e) {
+			pthread_cond_wait(&spool->cond, &spool->mutex);
+			continue;
+		}
+		spool->qhead = e->qnext;
+		if (!spool->qhead) spool->qtail = NULL;
+		e->queued = false;
+		if (e->writing) continue;
+		(void)spool_flush_entry(spool, e, spool->config, true, NULL, NULL);
+
+		/* The bound on the rate: sleep (woken early only to stop). */
+		spool_deadline(&until, pause_ns);
+		while (!spool->stop &&
+		       pthread_cond_timedwait(&spool->cond, &spool->mutex, &until) != ETIMEDOUT) {
+			/* a new entry was queued: it waits for its turn */
+		}
+	}
+	pthread_mutex_unlock(&spool->mutex);
+	return NULL;
+}
+
+/** Move writing off the callers' threads (see mud.h). */
+mud_rcode_t mud_spool_writer_start(mud_spool_t *spool, mud_iodef_config_t const *config,
+				   mud_error_t *err)
+{
+	if (!spool || !config) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_spool_writer_start", "NULL argument");
+	}
+	pthread_mutex_lock(&spool->mutex);
+	spool->config = config;
+	pthread_mutex_unlock(&spool->mutex);
+	return MUD_OK;
+}
+
+/** Copy the writer statistics (see mud.h). */
+void mud_spool_stats(mud_spool_t *spool, mud_spool_stats_t *stats)
+{
+	if (!stats) return;
+	memset(stats, 0, sizeof(*stats));
+	if (!spool) return;
+	pthread_mutex_lock(&spool->mutex);
+	*stats = spool->stats;
+	pthread_mutex_unlock(&spool->mutex);
 }
 
 /** Spool one incident (see mud.h). */
@@ -390,11 +714,12 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 			    mud_spool_status_t *status, mud_error_t *err)
 {
 	spool_entry_t *e;
+	spool_copy_t *c;
 	mud_spool_status_t st;
 	char key[SPOOL_KEY_MAX];
 	time_t when;
-	bool fresh = false;
 	size_t need;
+	bool background;
 	mud_rcode_t rc;
 
 	memset(&st, 0, sizeof(st));
@@ -404,10 +729,16 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 	}
 	if (!now) now = time(NULL);
 	when = incident->time ? incident->time : now;
-	need = (config->sign_key && config->sign_cert) ? 2 : 1;
+	need = spool_need(config);
 	spool_key(key, sizeof(key), incident);
 
+	/* The copy is made before the lock (allocation only; no I/O). */
+	c = spool_copy(incident, now);
+	if (!c) return mud_error_set(err, MUD_ERR_NOMEM, "mud_spool_write", "out of memory");
+
 	pthread_mutex_lock(&spool->mutex);
+	background = (spool->config != NULL);
+	if (background) config = spool->config;
 	spool_prune(spool, now);
 	for (e = spool->entries; e; e = e->next) {
 		if (strcmp(e->key, key) == 0) break;
@@ -416,22 +747,18 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 		e->count++;
 		if (when > e->last_seen) e->last_seen = when;
 		if (when < e->first_seen) e->first_seen = when;
+		if (e->dirty || e->writing) spool->stats.coalesced++;
+		talloc_free(e->latest);
+		e->latest = talloc_steal(e, c);
+		e->dirty = true;
 		st.aggregated = true;
 		st.count = e->count;
 		mudp_strlcpy(st.id, e->id, sizeof(st.id));
-		if (e->writing) {
-			/* The writer in progress renders again with this count. */
-			e->dirty = true;
-			pthread_mutex_unlock(&spool->mutex);
-			if (status) *status = st;
-			return MUD_OK;
-		}
-		e->writing = true;
 	} else {
 		bool full = spool->files + need > spool->max_files ||
 			    spool->bytes >= spool->max_bytes;
 
-		if (full) {
+		if (full && !background) {
 			(void)spool_scan(spool, false, NULL);
 			full = spool->files + need > spool->max_files ||
 			       spool->bytes >= spool->max_bytes;
@@ -439,6 +766,7 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 		if (full) {
 			spool->dropped++;
 			pthread_mutex_unlock(&spool->mutex);
+			talloc_free(c);
 			st.dropped = true;
 			if (status) *status = st;
 			return mud_error_set(err, MUD_ERR_LIMIT, spool->dir,
@@ -450,6 +778,7 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 		if (!e) {
 			spool->dropped++;
 			pthread_mutex_unlock(&spool->mutex);
+			talloc_free(c);
 			return mud_error_set(err, MUD_ERR_NOMEM, "mud_spool_write",
 					     "out of memory");
 		}
@@ -458,6 +787,7 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 			talloc_free(e);
 			spool->dropped++;
 			pthread_mutex_unlock(&spool->mutex);
+			talloc_free(c);
 			return rc;
 		}
 		mudp_strlcpy(e->key, key, sizeof(e->key));
@@ -466,66 +796,38 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 		e->last_seen = when;
 		e->count = 1;
 		e->dropped = spool->dropped;
-		e->writing = true;
+		e->latest = talloc_steal(e, c);
+		e->dirty = true;
 		spool->dropped = 0;
 		spool->files += need;	/* reserved */
 		e->next = spool->entries;
 		spool->entries = e;
-		fresh = true;
 		st.count = 1;
 		mudp_strlcpy(st.id, e->id, sizeof(st.id));
 	}
+	spool->stats.recorded++;
 
-	for (;;) {
-		char id[MUD_IODEF_ID_SIZE];
-		uint64_t count = e->count;
-		time_t first = e->first_seen;
-		time_t last = e->last_seen;
-		uint64_t dropped = e->dropped;
-		size_t bytes = 0;
-		size_t files = 0;
-		bool check = fresh;
-
-		mudp_strlcpy(id, e->id, sizeof(id));
-		e->dirty = false;
-		pthread_mutex_unlock(&spool->mutex);
-
-		rc = spool_emit(spool, incident, config, now, id, count, first, last, dropped,
-				&bytes, &files, check, err);
-
-		pthread_mutex_lock(&spool->mutex);
-		if (rc != MUD_OK) {
-			e->writing = false;
-			if (fresh) {
-				spool->files -= (spool->files >= need) ? need : spool->files;
-				spool->dropped += e->dropped + 1;
-				spool_unlink_entry(spool, e);
-				st.dropped = (rc == MUD_ERR_LIMIT);
-			}
-			pthread_mutex_unlock(&spool->mutex);
-			if (status) *status = st;
-			return rc;
-		}
-		if (fresh) {
-			/* bytes were reserved in spool_emit, files above */
-			e->bytes = bytes;
-			e->files = files;
-			fresh = false;
-		} else {
-			spool->bytes -= (spool->bytes >= e->bytes) ? e->bytes : spool->bytes;
-			spool->bytes += bytes;
-			spool->files -= (spool->files >= e->files) ? e->files : spool->files;
-			spool->files += files;
-			e->bytes = bytes;
-			e->files = files;
-		}
-		st.count = count;
-		if (!e->dirty) break;
+	if (background && !spool->running && !spool->stop &&
+	    pthread_create(&spool->thread, NULL, spool_writer, spool) == 0) {
+		spool->running = true;
 	}
-	e->writing = false;
+	if (background && spool->running) {
+		/* The request path ends here: no rendering, no file, no rescan. */
+		spool_enqueue(spool, e);
+		pthread_mutex_unlock(&spool->mutex);
+		if (status) *status = st;
+		return MUD_OK;
+	}
+	if (e->writing) {
+		/* The writer in progress renders again with this count. */
+		pthread_mutex_unlock(&spool->mutex);
+		if (status) *status = st;
+		return MUD_OK;
+	}
+	rc = spool_flush_entry(spool, e, config, false, &st, err);
 	pthread_mutex_unlock(&spool->mutex);
 	if (status) *status = st;
-	return MUD_OK;
+	return rc;
 }
 
 /*
@@ -605,14 +907,32 @@ static mud_rcode_t post_rcode(CURLcode cc, bool *transport)
 	}
 }
 
+/** Media type of a sealed report (RFC 8551): the envelope's content type OID is near the
+ *  start of the DER (ContentInfo SEQUENCE, OID). */
+static char const *sealed_ctype(uint8_t const *der, size_t len)
+{
+	static uint8_t const auth_oid[] = {	/* 1.2.840.113549.1.9.16.1.23 */
+		0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17
+	};
+	size_t i;
+
+	for (i = 0; i + sizeof(auth_oid) <= len && i < 16; i++) {
+		if (memcmp(der + i, auth_oid, sizeof(auth_oid)) == 0) {
+			return "application/pkcs7-mime; smime-type=authEnveloped-data";
+		}
+	}
+	return "application/pkcs7-mime; smime-type=enveloped-data";
+}
+
 /** One POST. @return MUD_OK on 2xx. */
 static mud_rcode_t post_once(char const *url, char const *ca_file, char const *client_cert,
 			     char const *client_key, long timeout_ms, uint8_t const *xml,
 			     size_t xml_len, uint8_t const *sig, size_t sig_len, char const *id,
-			     bool *transport, mud_error_t *err)
+			     char const *ctype, bool *transport, mud_error_t *err)
 {
 	char ebuf[CURL_ERROR_SIZE];
 	char fname[MUD_IODEF_ID_SIZE + 16];
+	char hdr[128];
 	struct curl_slist *hdrs = NULL;
 	curl_mime *mime = NULL;
 	CURL *h;
@@ -641,7 +961,8 @@ static mud_rcode_t post_once(char const *url, char const *ca_file, char const *c
 	if (client_cert) POST_SETOPT(CURLOPT_SSLCERT, client_cert);
 	if (client_key) POST_SETOPT(CURLOPT_SSLKEY, client_key);
 	if (!sig) {
-		hdrs = curl_slist_append(NULL, "Content-Type: application/xml");
+		snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
+		hdrs = curl_slist_append(NULL, hdr);
 		if (!hdrs) cc = CURLE_OUT_OF_MEMORY;
 		POST_SETOPT(CURLOPT_HTTPHEADER, hdrs);
 		POST_SETOPT(CURLOPT_POSTFIELDS, (char const *)xml);
@@ -789,6 +1110,7 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 		size_t xml_len = 0;
 		size_t sig_len = 0;
 		bool busy = false;
+		bool sealed;
 		bool has_sig;
 		mud_rcode_t rc = MUD_OK;
 		int attempt;
@@ -798,14 +1120,17 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 			n_kept++;
 			continue;
 		}
-		snprintf(id, sizeof(id), "%.*s", (int)(strlen(names[i]) - 4), names[i]);
+		sealed = strlen(names[i]) > 8 &&
+			 strcmp(names[i] + strlen(names[i]) - 8, ".xml.p7m") == 0;
+		snprintf(id, sizeof(id), "%.*s", (int)(strlen(names[i]) - (sealed ? 8 : 4)),
+			 names[i]);
 
 		/* A document being rewritten stays; otherwise repeats start a new one. */
 		pthread_mutex_lock(&spool->mutex);
 		for (e = spool->entries; e; e = e->next) {
 			if (strcmp(e->id, id) == 0) break;
 		}
-		if (e && e->writing) {
+		if (e && (e->writing || e->queued || e->dirty)) {
 			busy = true;
 		} else if (e) {
 			spool_unlink_entry(spool, e);
@@ -821,10 +1146,11 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 		snprintf(xml_claim, sizeof(xml_claim), "%s/.send-%s", spool->dir, names[i]);
 		snprintf(sig_claim, sizeof(sig_claim), "%s/.send-%s.p7s", spool->dir, names[i]);
 		if (rename(xml_path, xml_claim) != 0) continue;	/* sent by someone else */
-		has_sig = (rename(sig_path, sig_claim) == 0);
+		has_sig = !sealed && (rename(sig_path, sig_claim) == 0);
 
 		mud_error_clear(&lerr);
-		rc = slurp(tmp, xml_claim, &xml, &xml_len, MUD_IODEF_MAX_DOC, &lerr);
+		rc = slurp(tmp, xml_claim, &xml, &xml_len,
+			   sealed ? MUD_IODEF_MAX_SEALED : MUD_IODEF_MAX_DOC, &lerr);
 		if (rc == MUD_OK && has_sig) {
 			rc = slurp(tmp, sig_claim, &sig, &sig_len, MUD_MAX_SIG_SIZE, &lerr);
 		}
@@ -833,8 +1159,9 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 
 			mud_error_clear(&lerr);
 			rc = post_once(url, ca_file, client_cert, client_key, timeout_ms, xml,
-				       xml_len, has_sig ? sig : NULL, sig_len, id, &transport,
-				       &lerr);
+				       xml_len, has_sig ? sig : NULL, sig_len, id,
+				       sealed ? sealed_ctype(xml, xml_len) : "application/xml",
+				       &transport, &lerr);
 			if (rc == MUD_OK || !transport || attempt + 1 >= SPOOL_SEND_TRIES) {
 				/* Receiver unreachable: keep the rest for the next run. */
 				if (rc != MUD_OK && transport && lerr.code != MUD_ERR_HTTP) {

@@ -52,6 +52,7 @@ static struct {
 	char		ca[PATH_MAX];
 	char		client_pem[PATH_MAX];
 	char		client_key[PATH_MAX];
+	char		csirt_dir[512];		//!< CSIRT encryption keys (RSA, EC)
 	receiver_t	plain;
 	receiver_t	mtls;
 	int		closed_fd;
@@ -451,6 +452,27 @@ static int group_setup_do(void)
 		}
 	}
 
+	/* The CSIRT's encryption certificates: RSA and EC P-256, self-signed, 2 days. */
+	snprintf(fx.csirt_dir, sizeof(fx.csirt_dir), "%s/csirt", fx.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; mkdir -p '%s'; cd '%s'; "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -subj /CN=csirt-rsa "
+		 "-days 2 -out rsa.pem 2>/dev/null; "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		 "-keyout ec.key -subj /CN=csirt-ec -days 2 -out ec.pem 2>/dev/null; "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		 "-keyout other.key -subj /CN=other -days 2 -out other.pem 2>/dev/null; "
+		 "cat rsa.pem ec.pem > both.pem",
+		 fx.csirt_dir, fx.csirt_dir);
+	{
+		char *argv[] = { "sh", "-c", cmd, NULL };
+
+		if (run_wait(argv, false) != 0) {
+			fprintf(stderr, "test_iodef: CSIRT certificates not made\n");
+			return -1;
+		}
+	}
+
 	if (receiver_start(&fx.plain, "recv-plain", NULL) != 0) return -1;
 	if (receiver_start(&fx.mtls, "recv-mtls", fx.ca) != 0) return -1;
 
@@ -567,10 +589,12 @@ static void test_every_event_renders_valid(void **state)
 			    ">"));
 		assert_non_null(strstr(xml, "interface=\"GigabitEthernet1/0/7\""));
 		assert_non_null(strstr(xml, "<History>"));
-		assert_int_equal(count_str(xml, "<HistoryItem "), 3);
+		/* detected, two actions, the report itself */
+		assert_int_equal(count_str(xml, "<HistoryItem "), 4);
 		assert_non_null(strstr(xml, "<HistoryItem action=\"block-host\">"));
 		assert_non_null(strstr(xml, "<Description>quarantine VLAN 999</Description>"));
-		assert_non_null(strstr(xml, "<Confidence rating=\"high\"/>"));
+		assert_non_null(strstr(xml, "<Confidence rating=\""));
+		assert_non_null(strstr(xml, "meaning=\"confidence-basis\">"));
 		assert_non_null(strstr(xml, "<Counter type=\"ext-value\" ext-type=\"count\" "
 					    "unit=\"event\""));
 		assert_non_null(strstr(xml, "<Expectation action=\"investigate\">"));
@@ -897,7 +921,7 @@ static void test_minimal_and_tlp(void **state)
 		assert_null(strstr(xml, "<Telephone>"));
 		assert_null(strstr(xml, "<FileData>"));
 		assert_null(strstr(xml, "category=\"sensor\""));
-		assert_int_equal(count_str(xml, "<HistoryItem "), 1);
+		assert_int_equal(count_str(xml, "<HistoryItem "), 2);	/* detected, report */
 		assert_valid(xml, len);
 		talloc_free(xml);
 	}
@@ -1543,8 +1567,769 @@ static void test_send_mtls(void **state)
 	assert_no_leak(*state);
 }
 
+/*
+ *	RFC 3067 6.13: local time with its UTC offset
+ */
+
+/** Render inc under the time zone tz (TZ environment, or config timezone). */
+static char *render_tz(void *ctx, char const *tz, char const *cfg_tz, mud_incident_t const *inc)
+{
+	mud_iodef_config_t c = cfg;
+	mud_error_t err;
+	char *xml = NULL;
+	size_t len;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	c.timezone = cfg_tz;
+	mud_error_clear(&err);
+	if (mud_iodef_render(ctx, &xml, &len, inc, &c, &err) != MUD_OK) {
+		fail_msg("TZ=%s timezone=%s: %s (at %s)", tz, cfg_tz ? cfg_tz : "-", err.text,
+			 err.where);
+	}
+	assert_valid(xml, len);
+	assert_offsets(xml);
+	return xml;
+}
+
+static void expect_in(char const *xml, char const *tz, char const *want)
+{
+	if (!strstr(xml, want)) fail_msg("TZ=%s: \"%s\" not in the document", tz, want);
+}
+
+static void test_local_time_offsets(void **state)
+{
+	static struct {
+		char const *tz;
+		time_t first;		//!< StartTime, first-seen
+		time_t last;		//!< last-seen (across a DST change where there is one)
+		char const *want_first;
+		char const *want_last;
+	} const cases[] = {
+		/* 2026-03-29 01:00 UTC: CET (+01:00) -> CEST (+02:00) */
+		{ "Europe/Berlin", 1774745999, 1774746000,
+		  "2026-03-29T01:59:59+01:00", "2026-03-29T03:00:00+02:00" },
+		/* 2026-11-01 06:00 UTC: EDT (-04:00) -> EST (-05:00) */
+		{ "America/New_York", 1793512799, 1793512800,
+		  "2026-11-01T01:59:59-04:00", "2026-11-01T01:00:00-05:00" },
+		{ "Asia/Kolkata", 1700000000, 1700000000,
+		  "2023-11-15T03:43:20+05:30", "2023-11-15T03:43:20+05:30" },
+		{ "Pacific/Chatham", 1700000000, 1700000000,
+		  "2023-11-15T11:58:20+13:45", "2023-11-15T11:58:20+13:45" },
+		/* GMT in winter is not UTC: +00:00, never Z */
+		{ "Europe/London", 1700000000, 1700000000,
+		  "2023-11-14T22:13:20+00:00", "2023-11-14T22:13:20+00:00" },
+		{ "UTC", 1700000000, 1700000000, "2023-11-14T22:13:20Z", "2023-11-14T22:13:20Z" },
+		/* Liberia until 1972: UTC-0:44:30, not writable as xs:dateTime: UTC instead */
+		{ "Africa/Monrovia", 31536000, 31536000,
+		  "1971-01-01T00:00:00Z", "1971-01-01T00:00:00Z" },
+	};
+	mud_incident_t inc = full_incident(MUD_EVENT_URL_CHANGED);
+	mud_incident_action_t late[] = { { "quarantine VLAN 999", true, 0 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[96];
+		char *xml;
+
+		inc.time = cases[i].last;
+		inc.first_seen = cases[i].first;
+		inc.last_seen = cases[i].last;
+		inc.reported = cases[i].last;
+		late[0].at = cases[i].last;
+		inc.actions = late;
+		inc.num_actions = 1;
+		xml = render_tz(*state, cases[i].tz, NULL, &inc);
+		snprintf(want, sizeof(want), "<StartTime>%s</StartTime>", cases[i].want_first);
+		expect_in(xml, cases[i].tz, want);
+		snprintf(want, sizeof(want), "meaning=\"first-seen\">%s<", cases[i].want_first);
+		expect_in(xml, cases[i].tz, want);
+		snprintf(want, sizeof(want), "meaning=\"last-seen\">%s<", cases[i].want_last);
+		expect_in(xml, cases[i].tz, want);
+		snprintf(want, sizeof(want), "<ReportTime>%s</ReportTime>", cases[i].want_last);
+		expect_in(xml, cases[i].tz, want);
+		snprintf(want, sizeof(want), "<DateTime>%s</DateTime>\n      <Description>"
+			 "quarantine VLAN 999", cases[i].want_last);
+		expect_in(xml, cases[i].tz, want);
+		talloc_free(xml);
+	}
+
+	/* The timezone setting overrides TZ. */
+	inc.first_seen = inc.last_seen = inc.time = inc.reported = 1774746000;
+	{
+		static struct {
+			char const *setting;
+			char const *want;
+		} const forced[] = {
+			{ "UTC", "<ReportTime>2026-03-29T01:00:00Z</ReportTime>" },
+			{ "utc", "<ReportTime>2026-03-29T01:00:00Z</ReportTime>" },
+			{ "+05:30", "<ReportTime>2026-03-29T06:30:00+05:30</ReportTime>" },
+			{ "-09:00", "<ReportTime>2026-03-28T16:00:00-09:00</ReportTime>" },
+			{ "+00:00", "<ReportTime>2026-03-29T01:00:00Z</ReportTime>" },
+			{ "local", "<ReportTime>2026-03-29T03:00:00+02:00</ReportTime>" },
+		};
+
+		for (i = 0; i < sizeof(forced) / sizeof(forced[0]); i++) {
+			char *xml = render_tz(*state, "Europe/Berlin", forced[i].setting, &inc);
+
+			expect_in(xml, forced[i].setting, forced[i].want);
+			talloc_free(xml);
+		}
+	}
+	{
+		static char const *const bad[] = { "Europe/Berlin", "+14:01", "+5:30", "+05:60",
+						   "05:30", "+05:30x", "" "\xff" };
+		mud_iodef_config_t c = cfg;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			mud_error_t err;
+			char *xml = (char *)1;
+			size_t len;
+
+			c.timezone = bad[i];
+			mud_error_clear(&err);
+			assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &c, &err),
+					 MUD_ERR_ARG);
+			assert_null(xml);
+			assert_string_equal(err.where, "config.timezone");
+			assert_non_null(strstr(err.text, "expected local, UTC or +hh:mm/-hh:mm"));
+		}
+	}
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_no_leak(*state);
+}
+
+/** Render from several threads while the zone has DST: localtime_r is reentrant. */
+static void *tz_worker(void *arg)
+{
+	int *bad = arg;
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		void *ctx = talloc_new(NULL);
+		char *xml;
+		size_t len;
+
+		inc.time = inc.first_seen = inc.last_seen = inc.reported =
+			(i % 2) ? 1774745999 : 1774746000;
+		if (mud_iodef_render(ctx, &xml, &len, &inc, &cfg, NULL) != MUD_OK ||
+		    !strstr(xml, (i % 2) ? "<ReportTime>2026-03-29T01:59:59+01:00<" :
+				 "<ReportTime>2026-03-29T03:00:00+02:00<")) {
+			(*bad)++;
+		}
+		talloc_free(ctx);
+	}
+	return NULL;
+}
+
+static void test_local_time_threads(void **state)
+{
+	pthread_t th[4];
+	int bad[4] = { 0 };
+	int i;
+
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	for (i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, tz_worker, &bad[i]), 0);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(bad[i], 0);
+	}
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_no_leak(*state);
+}
+
+/*
+ *	RFC 3067 6.10, 6.7, 4.3, 6.11
+ */
+static void test_confidence_per_event(void **state)
+{
+	static char const *const want[MUD_EVENT_MAX] = {
+		[MUD_EVENT_SIG_INVALID] = "high",	[MUD_EVENT_SIG_UNTRUSTED] = "high",
+		[MUD_EVENT_SIG_EXPIRED] = "medium",	[MUD_EVENT_SIG_MISSING] = "medium",
+		[MUD_EVENT_SIG_SIGNER] = "high",	[MUD_EVENT_TLS_INVALID] = "medium",
+		[MUD_EVENT_URL_MISMATCH] = "high",	[MUD_EVENT_URL_REFUSED] = "high",
+		[MUD_EVENT_URL_CONFLICT] = "medium",	[MUD_EVENT_URL_CHANGED] = "low",
+		[MUD_EVENT_ACL_DENIED] = "low",		[MUD_EVENT_FILE_INVALID] = "high",
+		[MUD_EVENT_ACL_CONFLICT] = "medium",
+	};
+	int i;
+
+	for (i = 0; i < MUD_EVENT_MAX; i++) {
+		mud_incident_t inc = full_incident((mud_event_t)i);
+		char rating[64];
+		char *basis;
+		char *xml;
+		size_t len;
+
+		assert_non_null(want[i]);
+		assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
+		snprintf(rating, sizeof(rating), "<Confidence rating=\"%s\"/>", want[i]);
+		if (!strstr(xml, rating)) fail_msg("%s: no %s", mud_event_name(i), rating);
+		basis = strstr(xml, "<AdditionalData dtype=\"string\" meaning=\"confidence-basis\">");
+		assert_non_null(basis);
+		assert_true(strstr(basis, "</AdditionalData>") - basis > 100);
+		assert_true(strstr(basis, "</AdditionalData>") < strstr(xml, "</Assessment>"));
+		talloc_free(xml);
+	}
+	assert_no_leak(*state);
+}
+
+static void test_typed_addresses(void **state)
+{
+	mud_incident_t inc = full_incident(MUD_EVENT_URL_REFUSED);
+	char *xml;
+	size_t len;
+	mud_error_t err;
+
+	inc.ip6 = "2001:db8::10";
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
+	assert_valid(xml, len);
+	assert_non_null(strstr(xml, "<Address category=\"mac\">00:11:22:33:44:55</Address>\n"
+			 "          <Address category=\"ipv4-addr\">192.0.2.10</Address>\n"
+			 "          <Address category=\"ipv6-addr\">2001:db8::10</Address>\n"
+			 "          <Address category=\"ext-value\" ext-category=\"nas-port\">"
+			 "GigabitEthernet1/0/7</Address>"));
+	talloc_free(xml);
+
+	/* An IPv6-only device. */
+	inc.mac = NULL;
+	inc.ip = NULL;
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
+	assert_non_null(strstr(xml, "<Address category=\"ipv6-addr\">2001:db8::10</Address>"));
+	talloc_free(xml);
+
+	inc.ip6 = "2001:db8::zz";
+	mud_error_clear(&err);
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "incident.ip6");
+	assert_string_equal(err.text, "not an IP address: \"2001:db8::zz\"");
+	assert_no_leak(*state);
+}
+
+static void test_restrictions_per_class(void **state)
+{
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+	mud_iodef_config_t c = cfg;
+	mud_error_t err;
+	char *xml;
+	size_t len;
+
+	c.restrictions = "record=red, history = amber+strict,contact=green,system=need-to-know,"
+			 "assessment=clear,method=public,discovery=partner,eventdata=amber,"
+			 "expectation=private,additional-data=default";
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &c, NULL), MUD_OK);
+	assert_valid(xml, len);
+	assert_non_null(strstr(xml, "<Incident purpose=\"reporting\" status=\"new\" "
+			 "restriction=\"amber\">"));
+	assert_non_null(strstr(xml, "<Record restriction=\"red\">"));
+	assert_non_null(strstr(xml, "<History restriction=\"ext-value\" "
+			 "ext-restriction=\"amber+strict\">"));
+	assert_non_null(strstr(xml, "<Contact role=\"creator\" type=\"organization\" "
+			 "restriction=\"green\">"));
+	assert_int_equal(count_str(xml, " restriction=\"need-to-know\""), 3);	/* 3 Systems */
+	assert_non_null(strstr(xml, "<Assessment occurrence=\"actual\" restriction=\"white\">"));
+	assert_non_null(strstr(xml, "<Method restriction=\"public\">"));
+	assert_non_null(strstr(xml, "ext-source=\"mud-manager\" restriction=\"partner\">"));
+	assert_non_null(strstr(xml, "<EventData restriction=\"amber\">"));
+	assert_non_null(strstr(xml, "<Expectation action=\"investigate\" restriction=\"private\">"));
+	assert_non_null(strstr(xml, "meaning=\"tlp\" restriction=\"default\">TLP:AMBER<"));
+	talloc_free(xml);
+
+	mud_error_clear(&err);
+	c.restrictions = "record=purple";
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &c, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "config.restrictions");
+	assert_string_equal(err.text, "record: unknown TLP/restriction \"purple\"");
+	mud_error_clear(&err);
+	assert_int_equal(mud_iodef_restrictions_check("flow=red", &err), MUD_ERR_ARG);
+	assert_true(strncmp(err.text, "unknown element class \"flow\"", 28) == 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_iodef_restrictions_check("record", &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "\"record\": expected class=restriction");
+	assert_int_equal(mud_iodef_restrictions_check(" , record=RED ,", NULL), MUD_OK);
+	assert_int_equal(mud_iodef_restrictions_check(NULL, NULL), MUD_OK);
+	assert_no_leak(*state);
+}
+
+static void test_history_times(void **state)
+{
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+	mud_incident_action_t a[] = {
+		{ "quarantine VLAN 999 applied", true, 1700000005 },
+		{ "last good policy kept", false, 1700000006 },
+		{ "CoA-Request sent to 192.0.2.1", true, 1700000007 },
+	};
+	char *xml;
+	size_t len;
+
+	inc.actions = a;
+	inc.num_actions = 3;
+	inc.count = 4;
+	inc.first_seen = 1700000000;
+	inc.last_seen = 1700000300;
+	inc.reported = 1700000310;
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
+	assert_valid(xml, len);
+	assert_non_null(strstr(xml,
+		"    <HistoryItem action=\"other\">\n      <DateTime>2023-11-14T22:13:20Z</DateTime>\n"
+		"      <Description>Detected by the MUD manager: sig-invalid</Description>\n"));
+	assert_non_null(strstr(xml,
+		"    <HistoryItem action=\"block-host\">\n      <DateTime>2023-11-14T22:13:25Z"
+		"</DateTime>\n      <Description>quarantine VLAN 999 applied</Description>\n"));
+	assert_non_null(strstr(xml, "<DateTime>2023-11-14T22:13:26Z</DateTime>\n      "
+			 "<Description>last good policy kept</Description>"));
+	assert_non_null(strstr(xml, "<DateTime>2023-11-14T22:13:27Z</DateTime>\n      "
+			 "<Description>CoA-Request sent to 192.0.2.1</Description>"));
+	assert_non_null(strstr(xml, "<HistoryItem action=\"watch-and-report\">\n      <DateTime>"
+			 "2023-11-14T22:18:20Z</DateTime>\n      <Description>Repeats counted "
+			 "into this report: 4 occurrences"));
+	assert_non_null(strstr(xml, "<HistoryItem action=\"ext-value\" ext-action=\"report-sent\">"
+			 "\n      <DateTime>2023-11-14T22:18:30Z</DateTime>"));
+	talloc_free(xml);
+	assert_no_leak(*state);
+}
+
+/*
+ *	RFC 3067 6.16: sign, then encrypt
+ */
+static char *csirt(void *ctx, char const *name)
+{
+	return talloc_asprintf(ctx, "%s/%s", fx.csirt_dir, name);
+}
+
+static void test_seal_decrypt(void **state)
+{
+	static char const *const ciphers[] = { "aes-256-gcm", "aes-256-cbc", NULL };
+	mud_incident_t inc = full_incident(MUD_EVENT_TLS_INVALID);
+	mud_iodef_config_t c = cfg;
+	mud_iodef_rcpt_t *rcpt;
+	mud_trust_t *trust;
+	mud_error_t err;
+	char *xml;
+	size_t len;
+	size_t i;
+	int k;
+
+	assert_int_equal(mud_trust_load(*state, &trust, fx.signer_ca, NULL, NULL), MUD_OK);
+	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		char *both = csirt(*state, "both.pem");
+
+		mud_error_clear(&err);
+		assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, both, ciphers[i], &err), MUD_OK);
+		assert_int_equal(mud_iodef_rcpt_count(rcpt), 2);
+		c.encrypt = rcpt;
+		for (k = 0; k < 4; k++) {
+			bool sign = k & 1;
+			char *key = csirt(*state, (k & 2) ? "ec.key" : "rsa.key");
+			char *cert = csirt(*state, (k & 2) ? "ec.pem" : "rsa.pem");
+			uint8_t *sealed;
+			size_t sealed_len;
+			uint8_t *doc;
+			size_t doc_len;
+			uint8_t *sig;
+			size_t sig_len;
+
+			c.sign_key = sign ? fx.signer_key : NULL;
+			c.sign_cert = sign ? fx.signer_pem : NULL;
+			assert_int_equal(mud_iodef_seal(*state, &sealed, &sealed_len, xml, len, &c,
+							&err), MUD_OK);
+			assert_int_equal(sealed[0], 0x30);
+			assert_null(memmem(sealed, sealed_len, "<IODEF", 6));	/* no plaintext */
+			assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &sig, &sig_len,
+							   sealed, sealed_len, key, cert, &err),
+					 MUD_OK);
+			assert_int_equal(doc_len, len);
+			assert_memory_equal(doc, xml, len);
+			if (sign) {
+				assert_non_null(sig);
+				assert_int_equal(mud_iodef_verify((char *)doc, doc_len, sig, sig_len,
+								  trust, &err), MUD_OK);
+				talloc_free(sig);
+			} else {
+				assert_null(sig);
+			}
+			talloc_free(doc);
+
+			/* Damaged: a flipped byte near the end, a cut, another key. */
+			sealed[sealed_len - 5] ^= 0x01;
+			mud_error_clear(&err);
+			assert_int_not_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &sig,
+							       &sig_len, sealed, sealed_len, key,
+							       cert, &err), MUD_OK);
+			assert_null(doc);
+			assert_null(sig);
+			sealed[sealed_len - 5] ^= 0x01;
+			mud_error_clear(&err);
+			assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &sig, &sig_len,
+							   sealed, sealed_len / 2, key, cert, &err),
+					 MUD_ERR_SIG);
+			assert_string_equal(err.where, "d2i_CMS_bio");
+			talloc_free(key);
+			talloc_free(cert);
+			key = csirt(*state, "other.key");
+			cert = csirt(*state, "other.pem");
+			mud_error_clear(&err);
+			assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &sig, &sig_len,
+							   sealed, sealed_len, key, cert, &err),
+					 MUD_ERR_SIG);
+			assert_string_equal(err.where, "CMS_decrypt");
+			talloc_free(key);
+			talloc_free(cert);
+			talloc_free(sealed);
+		}
+		talloc_free(both);
+		talloc_free(rcpt);
+	}
+
+	/* Not CMS at all; a signed (not enveloped) message. */
+	{
+		char *key = csirt(*state, "rsa.key");
+		char *cert = csirt(*state, "rsa.pem");
+		uint8_t *sig;
+		size_t sig_len;
+		uint8_t *doc;
+		size_t doc_len;
+		uint8_t *s2;
+		size_t s2_len;
+
+		mud_error_clear(&err);
+		assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &s2, &s2_len,
+						   (uint8_t *)xml, len, key, cert, &err), MUD_ERR_SIG);
+		assert_int_equal(mud_iodef_sign(*state, &sig, &sig_len, xml, len, fx.signer_key,
+						fx.signer_pem, NULL), MUD_OK);
+		mud_error_clear(&err);
+		assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &s2, &s2_len, sig,
+						   sig_len, key, cert, &err), MUD_ERR_SIG);
+		assert_string_equal(err.text, "not an enveloped message (pkcs7-signedData)");
+		talloc_free(sig);
+		talloc_free(key);
+		talloc_free(cert);
+	}
+
+	/* Recipient files: none, not a certificate, a bad cipher; sealing without any. */
+	mud_error_clear(&err);
+	assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, "/nonexistent.pem", NULL, &err),
+			 MUD_ERR_IO);
+	assert_null(rcpt);
+	assert_string_equal(err.where, "/nonexistent.pem");
+	mud_error_clear(&err);
+	assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, fx.signer_key, NULL, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "no PEM certificate");
+	mud_error_clear(&err);
+	{
+		char *both = csirt(*state, "both.pem");
+
+		assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, both, "des-cbc", &err),
+				 MUD_ERR_ARG);
+		assert_string_equal(err.text, "unknown cipher \"des-cbc\" (aes-256-gcm or "
+				    "aes-256-cbc)");
+		talloc_free(both);
+	}
+	c = cfg;
+	{
+		uint8_t *sealed;
+		size_t sealed_len;
+
+		mud_error_clear(&err);
+		assert_int_equal(mud_iodef_seal(*state, &sealed, &sealed_len, xml, len, &c, &err),
+				 MUD_ERR_ARG);
+		assert_string_equal(err.text, "no recipients");
+	}
+	talloc_free(xml);
+	talloc_free(trust);
+	assert_no_leak(*state);
+}
+
+/** Spool with encryption: only sealed files (0600), sent as pkcs7-mime, decryptable. */
+static void test_spool_sealed(void **state)
+{
+	char *dir = new_dir(*state, "sealed");
+	char *url = url_of(*state, &fx.plain);
+	char *both = csirt(*state, "both.pem");
+	char *key = csirt(*state, "ec.key");
+	char *cert = csirt(*state, "ec.pem");
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_UNTRUSTED);
+	mud_iodef_config_t c = cfg;
+	mud_iodef_rcpt_t *rcpt;
+	mud_spool_status_t st;
+	mud_spool_t *spool;
+	mud_trust_t *trust;
+	int before = dir_count(fx.plain.dir, ".body", false);
+	size_t sent = 0;
+	struct stat sb;
+	char *path;
+	char *body;
+	size_t body_len = 0;
+	uint8_t *doc;
+	size_t doc_len;
+	uint8_t *sig;
+	size_t sig_len;
+
+	assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, both, NULL, NULL), MUD_OK);
+	assert_int_equal(mud_trust_load(*state, &trust, fx.signer_ca, NULL, NULL), MUD_OK);
+	c.encrypt = rcpt;
+	c.sign_key = fx.signer_key;
+	c.sign_cert = fx.signer_pem;
+	assert_int_equal(mud_spool_open(*state, &spool, dir, NULL, NULL), MUD_OK);
+	assert_int_equal(mud_spool_write(spool, &inc, &c, 2000000000, &st, NULL), MUD_OK);
+	assert_int_equal(mud_spool_write(spool, &inc, &c, 2000000001, &st, NULL), MUD_OK);
+	assert_int_equal(st.count, 2);
+	assert_int_equal(dir_count(dir, ".xml.p7m", false), 1);
+	assert_int_equal(dir_count(dir, ".xml", false), 0);	/* no plaintext at rest */
+	assert_int_equal(dir_count(dir, ".p7s", false), 0);
+	path = talloc_asprintf(*state, "%s/%s.xml.p7m", dir, st.id);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	talloc_free(path);
+
+	assert_int_equal(mud_spool_send(spool, url, fx.ca, NULL, NULL, 5000, &sent, NULL, NULL),
+			 MUD_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(dir_count(dir, ".p7m", false), 0);
+	path = talloc_asprintf(*state, "%s/%04d.ctype", fx.plain.dir, before + 1);
+	body = test_read_file(*state, path, NULL);
+	assert_non_null(body);
+	assert_string_equal(body, "application/pkcs7-mime; smime-type=authEnveloped-data\n");
+	talloc_free(body);
+	talloc_free(path);
+	path = talloc_asprintf(*state, "%s/%04d.body", fx.plain.dir, before + 1);
+	body = test_read_file(*state, path, &body_len);
+	assert_non_null(body);
+	assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &sig, &sig_len,
+					   (uint8_t *)body, body_len, key, cert, NULL), MUD_OK);
+	assert_non_null(sig);
+	assert_int_equal(mud_iodef_verify((char *)doc, doc_len, sig, sig_len, trust, NULL), MUD_OK);
+	assert_non_null(memmem(doc, doc_len, ">2</Counter>", 12));
+	assert_valid((char *)doc, doc_len);
+	talloc_free(doc);
+	talloc_free(sig);
+	talloc_free(body);
+	talloc_free(path);
+	talloc_free(spool);
+	talloc_free(trust);
+	talloc_free(rcpt);
+	talloc_free(key);
+	talloc_free(cert);
+	talloc_free(both);
+	talloc_free(url);
+	talloc_free(dir);
+	assert_no_leak(*state);
+}
+
+/*
+ *	Background writer: the request path records only
+ */
+
+/** This thread's write() calls and bytes so far (/proc/thread-self/io). */
+static bool thread_io(unsigned long long *syscw, unsigned long long *wchar)
+{
+	char buf[512];
+	FILE *fp = fopen("/proc/thread-self/io", "r");
+	bool ok = false;
+
+	*syscw = *wchar = 0;
+	if (!fp) return false;
+	while (fgets(buf, sizeof(buf), fp)) {
+		if (sscanf(buf, "syscw: %llu", syscw) == 1) ok = true;
+		(void)sscanf(buf, "wchar: %llu", wchar);
+	}
+	fclose(fp);
+	return ok;
+}
+
+#define BG_THREADS	4
+#define BG_WRITES	2500	//!< per thread: 10000 occurrences, 3 devices
+
+typedef struct {
+	mud_spool_t		*spool;
+	int			n;
+	int			failures;
+	unsigned long long	syscw;		//!< write() calls of this thread during the writes
+	unsigned long long	wchar;
+	double			max_us;		//!< slowest mud_spool_write()
+	double			total_us;
+} bg_worker_t;
+
+static double mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void *bg_worker(void *arg)
+{
+	bg_worker_t *w = arg;
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+	unsigned long long c0, b0, c1, b1;
+	int i;
+
+	if (!thread_io(&c0, &b0)) {
+		w->failures = -1;
+		return NULL;
+	}
+	for (i = 0; i < BG_WRITES; i++) {
+		char mac[32];
+		double t0;
+		double dt;
+
+		snprintf(mac, sizeof(mac), "02:00:00:00:03:%02d", (w->n + i) % 3);
+		inc.mac = mac;
+		t0 = mono_us();
+		if (mud_spool_write(w->spool, &inc, &cfg, 2000000000 + i / 100, NULL, NULL) !=
+		    MUD_OK) {
+			w->failures++;
+		}
+		dt = mono_us() - t0;
+		w->total_us += dt;
+		if (dt > w->max_us) w->max_us = dt;
+	}
+	(void)thread_io(&c1, &b1);
+	w->syscw = c1 - c0;
+	w->wchar = b1 - b0;
+	return NULL;
+}
+
+static void test_spool_background(void **state)
+{
+	char *dir = new_dir(*state, "background");
+	mud_spool_opts_t opts = { .flush_rate = 20 };
+	pthread_t th[BG_THREADS];
+	bg_worker_t w[BG_THREADS];
+	mud_spool_stats_t stats;
+	mud_spool_t *spool;
+	DIR *d;
+	struct dirent *de;
+	unsigned long total = 0;
+	unsigned long expect;
+	double t0;
+	double burst;
+	double elapsed;
+	double sum_us = 0;
+	double max_us = 0;
+	int i;
+
+	assert_int_equal(mud_spool_open(*state, &spool, dir, &opts, NULL), MUD_OK);
+	assert_int_equal(mud_spool_writer_start(spool, &cfg, NULL), MUD_OK);
+	t0 = mono_us();
+	for (i = 0; i < BG_THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].spool = spool;
+		w[i].n = i;
+		assert_int_equal(pthread_create(&th[i], NULL, bg_worker, &w[i]), 0);
+	}
+	for (i = 0; i < BG_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		if (w[i].failures < 0) skip();	/* no /proc/thread-self/io */
+		assert_int_equal(w[i].failures, 0);
+		/* The measurement: the recording threads made no write() call at all. */
+		assert_int_equal(w[i].syscw, 0);
+		assert_int_equal(w[i].wchar, 0);
+		sum_us += w[i].total_us;
+		if (w[i].max_us > max_us) max_us = w[i].max_us;
+	}
+	burst = (mono_us() - t0) / 1e6;
+	/* Then one second of steady repeats (one every 2 ms) from this thread. */
+	{
+		mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+
+		for (i = 0; mono_us() - t0 < 1e6; i++) {
+			char mac[32];
+
+			snprintf(mac, sizeof(mac), "02:00:00:00:03:%02d", i % 3);
+			inc.mac = mac;
+			assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000100, NULL,
+							 NULL), MUD_OK);
+			sleep_ms(2);
+		}
+		total = (unsigned long)i;
+	}
+	elapsed = (mono_us() - t0) / 1e6;
+
+	mud_spool_stats(spool, &stats);
+	assert_int_equal(stats.recorded, BG_THREADS * BG_WRITES + total);
+	/* At most flush_rate documents a second (+1: the first needs no pause), and the
+	 * writer did write meanwhile. */
+	assert_true(stats.written <= (uint64_t)(20 * elapsed) + 1);
+	assert_true(stats.written >= 3);
+	fprintf(stderr, "test_iodef: background writer: %d records in %.3f s from %d threads "
+		"(mean %.2f us, max %.0f us per mud_spool_write(), 0 write() calls on those "
+		"threads), then %lu more over 1 s; %llu documents written in %.2f s at "
+		"flush_rate 20 (%llu repeats coalesced)\n",
+		BG_THREADS * BG_WRITES, burst, BG_THREADS, sum_us / (BG_THREADS * BG_WRITES),
+		max_us, total, (unsigned long long)stats.written, elapsed,
+		(unsigned long long)stats.coalesced);
+	total += BG_THREADS * BG_WRITES;
+	expect = total;
+	total = 0;
+
+	/* Freeing the spool stops the writer and writes what is still dirty. */
+	talloc_free(spool);
+	assert_int_equal(dir_count(dir, ".xml", false), 3);
+	assert_int_equal(dir_count(dir, "", true), 0);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+		char *doc;
+		char *cnt;
+
+		if (de->d_name[0] == '.') continue;
+		path = talloc_asprintf(*state, "%s/%s", dir, de->d_name);
+		doc = test_read_file(*state, path, NULL);
+		assert_non_null(doc);
+		cnt = elem_text(*state, doc, "Counter");
+		assert_non_null(cnt);
+		total += strtoul(cnt, NULL, 10);
+		assert_valid(doc, strlen(doc));
+		talloc_free(cnt);
+		talloc_free(doc);
+		talloc_free(path);
+	}
+	closedir(d);
+	assert_int_equal(total, expect);	/* every occurrence counted exactly once */
+	talloc_free(dir);
+	assert_no_leak(*state);
+}
+
+/** The same load without the writer: each repeat renders and writes on the caller. */
+static void test_spool_inline_cost(void **state)
+{
+	char *dir = new_dir(*state, "inline");
+	mud_incident_t inc = full_incident(MUD_EVENT_SIG_INVALID);
+	mud_spool_t *spool;
+	unsigned long long c0, b0, c1, b1;
+	double t0;
+	int i;
+
+	assert_int_equal(mud_spool_open(*state, &spool, dir, NULL, NULL), MUD_OK);
+	if (!thread_io(&c0, &b0)) skip();
+	t0 = mono_us();
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000000, NULL, NULL), MUD_OK);
+	}
+	fprintf(stderr, "test_iodef: without the writer: mean %.0f us per mud_spool_write() "
+		"(render + fsync each repeat)", (mono_us() - t0) / 200);
+	(void)thread_io(&c1, &b1);
+	fprintf(stderr, ", %llu write() calls for 200 records\n", c1 - c0);
+	assert_true(c1 - c0 >= 200);	/* what the writer takes off the request path */
+	talloc_free(spool);
+	talloc_free(dir);
+	assert_no_leak(*state);
+}
+
 int main(void)
 {
+	/* Expected values below are in UTC unless a test sets another zone. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
 	const struct CMUnitTest tests[] = {
 		T(test_event_names),
@@ -1567,6 +2352,16 @@ int main(void)
 		T(test_send_500_keeps),
 		T(test_send_down_keeps),
 		T(test_send_mtls),
+		T(test_local_time_offsets),
+		T(test_local_time_threads),
+		T(test_confidence_per_event),
+		T(test_typed_addresses),
+		T(test_restrictions_per_class),
+		T(test_history_times),
+		T(test_seal_decrypt),
+		T(test_spool_sealed),
+		T(test_spool_background),
+		T(test_spool_inline_cost),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
