@@ -764,7 +764,9 @@ mud_rcode_t mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 		int af = family == 4 ? AF_INET : AF_INET6;
 		char text[INET6_ADDRSTRLEN];
 
-		if (!addr || !inet_ntop(af, addr, text, sizeof(text))) {
+		/* addr holds 4 or 16 bytes only for families 4 and 6 */
+		if (!addr || (family != 4 && family != 6) ||
+		    !inet_ntop(af, addr, text, sizeof(text))) {
 			mudp_strlcpy(text, "?", sizeof(text));
 		}
 		snprintf(why, whylen, "host resolves to %s, in %s; not connected", text, inner);
