@@ -90,6 +90,7 @@ typedef struct rlm_mud_t {
 	char const	*output_format;
 	bool		lenient;
 	char const	*cache_dir;
+	char const	*cache_key_file;
 	uint32_t	cache_max_entries;
 	uint32_t	cache_max_validity;
 	uint32_t	cache_fail_ttl;
@@ -201,6 +202,7 @@ static const CONF_PARSER module_config[] = {
 	{ "output_format", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, output_format), "cisco-dacl" },
 	{ "lenient", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, lenient), "no" },
 	{ "cache_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, cache_dir), NULL },
+	{ "cache_key_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, cache_key_file), NULL },
 	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_entries),
 	  "10000" },
 	{ "cache_max_validity", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_validity),
@@ -978,6 +980,23 @@ static char const *entry_status(mud_entry_t const *e)
 	return mud_rcode_status(e->status);
 }
 
+/** The cache refused pol: one of its dACL names is bound to other lines (MUD_ERR_CONFLICT in
+ *  err, where = the name). Log it, remember the failure; *evd = pol for the incident report. */
+static void acl_conflict(rlm_mud_t *inst, REQUEST *request, char const *url, mud_policy_t *pol,
+			 mud_policy_t **evd, mud_error_t const *err)
+{
+	char *holder = mud_cache_acl_holder(inst->cache, request, err->where);
+	char buf[MUD_LOG_CUT + 8];
+	char buf2[MUD_LOG_CUT + 8];
+
+	ERROR("rlm_mud (%s): dACL name %s of %s is already bound to other lines, those of %s: "
+	      "policy refused, the first binding kept", inst->name, err->where,
+	      log_safe(buf, sizeof(buf), url, strlen(url)),
+	      holder ? log_safe(buf2, sizeof(buf2), holder, strlen(holder)) : "(unknown)");
+	mud_cache_fail(inst->cache, url, err->code, err->where, err->text, request->timestamp);
+	*evd = pol;
+}
+
 /** Fetch a policy for url (caller holds the fetch token) and settle the cache.
  *  On failure *evd is what the fetch learned (under request; NULL if nothing). */
 static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
@@ -1050,6 +1069,10 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 		}
 	}
 	if (mud_cache_store(inst->cache, url->url, pol, request->timestamp, err) != MUD_OK) {
+		if (err->code == MUD_ERR_CONFLICT) {
+			acl_conflict(inst, request, url->url, pol, evd, err);
+			return NULL;
+		}
 		RWDEBUG("Policy not cached: %s", err->text);
 		mud_error_clear(err);
 	}
@@ -1135,6 +1158,8 @@ static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 	if (!event) return;	/* not a security event: server down, HTTP status, ... */
 	if (ev == MUD_EVENT_URL_MISMATCH && evd) {
 		other = evd->file_mud_url;
+	} else if (ev == MUD_EVENT_ACL_CONFLICT) {
+		other = mud_cache_acl_holder(inst->cache, request, err->where);	/* first binding */
 	} else if (ev == MUD_EVENT_URL_REFUSED && evd && evd->refused_url && url &&
 		   strcmp(evd->refused_url, url) != 0) {
 		other = evd->refused_url;	/* the signature URL or redirect hop refused */
@@ -1785,6 +1810,31 @@ static int quarantine_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
+/** libmud's log sink for the cache: persisted entries dropped at load (file and reason). */
+static void cache_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	CC_HINT(format (printf, 3, 4));
+static void cache_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+{
+	rlm_mud_t const *inst = uctx;
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	switch (level) {
+	case MUD_LOG_WARN:
+		WARN("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_INFO:
+		INFO("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_DEBUG:
+		DEBUG("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	}
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
@@ -1905,6 +1955,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	copts.fail_ttl = inst->cache_fail_ttl;
 	copts.stale_max = inst->cache_stale_max;
 	copts.dir = (inst->cache_dir && *inst->cache_dir) ? inst->cache_dir : NULL;
+	copts.key_file = (inst->cache_key_file && *inst->cache_key_file) ? inst->cache_key_file :
+									  NULL;
+	copts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+	copts.log = cache_log;
+	copts.log_uctx = inst;
 	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors,
 			     &err) != MUD_OK) {
 		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)",
@@ -1912,8 +1967,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 	if (load_errors > 0) {
-		WARN("rlm_mud (%s): %zu unreadable cache file(s) in %s skipped", inst->name,
-		     load_errors, copts.dir);
+		WARN("rlm_mud (%s): %zu persisted cache entr%s in %s dropped (reasons above)",
+		     inst->name, load_errors, load_errors == 1 ? "y" : "ies", copts.dir);
 	}
 
 	if (inst->accounting_max_entries > 0) {

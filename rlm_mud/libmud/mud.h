@@ -926,6 +926,34 @@ mud_rcode_t	mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char cons
 				      mud_policy_opts_t const *opts, mud_error_t *err);
 
 /* ====================================================================
+ *	Directories and files the server trusts (mud_safe.c): the policy cache
+ *	and the incident spool. Someone who can write next to them must not make
+ *	the server follow a link, block on a FIFO or read a device.
+ * ==================================================================== */
+
+#define MUD_SAFE_OWNED	0x01	//!< mud_safe_read(): the file must be owned by the effective uid
+				//!< and have a single link (files the server wrote itself)
+
+/** Check a directory the server keeps state in: not a symbolic link, a directory, owned by the
+ *  effective uid, not writable by group or others, writable by us.
+ * @param[in] dir	the directory.
+ * @param[in] what	its name in messages ("cache_dir"); NULL: "directory".
+ * @param[out] err	MUD_ERR_IO, where = the directory, text = what is wrong and the fix
+ *			("cache_dir is writable by others (mode 0777): chmod go-w").
+ * @return MUD_OK or MUD_ERR_IO (MUD_ERR_ARG without a directory). */
+mud_rcode_t	mud_safe_dir_check(char const *dir, char const *what, mud_error_t *err);
+
+/** Read a whole file without following a symbolic link or blocking: lstat() first (a FIFO,
+ *  device, socket, directory or link is refused unopened), then
+ *  open(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), fstat() (same inode, regular), size
+ *  bound, read; NUL-terminated under ctx.
+ * @param[in] flags	MUD_SAFE_OWNED or 0.
+ * @return MUD_OK, MUD_ERR_IO (text says why: "a FIFO, not a regular file", ...),
+ *	   MUD_ERR_TOOBIG (larger than max), MUD_ERR_NOMEM, MUD_ERR_ARG. */
+mud_rcode_t	mud_safe_read(TALLOC_CTX *ctx, uint8_t **out, size_t *len, char const *path,
+			      size_t max, unsigned int flags, mud_error_t *err);
+
+/* ====================================================================
  *	Policy cache (mud_cache.c): URL-keyed, thread-safe, single-flight,
  *	stale-on-error, bounded, optionally persisted to a directory.
  * ==================================================================== */
@@ -961,7 +989,18 @@ typedef struct mud_cache_opts {
 					//!< while refreshes fail, seconds; 0 -> none
 	unsigned int	inflight_max;	//!< a fetch token older than this is presumed lost,
 					//!< seconds; 0 -> 120
-	char const	*dir;		//!< persistence directory, NULL = memory only
+	char const	*dir;		//!< persistence directory, NULL = memory only; must pass
+					//!< mud_safe_dir_check() (else mud_cache_create() fails)
+	mud_format_t	format;		//!< format of the lines (default cisco-dacl);
+					//!< persisted entries are checked against its
+					//!< grammar (mudp_render_check)
+	mud_log_t	log;		//!< optional: each persisted entry dropped at
+					//!< load, with the file and the reason (WARN)
+	void		*log_uctx;
+	char const	*key_file;	//!< optional: HMAC-SHA256 key (>= 32 bytes, owned
+					//!< by us, mode 0600/0400) over each persisted
+					//!< entry; entries without a valid HMAC are
+					//!< dropped at load. NULL: no HMAC.
 } mud_cache_opts_t;
 
 typedef struct mud_cache mud_cache_t;
@@ -976,8 +1015,12 @@ typedef enum {
 				//!< else one is in flight
 } mud_cache_result_t;
 
-/** Create a cache; loads persisted entries from opts->dir if set (bad files are
- *  skipped and counted in *load_errors if not NULL). */
+/** Create a cache; loads persisted entries from opts->dir if set. The directory must pass
+ *  mud_safe_dir_check() (MUD_ERR_IO otherwise: nothing is loaded or written). Each persisted
+ *  entry is re-proved before it is used: strict file syntax, the URL (mud_url_parse), the
+ *  lines (the renderer's grammar for opts->format), the dACL names re-derived from the URL
+ *  and lines, the HMAC if opts->key_file; an entry that fails is dropped (the others load),
+ *  counted in *load_errors if not NULL and reported through opts->log with file and reason. */
 mud_rcode_t	mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_t const *opts,
 				 time_t now, size_t *load_errors, mud_error_t *err);
 
@@ -988,7 +1031,12 @@ mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_ent
 				    bool *fetch_token, char const *url, time_t now);
 
 /** Store a good policy for url (takes a deep copy; expiry from policy cache-validity
- *  and the ceiling), clear the in-flight mark, persist if configured. */
+ *  and the ceiling), clear the in-flight mark, persist if configured.
+ *  @return MUD_OK; MUD_ERR_CONFLICT when a dACL name of pol is already bound to other lines
+ *	    (err->where = the name, err->text names the URL holding it): nothing is stored, the
+ *	    first binding stays, the fetch token is handed back and the caller records the
+ *	    failure with mud_cache_fail();
+ *	    MUD_ERR_ARG, MUD_ERR_NOMEM; MUD_ERR_IO when cached in memory but not persisted. */
 mud_rcode_t	mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t const *pol,
 				time_t now, mud_error_t *err);
 
@@ -1001,6 +1049,9 @@ void		mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
  *  unknown. *v6 says which family the name is for. */
 bool		mud_cache_acl_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_name,
 				     char ***lines, size_t *num, bool *v6);
+
+/** URL of the policy an issued dACL name is bound to (a copy under ctx), NULL if none. */
+char		*mud_cache_acl_holder(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_name);
 
 /** Drop url from the cache (memory and disk). */
 void		mud_cache_forget(mud_cache_t *cache, char const *url);

@@ -29,7 +29,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "mud_private.h"
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "mud_render_priv.h"
 
 #define CACHE_MAX_ENTRIES_DEFAULT	10000
 #define CACHE_MAX_VALIDITY_DEFAULT	(MUD_CACHE_VALIDITY_MAX * 3600)
@@ -37,13 +42,15 @@
 #define CACHE_INFLIGHT_MAX_DEFAULT	120
 #define CACHE_BUCKETS_MIN		64
 
-#define CACHE_FILE_MAGIC	"rlm_mud-cache 1"	//!< first line of a persisted entry
+#define CACHE_FILE_MAGIC	"rlm_mud-cache 2"	//!< first line of a persisted entry
 #define CACHE_FILE_MAX		(4 * 1024 * 1024)	//!< 2000 escaped lines of <= 253 bytes
 							//!< fit well below 4 MiB.
 #define CACHE_FILE_MAX_LINES	(2 * MUD_MAX_ATTRS + 32)	//!< v4 + v6 lines + header.
 #define CACHE_TMP_PREFIX	"tmp."			//!< temporary files: tmp.<sha256>.XXXXXX
 #define CACHE_ERR_TEXT_MAX	255			//!< bytes of error text/where kept
 #define CACHE_TIME_MAX		((time_t)1 << 48)	//!< bound on persisted timestamps
+#define CACHE_KEY_MIN		32	//!< bytes of HMAC key at least (SHA-256 block strength)
+#define CACHE_KEY_MAX		1024	//!< bytes of HMAC key read at most
 
 typedef struct cache_node cache_node_t;
 
@@ -85,6 +92,11 @@ struct mud_cache {
 	time_t		stale_max;
 	time_t		inflight_max;
 	uint64_t	key[2];		//!< SipHash key (hash flooding by devices' URLs)
+	mud_format_t	format;		//!< format of the lines (persisted entries are checked)
+	mud_log_t	log;		//!< where dropped persisted entries are reported
+	void		*log_uctx;
+	uint8_t		*mac_key;	//!< HMAC key of persisted entries, NULL = none
+	size_t		mac_key_len;
 
 	cache_node_t	**buckets;
 	size_t		num_buckets;	//!< power of two
@@ -363,6 +375,56 @@ static void aref_link(mud_cache_t *cache, acl_ref_t *ref, char const *name)
 	abuckets_grow(cache);
 }
 
+/** Are the lines of ref's family those of lines/num? */
+static bool ref_lines_equal(acl_ref_t const *r, char * const *lines, size_t num)
+{
+	mud_entry_t const *e = r->node->entry;
+	char * const *l = r->v6 ? e->lines_v6 : e->lines_v4;
+	size_t n = r->v6 ? e->num_v6 : e->num_v4;
+	size_t i;
+
+	if (n != num) return false;
+	for (i = 0; i < n; i++) {
+		if (strcmp(l[i], lines[i]) != 0) return false;
+	}
+	return true;
+}
+
+/** The name index binds a name to one content: the first name of e that another node than
+ *  self (whose entry e replaces) has bound to other lines or the other family. Returns that
+ *  node's ref and sets *name; NULL with *name set when e's own two names are the same; NULL
+ *  and *name NULL when e can be bound. Called with cache->mutex held. */
+static acl_ref_t const *name_conflict(mud_cache_t const *cache, cache_node_t const *self,
+				      mud_entry_t const *e, char const **name)
+{
+	int six;
+
+	*name = NULL;
+	if (e->status != MUD_OK) return NULL;
+	if (e->acl_name_v4 && e->acl_name_v6 && strcmp(e->acl_name_v4, e->acl_name_v6) == 0) {
+		*name = e->acl_name_v4;
+		return NULL;
+	}
+	for (six = 0; six < 2; six++) {
+		char const *nm = six ? e->acl_name_v6 : e->acl_name_v4;
+		char * const *lines = six ? e->lines_v6 : e->lines_v4;
+		size_t num = six ? e->num_v6 : e->num_v4;
+		acl_ref_t const *r;
+		uint64_t h;
+
+		if (!nm || !*nm) continue;
+		h = siphash(cache->key, nm);
+		for (r = cache->abuckets[h & (cache->num_abuckets - 1)]; r; r = r->next) {
+			if (r->hash != h || strcmp(r->name, nm) != 0) continue;
+			if (r->node == self) continue;		/* about to be replaced by e */
+			if (r->v6 == (six == 1) && ref_lines_equal(r, lines, num)) continue;
+			*name = nm;
+			return r;
+		}
+	}
+	return NULL;
+}
+
 static void lru_unlink(mud_cache_t *cache, cache_node_t *n)
 {
 	if (n->lru_prev) {
@@ -504,11 +566,12 @@ static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
 }
 
 /*
- *	Persistence format (version 1), one file per good entry, named by the
+ *	Persistence format (version 2), one file per good entry, named by the
  *	SHA-256 (lowercase hex) of the URL:
  *
- *	rlm_mud-cache 1
+ *	rlm_mud-cache 2
  *	url: <value>
+ *	format: cisco-dacl | nas-filter-rule
  *	fetched: <seconds since the epoch>
  *	expires: <seconds since the epoch>
  *	cache-validity: <hours>
@@ -522,12 +585,16 @@ static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
  *	num-v6: <n>
  *	v4: <value>			(num-v4 times, in order)
  *	v6: <value>			(num-v6 times, in order)
+ *	hmac: <64 hex>			(with a key: HMAC-SHA256 of every byte above)
  *	end
  *
- *	Values escape '\' as "\\" and every byte below 0x20 and 0x7f as "\xNN",
- *	so no content can start a line of its own. Any deviation (unknown or
- *	repeated key, bad escape, missing "end", bytes after it, counts that do
- *	not match) rejects the whole file.
+ *	Values escape '\' as "\\"; they never hold a control byte (the writer
+ *	refuses, the reader refuses a raw one and a "\xNN" escape of one), so no
+ *	content can start a line of its own. Any deviation (unknown or repeated
+ *	key, bad escape, missing "end", bytes after it, counts that do not match)
+ *	rejects the file. A file that parses is then re-proved (entry_verify()):
+ *	URL, format, every line against the renderer's grammar, the dACL names
+ *	re-derived from the URL and lines, and the HMAC.
  */
 typedef struct {
 	char		*p;
@@ -535,6 +602,9 @@ typedef struct {
 	size_t		cap;
 	bool		failed;
 	bool		nomem;		//!< failed for want of memory, not of room
+	bool		toobig;		//!< failed for want of room (CACHE_FILE_MAX)
+	bool		nomac;		//!< the HMAC could not be computed
+	char const	*ctrl;		//!< key of a value that holds a control byte
 } sbuf_t;
 
 static void sbuf_reserve(TALLOC_CTX *ctx, sbuf_t *b, size_t more)
@@ -545,6 +615,7 @@ static void sbuf_reserve(TALLOC_CTX *ctx, sbuf_t *b, size_t more)
 	if (b->failed) return;
 	if (more > CACHE_FILE_MAX || b->len + more > CACHE_FILE_MAX) {
 		b->failed = true;
+		b->toobig = true;
 		return;
 	}
 	if (b->len + more + 1 <= b->cap) return;
@@ -569,35 +640,23 @@ static void sbuf_add(TALLOC_CTX *ctx, sbuf_t *b, char const *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void sbuf_escaped(TALLOC_CTX *ctx, sbuf_t *b, char const *s)
-{
-	static char const hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[4];
-
-		if (c == '\\') {
-			sbuf_add(ctx, b, "\\\\", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[c >> 4];
-			esc[3] = hex[c & 0x0f];
-			sbuf_add(ctx, b, esc, 4);
-		} else {
-			sbuf_add(ctx, b, s + i, 1);
-		}
-	}
-}
-
 static void sbuf_kv(TALLOC_CTX *ctx, sbuf_t *b, char const *key, char const *value)
 {
-	if (!value) return;
+	size_t i;
+
+	if (!value || b->failed) return;
 	sbuf_add(ctx, b, key, strlen(key));
 	sbuf_add(ctx, b, ": ", 2);
-	sbuf_escaped(ctx, b, value);
+	for (i = 0; value[i]; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (!b->ctrl) b->ctrl = key;
+			b->failed = true;
+			return;
+		}
+		sbuf_add(ctx, b, c == '\\' ? "\\\\" : value + i, c == '\\' ? 2 : 1);
+	}
 	sbuf_add(ctx, b, "\n", 1);
 }
 
@@ -609,14 +668,41 @@ static void sbuf_kv_int(TALLOC_CTX *ctx, sbuf_t *b, char const *key, int64_t val
 	sbuf_kv(ctx, b, key, num);
 }
 
-/** Serialise a good entry; NULL if it does not fit CACHE_FILE_MAX or (*nomem) memory fails. */
-static char *entry_serialise(TALLOC_CTX *ctx, mud_entry_t const *e, size_t *len, bool *nomem)
+/** HMAC-SHA256 of data as 64 lower-case hex digits; false on failure. */
+static bool entry_hmac(char out[65], uint8_t const *key, size_t key_len, char const *data,
+		       size_t len)
+{
+	static char const hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	unsigned int i;
+
+	out[0] = '\0';
+	ERR_clear_error();
+	if (!HMAC(EVP_sha256(), key, (int)key_len, (unsigned char const *)data, len, md,
+		  &md_len) || md_len != 32) {
+		ERR_clear_error();
+		return false;
+	}
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0x0f];
+	}
+	out[64] = '\0';
+	return true;
+}
+
+/** Serialise a good entry; NULL and why if it does not fit CACHE_FILE_MAX, holds a control
+ *  byte, or (*nomem) memory fails. */
+static char *entry_serialise(TALLOC_CTX *ctx, mud_cache_t const *cache, mud_entry_t const *e,
+			     size_t *len, bool *nomem, char *why, size_t whylen)
 {
 	sbuf_t b = { 0 };
 	size_t i;
 
 	sbuf_add(ctx, &b, CACHE_FILE_MAGIC "\n", strlen(CACHE_FILE_MAGIC) + 1);
 	sbuf_kv(ctx, &b, "url", e->url);
+	sbuf_kv(ctx, &b, "format", mud_format_name(cache->format));
 	sbuf_kv_int(ctx, &b, "fetched", (int64_t)e->fetched);
 	sbuf_kv_int(ctx, &b, "expires", (int64_t)e->expires);
 	sbuf_kv_int(ctx, &b, "cache-validity", (int64_t)e->cache_validity);
@@ -630,11 +716,33 @@ static char *entry_serialise(TALLOC_CTX *ctx, mud_entry_t const *e, size_t *len,
 	sbuf_kv_int(ctx, &b, "num-v6", (int64_t)e->num_v6);
 	for (i = 0; i < e->num_v4; i++) sbuf_kv(ctx, &b, "v4", e->lines_v4[i]);
 	for (i = 0; i < e->num_v6; i++) sbuf_kv(ctx, &b, "v6", e->lines_v6[i]);
+	if (cache->mac_key && !b.failed) {
+		char mac[65];
+
+		if (!entry_hmac(mac, cache->mac_key, cache->mac_key_len, b.p, b.len)) {
+			b.failed = true;
+			b.nomac = true;
+		} else {
+			sbuf_kv(ctx, &b, "hmac", mac);
+		}
+	}
 	sbuf_add(ctx, &b, "end\n", 4);
 
 	if (b.failed) {
-		talloc_free(b.p);
 		*nomem = b.nomem;
+		if (b.nomem) {
+			snprintf(why, whylen, "out of memory");
+		} else if (b.ctrl) {
+			snprintf(why, whylen, "policy not persisted: its %s holds a control byte",
+				 b.ctrl);
+		} else if (b.toobig) {
+			snprintf(why, whylen, "policy too large to persist (over %d bytes)",
+				 CACHE_FILE_MAX);
+		} else {
+			snprintf(why, whylen, "policy not persisted: %s",
+				 b.nomac ? "the HMAC failed" : "serialisation failed");
+		}
+		talloc_free(b.p);
 		return NULL;
 	}
 	*len = b.len;
@@ -649,19 +757,28 @@ static int hexval(char c)
 	return -1;
 }
 
-/** Decode an escaped value of n bytes; NULL if malformed (bad escape, NUL, raw control byte). */
-static char *value_decode(TALLOC_CTX *ctx, char const *s, size_t n)
+/** Decode an escaped value of n bytes; NULL and why if malformed (raw control byte, unknown
+ *  escape, an escape of a control byte). */
+static char *value_decode(TALLOC_CTX *ctx, char const *s, size_t n, char *why, size_t whylen)
 {
 	char *out;
 	size_t i;
 	size_t o = 0;
 
 	out = talloc_array(ctx, char, n + 1);
-	if (!out) return NULL;
+	if (!out) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		int hi;
+		int lo;
 
-		if (c < 0x20 || c == 0x7f) goto bad;
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(why, whylen, "control byte 0x%02x", c);
+			goto bad;
+		}
 		if (c != '\\') {
 			out[o++] = (char)c;
 			continue;
@@ -671,16 +788,23 @@ static char *value_decode(TALLOC_CTX *ctx, char const *s, size_t n)
 			i++;
 			continue;
 		}
-		if (i + 3 < n && s[i + 1] == 'x') {
-			int hi = hexval(s[i + 2]);
-			int lo = hexval(s[i + 3]);
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) goto bad;
-			out[o++] = (char)((hi << 4) | lo);
-			i += 3;
-			continue;
+		if (i + 3 >= n || s[i + 1] != 'x') {
+			snprintf(why, whylen, "bad escape");
+			goto bad;
 		}
-		goto bad;
+		hi = hexval(s[i + 2]);
+		lo = hexval(s[i + 3]);
+		if (hi < 0 || lo < 0) {
+			snprintf(why, whylen, "bad escape");
+			goto bad;
+		}
+		c = (unsigned char)((hi << 4) | lo);
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(why, whylen, "escape of control byte 0x%02x", c);
+			goto bad;
+		}
+		out[o++] = (char)c;
+		i += 3;
 	}
 	out[o] = '\0';
 	return out;
@@ -716,19 +840,22 @@ static bool is_sha256_hex(char const *s)
 
 /** Keys of the header, each allowed once. */
 enum {
-	K_URL = 0, K_FETCHED, K_EXPIRES, K_VALIDITY, K_VLAN, K_SHA, K_MFG, K_MODEL,
-	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_MAX
+	K_URL = 0, K_FORMAT, K_FETCHED, K_EXPIRES, K_VALIDITY, K_VLAN, K_SHA, K_MFG, K_MODEL,
+	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_HMAC, K_MAX
 };
 
 static char const * const key_names[K_MAX] = {
-	[K_URL] = "url", [K_FETCHED] = "fetched", [K_EXPIRES] = "expires",
-	[K_VALIDITY] = "cache-validity", [K_VLAN] = "vlan", [K_SHA] = "file-sha256",
-	[K_MFG] = "mfg-name", [K_MODEL] = "model-name", [K_ACL4] = "acl-name-v4",
-	[K_ACL6] = "acl-name-v6", [K_NUM4] = "num-v4", [K_NUM6] = "num-v6",
+	[K_URL] = "url", [K_FORMAT] = "format", [K_FETCHED] = "fetched",
+	[K_EXPIRES] = "expires", [K_VALIDITY] = "cache-validity", [K_VLAN] = "vlan",
+	[K_SHA] = "file-sha256", [K_MFG] = "mfg-name", [K_MODEL] = "model-name",
+	[K_ACL4] = "acl-name-v4", [K_ACL6] = "acl-name-v6", [K_NUM4] = "num-v4",
+	[K_NUM6] = "num-v6", [K_HMAC] = "hmac",
 };
 
-/** Parse one persisted file (data NUL-terminated at len). NULL if malformed. */
-static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
+/** Parse one persisted file (data NUL-terminated at len). NULL and why if malformed.
+ *  *mac_at is the offset of the "hmac:" line (len if none), *mac its value. */
+static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len, int *format,
+				size_t *mac_at, char mac[65], char *why, size_t whylen)
 {
 	mud_entry_t *e;
 	char const *p = data;
@@ -737,38 +864,66 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 	int64_t num4 = 0;
 	int64_t num6 = 0;
 	int64_t v;
-	size_t lines = 0;
+	size_t lines = 1;
 	bool ended = false;
 	size_t magic_len = strlen(CACHE_FILE_MAGIC);
+	char const *cur_key = "";
+	char vwhy[64];
+	static int const required[] = { K_URL, K_FORMAT, K_FETCHED, K_EXPIRES, K_NUM4, K_NUM6 };
+	size_t i;
 
+	*format = -1;
+	*mac_at = len;
+	mac[0] = '\0';
 	if (len < magic_len + 1 || memcmp(data, CACHE_FILE_MAGIC "\n", magic_len + 1) != 0) {
+		snprintf(why, whylen, "not an \"" CACHE_FILE_MAGIC "\" file");
 		return NULL;
 	}
 	p += magic_len + 1;
 
 	e = talloc_zero(ctx, mud_entry_t);
-	if (!e) return NULL;
+	if (!e) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
 	e->status = MUD_OK;
 
 	while (p < end) {
 		char const *nl = memchr(p, '\n', (size_t)(end - p));
+		char const *line = p;
 		char const *colon;
 		char *val;
 		size_t klen;
 		int k;
 
-		if (!nl) goto bad;			/* truncated: no final newline */
-		if (++lines > CACHE_FILE_MAX_LINES) goto bad;
+		if (!nl) {
+			snprintf(why, whylen, "truncated: line %zu has no end", lines + 1);
+			goto bad;
+		}
+		if (++lines > CACHE_FILE_MAX_LINES) {
+			snprintf(why, whylen, "more than %d lines", CACHE_FILE_MAX_LINES);
+			goto bad;
+		}
 		if ((size_t)(nl - p) == 3 && memcmp(p, "end", 3) == 0) {
 			ended = true;
 			p = nl + 1;
 			break;
 		}
+		if (seen[K_HMAC]) {
+			snprintf(why, whylen, "line %zu: only \"end\" may follow \"hmac\"", lines);
+			goto bad;
+		}
 		colon = memchr(p, ':', (size_t)(nl - p));
-		if (!colon || colon + 1 >= nl || colon[1] != ' ') goto bad;
+		if (!colon || colon + 1 >= nl || colon[1] != ' ') {
+			snprintf(why, whylen, "line %zu: not \"key: value\"", lines);
+			goto bad;
+		}
 		klen = (size_t)(colon - p);
-		val = value_decode(e, colon + 2, (size_t)(nl - colon - 2));
-		if (!val) goto bad;
+		val = value_decode(e, colon + 2, (size_t)(nl - colon - 2), vwhy, sizeof(vwhy));
+		if (!val) {
+			snprintf(why, whylen, "line %zu: %s", lines, vwhy);
+			goto bad;
+		}
 		p = nl + 1;
 
 		if (klen == 2 && colon[-2] == 'v' && (colon[-1] == '4' || colon[-1] == '6')) {
@@ -777,8 +932,11 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 			size_t *num = six ? &e->num_v6 : &e->num_v4;
 			int64_t want = six ? num6 : num4;
 
-			if (!seen[six ? K_NUM6 : K_NUM4]) goto bad;	/* counts come first */
-			if ((int64_t)*num >= want) goto bad;
+			if (!seen[six ? K_NUM6 : K_NUM4] || (int64_t)*num >= want) {
+				snprintf(why, whylen, "line %zu: more v%c lines than num-v%c",
+					 lines, six ? '6' : '4', six ? '6' : '4');
+				goto bad;
+			}
 			(*arr)[*num] = talloc_steal(*arr, val);
 			(*num)++;
 			continue;
@@ -788,32 +946,42 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 			if (strlen(key_names[k]) != klen) continue;
 			if (memcmp(colon - klen, key_names[k], klen) == 0) break;
 		}
-		if (k == K_MAX || seen[k]) goto bad;
+		if (k == K_MAX || seen[k]) {
+			snprintf(why, whylen, "line %zu: %s key \"%.*s\"", lines,
+				 k == K_MAX ? "unknown" : "repeated", (int)(klen > 32 ? 32 : klen),
+				 line);
+			goto bad;
+		}
 		seen[k] = true;
+		cur_key = key_names[k];
 
 		switch (k) {
 		case K_URL:
-			if (!*val || strlen(val) > MUD_MAX_URL_LEN) goto bad;
+			if (!*val || strlen(val) > MUD_MAX_URL_LEN) goto bad_value;
 			e->url = val;
 			break;
+		case K_FORMAT:
+			*format = mud_format_by_name(val);
+			if (*format < 0) goto bad_value;
+			break;
 		case K_FETCHED:
-			if (!parse_int(val, -CACHE_TIME_MAX, CACHE_TIME_MAX, &v)) goto bad;
+			if (!parse_int(val, -CACHE_TIME_MAX, CACHE_TIME_MAX, &v)) goto bad_value;
 			e->fetched = (time_t)v;
 			break;
 		case K_EXPIRES:
-			if (!parse_int(val, -CACHE_TIME_MAX, CACHE_TIME_MAX, &v)) goto bad;
+			if (!parse_int(val, -CACHE_TIME_MAX, CACHE_TIME_MAX, &v)) goto bad_value;
 			e->expires = (time_t)v;
 			break;
 		case K_VALIDITY:
-			if (!parse_int(val, 0, MUD_CACHE_VALIDITY_MAX, &v)) goto bad;
+			if (!parse_int(val, 0, MUD_CACHE_VALIDITY_MAX, &v)) goto bad_value;
 			e->cache_validity = (unsigned int)v;
 			break;
 		case K_VLAN:
-			if (!parse_int(val, 0, 4094, &v)) goto bad;
+			if (!parse_int(val, 0, 4094, &v)) goto bad_value;
 			e->vlan = (int)v;
 			break;
 		case K_SHA:
-			if (*val && !is_sha256_hex(val)) goto bad;
+			if (*val && !is_sha256_hex(val)) goto bad_value;
 			mudp_strlcpy(e->file_sha256, val, sizeof(e->file_sha256));
 			break;
 		case K_MFG:
@@ -824,7 +992,7 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 			break;
 		case K_ACL4:
 		case K_ACL6:
-			if (!*val || strlen(val) > MUD_MAX_ATTR_LEN) goto bad;
+			if (!*val || strlen(val) > MUD_MAX_ATTR_LEN) goto bad_value;
 			if (k == K_ACL4) {
 				e->acl_name_v4 = val;
 			} else {
@@ -833,35 +1001,125 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len)
 			break;
 		case K_NUM4:
 		case K_NUM6:
-			if (!parse_int(val, 0, MUD_MAX_ATTRS, &v)) goto bad;
+			if (!parse_int(val, 0, MUD_MAX_ATTRS, &v)) goto bad_value;
 			if (k == K_NUM4) {
 				num4 = v;
 				e->lines_v4 = talloc_zero_array(e, char *, (size_t)v + 1);
-				if (!e->lines_v4) goto bad;
+				if (!e->lines_v4) goto nomem;
 			} else {
 				num6 = v;
 				e->lines_v6 = talloc_zero_array(e, char *, (size_t)v + 1);
-				if (!e->lines_v6) goto bad;
+				if (!e->lines_v6) goto nomem;
 			}
 			break;
+		case K_HMAC:
+			if (!is_sha256_hex(val)) goto bad_value;
+			memcpy(mac, val, 65);
+			*mac_at = (size_t)(line - data);
+			break;
 		default:
-			goto bad;
+			goto bad_value;
 		}
 	}
 
-	if (!ended || p != end) goto bad;			/* truncated, or trailing bytes */
-	if (!seen[K_URL] || !seen[K_FETCHED] || !seen[K_EXPIRES] || !seen[K_NUM4] ||
-	    !seen[K_NUM6]) goto bad;
-	if ((int64_t)e->num_v4 != num4 || (int64_t)e->num_v6 != num6) goto bad;
-	if (e->expires < e->fetched) goto bad;
+	if (!ended) {
+		snprintf(why, whylen, "truncated: no \"end\" line");
+		goto bad;
+	}
+	if (p != end) {
+		snprintf(why, whylen, "bytes after the \"end\" line");
+		goto bad;
+	}
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (seen[required[i]]) continue;
+		snprintf(why, whylen, "no \"%s\" line", key_names[required[i]]);
+		goto bad;
+	}
+	if ((int64_t)e->num_v4 != num4 || (int64_t)e->num_v6 != num6) {
+		snprintf(why, whylen, "fewer v4 or v6 lines than num-v4, num-v6 say");
+		goto bad;
+	}
+	if (e->expires < e->fetched) {
+		snprintf(why, whylen, "expires before it was fetched");
+		goto bad;
+	}
 	e->error_text = talloc_strdup(e, "");
 	e->error_where = talloc_strdup(e, "");
-	if (!e->error_text || !e->error_where) goto bad;
+	if (!e->error_text || !e->error_where) goto nomem;
 	return e;
 
+bad_value:
+	snprintf(why, whylen, "line %zu: bad value of \"%s\"", lines, cur_key);
+	goto bad;
+nomem:
+	snprintf(why, whylen, "out of memory");
 bad:
 	talloc_free(e);
 	return NULL;
+}
+
+/** Re-prove a parsed entry: URL, format, lines, names, HMAC. false and why if it fails. */
+static bool entry_verify(mud_cache_t const *cache, mud_entry_t const *e, char const *data,
+			 int format, size_t mac_at, char const *mac, char *why, size_t whylen)
+{
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	if (mud_url_parse(NULL, NULL, e->url, strlen(e->url), &err) != MUD_OK) {
+		snprintf(why, whylen, "url: %.200s", err.text);
+		return false;
+	}
+	if (format != (int)cache->format) {
+		snprintf(why, whylen, "rendered as %s, the cache holds %s",
+			 mud_format_name((mud_format_t)format), mud_format_name(cache->format));
+		return false;
+	}
+	if (mudp_render_check(cache->format, e->lines_v4, e->num_v4, e->lines_v6, e->num_v6,
+			      &err) != MUD_OK) {
+		snprintf(why, whylen, "%.16s: %.200s", err.where, err.text);
+		return false;
+	}
+	if (cache->format == MUD_FMT_CISCO_DACL) {
+		int six;
+
+		for (six = 0; six < 2; six++) {
+			char const *name = six ? e->acl_name_v6 : e->acl_name_v4;
+			size_t num = six ? e->num_v6 : e->num_v4;
+
+			if (!name && num == 0) continue;
+			if (!name || num == 0) {
+				snprintf(why, whylen, "acl-name-v%c: %s", six ? '6' : '4',
+					 name ? "a name without lines" : "lines without a name");
+				return false;
+			}
+			if (mudp_acl_name_check(name, six, e->url, e->lines_v4, e->num_v4,
+						e->lines_v6, e->num_v6, &err) != MUD_OK) {
+				snprintf(why, whylen, "acl-name-v%c: %.200s", six ? '6' : '4',
+					 err.text);
+				return false;
+			}
+		}
+	} else if (e->acl_name_v4 || e->acl_name_v6) {
+		snprintf(why, whylen, "a dACL name in %s output", mud_format_name(cache->format));
+		return false;
+	}
+	if (cache->mac_key) {
+		char want[65];
+
+		if (!mac[0]) {
+			snprintf(why, whylen, "no hmac (a key is configured)");
+			return false;
+		}
+		if (!entry_hmac(want, cache->mac_key, cache->mac_key_len, data, mac_at)) {
+			snprintf(why, whylen, "HMAC failed");
+			return false;
+		}
+		if (CRYPTO_memcmp(want, mac, 64) != 0) {
+			snprintf(why, whylen, "hmac does not match (altered, or another key)");
+			return false;
+		}
+	}
+	return true;
 }
 
 /** Path of a file in the persistence directory. */
@@ -1029,53 +1287,48 @@ static int _cache_free(mud_cache_t *cache)
 	return 0;
 }
 
-/** Read one persisted file. NULL if unreadable or malformed. */
-static mud_entry_t *load_file(TALLOC_CTX *ctx, char const *dir, char const *name)
+/** Read and re-prove one persisted file. NULL and why if it cannot be used. */
+static mud_entry_t *load_file(TALLOC_CTX *ctx, mud_cache_t const *cache, char const *name,
+			      char *why, size_t whylen)
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	char *path;
-	char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
-	int fd;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	mud_entry_t *e = NULL;
 	char hash[65];
+	char mac[65];
+	size_t mac_at = 0;
+	int format = -1;
+	mud_error_t err;
 
-	if (!tmp) return NULL;
-	path = dir_path(tmp, dir, name);
-	if (!path) goto done;
-
-	/* No symlinks; O_NONBLOCK so that a FIFO planted under a hash name cannot hang us. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) goto done;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    st.st_size > CACHE_FILE_MAX) {
-		close(fd);
+	if (!tmp) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	path = dir_path(tmp, cache->dir, name);
+	if (!path) {
+		snprintf(why, whylen, "out of memory");
 		goto done;
 	}
-	buf = talloc_array(tmp, char, (size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
+
+	/* No symbolic link, FIFO or device; a file of ours (owner, one link), bounded. */
+	mud_error_clear(&err);
+	if (mud_safe_read(tmp, &buf, &len, path, CACHE_FILE_MAX, MUD_SAFE_OWNED, &err) != MUD_OK) {
+		snprintf(why, whylen, "%s", err.text);
 		goto done;
 	}
-	/* Read at most the size seen; a file that grows meanwhile is cut and fails to parse. */
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR) continue;
-		if (r <= 0) break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) goto done;
-	buf[got] = '\0';
-
-	e = entry_parse(tmp, buf, got);
+	e = entry_parse(tmp, (char const *)buf, len, &format, &mac_at, mac, why, whylen);
 	if (!e) goto done;
 
 	/* The name must be the hash of the URL inside (no renamed or planted files). */
 	mud_sha256_hex(hash, e->url, strlen(e->url));
 	if (strcmp(hash, name) != 0) {
+		snprintf(why, whylen, "file name is not the SHA-256 of its url");
+		e = NULL;
+		goto done;
+	}
+	if (!entry_verify(cache, e, (char const *)buf, format, mac_at, mac, why, whylen)) {
 		e = NULL;
 		goto done;
 	}
@@ -1096,6 +1349,17 @@ static int entry_cmp_fetched(void const *a, void const *b)
 	return strcmp(ea->url, eb->url);
 }
 
+/** Report a persisted entry that was dropped. */
+static void load_dropped(mud_cache_t const *cache, char const *name, char const *why)
+{
+	char esc[256];
+
+	if (!cache->log) return;
+	mudp_escape(esc, sizeof(esc), why, strlen(why));
+	cache->log(cache->log_uctx, MUD_LOG_WARN, "cache file %s/%s dropped: %s", cache->dir, name,
+		   esc);
+}
+
 /** Load every persisted entry (called before the cache is shared). */
 static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error_t *err)
 {
@@ -1107,6 +1371,7 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 	size_t bad = 0;
 	size_t i;
 	url_list_t evicted = { 0 };
+	char why[256];
 
 	tmp = talloc_new(NULL);
 	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, cache->dir, "out of memory");
@@ -1136,8 +1401,10 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 		}
 		if (!is_sha256_hex(de->d_name)) continue;	/* not ours: ignored */
 
-		e = load_file(tmp, cache->dir, de->d_name);
+		why[0] = '\0';
+		e = load_file(tmp, cache, de->d_name, why, sizeof(why));
 		if (!e) {
+			load_dropped(cache, de->d_name, why);
 			bad++;
 			continue;
 		}
@@ -1152,12 +1419,27 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 	}
 	closedir(d);
 
-	/* Oldest first, so that the newest survive if there are more than max_entries. */
+	/* Oldest first, so that the newest survive if there are more than max_entries; a name
+	 * bound twice keeps its oldest binding, as at run time. */
 	if (num > 1) qsort(found, num, sizeof(*found), entry_cmp_fetched);
 	for (i = 0; i < num; i++) {
 		uint64_t h = siphash(cache->key, found[i]->url);
-		cache_node_t *n = node_add(cache, found[i]->url, h);
+		cache_node_t *n;
+		char const *clash = NULL;
+		acl_ref_t const *holder = name_conflict(cache, NULL, found[i], &clash);
 
+		if (clash) {
+			char name[65];
+
+			mud_sha256_hex(name, found[i]->url, strlen(found[i]->url));
+			snprintf(why, sizeof(why),
+				 "dACL name %.64s is already bound to the lines of %.128s", clash,
+				 holder ? holder->node->url : found[i]->url);
+			load_dropped(cache, name, why);
+			bad++;
+			continue;
+		}
+		n = node_add(cache, found[i]->url, h);
 		if (!n) {
 			talloc_free(tmp);
 			return mud_error_set(err, MUD_ERR_NOMEM, cache->dir, "out of memory");
@@ -1173,6 +1455,40 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 	return MUD_OK;
 }
 
+/** Read the HMAC key file: ours, not readable by group or others, 32..1024 bytes. */
+static mud_rcode_t key_load(mud_cache_t *cache, char const *path, mud_error_t *err)
+{
+	char where[sizeof(((mud_error_t *)NULL)->where)];
+	struct stat st;
+	uint8_t *key = NULL;
+	size_t len = 0;
+	mud_rcode_t rc;
+
+	mudp_escape(where, sizeof(where), path, strlen(path));
+	rc = mud_safe_read(cache, &key, &len, path, CACHE_KEY_MAX, MUD_SAFE_OWNED, err);
+	if (rc != MUD_OK) return rc;
+	if (stat(path, &st) != 0 || (st.st_mode & 077)) {
+		talloc_free(key);
+		return mud_error_set(err, MUD_ERR_IO, where, "cache key file must not be readable "
+				     "by group or others (chmod 600)");
+	}
+	if (len < CACHE_KEY_MIN) {
+		talloc_free(key);
+		return mud_error_set(err, MUD_ERR_IO, where, "cache key file holds %zu bytes, "
+				     "fewer than %d", len, CACHE_KEY_MIN);
+	}
+	talloc_set_name_const(key, "cache key");
+	cache->mac_key = key;
+	cache->mac_key_len = len;
+	return MUD_OK;
+}
+
+static int _key_free(uint8_t *key)
+{
+	OPENSSL_cleanse(key, talloc_get_size(key));
+	return 0;
+}
+
 /** Create a cache (see mud.h). */
 mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_t const *opts,
 			     time_t now, size_t *load_errors, mud_error_t *err)
@@ -1183,6 +1499,15 @@ mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_
 	if (out) *out = NULL;
 	if (load_errors) *load_errors = 0;
 	if (!out || !opts) return mud_error_set(err, MUD_ERR_ARG, "mud_cache_create", "no opts");
+	if (opts->format != MUD_FMT_CISCO_DACL && opts->format != MUD_FMT_NAS_FILTER_RULE) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_create",
+				     "the cache holds cisco-dacl or nas-filter-rule lines, not %s",
+				     mud_format_name(opts->format));
+	}
+	if (opts->key_file && !opts->dir) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_create",
+				     "a key file needs a persistence directory");
+	}
 
 	cache = talloc_zero(ctx, mud_cache_t);
 	if (!cache) return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_create", "out of memory");
@@ -1206,6 +1531,9 @@ mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_
 	cache->stale_max = (time_t)opts->stale_max;
 	cache->inflight_max = opts->inflight_max ? (time_t)opts->inflight_max :
 						   CACHE_INFLIGHT_MAX_DEFAULT;
+	cache->format = opts->format;
+	cache->log = opts->log;
+	cache->log_uctx = opts->log_uctx;
 	cache_seed(cache, now);
 
 	cache->num_buckets = CACHE_BUCKETS_MIN;
@@ -1218,29 +1546,23 @@ mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_
 	}
 
 	if (opts->dir) {
-		struct stat st;
-
 		if (!*opts->dir) {
 			rc = mud_error_set(err, MUD_ERR_IO, "mud_cache_create",
 					   "empty directory name");
 			goto error;
 		}
+		/* Ours alone: not a link, owned by us, not writable by group or others. */
+		rc = mud_safe_dir_check(opts->dir, "cache directory", err);
+		if (rc != MUD_OK) goto error;
 		cache->dir = talloc_strdup(cache, opts->dir);
 		if (!cache->dir) {
 			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_create", "out of memory");
 			goto error;
 		}
-		if (stat(cache->dir, &st) != 0) {
-			rc = io_error(err, cache->dir, "stat", errno);
-			goto error;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			rc = io_error(err, cache->dir, "cache directory", ENOTDIR);
-			goto error;
-		}
-		if (access(cache->dir, W_OK | X_OK) != 0) {
-			rc = io_error(err, cache->dir, "cache directory not writable", errno);
-			goto error;
+		if (opts->key_file) {
+			rc = key_load(cache, opts->key_file, err);
+			if (rc != MUD_OK) goto error;
+			talloc_set_destructor(cache->mac_key, _key_free);
 		}
 		rc = cache_load(cache, load_errors, err);
 		if (rc != MUD_OK) goto error;
@@ -1338,8 +1660,10 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 				      mud_cache_t const *cache, time_t now)
 {
 	mud_entry_t src = { 0 };
+	mud_entry_t *e;
 	unsigned int hours = 0;
 	time_t validity;
+	char *p;
 
 	if (pol->file) {
 		hours = pol->file->cache_validity;
@@ -1368,7 +1692,16 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 	src.lines_v6 = pol->rendered->v6;
 	src.num_v6 = pol->rendered->v6 ? pol->rendered->num_v6 : 0;
 
-	return entry_copy(NULL, &src);
+	e = entry_copy(NULL, &src);
+	if (!e) return NULL;
+	/* Untrusted text from the file: no control bytes, in memory or on disk. */
+	for (p = e->mfg_name; p && *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+	}
+	for (p = e->model_name; p && *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+	}
+	return e;
 }
 
 /** A store that failed before it reached the node: hand the fetch back (as mud_cache_fail()
@@ -1399,6 +1732,8 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 	uint64_t gen;
 	url_list_t evicted = { 0 };
 	mud_rcode_t rc = MUD_OK;
+	acl_ref_t const *holder;
+	char const *clash = NULL;
 	size_t i;
 
 	if (!cache || !url || !*url || !pol || !pol->rendered) {
@@ -1420,19 +1755,40 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 	}
 	if (cache->dir) {
 		bool nomem = false;
+		char why[96];
 
-		data = entry_serialise(tmp, e, &len, &nomem);
-		if (!data && nomem) {
-			rc = mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
-		} else if (!data) {
-			rc = mud_error_set(err, MUD_ERR_IO, url,
-					   "policy too large to persist (over %d bytes)",
-					   CACHE_FILE_MAX);
+		data = entry_serialise(tmp, cache, e, &len, &nomem, why, sizeof(why));
+		if (!data) {
+			rc = mud_error_set(err, nomem ? MUD_ERR_NOMEM : MUD_ERR_IO, url, "%s",
+					   why);
 		}
 	}
 
 	pthread_mutex_lock(&cache->mutex);
 	n = node_find(cache, url, siphash(cache->key, url));
+
+	/* One name, one content: the first binding stays (docs/rendering.md). */
+	holder = name_conflict(cache, n, e, &clash);
+	if (clash) {
+		char name[MUD_MAX_ATTR_LEN + 8];
+		char other[128];
+
+		mudp_escape(name, sizeof(name), clash, strlen(clash));
+		mudp_escape(other, sizeof(other), holder ? holder->node->url : url,
+			    strlen(holder ? holder->node->url : url));
+		if (n) n->inflight = false;		/* the caller records the failure */
+		pthread_mutex_unlock(&cache->mutex);
+		talloc_free(e);
+		talloc_free(tmp);
+		mud_error_clear(err);
+		if (holder) {
+			return mud_error_set(err, MUD_ERR_CONFLICT, name,
+					     "dACL name already bound to other lines, those of %s: "
+					     "policy not stored", other);
+		}
+		return mud_error_set(err, MUD_ERR_CONFLICT, name, "the IPv4 and IPv6 dACL names "
+				     "are the same: policy not stored");
+	}
 	if (!n) {
 		n = node_add(cache, url, siphash(cache->key, url));
 		if (!n) {
@@ -1579,6 +1935,25 @@ bool mud_cache_acl_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_n
 	}
 	pthread_mutex_unlock(&cache->mutex);
 	return found;
+}
+
+/** URL holding an issued dACL name (see mud.h). */
+char *mud_cache_acl_holder(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_name)
+{
+	acl_ref_t const *r;
+	char *url = NULL;
+	uint64_t h;
+
+	if (!cache || !acl_name || !*acl_name) return NULL;
+	h = siphash(cache->key, acl_name);
+	pthread_mutex_lock(&cache->mutex);
+	for (r = cache->abuckets[h & (cache->num_abuckets - 1)]; r; r = r->next) {
+		if (r->hash != h || strcmp(r->name, acl_name) != 0) continue;
+		url = talloc_strdup(ctx, r->node->url);
+		break;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	return url;
 }
 
 /** Drop url from memory and disk (see mud.h). */

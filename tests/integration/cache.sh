@@ -7,7 +7,9 @@
 #   a failed refresh (MUD server stopped) keeps serving the stale policy
 #   (MUD-Status ok, MUD-Cache stale) and its dACL;
 #   a restart of radiusd with the MUD server still down serves the persisted
-#   policy, the same dACL names, and their download.
+#   policy, the same dACL names, and their download;
+#   a tampered persisted entry is dropped at start-up (and logged), not served;
+#   a cache_dir writable by others stops start-up.
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,5 +125,41 @@ good restarted stale || ok=1
 [ "$(echo "$lines6" | grep -c .)" = 2 ] || ok=1
 it_result "cache: restart with the MUD server down -> persisted policy and dACLs" $ok \
 	"$(it_reply_values "$C/restarted.out" Reply-Message | tr '\n' ' ') v4=$(echo "$lines" | grep -c .)"
+
+# 6. Someone with write access to the cache widens the persisted dACL ("permit ip any any",
+#    same name) and plants a url-redirect line: at the restart the entry is re-proved, dropped
+#    and logged with the file and the reason; the dACL name is no longer served, and with the
+#    MUD server down the device gets the quarantine.
+ok=0
+CFILE=$(ls "$RADDB.cache"/* | grep '/[0-9a-f]\{64\}$' | head -n 1)
+it_stop_radiusd
+sed -i 's|^v4: ip:inacl#1=.*$|v4: ip:inacl#1=permit ip any any|' "$CFILE"
+grep -q '^v4: ip:inacl#1=permit ip any any$' "$CFILE" || ok=1
+it_start_radiusd
+grep -q "cache file $CFILE dropped: acl-name-v4: name does not match the URL and lines" \
+	"$RAD_LOG" || ok=1
+req tampered 00:11:22:33:88:07
+it_has "$C/tampered.out" '"mud-status=fetch-failed"' || ok=1
+[ "$(it_vlan "$C/tampered.out")" = 999 ] || ok=1
+it_dacl "$C/dl-tampered" "$M4"
+it_send auth "$C/dl-tampered" > "$C/dl-tampered.out"
+it_has "$C/dl-tampered.out" "Received Access-Reject" || ok=1
+it_result "cache: a tampered persisted entry is dropped at start-up (logged), not served" $ok \
+	"$(grep -m1 'cache file' "$RAD_LOG")"
+
+# 7. A cache directory others can write to: the server does not start.
+ok=0
+it_stop_radiusd
+chmod 0777 "$RADDB.cache"
+if [ -n "$IT_PRELOAD" ]; then
+	LD_PRELOAD="$IT_PRELOAD" ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0" \
+		"$FREERADIUS" -C -l stdout -d "$RADDB" > "$C/badmode.cfg" 2>&1 && ok=1
+else
+	"$FREERADIUS" -C -l stdout -d "$RADDB" > "$C/badmode.cfg" 2>&1 && ok=1
+fi
+grep -q "cache directory is writable by others (mode 0777): chmod go-w" "$C/badmode.cfg" || ok=1
+chmod 0755 "$RADDB.cache"
+it_result "cache: a group/world-writable cache_dir stops start-up" $ok \
+	"$(grep -m1 'cache directory' "$C/badmode.cfg")"
 
 it_finish

@@ -4,6 +4,7 @@
  * persistence (round trip and hostile files) and a multi-threaded run.
  */
 #include "test_common.h"
+#include "mud_render_priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +25,17 @@
  *	Helpers
  */
 
-/** A policy built by hand, as mud_policy_fetch() would return it. */
+/** Peer port that tells policies apart by their tag ("a" -> 1097, "b2" -> 1148). */
+static unsigned int tag_port(char const *tag)
+{
+	unsigned int p = 1000;
+
+	while (*tag) p += (unsigned char)*tag++;
+	return p;
+}
+
+/** A policy built by hand, as mud_policy_fetch() would return it. Names as given (the index
+ *  does not check them; see mk_real() for names that survive a reload). */
 static mud_policy_t *mk_policy(TALLOC_CTX *ctx, char const *tag, int vlan, unsigned int hours,
 			       size_t n4, size_t n6, char const *name4, char const *name6,
 			       time_t fetched)
@@ -46,22 +57,51 @@ static mud_policy_t *mk_policy(TALLOC_CTX *ctx, char const *tag, int vlan, unsig
 	for (i = 0; i < n4; i++) {
 		pol->rendered->v4[i] = talloc_asprintf(pol->rendered,
 						       "ip:inacl#%zu=permit tcp any "
-						       "host 192.0.2.%zu eq 443 %s",
-						       i + 1, i + 1, tag);
+						       "host 192.0.2.%zu eq %u",
+						       i + 1, i + 1, tag_port(tag));
 	}
 	pol->rendered->num_v4 = n4;
 	pol->rendered->v6 = talloc_zero_array(pol->rendered, char *, n6 + 1);
 	for (i = 0; i < n6; i++) {
 		pol->rendered->v6[i] = talloc_asprintf(pol->rendered,
 						       "ipv6:inacl#%zu=permit tcp any "
-						       "host 2001:db8::%zx eq 443 %s",
-						       i + 1, i + 1, tag);
+						       "host 2001:db8::%zx eq %u",
+						       i + 1, i + 1, tag_port(tag));
 	}
 	pol->rendered->num_v6 = n6;
 	pol->rendered->acl_name_v4 = name4 ? talloc_strdup(pol->rendered, name4) : NULL;
 	pol->rendered->acl_name_v6 = name6 ? talloc_strdup(pol->rendered, name6) : NULL;
 	memcpy(pol->file_sha256, SHA_F, 65);
 	pol->fetched = fetched;
+	return pol;
+}
+
+/** The names the renderer gives pol's lines for url (label "lamp"). */
+static void set_names(mud_policy_t *pol, char const *url)
+{
+	mud_rendered_t *r = pol->rendered;
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	TALLOC_FREE(r->acl_name_v4);
+	TALLOC_FREE(r->acl_name_v6);
+	if (r->num_v4) {
+		assert_int_equal(mudp_render_acl_name(r, &r->acl_name_v4, false, "lamp", url, r,
+						      &err), MUD_OK);
+	}
+	if (r->num_v6) {
+		assert_int_equal(mudp_render_acl_name(r, &r->acl_name_v6, true, "lamp", url, r,
+						      &err), MUD_OK);
+	}
+}
+
+/** A policy for url with the names the renderer would give it (they survive a reload). */
+static mud_policy_t *mk_real(TALLOC_CTX *ctx, char const *url, char const *tag, int vlan,
+			     unsigned int hours, size_t n4, size_t n6, time_t fetched)
+{
+	mud_policy_t *pol = mk_policy(ctx, tag, vlan, hours, n4, n6, NULL, NULL, fetched);
+
+	set_names(pol, url);
 	return pol;
 }
 
@@ -194,12 +234,26 @@ static void test_create_errors(void **state)
 	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_IO);
 	assert_null(cache);
 	assert_string_equal(err.where, file);
-	assert_string_equal(err.text, "cache directory: Not a directory");
+	assert_string_equal(err.text, "cache directory is a regular file, not a directory");
 
 	mud_error_clear(&err);
 	opts.dir = "";
 	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_IO);
 	assert_null(cache);
+
+	/* only the two formats with a line grammar; a key file needs a directory */
+	mud_error_clear(&err);
+	opts.dir = NULL;
+	opts.format = MUD_FMT_JSON;
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text,
+			    "the cache holds cisco-dacl or nas-filter-rule lines, not json");
+	opts.format = MUD_FMT_CISCO_DACL;
+	opts.key_file = file;
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, NULL, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "a key file needs a persistence directory");
+	opts.key_file = NULL;
 
 	if (geteuid() != 0) {	/* root may write anywhere */
 		assert_int_equal(chmod(dir, 0500), 0);
@@ -246,12 +300,12 @@ static void test_miss_store_hit(void **state)
 	assert_string_equal(e->acl_name_v4, "#ACSACL#-IP-a-11111111");
 	assert_string_equal(e->acl_name_v6, "#ACSACL#-IPV6-a-22222222");
 	assert_int_equal(e->num_v4, 3);
-	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 a");
-	assert_string_equal(e->lines_v4[2], "ip:inacl#3=permit tcp any host 192.0.2.3 eq 443 a");
+	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1097");
+	assert_string_equal(e->lines_v4[2], "ip:inacl#3=permit tcp any host 192.0.2.3 eq 1097");
 	assert_null(e->lines_v4[3]);
 	assert_int_equal(e->num_v6, 1);
 	assert_string_equal(e->lines_v6[0],
-			    "ipv6:inacl#1=permit tcp any host 2001:db8::1 eq 443 a");
+			    "ipv6:inacl#1=permit tcp any host 2001:db8::1 eq 1097");
 	assert_int_equal(e->cache_validity, 2);
 	assert_int_equal(e->fetched, T0);
 	assert_int_equal(e->expires, T0 + 7200);
@@ -542,8 +596,8 @@ static void test_acl_lookup(void **state)
 	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-a-1", &lines, &num, &v6));
 	assert_false(v6);
 	assert_int_equal(num, 2);
-	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 a");
-	assert_string_equal(lines[1], "ip:inacl#2=permit tcp any host 192.0.2.2 eq 443 a");
+	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1097");
+	assert_string_equal(lines[1], "ip:inacl#2=permit tcp any host 192.0.2.2 eq 1097");
 	assert_null(lines[2]);
 	assert_ptr_equal(talloc_parent(lines), ctx);
 	talloc_free(lines);
@@ -551,7 +605,7 @@ static void test_acl_lookup(void **state)
 	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, &v6));
 	assert_true(v6);
 	assert_int_equal(num, 3);
-	assert_string_equal(lines[2], "ipv6:inacl#3=permit tcp any host 2001:db8::3 eq 443 a");
+	assert_string_equal(lines[2], "ipv6:inacl#3=permit tcp any host 2001:db8::3 eq 1097");
 	talloc_free(lines);
 	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, NULL));
 	talloc_free(lines);
@@ -577,10 +631,106 @@ static void test_acl_lookup(void **state)
 	store_ok(cache, URL_B, mk_policy(ctx, "b2", 0, 1, 1, 0, "#ACSACL#-IP-b-2", NULL, T0), T0);
 	assert_false(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-1", &lines, &num, &v6));
 	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-2", &lines, &num, &v6));
-	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 b2");
+	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1148");
 	talloc_free(lines);
 
 	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+/** One name, one content. Names are 130-bit hashes of the URL and the lines, so a real
+ *  collision cannot be produced here: the test forces two contents onto one name by giving
+ *  hand-made policies the same name (the cache does not derive names at store). The second
+ *  binding is refused, the first is still served, nothing of the second is stored. */
+static void test_acl_conflict(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	char const *name = "#ACSACL#-IP-lamp-forced";
+	mud_policy_t *pa = mk_policy(ctx, "a", 1, 1, 2, 0, name, NULL, T0);
+	mud_policy_t *pb = mk_policy(ctx, "b", 2, 1, 2, 0, name, NULL, T0);
+	mud_policy_t *pc;
+	mud_cache_stats_t st;
+	mud_error_t err = { 0 };
+	char **lines = NULL;
+	size_t num = 0;
+	bool v6 = true;
+	char *holder;
+
+	store_ok(cache, URL_A, pa, T0);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);	/* B is fetched ... */
+	assert_int_equal(mud_cache_store(cache, URL_B, pb, T0, &err), MUD_ERR_CONFLICT);
+	assert_string_equal(err.where, name);
+	assert_string_equal(err.text, "dACL name already bound to other lines, those of " URL_A
+			    ": policy not stored");
+	assert_string_equal(mud_rcode_status(err.code), "acl-conflict");
+
+	/* the first binding is still what the switch downloads */
+	assert_true(mud_cache_acl_lookup(cache, ctx, name, &lines, &num, &v6));
+	assert_int_equal(num, 2);
+	assert_false(v6);
+	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1097");
+	talloc_free(lines);
+	holder = mud_cache_acl_holder(cache, ctx, name);
+	assert_string_equal(holder, URL_A);
+	talloc_free(holder);
+	assert_null(mud_cache_acl_holder(cache, ctx, "#ACSACL#-IP-lamp-unknown"));
+	assert_null(mud_cache_acl_holder(NULL, ctx, name));
+
+	/* nothing of B was stored, in memory or on disk; its fetch is handed back, and the
+	 * caller records the failure */
+	mud_cache_stats(cache, &st);
+	assert_int_equal(st.stores, 1);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(count_files(dir), 1);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);
+	mud_cache_fail(cache, URL_B, MUD_ERR_CONFLICT, err.where, err.text, T0);
+	{
+		mud_entry_t *e = look(cache, ctx, URL_B, T0, MUD_CACHE_NEGATIVE, false);
+
+		assert_int_equal(e->status, MUD_ERR_CONFLICT);
+		assert_string_equal(e->error_where, name);
+	}
+
+	/* the other family under the same name: refused too, even with the same lines */
+	pc = mk_policy(ctx, "a", 3, 1, 0, 2, NULL, name, T0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, URL_C, pc, T0, &err), MUD_ERR_CONFLICT);
+	/* one policy whose two names are the same */
+	pc = mk_policy(ctx, "c", 3, 1, 1, 1, "#ACSACL#-IP-lamp-twice", "#ACSACL#-IP-lamp-twice",
+		       T0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, URL_C, pc, T0, &err), MUD_ERR_CONFLICT);
+	assert_string_equal(err.where, "#ACSACL#-IP-lamp-twice");
+	assert_string_equal(err.text, "the IPv4 and IPv6 dACL names are the same: policy not "
+			    "stored");
+	/* the same lines under the same name from another URL bind nothing new: accepted; but
+	 * then A alone can no longer change what the name holds */
+	store_ok(cache, URL_D, mk_policy(ctx, "a", 4, 1, 2, 0, name, NULL, T0), T0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, URL_A, mk_policy(ctx, "a2", 1, 1, 1, 0, name, NULL,
+								 T0 + 1), T0 + 1, &err),
+			 MUD_ERR_CONFLICT);
+	assert_string_equal(err.text, "dACL name already bound to other lines, those of " URL_D
+			    ": policy not stored");
+	mud_cache_forget(cache, URL_D);
+
+	/* A itself may change what its name holds (its own binding is replaced) */
+	store_ok(cache, URL_A, mk_policy(ctx, "a2", 1, 1, 1, 0, name, NULL, T0 + 1), T0 + 1);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, URL_B, pb, T0 + 1, &err), MUD_ERR_CONFLICT);
+
+	/* once every holder is gone, the name is free: B is stored */
+	mud_cache_forget(cache, URL_A);
+	store_ok(cache, URL_B, pb, T0 + 2);
+	assert_true(mud_cache_acl_lookup(cache, ctx, name, &lines, &num, NULL));
+	assert_string_equal(lines[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1098");
+	talloc_free(lines);
+
+	talloc_free(cache);
+	rm_tree(dir);
 	talloc_free_children(ctx);
 }
 
@@ -683,13 +833,50 @@ static void test_many_entries(void **state)
 /*
  *	Persistence
  */
+/** Log sink of the tests: every message, one per line, "W " for warnings. */
+static void log_capture(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void log_capture(void *uctx, mud_log_level_t level, char const *fmt, ...)
+{
+	char **log = uctx;
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	*log = talloc_asprintf_append_buffer(*log, "%s%s\n", level == MUD_LOG_WARN ? "W " : "? ",
+					     line);
+	assert_non_null(*log);
+}
+
+/** Why the file of url was dropped ("" if it was not), from the captured log. */
+static char *why_dropped(TALLOC_CTX *ctx, char const *log, char const *dir, char const *url)
+{
+	char hash[65];
+	char *key;
+	char const *p;
+	char const *nl;
+
+	mud_sha256_hex(hash, url, strlen(url));
+	key = talloc_asprintf(ctx, "W cache file %s/%s dropped: ", dir, hash);
+	p = strstr(log, key);
+	if (!p) return talloc_strdup(ctx, "");
+	p += strlen(key);
+	nl = strchr(p, '\n');
+	return talloc_strndup(ctx, p, nl ? (size_t)(nl - p) : strlen(p));
+}
+
 static void test_persist_roundtrip(void **state)
 {
 	TALLOC_CTX *ctx = *state;
 	char *dir = mk_tmpdir(ctx);
-	mud_cache_opts_t opts = { .dir = dir, .stale_max = 7 * 86400 };
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = dir, .stale_max = 7 * 86400, .log = log_capture,
+				  .log_uctx = &log };
 	mud_cache_t *cache;
 	mud_policy_t *pol;
+	mud_policy_t *pol_b;
 	mud_entry_t *e;
 	size_t load_errors = 99;
 	mud_error_t err = { 0 };
@@ -701,14 +888,13 @@ static void test_persist_roundtrip(void **state)
 	struct stat st;
 
 	cache = mk_cache(ctx, &opts, T0);
-	pol = mk_policy(ctx, "a", 12, 2, 2, 1, "#ACSACL#-IP-a-1", "#ACSACL#-IPV6-a-1", T0);
-	/* content trying to inject lines into the file */
+	pol = mk_real(ctx, URL_A, "a", 12, 2, 2, 1, T0);
+	/* untrusted text with control bytes: they become '?', the backslash is escaped */
 	pol->file->mfg_name = talloc_strdup(pol, "Evil\nend\nurl: https://x.example/\r\\x41 \x7f");
 	pol->file->model_name = NULL;
-	pol->rendered->v4[1] = talloc_strdup(pol, "ip:inacl#2=deny ip any any\nv4: injected");
 	store_ok(cache, URL_A, pol, T0);
-	store_ok(cache, URL_B, mk_policy(ctx, "b", 0, 1, 1, 0, "#ACSACL#-IP-b-1", NULL, T0 - 7200),
-		 T0);
+	pol_b = mk_real(ctx, URL_B, "b", 0, 1, 1, 0, T0 - 7200);
+	store_ok(cache, URL_B, pol_b, T0);
 	/* negative entries are not persisted */
 	mud_cache_fail(cache, URL_C, MUD_ERR_HTTP, "HTTP 404", "not found", T0);
 	assert_int_equal(count_files(dir), 2);
@@ -719,10 +905,9 @@ static void test_persist_roundtrip(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	text = test_read_file(ctx, path, NULL);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "rlm_mud-cache 1\nurl: " URL_A "\n"));
-	assert_non_null(strstr(text, "mfg-name: Evil\\x0aend\\x0aurl: "
-			       "https://x.example/\\x0d\\\\x41 \\x7f\n"));
-	assert_non_null(strstr(text, "v4: ip:inacl#2=deny ip any any\\x0av4: injected\n"));
+	assert_non_null(strstr(text, "rlm_mud-cache 2\nurl: " URL_A "\nformat: cisco-dacl\n"));
+	assert_non_null(strstr(text, "mfg-name: Evil?end?url: https://x.example/?\\\\x41 ?\n"));
+	assert_null(strstr(text, "hmac:"));
 	assert_int_equal(strcmp(text + strlen(text) - 4, "end\n"), 0);
 	talloc_free(cache);
 
@@ -731,17 +916,18 @@ static void test_persist_roundtrip(void **state)
 	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 100, &load_errors, &err),
 			 MUD_OK);
 	assert_int_equal(load_errors, 0);
+	assert_string_equal(log, "");
 
 	e = look(cache, ctx, URL_A, T0 + 100, MUD_CACHE_HIT, false);
 	assert_int_equal(e->vlan, 12);
-	assert_string_equal(e->mfg_name, "Evil\nend\nurl: https://x.example/\r\\x41 \x7f");
+	assert_string_equal(e->mfg_name, "Evil?end?url: https://x.example/?\\x41 ?");
 	assert_null(e->model_name);
 	assert_int_equal(e->num_v4, 2);
-	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443 a");
-	assert_string_equal(e->lines_v4[1], "ip:inacl#2=deny ip any any\nv4: injected");
+	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1097");
+	assert_string_equal(e->lines_v4[1], "ip:inacl#2=permit tcp any host 192.0.2.2 eq 1097");
 	assert_int_equal(e->num_v6, 1);
-	assert_string_equal(e->acl_name_v4, "#ACSACL#-IP-a-1");
-	assert_string_equal(e->acl_name_v6, "#ACSACL#-IPV6-a-1");
+	assert_string_equal(e->acl_name_v4, pol->rendered->acl_name_v4);
+	assert_string_equal(e->acl_name_v6, pol->rendered->acl_name_v6);
 	assert_int_equal(e->fetched, T0);
 	assert_int_equal(e->expires, T0 + 7200);
 	assert_int_equal(e->cache_validity, 2);
@@ -752,14 +938,30 @@ static void test_persist_roundtrip(void **state)
 	 * still served, with the same dACL name */
 	e = look(cache, ctx, URL_B, T0 + 100, MUD_CACHE_STALE, true);
 	assert_int_equal(e->expires, T0 - 3600);
-	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-b-1", &lines, &num, &v6));
+	assert_true(mud_cache_acl_lookup(cache, ctx, pol_b->rendered->acl_name_v4, &lines, &num,
+					 &v6));
 	assert_int_equal(num, 1);
 	assert_false(v6);
 	talloc_free(lines);
-	assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IPV6-a-1", &lines, &num, &v6));
+	assert_true(mud_cache_acl_lookup(cache, ctx, pol->rendered->acl_name_v6, &lines, &num,
+					 &v6));
 	assert_true(v6);
 	talloc_free(lines);
 	look(cache, ctx, URL_C, T0 + 100, MUD_CACHE_MISS, true);
+
+	/* a line with a control byte is never written: cached in memory, error says why, and
+	 * the older file is removed so that a restart cannot bring back an outdated policy */
+	pol = mk_real(ctx, URL_A, "a", 12, 2, 2, 0, T0 + 100);
+	pol->rendered->v4[1] = talloc_strdup(pol, "ip:inacl#2=deny ip any any\nv4: injected");
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_store(cache, URL_A, pol, T0 + 100, &err), MUD_ERR_IO);
+	assert_string_equal(err.where, URL_A);
+	assert_string_equal(err.text, "policy not persisted: its v4 holds a control byte");
+	assert_int_equal(access(path, F_OK), -1);
+	e = look(cache, ctx, URL_A, T0 + 100, MUD_CACHE_HIT, false);
+	assert_string_equal(e->lines_v4[1], "ip:inacl#2=deny ip any any\nv4: injected");
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "a", 12, 2, 2, 1, T0 + 100), T0 + 100);
+	assert_int_equal(access(path, F_OK), 0);
 
 	/* forget removes the file */
 	mud_cache_forget(cache, URL_A);
@@ -793,8 +995,8 @@ static void test_persist_replace_and_capacity(void **state)
 
 	/* replacing a policy rewrites its file */
 	cache = mk_cache(ctx, &opts, T0);
-	store_ok(cache, URL_A, mk_policy(ctx, "old", 1, 1, 1, 0, NULL, NULL, T0), T0);
-	store_ok(cache, URL_A, mk_policy(ctx, "new", 2, 1, 1, 0, NULL, NULL, T0 + 5), T0 + 5);
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "old", 1, 1, 1, 0, T0), T0);
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "new", 2, 1, 1, 0, T0 + 5), T0 + 5);
 	assert_int_equal(count_files(dir), 1);
 	talloc_free(cache);
 
@@ -802,7 +1004,7 @@ static void test_persist_replace_and_capacity(void **state)
 	cache = mk_cache(ctx, &opts, T0);
 	for (i = 0; i < 4; i++) {
 		snprintf(url, sizeof(url), "https://d%d.example.com/x.json", i);
-		store_ok(cache, url, mk_policy(ctx, "d", 0, 1, 1, 0, NULL, NULL, T0 + i), T0 + i);
+		store_ok(cache, url, mk_real(ctx, url, "d", 0, 1, 1, 0, T0 + i), T0 + i);
 	}
 	assert_int_equal(count_files(dir), 5);
 	talloc_free(cache);
@@ -825,22 +1027,50 @@ static void test_persist_replace_and_capacity(void **state)
 	talloc_free_children(ctx);
 }
 
+/** The text of a persisted entry for url: lines as given, each dACL name as given, or, for
+ *  "AUTO", the name the renderer gives those lines (label "hand"); extra goes before "end". */
+static char *build_file(TALLOC_CTX *ctx, char const *url, char const *name4,
+			char const * const *v4, size_t n4, char const *name6,
+			char const * const *v6, size_t n6, char const *extra)
+{
+	char *s;
+	size_t i;
+	int six;
+
+	s = talloc_asprintf(ctx, "rlm_mud-cache 2\nurl: %s\nformat: cisco-dacl\n"
+			    "fetched: 1700000000\nexpires: 1700003600\ncache-validity: 1\n"
+			    "vlan: 3\nfile-sha256: " SHA_F "\n", url);
+	for (six = 0; six < 2; six++) {
+		char const *name = six ? name6 : name4;
+		char hash[MUDP_ACL_HASH_LEN + 1];
+
+		if (!name) continue;
+		if (strcmp(name, "AUTO") == 0) {
+			assert_true(mudp_acl_name_hash(hash, six, url,
+						       (char * const *)(uintptr_t)v4, n4,
+						       (char * const *)(uintptr_t)v6, n6));
+			s = talloc_asprintf_append_buffer(s,
+							  "acl-name-v%c: #ACSACL#-IP%s-hand-%s\n",
+							  six ? '6' : '4', six ? "V6" : "", hash);
+		} else {
+			s = talloc_asprintf_append_buffer(s, "acl-name-v%c: %s\n", six ? '6' : '4',
+							  name);
+		}
+	}
+	s = talloc_asprintf_append_buffer(s, "num-v4: %zu\nnum-v6: %zu\n", n4, n6);
+	for (i = 0; i < n4; i++) s = talloc_asprintf_append_buffer(s, "v4: %s\n", v4[i]);
+	for (i = 0; i < n6; i++) s = talloc_asprintf_append_buffer(s, "v6: %s\n", v6[i]);
+	s = talloc_asprintf_append_buffer(s, "%send\n", extra ? extra : "");
+	assert_non_null(s);
+	return s;
+}
+
+static char const *good_v4[] = { "ip:inacl#1=permit ip any any" };
+
 /** A valid file for url, built by hand. */
 static char *good_file(TALLOC_CTX *ctx, char const *url)
 {
-	return talloc_asprintf(ctx,
-			       "rlm_mud-cache 1\n"
-			       "url: %s\n"
-			       "fetched: 1700000000\n"
-			       "expires: 1700003600\n"
-			       "cache-validity: 1\n"
-			       "vlan: 3\n"
-			       "file-sha256: " SHA_F "\n"
-			       "acl-name-v4: #ACSACL#-IP-hand-1\n"
-			       "num-v4: 1\n"
-			       "num-v6: 0\n"
-			       "v4: ip:inacl#1=permit ip any any\n"
-			       "end\n", url);
+	return build_file(ctx, url, "AUTO", good_v4, 1, NULL, NULL, 0, NULL);
 }
 
 static void plant(TALLOC_CTX *ctx, char const *dir, char const *url, char const *data, size_t len)
@@ -851,64 +1081,112 @@ static void plant(TALLOC_CTX *ctx, char const *dir, char const *url, char const 
 	talloc_free(path);
 }
 
+/** Files that are not well-formed entries, or not files: each dropped, with its reason; the
+ *  one good entry among them loads. */
 static void test_persist_corrupt(void **state)
 {
 	TALLOC_CTX *ctx = *state;
 	char *dir = mk_tmpdir(ctx);
-	mud_cache_opts_t opts = { .dir = dir };
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = dir, .log = log_capture, .log_uctx = &log };
 	mud_cache_t *cache = NULL;
 	size_t load_errors = 0;
+	size_t expected = 0;
 	mud_error_t err = { 0 };
 	char *good;
 	char *s;
 	char *big;
 	char *path;
 	size_t i;
+#define H(_u) "rlm_mud-cache 2\nurl: " _u "\nformat: cisco-dacl\n"
 	struct {
 		char const	*url;
-		char const	*data;		//!< NULL: special
+		char const	*data;
+		char const	*why;		//!< the reason logged
 	} cases[] = {
-		{ "https://c1.example/garbage", "\x01\x02garbage\xff\n" },
-		{ "https://c2.example/empty", "" },
-		{ "https://c3.example/magic",
-		  "rlm_mud-cache 2\nurl: https://c3.example/magic\nend\n" },
-		{ "https://c4.example/noend", "rlm_mud-cache 1\nurl: https://c4.example/noend\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\n" },
-		{ "https://c5.example/after", "rlm_mud-cache 1\nurl: https://c5.example/after\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\nv4: extra\n" },
-		{ "https://c6.example/esc", "rlm_mud-cache 1\nurl: https://c6.example/esc\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\nv4: bad \\q escape\nend\n" },
-		{ "https://c7.example/nul", "rlm_mud-cache 1\nurl: https://c7.example/nul\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\nv4: nul \\x00 byte\nend\n" },
-		{ "https://c8.example/key", "rlm_mud-cache 1\nurl: https://c8.example/key\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\ncolour: red\nend\n" },
-		{ "https://c9.example/dup", "rlm_mud-cache 1\nurl: https://c9.example/dup\n"
-		  "fetched: 1\nfetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c10.example/count", "rlm_mud-cache 1\nurl: https://c10.example/count\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 2\nnum-v6: 0\nv4: one\nend\n" },
-		{ "https://c11.example/order", "rlm_mud-cache 1\nurl: https://c11.example/order\n"
-		  "fetched: 1\nexpires: 2\nv4: first\nnum-v4: 1\nnum-v6: 0\nend\n" },
-		{ "https://c12.example/time", "rlm_mud-cache 1\nurl: https://c12.example/time\n"
-		  "fetched: 1x\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c13.example/huge", "rlm_mud-cache 1\nurl: https://c13.example/huge\n"
-		  "fetched: 1\nexpires: 99999999999999999999999\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c14.example/back", "rlm_mud-cache 1\nurl: https://c14.example/back\n"
-		  "fetched: 5\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c15.example/cr", "rlm_mud-cache 1\nurl: https://c15.example/cr\r\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c16.example/vlan", "rlm_mud-cache 1\nurl: https://c16.example/vlan\n"
-		  "fetched: 1\nexpires: 2\nvlan: 5000\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c17.example/sha", "rlm_mud-cache 1\nurl: https://c17.example/sha\n"
-		  "fetched: 1\nexpires: 2\nfile-sha256: xyz\nnum-v4: 0\nnum-v6: 0\nend\n" },
+		{ "https://c1.example/garbage", "\x01\x02garbage\xff\n",
+		  "not an \"rlm_mud-cache 2\" file" },
+		{ "https://c2.example/empty", "", "not an \"rlm_mud-cache 2\" file" },
+		{ "https://c3.example/v1", "rlm_mud-cache 1\nurl: https://c3.example/v1\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "not an \"rlm_mud-cache 2\" file" },
+		{ "https://c4.example/noend", H("https://c4.example/noend")
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\n",
+		  "truncated: no \"end\" line" },
+		{ "https://c5.example/after", H("https://c5.example/after")
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\nv4: extra\n",
+		  "bytes after the \"end\" line" },
+		{ "https://c6.example/esc", H("https://c6.example/esc")
+		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\nv4: bad \\q escape\nend\n",
+		  "line 8: bad escape" },
+		{ "https://c7.example/nul", H("https://c7.example/nul")
+		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\nv4: nul \\x00 byte\nend\n",
+		  "line 8: escape of control byte 0x00" },
+		{ "https://c7b.example/lf", H("https://c7b.example/lf")
+		  "fetched: 1\nexpires: 2\nnum-v4: 1\nnum-v6: 0\n"
+		  "v4: ip:inacl#1=permit ip any any\\x0aurl-redirect=https://evil/\nend\n",
+		  "line 8: escape of control byte 0x0a" },
+		{ "https://c7c.example/esc7f", H("https://c7c.example/esc7f")
+		  "fetched: 1\nexpires: 2\nmfg-name: a\\x7Fb\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 6: escape of control byte 0x7f" },
+		{ "https://c7d.example/tab", H("https://c7d.example/tab")
+		  "fetched: 1\nexpires: 2\nmodel-name: a\tb\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 6: control byte 0x09" },
+		{ "https://c8.example/key", H("https://c8.example/key")
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\ncolour: red\nend\n",
+		  "line 8: unknown key \"colour\"" },
+		{ "https://c9.example/dup", H("https://c9.example/dup")
+		  "fetched: 1\nfetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 5: repeated key \"fetched\"" },
+		{ "https://c10.example/count", H("https://c10.example/count")
+		  "fetched: 1\nexpires: 2\nnum-v4: 2\nnum-v6: 0\nv4: one\nend\n",
+		  "fewer v4 or v6 lines than num-v4, num-v6 say" },
+		{ "https://c11.example/order", H("https://c11.example/order")
+		  "fetched: 1\nexpires: 2\nv4: first\nnum-v4: 1\nnum-v6: 0\nend\n",
+		  "line 6: more v4 lines than num-v4" },
+		{ "https://c12.example/time", H("https://c12.example/time")
+		  "fetched: 1x\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 4: bad value of \"fetched\"" },
+		{ "https://c13.example/huge", H("https://c13.example/huge")
+		  "fetched: 1\nexpires: 99999999999999999999999\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 5: bad value of \"expires\"" },
+		{ "https://c14.example/back", H("https://c14.example/back")
+		  "fetched: 5\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "expires before it was fetched" },
+		{ "https://c15.example/cr", "rlm_mud-cache 2\nurl: https://c15.example/cr\r\n"
+		  "format: cisco-dacl\nfetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 2: control byte 0x0d" },
+		{ "https://c16.example/vlan", H("https://c16.example/vlan")
+		  "fetched: 1\nexpires: 2\nvlan: 5000\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 6: bad value of \"vlan\"" },
+		{ "https://c17.example/sha", H("https://c17.example/sha")
+		  "fetched: 1\nexpires: 2\nfile-sha256: xyz\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 6: bad value of \"file-sha256\"" },
 		{ "https://c18.example/nocolon",
-		  "rlm_mud-cache 1\nurl https://c18.example/nocolon\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c19.example/nourl", "rlm_mud-cache 1\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n" },
-		{ "https://c20.example/toomany",
-		  "rlm_mud-cache 1\nurl: https://c20.example/toomany\n"
-		  "fetched: 1\nexpires: 2\nnum-v4: 1001\nnum-v6: 0\nend\n" },
+		  "rlm_mud-cache 2\nurl https://c18.example/nocolon\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 2: not \"key: value\"" },
+		{ "https://c19.example/nourl", "rlm_mud-cache 2\nformat: cisco-dacl\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n", "no \"url\" line" },
+		{ "https://c20.example/toomany", H("https://c20.example/toomany")
+		  "fetched: 1\nexpires: 2\nnum-v4: 1001\nnum-v6: 0\nend\n",
+		  "line 6: bad value of \"num-v4\"" },
+		{ "https://c21.example/noformat",
+		  "rlm_mud-cache 2\nurl: https://c21.example/noformat\n"
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n", "no \"format\" line" },
+		{ "https://c22.example/json", "rlm_mud-cache 2\nurl: https://c22.example/json\n"
+		  "format: yaml\nfetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "line 3: bad value of \"format\"" },
+		{ "https://c23.example/nfr", "rlm_mud-cache 2\nurl: https://c23.example/nfr\n"
+		  "format: nas-filter-rule\nfetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n",
+		  "rendered as nas-filter-rule, the cache holds cisco-dacl" },
+		{ "http://c24.example/http", H("http://c24.example/http")
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nend\n", NULL },
+		{ "https://c25.example/mac", H("https://c25.example/mac")
+		  "fetched: 1\nexpires: 2\nnum-v4: 0\nnum-v6: 0\nhmac: " SHA_F "\nvlan: 2\nend\n",
+		  "line 9: only \"end\" may follow \"hmac\"" },
 	};
+#undef H
 
 	/* one good file among the bad ones */
 	good = good_file(ctx, "https://ok.example/good.json");
@@ -917,6 +1195,7 @@ static void test_persist_corrupt(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		plant(ctx, dir, cases[i].url, cases[i].data, strlen(cases[i].data));
 	}
+	expected += sizeof(cases) / sizeof(cases[0]);
 
 	/* truncated copies of a valid file, cut at the middle and just before "end\n" */
 	s = good_file(ctx, "https://t1.example/x");
@@ -925,68 +1204,407 @@ static void test_persist_corrupt(void **state)
 	plant(ctx, dir, "https://t2.example/x", s, strlen(s) - 1);
 	s = good_file(ctx, "https://t3.example/x");
 	plant(ctx, dir, "https://t3.example/x", s, strlen(s) - 4);
+	expected += 3;
 
 	/* a valid file under the name of another URL (renamed or planted) */
 	s = good_file(ctx, "https://victim.example/x");
 	plant(ctx, dir, "https://attacker.example/x", s, strlen(s));
+	expected++;
 
 	/* oversized: 4 MiB + 1 */
 	big = talloc_array(ctx, char, 4 * 1024 * 1024 + 1);
 	memset(big, 'A', 4 * 1024 * 1024 + 1);
-	memcpy(big, "rlm_mud-cache 1\n", 16);
+	memcpy(big, "rlm_mud-cache 2\n", 16);
 	plant(ctx, dir, "https://big.example/x", big, 4 * 1024 * 1024 + 1);
 	talloc_free(big);
+	expected++;
 
-	/* too many lines (under the size cap) */
-	s = talloc_strdup(ctx, "rlm_mud-cache 1\nurl: https://lines.example/x\nfetched: 1\n"
+	/* too many lines (under the size cap; the count check sees them first, the line cap
+	 * CACHE_FILE_MAX_LINES is the backstop) */
+	s = talloc_strdup(ctx, "rlm_mud-cache 2\nurl: https://lines.example/x\nfetched: 1\n"
 			  "expires: 2\nnum-v4: 1000\nnum-v6: 1000\n");
 	for (i = 0; i < 2100; i++) s = talloc_strdup_append_buffer(s, "v4: l\n");
 	s = talloc_strdup_append_buffer(s, "end\n");
 	plant(ctx, dir, "https://lines.example/x", s, strlen(s));
+	expected++;
 
-	/* a directory and a symlink with hash names */
+	/* not files: a directory, a symbolic link to the good file, a FIFO (never opened, so
+	 * the load cannot block on it), and a second hard link to a good file */
 	path = file_of(ctx, dir, "https://dir.example/x");
 	assert_int_equal(mkdir(path, 0700), 0);
 	s = file_of(ctx, dir, "https://ok.example/good.json");
 	path = file_of(ctx, dir, "https://link.example/x");
 	assert_int_equal(symlink(s, path), 0);
+	path = file_of(ctx, dir, "https://fifo.example/x");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	s = good_file(ctx, "https://hard.example/x");
+	plant(ctx, dir, "https://hard.example/x", s, strlen(s));
+	path = talloc_asprintf(ctx, "%s/../%s.hard", dir, strrchr(dir, '/') + 1);
+	assert_int_equal(link(file_of(ctx, dir, "https://hard.example/x"), path), 0);
+	expected += 4;
+
+	/* a good file owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		s = good_file(ctx, "https://owner.example/x");
+		plant(ctx, dir, "https://owner.example/x", s, strlen(s));
+		assert_int_equal(chown(file_of(ctx, dir, "https://owner.example/x"), 65534, 65534),
+				 0);
+		expected++;
+	}
 
 	/* not ours: ignored, not counted; a leftover temp file is removed */
-	path = talloc_asprintf(ctx, "%s/README", dir);
-	write_file(path, "hello", 5);
-	path = talloc_asprintf(ctx, "%s/tmp.%s.abcdef", dir, SHA_F);
-	write_file(path, good, strlen(good));
+	s = talloc_asprintf(ctx, "%s/README", dir);
+	write_file(s, "hello", 5);
+	s = talloc_asprintf(ctx, "%s/tmp.%s.abcdef", dir, SHA_F);
+	write_file(s, good, strlen(good));
 
 	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &load_errors, &err), MUD_OK);
-	assert_int_equal(load_errors, sizeof(cases) / sizeof(cases[0]) + 3 + 1 + 1 + 1 + 2);
-	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(load_errors, expected);
+	assert_int_equal(access(s, F_OK), -1);
+	assert_int_equal(unlink(path), 0);	/* the second link, outside the directory */
 
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *why = why_dropped(ctx, log, dir, cases[i].url);
+
+		if (!cases[i].why) {
+			assert_int_equal(strncmp(why, "url: ", 5), 0);
+		} else if (strcmp(why, cases[i].why) != 0) {	/* exactly this reason */
+			fail_msg("%s: dropped for \"%s\", expected \"%s\"", cases[i].url, why,
+				 cases[i].why);
+		}
+		look(cache, ctx, cases[i].url, T0, MUD_CACHE_MISS, true);
+	}
+	assert_string_equal(why_dropped(ctx, log, dir, "https://t1.example/x"),
+			    "truncated: line 8 has no end");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://t2.example/x"),
+			    "truncated: line 13 has no end");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://t3.example/x"),
+			    "truncated: no \"end\" line");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://attacker.example/x"),
+			    "file name is not the SHA-256 of its url");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://big.example/x"),
+			    "4194305 bytes, more than 4194304");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://lines.example/x"),
+			    "line 1007: more v4 lines than num-v4");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://dir.example/x"),
+			    "a directory, not a regular file");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://link.example/x"),
+			    "a symbolic link, not a regular file");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://fifo.example/x"),
+			    "a FIFO, not a regular file");
+	assert_string_equal(why_dropped(ctx, log, dir, "https://hard.example/x"),
+			    "has 2 hard links (a file of ours has one)");
+	if (geteuid() == 0) {
+		assert_string_equal(why_dropped(ctx, log, dir, "https://owner.example/x"),
+				    "owned by uid 65534, not by the server's user (uid 0)");
+	}
+	assert_string_equal(why_dropped(ctx, log, dir, "https://ok.example/good.json"), "");
 	{
 		mud_entry_t *e = look(cache, ctx, "https://ok.example/good.json", T0 + 1,
 				      MUD_CACHE_HIT, false);
 		char **lines;
 		size_t num;
+		mud_cache_stats_t st;
 
 		assert_int_equal(e->vlan, 3);
 		assert_int_equal(e->num_v4, 1);
 		assert_int_equal(e->num_v6, 0);
 		assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit ip any any");
-		assert_true(mud_cache_acl_lookup(cache, ctx, "#ACSACL#-IP-hand-1", &lines, &num,
-						 NULL));
+		assert_true(mud_cache_acl_lookup(cache, ctx, e->acl_name_v4, &lines, &num, NULL));
 		assert_int_equal(num, 1);
-	}
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		look(cache, ctx, cases[i].url, T0, MUD_CACHE_MISS, true);
-	}
-	look(cache, ctx, "https://victim.example/x", T0, MUD_CACHE_MISS, true);
-	look(cache, ctx, "https://attacker.example/x", T0, MUD_CACHE_MISS, true);
-	{
-		mud_cache_stats_t st;
-
 		mud_cache_stats(cache, &st);
 		assert_int_equal(st.entries, 1);
 	}
+	look(cache, ctx, "https://victim.example/x", T0, MUD_CACHE_MISS, true);
+	look(cache, ctx, "https://attacker.example/x", T0, MUD_CACHE_MISS, true);
 	talloc_free(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** Well-formed files whose content was forged: each dropped with its reason, the good entry
+ *  next to them loads, and the quarantine dACL name can never be served from the cache. */
+static void test_persist_hostile(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = dir, .log = log_capture, .log_uctx = &log };
+	mud_cache_t *cache = NULL;
+	size_t load_errors = 0;
+	mud_error_t err = { 0 };
+	mud_ruleset_t *qrs;
+	mud_rendered_t *q;
+	mud_policy_t *pol;
+	char *good_name;
+	char *s;
+	size_t i;
+	char const *url_good = "https://good.example/lamp.json";
+	char const *url_evil = "https://evil.example/lamp.json";
+	char const *two[] = { "ip:inacl#1=permit tcp any host 192.0.2.1 eq 443",
+			      "ip:inacl#2=deny ip any any" };
+	char const *redirect[] = { "ip:inacl#1=permit ip any any",
+				   "url-redirect=https://evil.example/login" };
+	char const *numbered[] = { "ip:inacl#1=permit ip any any", "ip:inacl#3=deny ip any any" };
+	char const *nfr[] = { "permit in ip from assigned to 0.0.0.0/0" };
+	char const *v6[] = { "ipv6:inacl#1=deny ipv6 any any" };
+	char const *anyany[] = { "ip:inacl#1=permit ip any any" };
+	char const **qv4;
+	struct {
+		char const	*url;
+		char		*data;
+		char const	*why;
+	} cases[9];
+
+	/* the quarantine filter as the module renders it at startup (no URL) */
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_quarantine(ctx, &qrs, NULL, &err), MUD_OK);
+	assert_int_equal(mud_ruleset_render(ctx, &q, qrs, MUD_FMT_CISCO_DACL, &err), MUD_OK);
+	qv4 = (char const **)(uintptr_t)q->v4;
+
+	/* a good policy, stored and persisted normally */
+	cache = mk_cache(ctx, &opts, T0);
+	pol = mk_real(ctx, url_good, "g", 0, 1, 2, 0, T0);
+	good_name = talloc_strdup(ctx, pol->rendered->acl_name_v4);
+	store_ok(cache, url_good, pol, T0);
+	talloc_free(cache);
+
+	i = 0;
+	/* 1. "permit ip any any" under the quarantine dACL's name */
+	cases[i].url = url_evil;
+	cases[i].data = build_file(ctx, url_evil, q->acl_name_v4, anyany, 1, NULL, NULL, 0, NULL);
+	cases[i++].why = "acl-name-v4: name does not match the URL and lines";
+	/* 2. the quarantine's own lines plus an injected url-redirect, under its name */
+	s = (char *)(uintptr_t)"https://q.example/x";
+	{
+		char const *l[16];
+		size_t n;
+
+		for (n = 0; n < q->num_v4 && n < 15; n++) l[n] = qv4[n];
+		l[n++] = "url-redirect=https://evil.example/";
+		cases[i].url = s;
+		cases[i].data = build_file(ctx, s, q->acl_name_v4, l, n, NULL, NULL, 0, NULL);
+		cases[i++].why = talloc_asprintf(ctx, "v4 line %zu: does not start with "
+						 "\"ip:inacl#%zu=\"", n, n);
+	}
+	/* 3. an injected AV-pair under a name computed for it */
+	cases[i].url = "https://r.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, "AUTO", redirect, 2, NULL, NULL, 0, NULL);
+	cases[i++].why = "v4 line 2: does not start with \"ip:inacl#2=\"";
+	/* 4. a tampered line: the good entry's file with its first line widened */
+	cases[i].url = "https://t.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, "AUTO", two, 2, NULL, NULL, 0, NULL);
+	s = strstr(cases[i].data, "permit tcp any host 192.0.2.1 eq 443\n");
+	cases[i].data = talloc_asprintf(ctx, "%.*spermit ip any any\n%s",
+					(int)(s - cases[i].data), cases[i].data,
+					s + strlen("permit tcp any host 192.0.2.1 eq 443\n"));
+	cases[i++].why = "acl-name-v4: name does not match the URL and lines";
+	cases[i].url = "https://t2.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, "AUTO", two, 2, NULL, NULL, 0, NULL);
+	s = strstr(cases[i].data, "eq 443");
+	memcpy(s, "eq 444", 6);
+	cases[i++].why = "acl-name-v4: name does not match the URL and lines";
+	/* 5. the good entry's name over other lines */
+	cases[i].url = "https://w.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, good_name, anyany, 1, NULL, NULL, 0, NULL);
+	cases[i++].why = "acl-name-v4: name does not match the URL and lines";
+	/* 6. lines numbered with a gap; an IPv6 line under an IPv4 name; NFR in a cisco cache */
+	cases[i].url = "https://n.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, "AUTO", numbered, 2, NULL, NULL, 0, NULL);
+	cases[i++].why = "v4 line 2: does not start with \"ip:inacl#2=\"";
+	cases[i].url = "https://f.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, "AUTO", nfr, 1, NULL, NULL, 0, NULL);
+	cases[i++].why = "v4 line 1: does not start with \"ip:inacl#1=\"";
+	/* 7. lines without a name */
+	cases[i].url = "https://l.example/x";
+	cases[i].data = build_file(ctx, cases[i].url, NULL, NULL, 0, NULL, v6, 1, NULL);
+	cases[i++].why = "acl-name-v6: lines without a name";
+	assert_int_equal(i, sizeof(cases) / sizeof(cases[0]));
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		plant(ctx, dir, cases[i].url, cases[i].data, strlen(cases[i].data));
+	}
+	cache = NULL;
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &load_errors, &err), MUD_OK);
+	assert_int_equal(load_errors, sizeof(cases) / sizeof(cases[0]));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *why = why_dropped(ctx, log, dir, cases[i].url);
+
+		/* this reason (a hash mismatch also says which hash the lines have) */
+		if (strncmp(why, cases[i].why, strlen(cases[i].why)) != 0) {
+			fail_msg("case %zu (%s): dropped for \"%s\", expected \"%s\"", i,
+				 cases[i].url, why, cases[i].why);
+		}
+		look(cache, ctx, cases[i].url, T0, MUD_CACHE_MISS, true);
+	}
+	/* nothing answers to the quarantine's names; the good entry does */
+	{
+		char **lines = NULL;
+		size_t num = 0;
+
+		assert_false(mud_cache_acl_lookup(cache, ctx, q->acl_name_v4, &lines, &num, NULL));
+		assert_false(mud_cache_acl_lookup(cache, ctx, q->acl_name_v6, &lines, &num, NULL));
+		assert_true(mud_cache_acl_lookup(cache, ctx, good_name, &lines, &num, NULL));
+		assert_int_equal(num, 2);
+		talloc_free(lines);
+	}
+	look(cache, ctx, url_good, T0, MUD_CACHE_HIT, false);
+	talloc_free(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** The cache directory must be ours alone: otherwise nothing is loaded or written. */
+static void test_persist_dir_checks(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *sub = talloc_asprintf(ctx, "%s/cache", dir);
+	char *link = talloc_asprintf(ctx, "%s/link", dir);
+	mud_cache_opts_t opts = { .dir = sub };
+	mud_cache_t *cache = NULL;
+	mud_error_t err;
+	char *good;
+	size_t bad = 99;
+
+	assert_int_equal(mkdir(sub, 0700), 0);
+	good = good_file(ctx, "https://ok.example/x");
+	plant(ctx, sub, "https://ok.example/x", good, strlen(good));
+
+	/* writable by others, by the group */
+	assert_int_equal(chmod(sub, 0777), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+	assert_null(cache);
+	assert_string_equal(err.where, sub);
+	assert_string_equal(err.text, "cache directory is writable by others (mode 0777): "
+			    "chmod go-w");
+	assert_int_equal(chmod(sub, 0770), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "cache directory is writable by its group (mode 0770): "
+			    "chmod go-w");
+	assert_int_equal(chmod(sub, 0750), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 0);
+	look(cache, ctx, "https://ok.example/x", T0, MUD_CACHE_HIT, false);
+	TALLOC_FREE(cache);
+
+	/* a symbolic link to a good directory */
+	assert_int_equal(symlink(sub, link), 0);
+	opts.dir = link;
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+	assert_null(cache);
+	assert_string_equal(err.where, link);
+	assert_string_equal(err.text, "cache directory is a symbolic link; give the directory "
+			    "itself");
+	opts.dir = sub;
+
+	/* owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(sub, 65534, 65534), 0);
+		mud_error_clear(&err);
+		assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+		assert_string_equal(err.text, "cache directory is owned by uid 65534, not by the "
+				    "server's user (uid 0): chown it");
+		assert_int_equal(chown(sub, 0, 0), 0);
+	}
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** An optional HMAC over each entry: a file altered in a way the grammar and the names
+ *  cannot see (the VLAN) is dropped; so is one without an HMAC, or under another key. */
+static void test_persist_hmac(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *cdir = talloc_asprintf(ctx, "%s/c", dir);
+	char *key = talloc_asprintf(ctx, "%s/key", dir);
+	char *key2 = talloc_asprintf(ctx, "%s/key2", dir);
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = cdir, .key_file = key, .log = log_capture,
+				  .log_uctx = &log };
+	mud_cache_t *cache = NULL;
+	mud_error_t err;
+	size_t bad = 99;
+	char *text;
+	char *p;
+	char *good;
+
+	assert_int_equal(mkdir(cdir, 0700), 0);
+	write_file(key, "0123456789abcdef0123456789abcdef", 32);
+	assert_int_equal(chmod(key, 0600), 0);
+	write_file(key2, "fedcba9876543210fedcba9876543210", 32);
+	assert_int_equal(chmod(key2, 0600), 0);
+
+	cache = mk_cache(ctx, &opts, T0);
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), T0);
+	store_ok(cache, URL_B, mk_real(ctx, URL_B, "b", 8, 1, 1, 0, T0), T0);
+	TALLOC_FREE(cache);
+	text = test_read_file(ctx, file_of(ctx, cdir, URL_A), NULL);
+	p = strstr(text, "\nhmac: ");
+	assert_non_null(p);
+	assert_int_equal(strlen(p), strlen("\nhmac: ") + 64 + strlen("\nend\n"));
+
+	/* same key: both load */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 0);
+	look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	TALLOC_FREE(cache);
+
+	/* the VLAN changed in A's file: its lines and names still match, the HMAC does not */
+	p = strstr(text, "vlan: 7\n");
+	assert_non_null(p);
+	p[6] = '9';
+	plant(ctx, cdir, URL_A, text, strlen(text));
+	/* a valid entry with no HMAC at all */
+	good = good_file(ctx, URL_C);
+	plant(ctx, cdir, URL_C, good, strlen(good));
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 2);
+	assert_string_equal(why_dropped(ctx, log, cdir, URL_A),
+			    "hmac does not match (altered, or another key)");
+	assert_string_equal(why_dropped(ctx, log, cdir, URL_C), "no hmac (a key is configured)");
+	look(cache, ctx, URL_A, T0, MUD_CACHE_MISS, true);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_HIT, false);
+	TALLOC_FREE(cache);
+
+	/* another key: B is dropped too */
+	opts.key_file = key2;
+	talloc_free(log);
+	log = talloc_strdup(ctx, "");
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 3);
+	assert_string_equal(why_dropped(ctx, log, cdir, URL_B),
+			    "hmac does not match (altered, or another key)");
+	TALLOC_FREE(cache);
+
+	/* the key file itself: mode, length, link */
+	assert_int_equal(chmod(key2, 0640), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "cache key file must not be readable by group or others "
+			    "(chmod 600)");
+	write_file(key2, "short", 5);
+	assert_int_equal(chmod(key2, 0600), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "cache key file holds 5 bytes, fewer than 32");
+	assert_int_equal(unlink(key2), 0);
+	assert_int_equal(symlink(key, key2), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "a symbolic link, not a regular file");
+	assert_null(cache);
 
 	rm_tree(dir);
 	talloc_free_children(ctx);
@@ -1272,11 +1890,15 @@ int main(void)
 		TEST(test_single_flight),
 		TEST(test_store_errors),
 		TEST(test_acl_lookup),
+		TEST(test_acl_conflict),
 		TEST(test_lru_eviction),
 		TEST(test_many_entries),
 		TEST(test_persist_roundtrip),
 		TEST(test_persist_replace_and_capacity),
 		TEST(test_persist_corrupt),
+		TEST(test_persist_hostile),
+		TEST(test_persist_dir_checks),
+		TEST(test_persist_hmac),
 		TEST(test_persist_unwritable),
 		TEST(test_persist_too_large),
 		TEST(test_persist_mutations),
