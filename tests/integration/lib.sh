@@ -518,3 +518,195 @@ it_finish() {
 	echo "$IT_PASS passed, $IT_FAIL failed"
 	[ "$IT_FAIL" -eq 0 ]
 }
+
+# ---- CoA: a second real freeradius as the "switch" (tests/integration/coa.sh) ----------------
+
+# A free UDP port on ::1 (empty if IPv6 loopback is unusable).
+it_free_port6() {
+	python3 - <<'PYEOF' 2>/dev/null
+import socket
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.bind(("::1", 0))
+print(u.getsockname()[1])
+u.close()
+PYEOF
+}
+
+# it_start_switch [NAME]: start a second real freeradius that plays the NAS receiving CoA
+# (RFC 5176), from a private raddb $IT_WORK/NAME (default "switch") written from scratch:
+# listen { type = coa } on 127.0.0.1 (and ::1 when usable) at free ports, clients
+# 127.0.0.1 and ::1 with secret $SWITCH_SECRET (default $SECRET). recv-coa logs every
+# CoA-Request it accepts with linelog (source, Id, all attributes: one line) and answers:
+#   Calling-Station-Id "nak<N>-..."          CoA-NAK with Error-Cause = N
+#   Calling-Station-Id "silent-..."          no answer at all (handled)
+#   file $IT_WORK/NAME.nak holding a number  CoA-NAK with that Error-Cause
+#   otherwise                                CoA-ACK
+# send-coa logs each answer. Sets SWITCH_PID, SWITCH_PORT, SWITCH_PORT6 (empty without ::1),
+# SWITCH_LOG (the linelog file), SWITCH_RADLOG (the server's log), SWITCH_DIR.
+it_start_switch() {
+	_sn=${1:-switch}
+	SWITCH_DIR="$IT_WORK/$_sn"
+	rm -rf "$SWITCH_DIR"
+	mkdir -p "$SWITCH_DIR/log" "$SWITCH_DIR/run"
+	SWITCH_PORT=$(it_free_port)
+	SWITCH_PORT6=$(it_free_port6)
+	SWITCH_LOG="$SWITCH_DIR/log/coa.log"
+	SWITCH_RADLOG="$SWITCH_DIR/radiusd.log"
+	_ssec=${SWITCH_SECRET:-$SECRET}
+	: > "$SWITCH_LOG"
+	: > "$SWITCH_RADLOG"
+	printf '$INCLUDE %s/dictionary\n' "$SYS_RADDB" > "$SWITCH_DIR/dictionary"
+	_s6=
+	if [ -n "$SWITCH_PORT6" ]; then
+		_s6="
+listen {
+	type = coa
+	ipv6addr = ::1
+	port = $SWITCH_PORT6
+	virtual_server = switch
+}
+client lo6 {
+	ipv6addr = ::1
+	secret = \"$_ssec\"
+}"
+	fi
+	cat > "$SWITCH_DIR/radiusd.conf" <<SWEOF
+prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = /usr/sbin
+logdir = $SWITCH_DIR/log
+raddbdir = $SWITCH_DIR
+radacctdir = $SWITCH_DIR/log
+name = freeradius
+confdir = $SWITCH_DIR
+modconfdir = $SWITCH_DIR
+run_dir = $SWITCH_DIR/run
+db_dir = $SWITCH_DIR
+libdir = /usr/lib/freeradius
+pidfile = $SWITCH_DIR/run/switch.pid
+max_request_time = 30
+cleanup_delay = 5
+max_requests = 16384
+hostname_lookups = no
+proxy_requests = no
+log {
+	destination = files
+	file = $SWITCH_RADLOG
+	colourise = no
+	auth = no
+}
+security {
+	allow_core_dumps = no
+	max_attributes = 200
+	reject_delay = 0
+	status_server = no
+}
+thread pool {
+	start_servers = 2
+	max_servers = 4
+	min_spare_servers = 1
+	max_spare_servers = 4
+	max_requests_per_server = 0
+}
+modules {
+	expr {
+	}
+	linelog coa_recv {
+		filename = $SWITCH_LOG
+		permissions = 0600
+		format = "recv %{Packet-Type} src=%{Packet-Src-IP-Address}%{Packet-Src-IPv6-Address}:%{Packet-Src-Port} %{pairs:request:}"
+	}
+	linelog coa_send {
+		filename = $SWITCH_LOG
+		permissions = 0600
+		format = "send %{reply:Packet-Type} to=%{Packet-Src-IP-Address}%{Packet-Src-IPv6-Address}:%{Packet-Src-Port} %{pairs:reply:}"
+	}
+	always ok {
+		rcode = ok
+	}
+	always reject {
+		rcode = reject
+	}
+	always handled {
+		rcode = handled
+	}
+	exec {
+		wait = yes
+		input_pairs = request
+		shell_escape = yes
+		timeout = 5
+	}
+}
+client lo4 {
+	ipaddr = 127.0.0.1
+	secret = "$_ssec"
+}
+listen {
+	type = coa
+	ipaddr = 127.0.0.1
+	port = $SWITCH_PORT
+	virtual_server = switch
+}
+$_s6
+server switch {
+	recv-coa {
+		coa_recv
+		if (&Calling-Station-Id && &Calling-Station-Id =~ /^silent-/) {
+			handled
+		}
+		if (&Calling-Station-Id && &Calling-Station-Id =~ /^nak([0-9]+)-/) {
+			update reply {
+				&Error-Cause := "%{1}"
+			}
+			reject
+		}
+		if ("%{exec:/bin/sh -c 'cat $SWITCH_DIR.nak 2>/dev/null || true'}" =~ /^([0-9]+)/) {
+			update reply {
+				&Error-Cause := "%{1}"
+			}
+			reject
+		}
+		ok
+	}
+	send-coa {
+		coa_send
+		ok
+	}
+}
+SWEOF
+	chmod -R go-w "$SWITCH_DIR"
+	"$FREERADIUS" -f -xx -l "$SWITCH_RADLOG" -d "$SWITCH_DIR" >"$SWITCH_DIR/out" 2>&1 &
+	SWITCH_PID=$!
+	IT_PIDS="$IT_PIDS $SWITCH_PID"
+	_i=0
+	while ! grep -q "Ready to process requests" "$SWITCH_RADLOG" 2>/dev/null; do
+		_i=$((_i + 1))
+		if [ "$_i" -gt 300 ] || ! kill -0 "$SWITCH_PID" 2>/dev/null; then
+			echo "FAIL: the switch (freeradius, listen { type = coa }) did not start"
+			tail -n 30 "$SWITCH_DIR/out" "$SWITCH_RADLOG"
+			it_stop_pid "$SWITCH_PID"
+			SWITCH_PID=
+			IT_FAILED=1
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Stop the switch by PID.
+it_stop_switch() {
+	it_stop_pid "$SWITCH_PID"
+	SWITCH_PID=
+}
+
+# it_switch_nak [CAUSE]: from now on the switch answers every CoA-Request with CoA-NAK,
+# Error-Cause CAUSE (default 503, Session-Context-Not-Found); it_switch_ack undoes it.
+it_switch_nak() { echo "${1:-503}" > "$SWITCH_DIR.nak"; }
+it_switch_ack() { rm -f "$SWITCH_DIR.nak"; }
+
+# Lines of the switch's CoA log: it_switch_recv PATTERN -> count of received CoA-Requests
+# whose line contains PATTERN (fixed string).
+it_switch_recv() { grep '^recv ' "$SWITCH_LOG" | grep -c -F -- "$1" || true; }
+it_switch_sent() { grep '^send ' "$SWITCH_LOG" | grep -c -F -- "$1" || true; }
