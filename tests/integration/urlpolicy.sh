@@ -29,7 +29,9 @@
 # the quarantine VLAN and one IODEF document (event url-refused, the URL or
 # hop refused, the reason; the refused address when it was refused at
 # connect time). Two controls must succeed (a public name; a name whose
-# answer lists 127.0.0.1 before the public address). The internal servers
+# answer lists 127.0.0.1 before the public address). mudctl fetch, with the
+# same policy, is run on the signature, rebinding, redirect, NAT64 and list
+# cases (its --iodef reports too). The internal servers
 # must log ZERO connections; afterwards the test itself connects to each
 # (they were reachable all along).
 #
@@ -109,6 +111,7 @@ cat > "$IT_WORK/zone.json" <<EOF
   "mapped.public.test": { "AAAA": ["::ffff:127.0.0.1"], "ttl": 0 },
   "sixtofour.public.test": { "AAAA": ["2002:7f00:1::1"], "ttl": 0 },
   "rebind.public.test": { "A": ["$PUB"], "rebind": ["127.0.0.1"], "ttl": 0 },
+  "rebind2.public.test": { "A": ["$PUB"], "rebind": ["127.0.0.1"], "ttl": 0 },
   "mixed.public.test": { "A": ["127.0.0.1", "$PUB"], "ttl": 0 }
 }
 EOF
@@ -128,7 +131,21 @@ CN = mud.public.test
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:*.public.test, DNS:internal.test, DNS:private.test, DNS:denied.example, DNS:also-denied.example, DNS:localhost, IP:$PUB, IP:127.0.0.1, IP:::1, IP:10.20.30.40, IP:64:ff9b::7f00:1, IP:2002:7f00:1::1, IP:::ffff:127.0.0.1
+subjectAltName = @alt
+[alt]
+DNS.1 = *.public.test
+DNS.2 = internal.test
+DNS.3 = private.test
+DNS.4 = denied.example
+DNS.5 = also-denied.example
+DNS.6 = localhost
+IP.1 = $PUB
+IP.2 = 127.0.0.1
+IP.3 = ::1
+IP.4 = 10.20.30.40
+IP.5 = 64:ff9b::7f00:1
+IP.6 = 2002:7f00:1::1
+IP.7 = ::ffff:127.0.0.1
 EOF
 P=$IT_WORK/pki
 if ! { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ns.key" \
@@ -188,6 +205,7 @@ publish ok https://mud.public.test/it/ok.json
 publish sigint https://mud.public.test/it/sigint.json https://internal.test/it/sigint.p7s
 publish rebind https://rebind.public.test/it/rebind.json
 publish mixed https://mixed.public.test/it/mixed.json
+publish rebind2 https://rebind2.public.test/it/rebind2.json
 for n in lit4 lit6 litmapped litnat64 lit6to4 name-lo name-10 name-nat64 name-mapped \
 	name-6to4 deny1 deny2 deny3 deny4 redir-lit redir-name redir-deny; do
 	cp "$W/ok.json" "$W/$n.json"
@@ -196,7 +214,8 @@ done
 
 # ---------------------------------------------------------------- the server
 # the test context, with the public MUD servers' VLAN (it_make_raddb installs it)
-sed 's/"localhost": { "vlan": 100 }/"mud.public.test": { "vlan": 100 }, "mixed.public.test": { "vlan": 100 }/' \
+V='{ "vlan": 100 }'
+sed "s/\"localhost\": $V/\"mud.public.test\": $V, \"mixed.public.test\": $V/" \
 	"$top_srcdir/tests/integration/mud/context.json" > "$IT_WORK/context.json"
 SPOOL=$IT_WORK/spool
 mkdir -p "$SPOOL"
@@ -208,9 +227,10 @@ MUD_PRIVATE=no MUD_OPTS="	max_redirects = 3
 		contact_name = \"Example CSIRT\"
 		contact_email = \"csirt@example.com\"
 	}" it_make_raddb
+DENY='DENIED.example. also-denied.example:0443'
 it_py_edit "$RADDB/mods-enabled/mud" \
-	"s = s.replace('url_deny = \"denied.example\"', 'url_deny = \"DENIED.example. also-denied.example:0443\"')"
-grep -q 'url_deny = "DENIED.example. also-denied.example:0443"' "$RADDB/mods-enabled/mud" ||
+	"s = s.replace('url_deny = \"denied.example\"', 'url_deny = \"$DENY\"')"
+grep -q "url_deny = \"$DENY\"" "$RADDB/mods-enabled/mud" ||
 	{ echo "FAIL: url_deny not set"; exit 1; }
 it_start_radiusd
 
@@ -259,6 +279,43 @@ while IFS='|' read -r name mac url status why where sip other; do
 		"$(grep -F "MUD $url: " "$RAD_LOG" | tail -n 1)"
 done < "$C/cases"
 
+# ---------------------------------------------------------------- mudctl fetch: the same policy
+MUDCTL=$top_builddir/rlm_mud/mudctl
+# mudctl_case NAME EXIT TEXT URL [options]: mudctl fetch exits EXIT, stderr/stdout has TEXT.
+mudctl_case() {
+	_mn=$1
+	_mx=$2
+	_mt=$3
+	shift 3
+	"$MUDCTL" fetch "$@" --ca "$P/ca.pem" --trust "$IT_WORK/sig/signer-ca.pem" \
+		--iodef "$IT_WORK/mudctl-spool" > "$C/mudctl-$_mn.out" 2>&1 < /dev/null
+	_mr=$?
+	ok=0
+	[ "$_mr" -eq "$_mx" ] || ok=1
+	grep -F -q -- "$_mt" "$C/mudctl-$_mn.out" || ok=1
+	it_result "mudctl fetch $_mn: exit $_mx, \"$_mt\"" $ok \
+		"exit $_mr: $(tail -n 3 "$C/mudctl-$_mn.out" | tr '\n' ' ')"
+}
+mudctl_case ok 0 "Signed by:" https://mud.public.test/it/ok.json
+mudctl_case sigint 1 "url-policy: signature URL https://internal.test/it/sigint.p7s" \
+	https://mud.public.test/it/sigint.json
+mudctl_case rebind 1 \
+	"url-policy: signature URL https://rebind2.public.test/it/rebind2.p7s: host resolves to 127.0.0.1" \
+	https://rebind2.public.test/it/rebind2.json
+mudctl_case redirect 1 "url-policy: MUD URL redirect 1 https://internal.test/it/ok.json" \
+	"https://mud.public.test${R}https://internal.test/it/ok.json"
+mudctl_case nat64 1 "host is an IP address literal in 64:ff9b::/96" \
+	"https://[64:ff9b::7f00:1]/it/ok.json"
+mudctl_case deny 1 "authority denied.example:443 is in url_deny (entry \"denied.example:0443\")" \
+	https://Denied.Example/it/ok.json --url-deny denied.example:0443
+mudctl_case allow 1 "authority mud.public.test:443 is not in url_allow" \
+	https://mud.public.test/it/ok.json --url-allow "other.example mud.public.test:8443"
+ok=0
+[ "$(ls "$IT_WORK/mudctl-spool"/*.xml 2>/dev/null | wc -l)" -eq 6 ] || ok=1
+grep -l "url-refused" "$IT_WORK/mudctl-spool"/*.xml > /dev/null 2>&1 || ok=1
+it_result "mudctl fetch --iodef: one url-refused document per refusal" $ok \
+	"$(ls "$IT_WORK/mudctl-spool" 2>/dev/null | tr '\n' ' ')"
+
 # ---------------------------------------------------------------- what the servers saw
 ok=0
 for s in $INTERNAL; do
@@ -269,21 +326,26 @@ for s in $INTERNAL; do
 		ok=1
 	fi
 done
-it_result "the internal servers accepted ZERO connections (127.0.0.1, ::1, 10.20.30.40, 64:ff9b::7f00:1, 2002:7f00:1::1)" $ok
+it_result "the internal servers accepted ZERO connections (127.0.0.1, ::1, 10.20.30.40, \
+64:ff9b::7f00:1, 2002:7f00:1::1)" $ok
 
 ok=0
-for p in /it/ok.json /it/ok.p7s /it/mixed.json /it/mixed.p7s /it/sigint.json /it/rebind.json; do
+for p in /it/ok.json /it/ok.p7s /it/mixed.json /it/mixed.p7s /it/sigint.json /it/rebind.json \
+	/it/rebind2.json; do
 	[ "$(it_fetches "$p" "$IT_WORK/pub.log")" -ge 1 ] || ok=1
 done
 # refused before any request: the deny-listed names resolve to the public server
 [ "$(grep -c "^GET /it/deny\|^GET /it/redir-" "$IT_WORK/pub.log")" = 0 ] || ok=1
 [ "$(it_fetches /it/rebind.p7s "$IT_WORK/pub.log")" = 0 ] || ok=1
-it_result "the public server: controls, sigint and rebind files fetched; deny-listed and redirect targets never" \
+[ "$(it_fetches /it/rebind2.p7s "$IT_WORK/pub.log")" = 0 ] || ok=1
+it_result "the public server: controls, sigint and rebind files fetched; deny-listed and \
+redirect targets never" \
 	$ok "$(cut -d' ' -f2 "$IT_WORK/pub.log" | sort | uniq -c | tr '\n' ' ')"
 
 # the rebinding happened: the name was asked for twice and the second answer was 127.0.0.1
 ok=0
 [ "$(grep -c "^query rebind.public.test A" "$IT_WORK/dns.log")" -ge 2 ] || ok=1
+[ "$(grep -c "^query rebind2.public.test A" "$IT_WORK/dns.log")" -ge 2 ] || ok=1
 it_result "DNS rebinding: rebind.public.test resolved twice (public, then 127.0.0.1)" $ok \
 	"$(grep -c "^query rebind" "$IT_WORK/dns.log") queries"
 
@@ -347,7 +409,8 @@ if total != refused:
 sys.exit(1 if bad else 0)
 PYEOF
 ok=$?
-it_result "one IODEF document per refusal: url-refused, the URL or hop, the reason, the refused address" \
+it_result "one IODEF document per refusal: url-refused, the URL or hop, the reason, the \
+refused address" \
 	$ok "$(grep FAIL "$C/iodef.out" | head -n 5 | tr '\n' ' ')"
 [ "$ok" -eq 0 ] || cat "$C/iodef.out"
 
