@@ -44,6 +44,12 @@
  * - Whenever a session must be re-authorized (fetch completed, policy changed, URL
  *   learned from accounting): fill rlm_mud_coa_req_t from the station and call
  *   rlm_mud_coa_send(); it copies everything, never blocks, any thread may call it.
+ *   A Catalyst NAKs (Error-Cause 407) unless every session attribute matches: pass
+ *   Calling-Station-Id exactly as the NAS sent it (not the normalised station key),
+ *   or leave it NULL when the audit-session-id is known; nas_ip must be the NAS's own
+ *   NAS-IP-Address (else 403, NAS Identification Mismatch). docs/catalyst.md section 6.
+ * - Threads: the sender thread calls no fr_rand() (libfreeradius's pool is unlocked):
+ *   packets are allocated with talloc and received with recvfrom + rad_packet_ok.
  * - Counters: rlm_mud_coa_stats() (e.g. for an xlat or mudctl).
  */
 #include <freeradius/radiusd.h>
