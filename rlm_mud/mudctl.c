@@ -1037,7 +1037,12 @@ static int cmd_fetch(TALLOC_CTX *ctx, int argc, char **argv)
 	io.url = argv[optind];
 	rc = mud_policy_fetch(ctx, &pol, argv[optind], &popts, &evidence, &err);
 	if (rc != MUD_OK) {
-		if (evidence && evidence->server_ip) {
+		if (evidence && evidence->refused_url) {
+			/* the URL policy: nothing was connected to for the refused URL */
+			fprintf(stderr, "%s: URL policy refused %s, file sha256 %s\n", progname,
+				evidence->refused_url,
+				evidence->file_sha256[0] ? evidence->file_sha256 : "-");
+		} else if (evidence && evidence->server_ip) {
 			fprintf(stderr, "%s: MUD server %s, file sha256 %s\n", progname,
 				evidence->server_ip,
 				evidence->file_sha256[0] ? evidence->file_sha256 : "-");

@@ -125,7 +125,9 @@ static iodef_event_t const events[MUD_EVENT_MAX] = {
 	[MUD_EVENT_URL_REFUSED] = {
 		"url-refused",
 		"The device emitted a MUD URL that is not acceptable (not https, malformed "
-		"or too long).",
+		"or too long), or the URL policy refused it or a URL the fetch was led to "
+		"(signature URL, redirect, an address inside the network): see error-where "
+		"and error-text.",
 		"policy", "low", "vulnerable:vulnerable-system",
 		NULL, NULL,
 		"20", "Improper Input Validation", NULL, NULL,
