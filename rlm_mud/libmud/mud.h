@@ -1521,10 +1521,13 @@ typedef struct mud_fetchsvc_stats {
 	uint64_t	waiting;	//!< jobs waiting now
 } mud_fetchsvc_stats_t;
 
+#define MUD_FETCHSVC_ARG_MAX	4096	//!< bytes a job may carry (a signer Name, a few ids)
+
 /** The work of one job, run on a fetch thread: fetch, verify, compile, store (and
- *  whatever follows, e.g. CoA). abort becomes non-zero when the service stops: long
- *  operations poll it (mud_fetch_opts_t.abort). */
-typedef void (*mud_fetchsvc_fn_t)(void *uctx, char const *url, int const volatile *abort);
+ *  whatever follows, e.g. CoA). arg/arglen are the submitter's bytes (a copy). abort
+ *  becomes non-zero when the service stops: long operations poll it. */
+typedef void (*mud_fetchsvc_fn_t)(void *uctx, char const *url, uint8_t const *arg,
+				  size_t arglen, int const volatile *abort);
 
 typedef struct mud_fetchsvc mud_fetchsvc_t;
 
@@ -1534,14 +1537,16 @@ mud_rcode_t	mud_fetchsvc_create(TALLOC_CTX *ctx, mud_fetchsvc_t **out,
 				    mud_fetchsvc_opts_t const *opts, mud_fetchsvc_fn_t fn,
 				    void *uctx, mud_error_t *err);
 
-/** Queue a fetch of url; never blocks on the network. A URL already waiting or running is
- *  not queued again (*queued false, MUD_OK).
+/** Queue a fetch of url with optional argument bytes (e.g. the device certificate's
+ *  mud-signer, which the fetch must check); never blocks on the network. A job with the
+ *  same URL and argument already waiting or running is not queued again (*queued false,
+ *  MUD_OK).
  *  @return MUD_OK, MUD_ERR_URL (not a MUD URL), MUD_ERR_LIMIT (queue full), MUD_ERR_ARG
- *	    (stopped), MUD_ERR_NOMEM. */
-mud_rcode_t	mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, bool *queued,
-				    mud_error_t *err);
+ *	    (stopped, argument over MUD_FETCHSVC_ARG_MAX), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, void const *arg,
+				    size_t arglen, bool *queued, mud_error_t *err);
 
-/** Is url waiting or running? */
+/** Is url waiting or running (with any argument)? */
 bool		mud_fetchsvc_pending(mud_fetchsvc_t *svc, char const *url);
 
 /** Wait until nothing waits or runs, at most timeout_ms; true if the service is idle. */

@@ -26,6 +26,8 @@ struct fs_job {
 	fs_job_t	*next;
 	fs_auth_t	*auth;
 	char		*url;
+	uint8_t		*arg;		//!< the caller's bytes (e.g. a required signer), or NULL
+	size_t		arglen;
 	bool		running;
 };
 
@@ -64,21 +66,30 @@ typedef struct {
 	unsigned int	idx;
 } fs_thread_arg_t;
 
-/** A URL already waiting or running? Caller holds the mutex. */
-static bool url_known(mud_fetchsvc_t const *svc, char const *url)
+/** Same job: URL and argument bytes. */
+static bool job_is(fs_job_t const *j, char const *url, uint8_t const *arg, size_t arglen)
+{
+	if (strcmp(j->url, url) != 0) return false;
+	if (arglen == SIZE_MAX) return true;	/* any argument */
+	return j->arglen == arglen && (arglen == 0 || memcmp(j->arg, arg, arglen) == 0);
+}
+
+/** A job already waiting or running? Caller holds the mutex. */
+static bool job_known(mud_fetchsvc_t const *svc, char const *url, uint8_t const *arg,
+		      size_t arglen)
 {
 	fs_auth_t const *a = svc->ring;
 	unsigned int i;
 
 	for (i = 0; i < svc->num_threads; i++) {
-		if (svc->running[i] && strcmp(svc->running[i]->url, url) == 0) return true;
+		if (svc->running[i] && job_is(svc->running[i], url, arg, arglen)) return true;
 	}
 	if (!a) return false;
 	do {
 		fs_job_t const *j;
 
 		for (j = a->head; j; j = j->next) {
-			if (strcmp(j->url, url) == 0) return true;
+			if (job_is(j, url, arg, arglen)) return true;
 		}
 		a = a->next;
 	} while (a != svc->ring);
@@ -167,7 +178,7 @@ static void *worker(void *arg)
 		svc->stats.running++;
 		pthread_mutex_unlock(&svc->mutex);
 
-		svc->fn(svc->uctx, j->url, &svc->abort_flag);
+		svc->fn(svc->uctx, j->url, j->arg, j->arglen, &svc->abort_flag);
 
 		pthread_mutex_lock(&svc->mutex);
 		svc->running[idx] = NULL;
@@ -245,8 +256,8 @@ mud_rcode_t mud_fetchsvc_create(TALLOC_CTX *ctx, mud_fetchsvc_t **out,
 }
 
 /** Queue a URL (see mud.h). */
-mud_rcode_t mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, bool *queued,
-				mud_error_t *err)
+mud_rcode_t mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, void const *arg,
+				size_t arglen, bool *queued, mud_error_t *err)
 {
 	mud_url_t *u = NULL;
 	fs_auth_t *a;
@@ -255,7 +266,9 @@ mud_rcode_t mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, bool *queu
 	mud_rcode_t rc = MUD_OK;
 
 	if (queued) *queued = false;
-	if (!svc || !url) return mud_error_set(err, MUD_ERR_ARG, "", "no service or URL");
+	if (!svc || !url || (arglen && !arg) || arglen > MUD_FETCHSVC_ARG_MAX) {
+		return mud_error_set(err, MUD_ERR_ARG, "", "no service or URL, or a bad argument");
+	}
 	tmp = talloc_new(NULL);
 	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
 	if (mud_url_parse(tmp, &u, url, strlen(url), err) != MUD_OK) {
@@ -268,7 +281,7 @@ mud_rcode_t mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, bool *queu
 		rc = mud_error_set(err, MUD_ERR_ARG, "fetch service", "stopped");
 		goto done;
 	}
-	if (url_known(svc, url)) {
+	if (job_known(svc, url, arg, arglen)) {
 		svc->stats.deduplicated++;
 		goto done;
 	}
@@ -289,7 +302,11 @@ mud_rcode_t mud_fetchsvc_submit(mud_fetchsvc_t *svc, char const *url, bool *queu
 		ring_insert(svc, a);
 	}
 	j = talloc_zero(svc->pool, fs_job_t);
-	if (!j || !(j->url = talloc_strdup(j, url))) {
+	if (j && arglen) {
+		j->arg = talloc_memdup(j, arg, arglen);
+		j->arglen = arglen;
+	}
+	if (!j || (arglen && !j->arg) || !(j->url = talloc_strdup(j, url))) {
 		talloc_free(j);
 		if (!a->head && a->running == 0) ring_remove(svc, a);
 		rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
@@ -319,7 +336,7 @@ bool mud_fetchsvc_pending(mud_fetchsvc_t *svc, char const *url)
 
 	if (!svc || !url) return false;
 	pthread_mutex_lock(&svc->mutex);
-	known = url_known(svc, url);
+	known = job_known(svc, url, NULL, SIZE_MAX);
 	pthread_mutex_unlock(&svc->mutex);
 	return known;
 }

@@ -10,6 +10,12 @@
 
 #include "test_common.h"
 
+static void abort_now(char const *why)
+{
+	fprintf(stderr, "test_fetchsvc: %s\n", why);
+	abort();
+}
+
 typedef struct {
 	pthread_mutex_t	mutex;
 	pthread_cond_t	cond;
@@ -22,10 +28,13 @@ typedef struct {
 	int		num_done;
 } gate_t;
 
-static void fn(void *uctx, char const *url, int const volatile *abort)
+static void fn(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+	       int const volatile *abort)
 {
 	gate_t *g = uctx;
 	bool stall = strstr(url, "stall.example") != NULL;
+
+	if (arglen && (!arg || arg[0] != 'S')) abort_now("job argument not copied");
 
 	pthread_mutex_lock(&g->mutex);
 	if (stall) {
@@ -133,7 +142,7 @@ static bool submit(mud_fetchsvc_t *svc, char const *url)
 	mud_error_t err;
 
 	mud_error_clear(&err);
-	assert_int_equal(mud_fetchsvc_submit(svc, url, &queued, &err), MUD_OK);
+	assert_int_equal(mud_fetchsvc_submit(svc, url, NULL, 0, &queued, &err), MUD_OK);
 	return queued;
 }
 
@@ -179,7 +188,7 @@ static void test_dedup_and_bounds(void **state)
 {
 	void *ctx = *state;
 	gate_t *g = gate_new(ctx);
-	mud_fetchsvc_t *svc = svc_new(ctx, g, 1, 3, 1);
+	mud_fetchsvc_t *svc = svc_new(ctx, g, 1, 4, 1);
 	mud_fetchsvc_stats_t st;
 	mud_error_t err;
 	bool queued = true;
@@ -190,23 +199,32 @@ static void test_dedup_and_bounds(void **state)
 	assert_true(submit(svc, "https://stall.example/b.json"));
 	assert_true(submit(svc, "https://stall.example/c.json"));
 	assert_false(submit(svc, "https://stall.example/b.json"));	/* waiting: dedup */
+	/* the same URL with an argument (a signer to check) is another job */
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetchsvc_submit(svc, "https://stall.example/b.json", "S1", 2, &queued,
+					     &err), MUD_OK);
+	assert_true(queued);
+	assert_int_equal(mud_fetchsvc_submit(svc, "https://stall.example/b.json", "S1", 2, &queued,
+					     &err), MUD_OK);
+	assert_false(queued);
 	/* a, running, is not counted: b and c wait; d fills the queue */
 	assert_true(submit(svc, "https://other.example/d.json"));
 	mud_error_clear(&err);
-	assert_int_equal(mud_fetchsvc_submit(svc, "https://other.example/e.json", &queued, &err),
+	assert_int_equal(mud_fetchsvc_submit(svc, "https://other.example/e.json", NULL, 0, &queued,
+						     &err),
 			 MUD_ERR_LIMIT);
 	assert_false(queued);
 	assert_string_equal(err.where, "fetch queue");
 	mud_error_clear(&err);
-	assert_int_equal(mud_fetchsvc_submit(svc, "http://x.example/", &queued, &err),
+	assert_int_equal(mud_fetchsvc_submit(svc, "http://x.example/", NULL, 0, &queued, &err),
 			 MUD_ERR_URL);
 	mud_fetchsvc_stats(svc, &st);
 	assert_int_equal(st.dropped_full, 1);
-	assert_int_equal(st.deduplicated, 2);
+	assert_int_equal(st.deduplicated, 3);
 	gate_open(g);
 	assert_true(mud_fetchsvc_drain(svc, 10000));
 	mud_fetchsvc_stats(svc, &st);
-	assert_int_equal(st.done, 4);
+	assert_int_equal(st.done, 5);
 	talloc_free(svc);
 	gate_free(g);
 }
@@ -238,7 +256,7 @@ static void test_stop(void **state)
 	assert_int_equal(g->aborted, (int)st.done);
 	pthread_mutex_unlock(&g->mutex);
 	mud_error_clear(&err);
-	assert_int_equal(mud_fetchsvc_submit(svc, "https://ok.example/x", &queued, &err),
+	assert_int_equal(mud_fetchsvc_submit(svc, "https://ok.example/x", NULL, 0, &queued, &err),
 			 MUD_ERR_ARG);
 	talloc_free(svc);
 	gate_free(g);
