@@ -1566,6 +1566,7 @@ void		mud_fetchsvc_stats(mud_fetchsvc_t *svc, mud_fetchsvc_stats_t *out);
 
 #define MUD_STATION_KEY_MAX	64	//!< normalised Calling-Station-Id bytes kept (+ NUL)
 #define MUD_STATION_ID_MAX	65	//!< session ids kept (audit-session-id is 24 hex on IOS)
+#define MUD_STATION_SECRET_MAX	129	//!< RADIUS shared secret for CoA (FreeRADIUS: 128)
 #define MUD_STATIONS_DEFAULT	100000	//!< stations kept when not configured
 #define MUD_STATIONS_MAX	10000000	//!< ceiling of max_entries
 #define MUD_STATIONS_IDLE_DEFAULT	86400	//!< seconds without news before a station is dropped
@@ -1582,6 +1583,10 @@ typedef struct mud_station {
 	char		*url_seen;	//!< MUD URL accounting taught, NULL none
 	char		url_seen_src[24];	//!< its source ("lldp", "dhcpv4", ...)
 	bool		in_session;	//!< accounting Start/Interim seen, no Stop since
+	char		calling_station_id[MUD_STATION_KEY_MAX];	//!< as the NAS sent it
+	char		coa_dst[48];	//!< where CoA goes (NAS or its CoA server), "" none
+	uint16_t	coa_port;	//!< 0: the sender's default
+	char		coa_secret[MUD_STATION_SECRET_MAX];	//!< "" = the sender's default
 	time_t		last;		//!< last update
 } mud_station_t;
 
@@ -1592,6 +1597,7 @@ typedef struct mud_station {
 #define MUD_STATION_APPLIED	0x08	//!< url_applied, policy_hash (NULL/"" clears)
 #define MUD_STATION_SEEN	0x10	//!< url_seen, url_seen_src (NULL/"" clears)
 #define MUD_STATION_SESSION	0x20	//!< in_session
+#define MUD_STATION_COA		0x40	//!< calling_station_id, coa_dst, coa_port, coa_secret
 
 typedef struct mud_stations_opts {
 	size_t		max_entries;	//!< 0 -> MUD_STATIONS_DEFAULT; least recently used dropped

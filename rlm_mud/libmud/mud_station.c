@@ -401,6 +401,13 @@ mud_rcode_t mud_stations_update(mud_stations_t *t, char const *key, mud_station_
 		mudp_strlcpy(n->st.url_seen_src, in->url_seen_src, sizeof(n->st.url_seen_src));
 	}
 	if (fields & MUD_STATION_SESSION) n->st.in_session = in->in_session;
+	if (fields & MUD_STATION_COA) {
+		mudp_strlcpy(n->st.calling_station_id, in->calling_station_id,
+			     sizeof(n->st.calling_station_id));
+		mudp_strlcpy(n->st.coa_dst, in->coa_dst, sizeof(n->st.coa_dst));
+		n->st.coa_port = in->coa_port;
+		mudp_strlcpy(n->st.coa_secret, in->coa_secret, sizeof(n->st.coa_secret));
+	}
 	goto done;
 
 nomem:

@@ -76,6 +76,22 @@ static void test_fields_and_before(void **state)
 	talloc_free(out.url_applied);
 	talloc_free(out.url_seen);
 
+	/* CoA target */
+	memset(&in, 0, sizeof(in));
+	snprintf(in.coa_dst, sizeof(in.coa_dst), "2001:db8::1");
+	in.coa_port = 3799;
+	snprintf(in.coa_secret, sizeof(in.coa_secret), "s3cret");
+	snprintf(in.calling_station_id, sizeof(in.calling_station_id), "00-11-22-33-44-55");
+	upd(t, "001122334455", &in, MUD_STATION_COA, 1001);
+	assert_true(mud_stations_get(t, ctx, "001122334455", 1001, &out));
+	assert_string_equal(out.coa_dst, "2001:db8::1");
+	assert_int_equal(out.coa_port, 3799);
+	assert_string_equal(out.coa_secret, "s3cret");
+	assert_string_equal(out.calling_station_id, "00-11-22-33-44-55");
+	assert_string_equal(out.nas_ip, "192.0.2.1");	/* other fields kept */
+	talloc_free(out.url_applied);
+	talloc_free(out.url_seen);
+
 	/* clearing a URL */
 	memset(&in, 0, sizeof(in));
 	upd(t, "001122334455", &in, MUD_STATION_SEEN, 1002);
