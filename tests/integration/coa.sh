@@ -222,6 +222,15 @@ expect badin2 counted=0 queued=0 sent=0 leaked_blocks=0 || r=1
 [ "$(val badin2 refused)" = "$(val badin2 tried)" ] || r=1
 it_result "bad input refused ($(val badin tried) + $(val badin2 tried) calls)" "$r"
 
+# 14. Where a request's CoA goes: the client's secret and the packet's source, or the
+#     client's CoA home server (client { coa_server = ... }); never a truncated secret.
+r=0
+cs target -m target 127.0.0.1 || r=1
+expect target target_client=192.0.2.10,0,client-secret,198.51.100.1 \
+	target_home=2001:db8::5,3799,home-server-secret,2001:db8::1 target_longsecret=-1 \
+	target_noclient=-1 target_null=-1 leaked_blocks=0 || r=1
+it_result "CoA target from a request (client secret, CoA home server)" "$r"
+
 it_stop_switch
 echo "$IT_PASS passed, $IT_FAIL failed"
 [ "$IT_FAIL" -eq 0 ]

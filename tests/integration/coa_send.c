@@ -7,7 +7,8 @@
  * retransmission arrives and whether it is byte-identical), answering with the wrong
  * secret ("badsecret": a CoA-ACK encoded and signed by libfreeradius with another key),
  * answering with the wrong Id ("wrongid"). Other modes: "stop" (free the sender with
- * requests in flight), "queuefull", "badinput".
+ * requests in flight), "queuefull", "badinput", "target" (rlm_mud_coa_target_from_request
+ * on requests built as the server builds them).
  *
  * Prints key=value lines (outcomes, counters, leak check) that coa.sh compares. Exit
  * status: 0 ran, 1 a check inside the program failed, 2 usage, 77 the dictionary is absent.
@@ -240,10 +241,67 @@ static void *sender_thread(void *arg)
 	return NULL;
 }
 
+/** rlm_mud_coa_target_from_request() on requests built the way the server builds them:
+ *  the client's secret and the packet's source; a client naming a CoA home server; the
+ *  NAS-IPv6-Address; no client; a secret too long. Prints target_<case>=... lines. */
+static int target_checks(TALLOC_CTX *ctx)
+{
+	REQUEST			*request;
+	RADCLIENT		*client;
+	home_server_t		*hs;
+	VALUE_PAIR		*vp;
+	rlm_mud_coa_target_t	t;
+	int			rc = 0;
+	char			longsecret[300];
+
+	request = talloc_zero(ctx, REQUEST);
+	client = talloc_zero(request, RADCLIENT);
+	request->packet = talloc_zero(request, RADIUS_PACKET);
+	if (!request || !client || !request->packet) return 1;
+	request->client = client;
+	client->secret = "client-secret";
+	request->packet->src_ipaddr.af = AF_INET;
+	inet_pton(AF_INET, "192.0.2.10", &request->packet->src_ipaddr.ipaddr.ip4addr);
+	vp = fr_pair_afrom_num(request->packet, PW_NAS_IP_ADDRESS, 0);
+	if (!vp) return 1;
+	inet_pton(AF_INET, "198.51.100.1", &vp->vp_ipaddr);
+	fr_pair_add(&request->packet->vps, vp);
+
+	if (rlm_mud_coa_target_from_request(request, &t) < 0) rc = 1;
+	printf("target_client=%s,%u,%s,%s\n", t.dst, t.port, t.secret, t.nas_ip);
+
+	hs = talloc_zero(request, home_server_t);
+	if (!hs) return 1;
+	hs->type = HOME_TYPE_COA;
+	hs->port = 3799;
+	hs->secret = "home-server-secret";
+	hs->ipaddr.af = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::5", &hs->ipaddr.ipaddr.ip6addr);
+	client->coa_home_server = hs;
+	fr_pair_list_free(&request->packet->vps);
+	vp = fr_pair_afrom_num(request->packet, PW_NAS_IPV6_ADDRESS, 0);
+	if (!vp) return 1;
+	inet_pton(AF_INET6, "2001:db8::1", &vp->vp_ipv6addr);
+	fr_pair_add(&request->packet->vps, vp);
+	if (rlm_mud_coa_target_from_request(request, &t) < 0) rc = 1;
+	printf("target_home=%s,%u,%s,%s\n", t.dst, t.port, t.secret, t.nas_ip);
+
+	client->coa_home_server = NULL;
+	memset(longsecret, 'S', sizeof(longsecret) - 1);
+	longsecret[sizeof(longsecret) - 1] = '\0';
+	client->secret = longsecret;
+	printf("target_longsecret=%d\n", rlm_mud_coa_target_from_request(request, &t));
+	request->client = NULL;
+	printf("target_noclient=%d\n", rlm_mud_coa_target_from_request(request, &t));
+	printf("target_null=%d\n", rlm_mud_coa_target_from_request(NULL, &t));
+	talloc_free(request);
+	return rc;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: coa_send -D DICTDIR [-m send|blackhole|badsecret|wrongid|stop|"
-		"queuefull|badinput] [-s SECRET] [-p PORT] [-t MS] [-M MS] [-r N] [-a AUDIT]"
+		"queuefull|badinput|target] [-s SECRET] [-p PORT] [-t MS] [-M MS] [-r N] [-a AUDIT]"
 		" [-c STATION] [-N NASIP] [-n COUNT] [-T THREADS] [-W SECRET] [-v] DST\n");
 	return 2;
 }
@@ -345,7 +403,8 @@ int main(int argc, char **argv)
 	root = talloc_new(NULL);
 
 	/* Our own receiver for the cases a real switch does not produce on demand. */
-	if (strcmp(mode, "send") != 0 && strcmp(mode, "badinput") != 0) {
+	if (strcmp(mode, "send") != 0 && strcmp(mode, "badinput") != 0 &&
+	    strcmp(mode, "target") != 0) {
 		uint16_t port = 0;
 
 		peer.fd = peer_open(req.dst, &port);
@@ -374,7 +433,9 @@ int main(int argc, char **argv)
 	}
 	t0 = now_s();
 
-	if (strcmp(mode, "badinput") == 0) {
+	if (strcmp(mode, "target") == 0) {
+		rc = target_checks(root);
+	} else if (strcmp(mode, "badinput") == 0) {
 		rlm_mud_coa_req_t	b[20];
 		rlm_mud_coa_stats_t	s;
 		char			longid[400];
