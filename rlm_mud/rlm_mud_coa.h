@@ -90,7 +90,9 @@ typedef enum {
  *  Called from the sender thread and from rlm_mud_coa_send(); must be thread-safe. */
 typedef void (*rlm_mud_coa_log_t)(void *uctx, rlm_mud_coa_level_t level, char const *msg);
 
-/** Completion callback, called from the sender thread once per request with its cookie.
+/** Completion callback, called once per accepted or dropped request with its cookie: from
+ *  the sender thread, or from rlm_mud_coa_send() itself for DROPPED (queue full) and
+ *  ERROR (out of memory). Must be thread-safe and must not call rlm_mud_coa_free().
  *  @param[in] error_cause	Error-Cause of a NAK (RFC 5176 3.5), 0 if none. */
 typedef void (*rlm_mud_coa_done_t)(void *uctx, uint64_t cookie, rlm_mud_coa_outcome_t outcome,
 				   unsigned int error_cause);
