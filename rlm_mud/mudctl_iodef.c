@@ -319,7 +319,8 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		case O_SIGOUT: sig_out = optarg; break;
 		case O_FIRST:
 		case O_LAST:
-			if (parse_date(optarg, c == O_FIRST ? &inc.first_seen : &inc.last_seen) != 0) {
+			if (parse_date(optarg, c == O_FIRST ? &inc.first_seen :
+				       &inc.last_seen) != 0) {
 				return usage_error("iodef render", "\"%s\": expected "
 						   "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", optarg);
 			}
@@ -385,7 +386,8 @@ static int iodef_render(TALLOC_CTX *ctx, int argc, char **argv)
 		rc = mud_spool_write(spool, &inc, &cfg, 0, &st, &err);
 		if (rc != MUD_OK) return report(spool_dir, &err);
 		inc.id = st.id;
-		printf("%s/%s.xml%s (%s, count %llu)\n", spool_dir, st.id, cfg.encrypt ? ".p7m" : "",
+		printf("%s/%s.xml%s (%s, count %llu)\n", spool_dir, st.id,
+		       cfg.encrypt ? ".p7m" : "",
 		       st.aggregated ? "updated" : "new", (unsigned long long)st.count);
 		{
 			char *line = mud_iodef_syslog_line(ctx, &inc);

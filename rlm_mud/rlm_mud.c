@@ -121,7 +121,7 @@ typedef struct rlm_mud_t {
 	char const	*iodef_encrypt_cert;
 	char const	*iodef_encrypt_cipher;
 	uint32_t	iodef_flush_rate;
-	mud_iodef_rcpt_t *iodef_rcpt;		//!< encryption recipients, read-only after instantiate
+	mud_iodef_rcpt_t *iodef_rcpt;		//!< encryption recipients (read-only)
 	mud_iodef_config_t iodef;		//!< rendering config (borrows the strings above)
 	mud_spool_t	*spool;			//!< incident spool (thread-safe), NULL = no reports
 

@@ -1033,7 +1033,8 @@ static mud_rcode_t iodef_check(TALLOC_CTX *tmp, iodef_in_t *in, mud_incident_t c
 	if (!tz_parse(&in->tz, cfg->timezone)) {
 		mudp_escape(esc, sizeof(esc), cfg->timezone, strlen(cfg->timezone));
 		return mud_error_set(err, MUD_ERR_ARG, "config.timezone",
-				     "\"%s\": expected local, UTC or +hh:mm/-hh:mm (at most 14:00); "
+				     "\"%s\": expected local, UTC or +hh:mm/-hh:mm (at most 14:00)"
+				     "; "
 				     "for a named zone set TZ in the server's environment", esc);
 	}
 	{
@@ -1840,7 +1841,7 @@ mud_rcode_t mud_iodef_rcpt_load(TALLOC_CTX *ctx, mud_iodef_rcpt_t **out, char co
 	mud_iodef_rcpt_t *rcpt;
 	BIO *b = NULL;
 	char esc[128];
-	mud_rcode_t rc = MUD_OK;
+	mud_rcode_t rc;
 	int n;
 
 	if (out) *out = NULL;
@@ -2140,7 +2141,7 @@ mud_rcode_t mud_iodef_decrypt(TALLOC_CTX *ctx, uint8_t **doc, size_t *doc_len, u
 		if (!inner || OBJ_obj2nid(CMS_get0_type(inner)) != NID_pkcs7_signed ||
 		    !(pos = CMS_get0_content(inner)) || !*pos) {
 			rc = mudp_ossl_error(err, MUD_ERR_SIG, "d2i_CMS_ContentInfo",
-					      "content is neither XML nor a SignedData carrying it");
+					      "content is neither XML nor a SignedData with it");
 			goto done;
 		}
 		if ((size_t)ASN1_STRING_length(*pos) > MUD_IODEF_MAX_DOC) {
@@ -2152,7 +2153,8 @@ mud_rcode_t mud_iodef_decrypt(TALLOC_CTX *ctx, uint8_t **doc, size_t *doc_len, u
 				     (size_t)ASN1_STRING_length(*pos));
 		*doc_len = (size_t)ASN1_STRING_length(*pos);
 		if (!*doc || CMS_set_detached(inner, 1) != 1) {
-			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt", "out of memory");
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt",
+					   "out of memory");
 			goto done;
 		}
 		sout = BIO_new(BIO_s_mem());
@@ -2163,7 +2165,8 @@ mud_rcode_t mud_iodef_decrypt(TALLOC_CTX *ctx, uint8_t **doc, size_t *doc_len, u
 		BIO_get_mem_ptr(sout, &mem);
 		*sig = mem ? talloc_memdup(ctx, mem->data, mem->length) : NULL;
 		if (!*sig) {
-			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt", "out of memory");
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_iodef_decrypt",
+					   "out of memory");
 			goto done;
 		}
 		*sig_len = mem->length;

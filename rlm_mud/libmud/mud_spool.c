@@ -580,8 +580,7 @@ static mud_rcode_t spool_flush_entry(mud_spool_t *spool, spool_entry_t *e,
 		pthread_mutex_lock(&spool->mutex);
 		if (rc != MUD_OK) {
 			spool->stats.write_errors++;
-			if (!e->latest) e->latest = talloc_steal(e, c);
-			else talloc_free(c);
+			talloc_free(c);	/* a later repeat brings a new version */
 			e->writing = false;
 			if (fresh) {
 				spool->files -= (spool->files >= need) ? need : spool->files;

@@ -1732,7 +1732,9 @@ static void test_local_time_threads(void **state)
 
 	setenv("TZ", "Europe/Berlin", 1);
 	tzset();
-	for (i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, tz_worker, &bad[i]), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_create(&th[i], NULL, tz_worker, &bad[i]), 0);
+	}
 	for (i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
 		assert_int_equal(bad[i], 0);
@@ -1769,7 +1771,8 @@ static void test_confidence_per_event(void **state)
 		assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
 		snprintf(rating, sizeof(rating), "<Confidence rating=\"%s\"/>", want[i]);
 		if (!strstr(xml, rating)) fail_msg("%s: no %s", mud_event_name(i), rating);
-		basis = strstr(xml, "<AdditionalData dtype=\"string\" meaning=\"confidence-basis\">");
+		basis = strstr(xml, "<AdditionalData dtype=\"string\" "
+				    "meaning=\"confidence-basis\">");
 		assert_non_null(basis);
 		assert_true(strstr(basis, "</AdditionalData>") - basis > 100);
 		assert_true(strstr(basis, "</AdditionalData>") < strstr(xml, "</Assessment>"));
@@ -1835,7 +1838,8 @@ static void test_restrictions_per_class(void **state)
 	assert_non_null(strstr(xml, "<Method restriction=\"public\">"));
 	assert_non_null(strstr(xml, "ext-source=\"mud-manager\" restriction=\"partner\">"));
 	assert_non_null(strstr(xml, "<EventData restriction=\"amber\">"));
-	assert_non_null(strstr(xml, "<Expectation action=\"investigate\" restriction=\"private\">"));
+	assert_non_null(strstr(xml, "<Expectation action=\"investigate\" "
+			 "restriction=\"private\">"));
 	assert_non_null(strstr(xml, "meaning=\"tlp\" restriction=\"default\">TLP:AMBER<"));
 	talloc_free(xml);
 
@@ -1875,7 +1879,8 @@ static void test_history_times(void **state)
 	assert_int_equal(mud_iodef_render(*state, &xml, &len, &inc, &cfg, NULL), MUD_OK);
 	assert_valid(xml, len);
 	assert_non_null(strstr(xml,
-		"    <HistoryItem action=\"other\">\n      <DateTime>2023-11-14T22:13:20Z</DateTime>\n"
+		"    <HistoryItem action=\"other\">\n"
+		"      <DateTime>2023-11-14T22:13:20Z</DateTime>\n"
 		"      <Description>Detected by the MUD manager: sig-invalid</Description>\n"));
 	assert_non_null(strstr(xml,
 		"    <HistoryItem action=\"block-host\">\n      <DateTime>2023-11-14T22:13:25Z"
@@ -1920,7 +1925,8 @@ static void test_seal_decrypt(void **state)
 		char *both = csirt(*state, "both.pem");
 
 		mud_error_clear(&err);
-		assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, both, ciphers[i], &err), MUD_OK);
+		assert_int_equal(mud_iodef_rcpt_load(*state, &rcpt, both, ciphers[i], &err),
+				 MUD_OK);
 		assert_int_equal(mud_iodef_rcpt_count(rcpt), 2);
 		c.encrypt = rcpt;
 		for (k = 0; k < 4; k++) {
@@ -1947,8 +1953,9 @@ static void test_seal_decrypt(void **state)
 			assert_memory_equal(doc, xml, len);
 			if (sign) {
 				assert_non_null(sig);
-				assert_int_equal(mud_iodef_verify((char *)doc, doc_len, sig, sig_len,
-								  trust, &err), MUD_OK);
+				assert_int_equal(mud_iodef_verify((char *)doc, doc_len, sig,
+								  sig_len, trust, &err),
+						 MUD_OK);
 				talloc_free(sig);
 			} else {
 				assert_null(sig);
@@ -1999,7 +2006,8 @@ static void test_seal_decrypt(void **state)
 
 		mud_error_clear(&err);
 		assert_int_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &s2, &s2_len,
-						   (uint8_t *)xml, len, key, cert, &err), MUD_ERR_SIG);
+						   (uint8_t *)xml, len, key, cert, &err),
+				 MUD_ERR_SIG);
 		assert_int_equal(mud_iodef_sign(*state, &sig, &sig_len, xml, len, fx.signer_key,
 						fx.signer_pem, NULL), MUD_OK);
 		mud_error_clear(&err);
@@ -2312,7 +2320,8 @@ static void test_spool_inline_cost(void **state)
 	if (!thread_io(&c0, &b0)) skip();
 	t0 = mono_us();
 	for (i = 0; i < 200; i++) {
-		assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000000, NULL, NULL), MUD_OK);
+		assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000000, NULL, NULL),
+				 MUD_OK);
 	}
 	fprintf(stderr, "test_iodef: without the writer: mean %.0f us per mud_spool_write() "
 		"(render + fsync each repeat)", (mono_us() - t0) / 200);
