@@ -56,7 +56,9 @@
 
 #include <stdint.h>
 
-#define RLM_MUD_COA_PORT		1700	//!< Cisco IOS-XE dynamic-author default port
+#define RLM_MUD_COA_PORT		1700	//!< the port Cisco deployments use for dynamic-author
+						//!< (no stored Cisco page states the default: set
+						//!< "port" on the switch, docs/catalyst.md 6)
 #define RLM_MUD_COA_PORT_RFC		3799	//!< RFC 5176 section 3.2 (IANA "radius-dynauth")
 #define RLM_MUD_COA_TIMEOUT_MS		2000	//!< first retransmission timer (RFC 5080 2.2.1 IRT)
 #define RLM_MUD_COA_MAX_TIMEOUT_MS	16000	//!< backoff ceiling (RFC 5080 MRT)
