@@ -56,7 +56,7 @@
 
 #include <stdint.h>
 
-#define RLM_MUD_COA_PORT		1700	//!< the port Cisco deployments use for dynamic-author
+#define RLM_MUD_COA_PORT		1700	//!< port Cisco deployments use for dynamic-author
 						//!< (no stored Cisco page states the default: set
 						//!< "port" on the switch, docs/catalyst.md 6)
 #define RLM_MUD_COA_PORT_RFC		3799	//!< RFC 5176 section 3.2 (IANA "radius-dynauth")
