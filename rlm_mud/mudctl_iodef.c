@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,18 @@ char const mudctl_iodef_help[] =
 	"  --spool DIR          write into the spool (aggregating repeats) instead of stdout\n"
 	"\n"
 	"mudctl iodef verify DOC SIG --ca FILE\n"
-	"  Check a report's detached CMS signature (DER .p7s) against trust anchors.\n"
+	"  Check a report's detached CMS signature (DER .p7s) against trust anchors. DOC, SIG\n"
+	"  (and decrypt's FILE) must be regular files: a symbolic link, FIFO or device is\n"
+	"  refused without being opened.\n"
 	"\n"
 	"mudctl iodef send SPOOLDIR --url URL [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
 	"  POST every spooled report to an https CSIRT endpoint (server certificate always\n"
 	"  verified, against --ca or the system store; --cert/--key for mutual TLS). A report is\n"
-	"  removed only after a 2xx answer; anything else leaves it for the next run.\n"
+	"  removed only after a 2xx answer; anything else leaves it for the next run. SPOOLDIR\n"
+	"  must be owned by the user running mudctl and not writable by group or others; a\n"
+	"  symbolic link, FIFO, device or directory named like a report is skipped with a\n"
+	"  warning (never read, never sent), and so is a file of another owner or with other\n"
+	"  hard links.\n"
 	"\n"
 	"mudctl iodef decrypt FILE --key K --cert C [--out DOC] [--sig-out SIG] [--ca FILE]\n"
 	"  Decrypt a sealed report (.xml.p7m) with the CSIRT's key and certificate. The document\n"
@@ -111,14 +118,30 @@ static int iodef_verify(TALLOC_CTX *ctx, int argc, char **argv)
 
 	rc = mud_trust_load(ctx, &trust, ca, NULL, &err);
 	if (rc != MUD_OK) return report(ca, &err);
-	rc = read_file(ctx, argv[optind], &doc, &doc_len, MUD_IODEF_MAX_DOC, &err);
+	rc = mud_safe_read(ctx, &doc, &doc_len, argv[optind], MUD_IODEF_MAX_DOC, 0, &err);
 	if (rc != MUD_OK) return report(argv[optind], &err);
-	rc = read_file(ctx, argv[optind + 1], &sig, &sig_len, MUD_MAX_SIG_SIZE, &err);
+	rc = mud_safe_read(ctx, &sig, &sig_len, argv[optind + 1], MUD_MAX_SIG_SIZE, 0, &err);
 	if (rc != MUD_OK) return report(argv[optind + 1], &err);
 	rc = mud_iodef_verify((char const *)doc, doc_len, sig, sig_len, trust, &err);
 	if (rc != MUD_OK) return report(argv[optind + 1], &err);
 	printf("%s: signature OK\n", argv[optind]);
 	return 0;
+}
+
+/** Warnings of the spool (files named like a report that are skipped) on stderr. */
+static void spool_warn(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void spool_warn(void *uctx, mud_log_level_t level, char const *fmt, ...)
+{
+	va_list ap;
+
+	(void)uctx;
+	if (level != MUD_LOG_WARN) return;
+	fprintf(stderr, "%s: warning: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 static int iodef_send(TALLOC_CTX *ctx, int argc, char **argv)
@@ -136,6 +159,7 @@ static int iodef_send(TALLOC_CTX *ctx, int argc, char **argv)
 	char const *cert = NULL;
 	char const *key = NULL;
 	long timeout_ms = 15000;
+	mud_spool_opts_t sopts = { .log = spool_warn };
 	mud_spool_t *spool;
 	size_t sent = 0;
 	size_t kept = 0;
@@ -178,7 +202,7 @@ static int iodef_send(TALLOC_CTX *ctx, int argc, char **argv)
 	if (!url) return usage_error("iodef send", "--url URL is required%s", NULL);
 	if (!cert != !key) return usage_error("iodef send", "--cert and --key go together%s", NULL);
 
-	rc = mud_spool_open(ctx, &spool, argv[optind], NULL, &err);
+	rc = mud_spool_open(ctx, &spool, argv[optind], &sopts, &err);
 	if (rc != MUD_OK) return report(argv[optind], &err);
 	rc = mud_spool_send(spool, url, ca, cert, key, timeout_ms, &sent, &kept, &err);
 	printf("%zu sent, %zu kept\n", sent, kept);
@@ -504,7 +528,7 @@ static int iodef_decrypt(TALLOC_CTX *ctx, int argc, char **argv)
 		return usage_error("iodef decrypt", "--key and --cert (the CSIRT's) are "
 				   "required%s", NULL);
 	}
-	rc = read_file(ctx, argv[optind], &in, &in_len, MUD_IODEF_MAX_SEALED, &err);
+	rc = mud_safe_read(ctx, &in, &in_len, argv[optind], MUD_IODEF_MAX_SEALED, 0, &err);
 	if (rc != MUD_OK) return report(argv[optind], &err);
 	rc = mud_iodef_decrypt(ctx, &doc, &doc_len, &sig, &sig_len, in, in_len, key, cert, &err);
 	if (rc != MUD_OK) return report(argv[optind], &err);

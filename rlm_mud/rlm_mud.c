@@ -1630,6 +1630,31 @@ static int need_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name
 	return 0;
 }
 
+/** libmud's log sink: cache entries dropped at load, spool files skipped (file and reason). */
+static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	CC_HINT(format (printf, 3, 4));
+static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+{
+	rlm_mud_t const *inst = uctx;
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	switch (level) {
+	case MUD_LOG_WARN:
+		WARN("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_INFO:
+		INFO("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_DEBUG:
+		DEBUG("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	}
+}
+
 /** iodef { }: check the reporting settings and open the spool (nothing if spool_dir unset).
  *
  * The settings are proven by rendering (and signing, with sign_key) a probe document, so
@@ -1752,6 +1777,8 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	sopts.max_bytes = inst->iodef_max_bytes;
 	sopts.window = inst->iodef_window;
 	sopts.flush_rate = inst->iodef_flush_rate;
+	sopts.log = libmud_log;
+	sopts.log_uctx = inst;
 	if (mud_spool_open(inst, &inst->spool, inst->iodef_spool_dir, &sopts, &err) != MUD_OK) {
 		cf_log_err_cs(cs, "iodef: cannot open spool_dir: %s (at %s)", err.text, err.where);
 		goto done;
@@ -1808,31 +1835,6 @@ static int quarantine_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 		return -1;
 	}
 	return 0;
-}
-
-/** libmud's log sink for the cache: persisted entries dropped at load (file and reason). */
-static void cache_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
-	CC_HINT(format (printf, 3, 4));
-static void cache_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
-{
-	rlm_mud_t const *inst = uctx;
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	switch (level) {
-	case MUD_LOG_WARN:
-		WARN("rlm_mud (%s): %s", inst->name, buf);
-		break;
-	case MUD_LOG_INFO:
-		INFO("rlm_mud (%s): %s", inst->name, buf);
-		break;
-	case MUD_LOG_DEBUG:
-		DEBUG("rlm_mud (%s): %s", inst->name, buf);
-		break;
-	}
 }
 
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
@@ -1958,7 +1960,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	copts.key_file = (inst->cache_key_file && *inst->cache_key_file) ? inst->cache_key_file :
 									  NULL;
 	copts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
-	copts.log = cache_log;
+	copts.log = libmud_log;
 	copts.log_uctx = inst;
 	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors,
 			     &err) != MUD_OK) {

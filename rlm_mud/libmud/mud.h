@@ -1412,6 +1412,9 @@ typedef struct mud_spool_opts {
 	unsigned int	window;		//!< aggregation window in seconds; 0 -> 3600
 	unsigned int	flush_rate;	//!< background writer: documents written per second at
 					//!< most; 0 -> 10 (see mud_spool_writer_start())
+	mud_log_t	log;		//!< optional: files named like a report that are not
+					//!< regular files of ours, skipped (MUD_LOG_WARN)
+	void		*log_uctx;
 } mud_spool_opts_t;
 
 /** A directory of pending reports (<id>.xml and <id>.xml.p7s). Thread-safe. */
@@ -1425,8 +1428,12 @@ typedef struct mud_spool_status {
 	uint64_t	count;		//!< occurrences in the document
 } mud_spool_status_t;
 
-/** Open a spool on an existing directory; counts the files already there.
- *  @return MUD_OK, MUD_ERR_IO (not a writable directory), MUD_ERR_NOMEM. */
+/** Open a spool on an existing directory; counts the files already there. The directory
+ *  must pass mud_safe_dir_check() (not a link, owned by the effective uid, not writable by
+ *  group or others). Files are looked at with lstat() and read with mud_safe_read(): a
+ *  symbolic link, FIFO, device or directory named like a report is skipped (opts->log),
+ *  never opened or sent.
+ *  @return MUD_OK, MUD_ERR_IO (text says what is wrong with the directory), MUD_ERR_NOMEM. */
 mud_rcode_t	mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 			       mud_spool_opts_t const *opts, mud_error_t *err);
 

@@ -20,6 +20,20 @@
  * them, at most flush_rate documents per second; repeats arriving meanwhile ride
  * on the next rewrite. Entries live until their window is over and they are
  * clean, so memory is bounded by max_files entries.
+ *
+ * Files are never trusted for being in the directory: the directory must be ours
+ * (mud_safe_dir_check()), a name is looked at with lstat() before anything else,
+ * and a document is read with mud_safe_read() (O_NOFOLLOW | O_NONBLOCK, regular
+ * file owned by us with one link). A symbolic link, FIFO, device or directory
+ * named like a report is skipped with a warning and never opened.
+ *
+ * Background writer (mud_spool_writer_start()): mud_spool_write() then only
+ * copies the incident into its entry (the latest occurrence, strings cut to what
+ * the renderer keeps), bumps the count and queues the entry; it never renders,
+ * opens, writes or rescans. One thread takes queued entries in order and writes
+ * them, at most flush_rate documents per second; repeats arriving meanwhile ride
+ * on the next rewrite. Entries live until their window is over and they are
+ * clean, so memory is bounded by max_files entries.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -86,6 +100,8 @@ struct mud_spool {
 	size_t			files;		//!< files in the directory (ours)
 	size_t			bytes;
 	uint64_t		dropped;	//!< dropped since the last new document
+	mud_log_t		log;		//!< where skipped files are reported (may be NULL)
+	void			*log_uctx;
 
 	/* Background writer. */
 	mud_iodef_config_t const *config;	//!< set: mud_spool_write() only records
@@ -141,6 +157,30 @@ static mud_rcode_t io_error(mud_error_t *err, char const *what, char const *path
 	errno_text(et, sizeof(et), e);
 	mudp_escape(esc, sizeof(esc), path, strlen(path));
 	return mud_error_set(err, MUD_ERR_IO, esc, "%s: %s", what, et);
+}
+
+/** Report a file named like a report that is not one of ours (skipped, left in place). */
+static void spool_skip(mud_spool_t const *spool, char const *name, char const *why)
+{
+	char esc[128];
+	char wesc[160];
+
+	if (!spool->log) return;
+	mudp_escape(esc, sizeof(esc), name, strlen(name));
+	mudp_escape(wesc, sizeof(wesc), why, strlen(why));
+	spool->log(spool->log_uctx, MUD_LOG_WARN, "spool %s: %s skipped: %s", spool->dir, esc,
+		   wesc);
+}
+
+/** What kind of non-regular file a mode is. */
+static char const *spool_kind(mode_t mode)
+{
+	if (S_ISLNK(mode)) return "a symbolic link";
+	if (S_ISFIFO(mode)) return "a FIFO";
+	if (S_ISDIR(mode)) return "a directory";
+	if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+	if (S_ISSOCK(mode)) return "a socket";
+	return "not a regular file";
 }
 
 /** A spool file name: "<id>.xml" or "<id>.xml.p7s" with a plain id. */
@@ -204,7 +244,12 @@ static mud_rcode_t spool_scan(mud_spool_t *spool, bool cleanup, mud_error_t *err
 		}
 		if (!spool_name_ok(de->d_name, &is_sig)) continue;
 		snprintf(path, sizeof(path), "%s/%s", spool->dir, de->d_name);
-		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+		/* lstat: a link is not followed, a FIFO or device is not opened */
+		if (lstat(path, &sb) != 0) continue;
+		if (!S_ISREG(sb.st_mode)) {
+			if (cleanup) spool_skip(spool, de->d_name, spool_kind(sb.st_mode));
+			continue;
+		}
 		files++;
 		bytes += (size_t)sb.st_size;
 	}
@@ -219,7 +264,6 @@ mud_rcode_t mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 			   mud_spool_opts_t const *opts, mud_error_t *err)
 {
 	mud_spool_t *spool;
-	struct stat sb;
 	mud_rcode_t rc;
 
 	if (out) *out = NULL;
@@ -229,9 +273,9 @@ mud_rcode_t mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 	if (strlen(dir) > PATH_MAX - 128) {
 		return mud_error_set(err, MUD_ERR_ARG, "mud_spool_open", "directory path too long");
 	}
-	if (stat(dir, &sb) != 0) return io_error(err, "spool directory", dir, errno);
-	if (!S_ISDIR(sb.st_mode)) return io_error(err, "spool directory", dir, ENOTDIR);
-	if (access(dir, W_OK | X_OK) != 0) return io_error(err, "spool directory", dir, errno);
+	/* Ours alone: not a link, owned by us, not writable by group or others. */
+	rc = mud_safe_dir_check(dir, "spool directory", err);
+	if (rc != MUD_OK) return rc;
 
 	spool = talloc_zero(ctx, mud_spool_t);
 	if (!spool) return mud_error_set(err, MUD_ERR_NOMEM, "mud_spool_open", "out of memory");
@@ -243,6 +287,8 @@ mud_rcode_t mud_spool_open(TALLOC_CTX *ctx, mud_spool_t **out, char const *dir,
 	spool->max_files = (opts && opts->max_files) ? opts->max_files : SPOOL_MAX_FILES_DEFAULT;
 	spool->max_bytes = (opts && opts->max_bytes) ? opts->max_bytes : SPOOL_MAX_BYTES_DEFAULT;
 	spool->window = (opts && opts->window) ? opts->window : SPOOL_WINDOW_DEFAULT;
+	spool->log = opts ? opts->log : NULL;
+	spool->log_uctx = opts ? opts->log_uctx : NULL;
 	spool->flush_rate = (opts && opts->flush_rate) ? opts->flush_rate :
 			    SPOOL_FLUSH_RATE_DEFAULT;
 	if (spool->flush_rate > SPOOL_FLUSH_RATE_MAX) spool->flush_rate = SPOOL_FLUSH_RATE_MAX;
@@ -843,40 +889,17 @@ static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *uctx)
 	return size * nmemb;
 }
 
-/** Read a whole claimed file (bounded). */
+/** Read a whole claimed file (bounded): a regular file of ours with one link, never a link,
+ *  FIFO or device (mud_safe_read()). *skip: refused for what it is (MUD_ERR_IO), not for an
+ *  error worth reporting. */
 static mud_rcode_t slurp(TALLOC_CTX *ctx, char const *path, uint8_t **out, size_t *len, size_t max,
-			 mud_error_t *err)
+			 bool *skip, mud_error_t *err)
 {
-	struct stat sb;
-	uint8_t *buf;
-	size_t done = 0;
-	int fd;
+	mud_rcode_t rc;
 
-	*out = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY);
-	if (fd < 0) return io_error(err, "cannot open", path, errno);
-	if (fstat(fd, &sb) != 0 || sb.st_size < 0 || (size_t)sb.st_size > max) {
-		close(fd);
-		return mud_error_set(err, MUD_ERR_TOOBIG, path, "file larger than %zu bytes", max);
-	}
-	buf = talloc_array(ctx, uint8_t, (size_t)sb.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return mud_error_set(err, MUD_ERR_NOMEM, path, "out of memory");
-	}
-	while (done < (size_t)sb.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)sb.st_size - done);
-
-		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0) break;
-		done += (size_t)n;
-	}
-	close(fd);
-	buf[done] = '\0';
-	*out = buf;
-	*len = done;
-	return MUD_OK;
+	rc = mud_safe_read(ctx, out, len, path, max, MUD_SAFE_OWNED, err);
+	*skip = rc == MUD_ERR_IO;
+	return rc;
 }
 
 /** Map a curl failure; *transport says the receiver could not be reached. */
@@ -1080,9 +1103,19 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 		return io_error(err, "cannot open spool directory", spool->dir, errno);
 	}
 	while ((de = readdir(d)) != NULL && num < SPOOL_SEND_MAX_LIST) {
+		char path[PATH_MAX];
+		struct stat sb;
 		bool is_sig;
 
-		if (!spool_name_ok(de->d_name, &is_sig) || is_sig) continue;
+		if (!spool_name_ok(de->d_name, &is_sig)) continue;
+		/* Look without following or opening: only regular files are ours to send. */
+		snprintf(path, sizeof(path), "%s/%s", spool->dir, de->d_name);
+		if (lstat(path, &sb) != 0) continue;
+		if (!S_ISREG(sb.st_mode)) {
+			spool_skip(spool, de->d_name, spool_kind(sb.st_mode));
+			continue;
+		}
+		if (is_sig) continue;
 		if (num == cap) {
 			char **nn;
 
@@ -1109,6 +1142,7 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 		size_t xml_len = 0;
 		size_t sig_len = 0;
 		bool busy = false;
+		bool skip = false;
 		bool sealed;
 		bool has_sig;
 		mud_rcode_t rc = MUD_OK;
@@ -1149,9 +1183,20 @@ mud_rcode_t mud_spool_send(mud_spool_t *spool, char const *url, char const *ca_f
 
 		mud_error_clear(&lerr);
 		rc = slurp(tmp, xml_claim, &xml, &xml_len,
-			   sealed ? MUD_IODEF_MAX_SEALED : MUD_IODEF_MAX_DOC, &lerr);
+			   sealed ? MUD_IODEF_MAX_SEALED : MUD_IODEF_MAX_DOC, &skip, &lerr);
 		if (rc == MUD_OK && has_sig) {
-			rc = slurp(tmp, sig_claim, &sig, &sig_len, MUD_MAX_SIG_SIZE, &lerr);
+			rc = slurp(tmp, sig_claim, &sig, &sig_len, MUD_MAX_SIG_SIZE, &skip, &lerr);
+		}
+		if (rc != MUD_OK && skip) {
+			/* Replaced by a link, FIFO, device or someone else's file between the
+			 * listing and the claim: put it back, never send it, go on. */
+			unclaim(xml_claim, xml_path);
+			if (has_sig) unclaim(sig_claim, sig_path);
+			spool_skip(spool, names[i], lerr.text);
+			n_kept++;
+			talloc_free(xml);
+			talloc_free(sig);
+			continue;
 		}
 		for (attempt = 0; rc == MUD_OK; attempt++) {
 			bool transport = false;

@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -2333,6 +2334,192 @@ static void test_spool_inline_cost(void **state)
 	assert_no_leak(*state);
 }
 
+/*
+ *	Spool files that are not ours (mud_spool.c, mud_safe.c)
+ */
+
+/** Log sink: every warning, one per line. */
+static void log_capture(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void log_capture(void *uctx, mud_log_level_t level, char const *fmt, ...)
+{
+	char **log = uctx;
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (level != MUD_LOG_WARN) return;
+	*log = talloc_asprintf_append_buffer(*log, "%s\n", line);
+	assert_non_null(*log);
+}
+
+/** Does any body the receiver got since the before-th contain needle? */
+static bool receiver_got(void *ctx, receiver_t const *r, int before, char const *needle)
+{
+	int n = dir_count(r->dir, ".body", false);
+	int i;
+
+	for (i = before + 1; i <= n; i++) {
+		char *path = talloc_asprintf(ctx, "%s/%04d.body", r->dir, i);
+		size_t len = 0;
+		char *body = test_read_file(ctx, path, &len);
+		bool hit = body && memmem(body, len, needle, strlen(needle)) != NULL;
+
+		talloc_free(body);
+		talloc_free(path);
+		if (hit) return true;
+	}
+	return false;
+}
+
+/** A planted link to a root-only file, a second hard link to it, a FIFO, a directory and a
+ *  device, all named like reports, and a real report whose signature is a FIFO: none is
+ *  opened, read or sent (each skipped with a warning), nothing blocks, the one good report is
+ *  sent. The whole test runs under a 60 s alarm: a blocking open would kill it. */
+static void test_spool_unsafe_files(void **state)
+{
+	void *ctx = talloc_new(*state);
+	char *dir = new_dir(ctx, "unsafe");
+	char *secret = talloc_asprintf(ctx, "%s/root-only-%u", fx.dir, fx.seq++);
+	char *url = url_of(ctx, &fx.plain);
+	char *log = talloc_strdup(ctx, "");
+	mud_spool_opts_t opts = { .log = log_capture, .log_uctx = &log };
+	mud_incident_t inc = full_incident(MUD_EVENT_URL_MISMATCH);
+	mud_spool_status_t st;
+	mud_spool_t *spool;
+	mud_error_t err;
+	int before = dir_count(fx.plain.dir, ".body", false);
+	size_t sent = 99;
+	size_t kept = 99;
+	struct timespec t0;
+	struct timespec t1;
+	struct stat sb;
+	char *p;
+	char const *names[] = {
+		"20990101T000000Z-0000000000000000000000000000000a.xml",	/* symlink */
+		"20990101T000000Z-0000000000000000000000000000000b.xml",	/* hard link */
+		"20990101T000000Z-0000000000000000000000000000000c.xml",	/* FIFO */
+		"20990101T000000Z-0000000000000000000000000000000d.xml",	/* directory */
+		"20990101T000000Z-0000000000000000000000000000000e.xml",	/* device */
+		"20990101T000000Z-0000000000000000000000000000000f.xml",	/* FIFO signature */
+	};
+	char *path[6];
+	size_t i;
+
+	alarm(60);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(write_file(secret, "ROOT-ONLY-SECRET shadow:$6$x", 28), 0);
+	assert_int_equal(chmod(secret, 0600), 0);
+	for (i = 0; i < 6; i++) path[i] = talloc_asprintf(ctx, "%s/%s", dir, names[i]);
+	assert_int_equal(symlink(secret, path[0]), 0);
+	assert_int_equal(link(secret, path[1]), 0);
+	assert_int_equal(mkfifo(path[2], 0600), 0);
+	assert_int_equal(mkdir(path[3], 0700), 0);
+	if (geteuid() == 0) assert_int_equal(mknod(path[4], S_IFCHR | 0600, makedev(1, 3)), 0);
+	assert_int_equal(write_file(path[5], "<not-sent/>", 11), 0);
+	p = talloc_asprintf(ctx, "%s.p7s", path[5]);
+	assert_int_equal(mkfifo(p, 0600), 0);
+
+	/* open: the directory is fine; what is not a regular file is reported, not counted */
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_open(ctx, &spool, dir, &opts, &err), MUD_OK);
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: a symbolic link",
+						      names[0])));
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: a FIFO", names[2])));
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: a directory", names[3])));
+	if (geteuid() == 0) {
+		assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: a device",
+							      names[4])));
+	}
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s.p7s skipped: a FIFO", names[5])));
+
+	/* one real report */
+	inc.mac = "02:00:00:00:09:01";
+	assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000000, &st, &err), MUD_OK);
+
+	talloc_free(log);
+	log = talloc_strdup(ctx, "");
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_send(spool, url, fx.ca, NULL, NULL, 5000, &sent, &kept, &err),
+			 MUD_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(kept, 2);	/* the hard link, the report with a FIFO signature */
+	assert_int_equal(dir_count(fx.plain.dir, ".body", false), before + 1);
+	assert_true(receiver_got(ctx, &fx.plain, before, st.id));
+	assert_false(receiver_got(ctx, &fx.plain, before, "ROOT-ONLY-SECRET"));
+	assert_false(receiver_got(ctx, &fx.plain, before, "<not-sent/>"));
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: a symbolic link",
+						      names[0])));
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: has 2 hard links (a file "
+						      "of ours has one)", names[1])));
+	assert_non_null(strstr(log, talloc_asprintf(ctx, "%s skipped: a FIFO, not a regular file",
+						      names[5])));
+
+	/* nothing planted was moved, followed or removed */
+	assert_int_equal(lstat(path[0], &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_int_equal(lstat(path[1], &sb), 0);
+	assert_int_equal(sb.st_nlink, 2);
+	assert_int_equal(lstat(path[2], &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	assert_int_equal(lstat(path[5], &sb), 0);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	assert_int_equal(dir_count(dir, "", true), 0);	/* no claim left behind */
+	talloc_free(spool);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 30);
+	alarm(0);
+	assert_int_equal(unlink(path[1]), 0);
+	assert_int_equal(unlink(secret), 0);
+	talloc_free(ctx);
+}
+
+/** The spool directory must be ours alone, else it is not opened. */
+static void test_spool_dir_checks(void **state)
+{
+	void *ctx = talloc_new(*state);
+	char *dir = new_dir(ctx, "spooldir");
+	char *link = talloc_asprintf(ctx, "%s.link", dir);
+	mud_spool_t *spool = NULL;
+	mud_error_t err;
+
+	assert_int_equal(chmod(dir, 0777), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_open(ctx, &spool, dir, NULL, &err), MUD_ERR_IO);
+	assert_null(spool);
+	assert_string_equal(err.where, dir);
+	assert_string_equal(err.text, "spool directory is writable by others (mode 0777): "
+			    "chmod go-w");
+	assert_int_equal(chmod(dir, 0730), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_open(ctx, &spool, dir, NULL, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "spool directory is writable by its group (mode 0730): "
+			    "chmod go-w");
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(symlink(dir, link), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_open(ctx, &spool, link, NULL, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "spool directory is a symbolic link; give the directory "
+			    "itself");
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		mud_error_clear(&err);
+		assert_int_equal(mud_spool_open(ctx, &spool, dir, NULL, &err), MUD_ERR_IO);
+		assert_string_equal(err.text, "spool directory is owned by uid 65534, not by the "
+				    "server's user (uid 0): chown it");
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_open(ctx, &spool, dir, NULL, &err), MUD_OK);
+	talloc_free(spool);
+	assert_int_equal(unlink(link), 0);
+	talloc_free(ctx);
+}
+
 int main(void)
 {
 	/* Expected values below are in UTC unless a test sets another zone. */
@@ -2361,6 +2548,8 @@ int main(void)
 		T(test_send_500_keeps),
 		T(test_send_down_keeps),
 		T(test_send_mtls),
+		T(test_spool_unsafe_files),
+		T(test_spool_dir_checks),
 		T(test_local_time_offsets),
 		T(test_local_time_threads),
 		T(test_confidence_per_event),
