@@ -287,8 +287,10 @@ mudctl_case() {
 	_mx=$2
 	_mt=$3
 	shift 3
+	# the module's context (static DNS names, as the server compiles them)
 	"$MUDCTL" fetch "$@" --ca "$P/ca.pem" --trust "$IT_WORK/sig/signer-ca.pem" \
-		--iodef "$IT_WORK/mudctl-spool" > "$C/mudctl-$_mn.out" 2>&1 < /dev/null
+		--context "$RADDB/mud-context.json" --iodef "$IT_WORK/mudctl-spool" \
+		> "$C/mudctl-$_mn.out" 2>&1 < /dev/null
 	_mr=$?
 	ok=0
 	[ "$_mr" -eq "$_mx" ] || ok=1
