@@ -13,14 +13,6 @@
  * directory rescan when a bound is reached (readdir + stat of at most the
  * bounded number of files), so that files removed by another process free room.
  *
- * Background writer (mud_spool_writer_start()): mud_spool_write() then only
- * copies the incident into its entry (the latest occurrence, strings cut to what
- * the renderer keeps), bumps the count and queues the entry; it never renders,
- * opens, writes or rescans. One thread takes queued entries in order and writes
- * them, at most flush_rate documents per second; repeats arriving meanwhile ride
- * on the next rewrite. Entries live until their window is over and they are
- * clean, so memory is bounded by max_files entries.
- *
  * Files are never trusted for being in the directory: the directory must be ours
  * (mud_safe_dir_check()), a name is looked at with lstat() before anything else,
  * and a document is read with mud_safe_read() (O_NOFOLLOW | O_NONBLOCK, regular
@@ -111,6 +103,7 @@ struct mud_spool {
 	pthread_t		thread;
 	bool			running;
 	bool			stop;
+	bool			recount;	//!< a request found the spool full: recount it
 	spool_entry_t		*qhead;
 	spool_entry_t		*qtail;
 	mud_spool_stats_t	stats;
@@ -696,11 +689,46 @@ static void spool_deadline(struct timespec *ts, long ns)
 	}
 }
 
-/** The background writer: one queued entry at a time, then a pause of 1/flush_rate s. */
+/** Count our documents again (a sender in another process removes them), for the writer:
+ *  the directory is read without the lock, so a recording request never waits for it.
+ *  Entries not yet on disk keep their reservation. */
+static void spool_recount(mud_spool_t *spool)
+{
+	DIR *d = opendir(spool->dir);
+	struct dirent *de;
+	spool_entry_t *e;
+	size_t files = 0;
+	size_t bytes = 0;
+
+	if (!d) return;
+	while ((de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		struct stat sb;
+		bool is_sig;
+
+		if (!spool_name_ok(de->d_name, &is_sig)) continue;
+		snprintf(path, sizeof(path), "%s/%s", spool->dir, de->d_name);
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+		files++;
+		bytes += (size_t)sb.st_size;
+	}
+	closedir(d);
+	pthread_mutex_lock(&spool->mutex);
+	for (e = spool->entries; e; e = e->next) {
+		if (!e->on_disk) files += spool_need(spool->config);
+	}
+	spool->files = files;
+	spool->bytes = bytes;
+	pthread_mutex_unlock(&spool->mutex);
+}
+
+/** The background writer: one queued entry at a time, then a pause of 1/flush_rate s; a
+ *  recount of the directory when a request found the spool full (at most once a second). */
 static void *spool_writer(void *arg)
 {
 	mud_spool_t *spool = arg;
 	long pause_ns = 1000000000L / (long)spool->flush_rate;
+	struct timespec last = { 0, 0 };
 
 	(void)prctl(PR_SET_NAME, "mud-iodef", 0, 0, 0);	/* thread name: ps, top, the tests */
 	pthread_mutex_lock(&spool->mutex);
@@ -708,6 +736,26 @@ static void *spool_writer(void *arg)
 		spool_entry_t *e = spool->qhead;
 		struct timespec until;
 
+		if (spool->recount) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (last.tv_sec == 0 || now.tv_sec - last.tv_sec >= 1) {
+				spool->recount = false;
+				last = now;
+				pthread_mutex_unlock(&spool->mutex);
+				spool_recount(spool);
+				pthread_mutex_lock(&spool->mutex);
+				continue;
+			}
+			if (!e) {
+				/* too soon: wait for the second to pass (or work) */
+				until = last;
+				until.tv_sec += 1;
+				(void)pthread_cond_timedwait(&spool->cond, &spool->mutex, &until);
+				continue;
+			}
+		}
 		if (!e) {
 			pthread_cond_wait(&spool->cond, &spool->mutex);
 			continue;
@@ -784,6 +832,10 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 	pthread_mutex_lock(&spool->mutex);
 	background = (spool->config != NULL);
 	if (background) config = spool->config;
+	if (background && !spool->running && !spool->stop &&
+	    pthread_create(&spool->thread, NULL, spool_writer, spool) == 0) {
+		spool->running = true;
+	}
 	spool_prune(spool, now);
 	for (e = spool->entries; e; e = e->next) {
 		if (strcmp(e->key, key) == 0) break;
@@ -809,6 +861,11 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 			       spool->bytes >= spool->max_bytes;
 		}
 		if (full) {
+			if (background) {
+				/* The writer recounts (a sender may have made room); not here. */
+				spool->recount = true;
+				pthread_cond_signal(&spool->cond);
+			}
 			spool->dropped++;
 			pthread_mutex_unlock(&spool->mutex);
 			talloc_free(c);
@@ -852,10 +909,6 @@ mud_rcode_t mud_spool_write(mud_spool_t *spool, mud_incident_t const *incident,
 	}
 	spool->stats.recorded++;
 
-	if (background && !spool->running && !spool->stop &&
-	    pthread_create(&spool->thread, NULL, spool_writer, spool) == 0) {
-		spool->running = true;
-	}
 	if (background && spool->running) {
 		/* The request path ends here: no rendering, no file, no rescan. */
 		spool_enqueue(spool, e);

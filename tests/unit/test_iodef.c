@@ -1679,7 +1679,7 @@ static void test_local_time_offsets(void **state)
 	}
 	{
 		static char const *const bad[] = { "Europe/Berlin", "+14:01", "+5:30", "+05:60",
-						   "05:30", "+05:30x", "" "\xff" };
+						   "05:30", "+05:30x", "\xff" };
 		mud_iodef_config_t c = cfg;
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -2307,6 +2307,68 @@ static void test_spool_background(void **state)
 	assert_no_leak(*state);
 }
 
+/** Full spool with the writer: requests drop and ask for a recount; the writer recounts
+ *  (at most once a second) after a sender removed files, and recording resumes. */
+static void test_spool_background_bounds(void **state)
+{
+	char *dir = new_dir(*state, "bgbounds");
+	mud_spool_opts_t opts = { .max_files = 2, .flush_rate = 100 };
+	mud_incident_t inc = full_incident(MUD_EVENT_URL_CHANGED);
+	mud_spool_status_t st;
+	mud_spool_t *spool;
+	mud_error_t err;
+	char first[MUD_IODEF_ID_SIZE];
+	char *path;
+	char *doc;
+	double t0;
+	int dropped = 0;
+
+	inc.num_actions = 0;
+	assert_int_equal(mud_spool_open(*state, &spool, dir, &opts, NULL), MUD_OK);
+	assert_int_equal(mud_spool_writer_start(spool, &cfg, NULL), MUD_OK);
+	inc.mac = "02:00:00:00:04:01";
+	assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000000, &st, NULL), MUD_OK);
+	snprintf(first, sizeof(first), "%s", st.id);
+	inc.mac = "02:00:00:00:04:02";
+	assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000000, &st, NULL), MUD_OK);
+	assert_int_equal(mud_spool_flush(spool, NULL), MUD_OK);
+	assert_int_equal(dir_count(dir, ".xml", false), 2);
+
+	inc.mac = "02:00:00:00:04:03";
+	mud_error_clear(&err);
+	assert_int_equal(mud_spool_write(spool, &inc, &cfg, 2000000001, &st, &err), MUD_ERR_LIMIT);
+	assert_true(st.dropped);
+	assert_true(strncmp(err.text, "spool full (2 files, ", 21) == 0);
+	dropped++;
+
+	/* A sender (another process) takes the first document away. */
+	path = talloc_asprintf(*state, "%s/%s.xml", dir, first);
+	assert_int_equal(unlink(path), 0);
+	talloc_free(path);
+	t0 = mono_us();
+	while (mud_spool_write(spool, &inc, &cfg, 2000000002, &st, NULL) != MUD_OK) {
+		dropped++;
+		assert_true(mono_us() - t0 < 5e6);	/* the recount comes within ~1 s */
+		sleep_ms(50);
+	}
+	assert_false(st.aggregated);
+	assert_int_equal(mud_spool_flush(spool, NULL), MUD_OK);
+	doc = spool_doc(*state, dir, st.id);
+	assert_non_null(doc);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "meaning=\"dropped-incidents\">%d</AdditionalData>",
+			 dropped);
+		assert_non_null(strstr(doc, want));
+	}
+	assert_valid(doc, strlen(doc));
+	talloc_free(doc);
+	talloc_free(spool);
+	talloc_free(dir);
+	assert_no_leak(*state);
+}
+
 /** The same load without the writer: each repeat renders and writes on the caller. */
 static void test_spool_inline_cost(void **state)
 {
@@ -2553,6 +2615,7 @@ int main(void)
 		T(test_local_time_offsets),
 		T(test_local_time_threads),
 		T(test_confidence_per_event),
+		T(test_spool_background_bounds),
 		T(test_typed_addresses),
 		T(test_restrictions_per_class),
 		T(test_history_times),
