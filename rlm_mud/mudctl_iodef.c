@@ -473,8 +473,14 @@ static int write_out(char const *path, void const *data, size_t len)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (!fp) {
+		int e = errno;
+		char ebuf[128];
+
 		if (fd >= 0) close(fd);
-		fprintf(stderr, "%s: cannot write %s: %s\n", progname, path, strerror(errno));
+		if (strerror_r(e, ebuf, sizeof(ebuf)) != 0) {
+			snprintf(ebuf, sizeof(ebuf), "error %d", e);
+		}
+		fprintf(stderr, "%s: cannot write %s: %s\n", progname, path, ebuf);
 		return EXIT_SYS;
 	}
 	if (fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {

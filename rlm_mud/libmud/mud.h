@@ -1393,9 +1393,9 @@ mud_rcode_t	mud_iodef_seal(TALLOC_CTX *ctx, uint8_t **out, size_t *out_len, char
 /** The receiving side: decrypt a sealed report with one recipient's key and certificate.
  *  When it was signed, *doc is the document and *sig a detached signature over it (for
  *  mud_iodef_verify()); else *sig is NULL.
- *  @return MUD_OK, MUD_ERR_IO (key/cert unreadable), MUD_ERR_SIG (not a CMS enveloped
- *	    message, not for this key, damaged: where = the OpenSSL call), MUD_ERR_TOOBIG,
- *	    MUD_ERR_NOMEM. */
+ *  @return MUD_OK, MUD_ERR_IO (key/cert unreadable), MUD_ERR_ARG (key and certificate do
+ *	    not match), MUD_ERR_SIG (not a CMS enveloped message, not for this key, damaged:
+ *	    where = the OpenSSL call), MUD_ERR_TOOBIG, MUD_ERR_NOMEM. */
 mud_rcode_t	mud_iodef_decrypt(TALLOC_CTX *ctx, uint8_t **doc, size_t *doc_len, uint8_t **sig,
 				  size_t *sig_len, uint8_t const *in, size_t in_len,
 				  char const *key_pem_path, char const *cert_pem_path,

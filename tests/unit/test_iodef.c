@@ -1580,6 +1580,12 @@ static char *render_tz(void *ctx, char const *tz, char const *cfg_tz, mud_incide
 	char *xml = NULL;
 	size_t len;
 
+	if (strcmp(tz, "UTC") != 0) {
+		char zf[PATH_MAX];
+
+		snprintf(zf, sizeof(zf), "/usr/share/zoneinfo/%s", tz);
+		if (access(zf, R_OK) != 0) fail_msg("time zone %s missing: install tzdata", tz);
+	}
 	setenv("TZ", tz, 1);
 	tzset();
 	c.timezone = cfg_tz;
