@@ -1149,6 +1149,7 @@ static mudctl_cmd_t const cmds[] = {
 	{ "explain", mudctl_cmd_explain, mudctl_explain_synopsis, mudctl_explain_help },
 	{ "iodef", mudctl_cmd_iodef, mudctl_iodef_synopsis, mudctl_iodef_help },
 	{ "show", mudctl_cmd_show, mudctl_show_synopsis, mudctl_show_help },
+	{ "enforce", mudctl_cmd_enforce, mudctl_enforce_synopsis, mudctl_enforce_help },
 };
 
 static void usage(FILE *fp)

@@ -63,4 +63,8 @@ int		mudctl_cmd_show(TALLOC_CTX *ctx, int argc, char **argv);	//!< mudctl_show.c
 extern char const mudctl_show_synopsis[];
 extern char const mudctl_show_help[];
 
+int		mudctl_cmd_enforce(TALLOC_CTX *ctx, int argc, char **argv); //!< mudctl_enforce.c
+extern char const mudctl_enforce_synopsis[];
+extern char const mudctl_enforce_help[];
+
 #endif

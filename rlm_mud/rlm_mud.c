@@ -163,6 +163,13 @@ typedef struct rlm_mud_t {
 	pthread_cond_t	wait_cond;		//!< broadcast when any fetch settles
 	uint64_t	fetch_gen;		//!< bumped when any fetch settles
 	bool		wait_init;
+
+	char const	*enforce;		//!< "none" or "nftables" (docs/enforce.md)
+	char const	*enforce_bridge;	//!< bridge the stations sit on, NULL = any
+	char const	*enforce_table;		//!< nftables table name
+	bool		enforce_track;		//!< follow neighbour notifications
+	mud_enforce_t	*enforce_state;		//!< NULL unless enforce = nftables (thread-safe)
+	mud_ruleset_t	*enforce_quarantine;	//!< applied when no policy can be: read-only
 } rlm_mud_t;
 
 /** iodef { }: incident reports (docs/iodef.md "From the FreeRADIUS module"). */
@@ -219,6 +226,10 @@ static const CONF_PARSER module_config[] = {
 	{ "accounting_max_entries",
 	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries), "4096" },
 	{ "fetch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_wait), "20" },
+	{ "enforce", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce), "none" },
+	{ "enforce_bridge", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce_bridge), NULL },
+	{ "enforce_table", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce_table), "rlm_mud" },
+	{ "enforce_track", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, enforce_track), "yes" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -997,6 +1008,181 @@ static void acl_conflict(rlm_mud_t *inst, REQUEST *request, char const *url, mud
 	*evd = pol;
 }
 
+/*
+ *	Local enforcement (enforce = nftables, docs/enforce.md): the station's rules installed on
+ *	this gateway after Access-Accept, removed at Accounting Stop or session expiry.
+ */
+
+static void enforce_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	CC_HINT(format (printf, 3, 4));
+static void enforce_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+{
+	rlm_mud_t const *inst = uctx;
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	switch (level) {
+	case MUD_LOG_DEBUG:
+		DEBUG3("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_INFO:
+		DEBUG2("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_WARN:
+		WARN("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	}
+}
+
+/** The station as a MAC "xx:xx:xx:xx:xx:xx" (false if the station key is not a MAC). */
+static bool enforce_mac(char const *key, char mac[18])
+{
+	size_t i;
+
+	if (strlen(key) != 12) return false;
+	for (i = 0; i < 6; i++) {
+		mac[i * 3] = key[i * 2];
+		mac[i * 3 + 1] = key[i * 2 + 1];
+		mac[i * 3 + 2] = i < 5 ? ':' : '\0';
+	}
+	return true;
+}
+
+/** Remember the compiled rules of a fetched policy for later Access-Accepts. */
+static void enforce_remember(rlm_mud_t *inst, REQUEST *request, char const *url,
+			     mud_policy_t const *pol)
+{
+	mud_error_t err;
+
+	if (!inst->enforce_state || !pol->rules) return;
+	mud_error_clear(&err);
+	if (mud_enforce_remember(inst->enforce_state, url, pol->rules, &err) != MUD_OK) {
+		RWDEBUG("MUD enforce: %s", err.text);
+	}
+}
+
+/** The request's control:MUD-Status as its value name ("ok", "no-url", ...), NULL if unset. */
+static char const *enforce_status(rlm_mud_t const *inst, REQUEST *request)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_da(request->config, inst->da_status, TAG_ANY);
+
+	if (!vp) return NULL;
+	return dict_valnamebyattr(inst->da_status->attr, inst->da_status->vendor,
+				  (int)vp->vp_integer);
+}
+
+/** Has this request's MUD policy been decided already (MUD-Status set, a URL seen)? */
+static bool enforce_decided(rlm_mud_t const *inst, REQUEST *request)
+{
+	char const *status;
+
+	if (!inst->enforce_state) return false;
+	status = enforce_status(inst, request);
+	return status && strcmp(status, "no-url") != 0;
+}
+
+/** End of post-auth: an Access-Accept installs the station's rules (its policy, else the
+ *  quarantine set: never more than the policy). */
+static rlm_rcode_t enforce_post_auth(rlm_mud_t *inst, REQUEST *request)
+{
+	char key[MUD_STATION_LEN];
+	char mac[18];
+	VALUE_PAIR *vp;
+	char const *status;
+	char const *url = NULL;
+	time_t expires = 0;
+	mud_error_t err;
+	mud_rcode_t rc;
+
+	(void)mud_enforce_expire(inst->enforce_state, request->timestamp);
+	if (request->reply->code != PW_CODE_ACCESS_ACCEPT) return RLM_MODULE_NOOP;
+	if (!request_station(request, key) || !enforce_mac(key, mac)) {
+		RWDEBUG("MUD enforce: the station is not a MAC address: no rules installed");
+		return RLM_MODULE_NOOP;
+	}
+	status = enforce_status(inst, request);
+	if (!status) status = "no-url";
+	mud_error_clear(&err);
+	vp = fr_pair_find_by_num(request->reply->vps, PW_SESSION_TIMEOUT, 0, TAG_ANY);
+	if (vp && vp->vp_integer > 0) expires = request->timestamp + vp->vp_integer;
+	if (strcmp(status, "ok") == 0) {
+		vp = fr_pair_find_by_da(request->config, inst->da_url, TAG_ANY);
+		url = vp ? vp->vp_strvalue : NULL;
+	}
+	if (url) {
+		rc = mud_enforce_apply_url(inst->enforce_state, mac, url, expires, &err);
+		if (rc == MUD_OK) {
+			RDEBUG2("MUD enforce: rules of %s installed for %s", url, mac);
+			return RLM_MODULE_UPDATED;
+		}
+		REDEBUG("MUD enforce: %s: %s (at %s); quarantine rules instead", mac, err.text,
+			err.where);
+		mud_error_clear(&err);
+	}
+	rc = mud_enforce_apply(inst->enforce_state, mac, inst->enforce_quarantine, NULL, expires,
+			       &err);
+	if (rc != MUD_OK) {
+		REDEBUG("MUD enforce: %s: %s (at %s)", mac, err.text, err.where);
+		return RLM_MODULE_FAIL;
+	}
+	RDEBUG2("MUD enforce: quarantine rules installed for %s (status %s)", mac, status);
+	return RLM_MODULE_UPDATED;
+}
+
+/** Accounting Stop: the station's rules go. */
+static void enforce_stop(rlm_mud_t *inst, REQUEST *request, char const *key)
+{
+	char mac[18];
+	bool found = false;
+	mud_error_t err;
+
+	if (!inst->enforce_state) return;
+	(void)mud_enforce_expire(inst->enforce_state, request->timestamp);
+	if (!enforce_mac(key, mac)) return;
+	mud_error_clear(&err);
+	if (mud_enforce_remove(inst->enforce_state, mac, &found, &err) != MUD_OK) {
+		REDEBUG("MUD enforce: %s: %s (at %s)", mac, err.text, err.where);
+	} else if (found) {
+		RDEBUG2("MUD enforce: rules of %s removed", mac);
+	}
+}
+
+/** enforce = nftables: open the table (fails here, not on the first request, without
+ *  CAP_NET_ADMIN or nftables support). */
+static int enforce_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	mud_enforce_opts_t o;
+	mud_error_t err;
+
+	if (!inst->enforce || strcmp(inst->enforce, "none") == 0) return 0;
+	if (strcmp(inst->enforce, "nftables") != 0) {
+		cf_log_err_cs(conf, "enforce must be none or nftables, not \"%s\"", inst->enforce);
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_ruleset_quarantine(inst, &inst->enforce_quarantine, inst->site, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "enforce: quarantine rules: %s", err.text);
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.table = inst->enforce_table;
+	o.bridge = inst->enforce_bridge;
+	o.track = inst->enforce_track;
+	o.log = enforce_log;
+	o.log_uctx = inst;
+	if (mud_enforce_open(inst, &inst->enforce_state, &o, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "enforce = nftables: %s (%s)", err.text, err.where);
+		return -1;
+	}
+	INFO("rlm_mud (%s): enforcing with nftables table %s%s%s", inst->name, inst->enforce_table,
+	     inst->enforce_bridge ? " on bridge " : "",
+	     inst->enforce_bridge ? inst->enforce_bridge : "");
+	return 0;
+}
+
 /** Fetch a policy for url (caller holds the fetch token) and settle the cache.
  *  On failure *evd is what the fetch learned (under request; NULL if nothing). */
 static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
@@ -1048,6 +1234,7 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	}
 	if (pol->signer) RDEBUG2("MUD file signed by %s", log_safe(buf, sizeof(buf), pol->signer,
 								  strlen(pol->signer)));
+	enforce_remember(inst, request, url->url, pol);
 	if (pol->rendered && pol->rendered->num_skipped > 0) {
 		RWDEBUG("%zu rule(s) cannot be enforced by %s and were left out",
 			pol->rendered->num_skipped, inst->output_format);
@@ -1492,6 +1679,11 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 
 static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
 {
+	rlm_mud_t *inst = instance;
+
+	/* enforce = nftables: called again at the end of post-auth (policy mud_enforce) once the
+	 * request is decided: install the station's rules, do not process it twice */
+	if (enforce_decided(inst, request)) return enforce_post_auth(inst, request);
 	return mud_common(instance, request, &mud_methods[MOD_POST_AUTH]);
 }
 
@@ -1511,6 +1703,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	vp = fr_pair_find_by_num(request->packet->vps, PW_ACCT_STATUS_TYPE, 0, TAG_ANY);
 	if (vp && vp->vp_integer == PW_STATUS_STOP) {
 		seen_forget(inst, key);
+		enforce_stop(inst, request, key);
 		RDEBUG3("MUD: forgot URL of %s", key);
 		return RLM_MODULE_OK;
 	}
@@ -1944,6 +2137,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->qvlan = inst->quarantine_vlan ? (int)inst->quarantine_vlan :
 		      inst->site->quarantine_vlan;
 	if (quarantine_instantiate(conf, inst) < 0) return -1;
+	if (enforce_instantiate(conf, inst) < 0) return -1;
 
 	if (mud_fetch_global_init(&err) != MUD_OK) {
 		cf_log_err_cs(conf, "HTTPS client initialisation failed: %s", err.text);
@@ -2020,6 +2214,7 @@ static int mod_detach(void *instance)
 		pthread_mutex_destroy(&inst->wait_mutex);
 	}
 	inst->wait_init = false;
+	TALLOC_FREE(inst->enforce_state);	/* stops its thread, deletes the table */
 	TALLOC_FREE(inst->cache);
 	TALLOC_FREE(inst->spool);
 	if (inst->fetch_init) mud_fetch_global_free();

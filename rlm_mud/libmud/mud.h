@@ -1662,6 +1662,103 @@ void		mud_stations_stats(mud_stations_t *t, mud_stations_stats_t *out);
 
 /** Version string of libmud. */
 char const	*mud_version(void);
+/* ====================================================================
+ *	Enforcement on a Linux gateway (mud_enforce.c, mud_nft.c, mud_nl.c):
+ *	per-device nftables rules from a compiled rule set (libnftables JSON
+ *	API), device addresses learned from the neighbour table (libnl).
+ *	docs/enforce.md. Without libnftables at configure time every call
+ *	returns MUD_ERR_UNSUPPORTED (mud_enforce_stub.c).
+ * ==================================================================== */
+
+/** Longest nftables table name accepted (NFT_NAME_MAXLEN is 256; ours are short labels). */
+#define MUD_ENFORCE_MAX_TABLE	32
+/** Addresses remembered per device (privacy addresses come and go; the neighbour table
+ *  of a gateway rarely holds more than a handful per station). */
+#define MUD_ENFORCE_MAX_ADDRS	32
+/** Devices one enforcement state holds (bounds the table and the memory of the state). */
+#define MUD_ENFORCE_MAX_DEVICES	65536
+
+typedef struct mud_enforce mud_enforce_t;
+
+typedef struct mud_enforce_opts {
+	char const	*table;		//!< nftables table (inet and bridge families), NULL ->
+					//!< "rlm_mud"; letters, digits, '_' only
+	char const	*bridge;	//!< bridge the devices sit on (neighbour/FDB lookups,
+					//!< br_netfilter check), NULL = any interface
+	bool		track;		//!< follow neighbour notifications in a thread
+	bool		keep;		//!< open an existing table as is (mudctl) instead of
+					//!< replacing it (the module starts from an empty table)
+	bool		readonly;	//!< with keep: never create the table (absent:
+					//!< MUD_ERR_ARG), never delete it
+	mud_log_t	log;		//!< optional debug/info/warn traces
+	void		*log_uctx;
+} mud_enforce_opts_t;
+
+/** One device as the enforcement state holds it. */
+typedef struct mud_enforce_dev {
+	char		mac[18];	//!< "02:00:00:00:00:01"
+	char		*url;		//!< MUD URL of the policy, may be NULL
+	time_t		expires;	//!< 0 = at Stop only
+	size_t		num_rules;	//!< nftables rules installed for it
+	mud_prefix_t	addrs[MUD_ENFORCE_MAX_ADDRS];	//!< addresses (host prefixes) known
+	size_t		num_addrs;
+	char		port[16];	//!< bridge port of the MAC (FDB), "" if unknown
+} mud_enforce_dev_t;
+
+/** Open the enforcement state: checks CAP_NET_ADMIN and nftables support by creating the
+ *  table (the first error names what is missing), then starts neighbour tracking.
+ *  Freeing *out (talloc) stops the thread and deletes the table (opts->keep: leaves it). */
+mud_rcode_t	mud_enforce_open(TALLOC_CTX *ctx, mud_enforce_t **out,
+				 mud_enforce_opts_t const *opts, mud_error_t *err);
+
+/** Install or atomically replace (one nftables transaction) the rules of the device with
+ *  this MAC. Its addresses come from the neighbour table now and from notifications later.
+ *  @param[in] expires	0 or when mud_enforce_expire() removes it. */
+mud_rcode_t	mud_enforce_apply(mud_enforce_t *e, char const *mac, mud_ruleset_t const *rs,
+				  char const *url, time_t expires, mud_error_t *err);
+
+/** Compiled policies remembered by URL (FIFO beyond this; a device's installed rules stay). */
+#define MUD_ENFORCE_MAX_POLICIES	4096
+
+/** Remember a URL's compiled rules (a copy), for mud_enforce_apply_url(): the module calls
+ *  it when it fetches a policy, as its cache keeps only rendered lines. */
+mud_rcode_t	mud_enforce_remember(mud_enforce_t *e, char const *url, mud_ruleset_t const *rs,
+				     mud_error_t *err);
+
+/** mud_enforce_apply() with the rules remembered for url; MUD_ERR_ARG if there are none
+ *  (the caller then applies something narrower, e.g. the quarantine set). */
+mud_rcode_t	mud_enforce_apply_url(mud_enforce_t *e, char const *mac, char const *url,
+				      time_t expires, mud_error_t *err);
+
+/** Remove the device's rules. MUD_OK also when it had none (*found false). */
+mud_rcode_t	mud_enforce_remove(mud_enforce_t *e, char const *mac, bool *found,
+				   mud_error_t *err);
+
+/** Remove every device (the table stays, empty). */
+mud_rcode_t	mud_enforce_flush(mud_enforce_t *e, mud_error_t *err);
+
+/** Remove the devices whose expiry is before now; returns how many. */
+size_t		mud_enforce_expire(mud_enforce_t *e, time_t now);
+
+/** A device learned (or lost) an address: what the neighbour thread does; for tests and
+ *  for callers with another source (DHCP leases). A host address of family 4 or 6. */
+mud_rcode_t	mud_enforce_addr(mud_enforce_t *e, char const *mac, mud_prefix_t const *addr,
+				 bool add, mud_error_t *err);
+
+/** Copy of the state (devices, in MAC order) under ctx. */
+size_t		mud_enforce_devices(mud_enforce_t *e, TALLOC_CTX *ctx, mud_enforce_dev_t **out);
+
+/** The installed table as nftables lists it (text), under ctx; NULL if absent. */
+char		*mud_enforce_listing(mud_enforce_t *e, TALLOC_CTX *ctx);
+
+/** The nftables JSON transaction that installs or replaces one device (pure: no kernel).
+ *  @param[in] table	table name; @param[in] mac "xx:xx:xx:xx:xx:xx";
+ *  @param[in] addrs	its known addresses. MUD_ERR_RENDER names a malformed rule,
+ *			MUD_ERR_ARG a bad MAC or table name. */
+mud_rcode_t	mud_nft_device_json(TALLOC_CTX *ctx, char **out, char const *table,
+				    char const *mac, mud_ruleset_t const *rs,
+				    mud_prefix_t const *addrs, size_t num_addrs, mud_error_t *err);
+
 
 #ifdef __cplusplus
 }
