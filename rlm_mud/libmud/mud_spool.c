@@ -618,6 +618,7 @@ static mud_rcode_t spool_flush_entry(mud_spool_t *spool, spool_entry_t *e,
 
 		pthread_mutex_lock(&spool->mutex);
 		if (rc != MUD_OK) {
+			pthread_cond_broadcast(&spool->cond);	/* as below */
 			spool->stats.write_errors++;
 			talloc_free(c);	/* a later repeat brings a new version */
 			e->writing = false;
@@ -646,6 +647,7 @@ static mud_rcode_t spool_flush_entry(mud_spool_t *spool, spool_entry_t *e,
 		if (requeue) break;
 	}
 	e->writing = false;
+	pthread_cond_broadcast(&spool->cond);	/* mud_spool_flush() may wait for this one */
 	if (requeue && e->dirty) spool_enqueue(spool, e);
 	return rc;
 }
@@ -656,10 +658,19 @@ static mud_rcode_t spool_flush_all(mud_spool_t *spool, mud_error_t *err)
 	mud_rcode_t first = MUD_OK;
 
 	pthread_mutex_lock(&spool->mutex);
-	while (spool->qhead) {
+	for (;;) {
 		spool_entry_t *e = spool->qhead;
 		mud_rcode_t rc;
 
+		if (!e) {
+			/* The writer thread may hold one document: wait until it is on disk. */
+			for (e = spool->entries; e; e = e->next) {
+				if (e->writing) break;
+			}
+			if (!e) break;
+			pthread_cond_wait(&spool->cond, &spool->mutex);
+			continue;
+		}
 		spool->qhead = e->qnext;
 		if (!spool->qhead) spool->qtail = NULL;
 		e->queued = false;
