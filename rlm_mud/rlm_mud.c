@@ -1077,10 +1077,8 @@ static char const *enforce_status(rlm_mud_t const *inst, REQUEST *request)
 /** Has this request's MUD policy been decided already (MUD-Status set, a URL seen)? */
 static bool enforce_decided(rlm_mud_t const *inst, REQUEST *request)
 {
-	char const *status;
+	char const *status = enforce_status(inst, request);
 
-	if (!inst->enforce_state) return false;
-	status = enforce_status(inst, request);
 	return status && strcmp(status, "no-url") != 0;
 }
 
@@ -1681,9 +1679,12 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 {
 	rlm_mud_t *inst = instance;
 
-	/* enforce = nftables: called again at the end of post-auth (policy mud_enforce) once the
-	 * request is decided: install the station's rules, do not process it twice */
-	if (enforce_decided(inst, request)) return enforce_post_auth(inst, request);
+	/* called again at the end of post-auth (policy mud_enforce) once the request is
+	 * decided: never process it twice; enforce = nftables installs the station's rules */
+	if (enforce_decided(inst, request)) {
+		if (!inst->enforce_state) return RLM_MODULE_NOOP;
+		return enforce_post_auth(inst, request);
+	}
 	return mud_common(instance, request, &mud_methods[MOD_POST_AUTH]);
 }
 
