@@ -44,6 +44,7 @@ VALUE	MUD-Status			url-conflict		11
 VALUE	MUD-Status			acl-unknown		12
 VALUE	MUD-Status			acl-served		13
 VALUE	MUD-Status			acl-conflict		14
+VALUE	MUD-Status			pending			15
 
 #  dACL name(s) issued (IPv4 and IPv6 names are separate values).
 ATTRIBUTE	MUD-ACL-Name				3005	string

@@ -36,6 +36,7 @@ RCSID("$Id$")
 #include <sys/socket.h>
 
 #include "mud.h"
+#include "rlm_mud_coa.h"
 
 #define VENDORPEC_CISCO_MUD	9	//!< Cisco's IANA enterprise number.
 #define CISCO_AVPAIR		1	//!< Cisco-AVPair.
@@ -64,15 +65,6 @@ typedef enum {
 	MUD_OUT_NFR,
 } rlm_mud_out_t;
 
-/** What the module remembers of one station, keyed by Calling-Station-Id: the URL seen
- *  in accounting and the URL whose policy was last applied (for url-changed reports). */
-typedef struct rlm_mud_seen {
-	char		station[MUD_STATION_LEN];	//!< normalised key, "" = free slot
-	char		src[24];			//!< source name of url
-	char		url[MUD_MAX_URL_LEN + 1];	//!< from accounting, "" = none
-	char		*applied;			//!< last URL applied (under seen) or NULL
-	time_t		last;				//!< last update (LRU)
-} rlm_mud_seen_t;
 
 /** Module instance. Read-only after instantiate except the locked seen table. */
 typedef struct rlm_mud_t {
@@ -103,6 +95,16 @@ typedef struct rlm_mud_t {
 	uint32_t	max_redirects;
 	uint32_t	accounting_max_entries;
 	uint32_t	fetch_wait;
+	char const	*fetch_mode;		//!< "inline" or "background"
+	bool		background;		//!< fetch_mode = background
+	uint32_t	fetch_threads;
+	uint32_t	fetch_queue_max;
+	uint32_t	fetch_per_authority;
+	uint32_t	pending_timeout;	//!< Session-Timeout of a pending answer
+	bool		coa_enable;
+	uint32_t	coa_port;
+	char const	*coa_secret;
+	uint32_t	coa_retries;
 
 	char const	*iodef_spool_dir;	//!< iodef { } subsection
 	char const	*iodef_reporter;
@@ -153,11 +155,10 @@ typedef struct rlm_mud_t {
 	DICT_ATTR const	*da_nfr;
 	DICT_ATTR const	*da_state;
 
-	pthread_mutex_t	seen_mutex;		//!< guards seen[]
-	bool		seen_mutex_init;
 	bool		fetch_init;		//!< mud_fetch_global_init() done
-	rlm_mud_seen_t	*seen;
-	size_t		num_seen;
+	mud_stations_t	*stations;		//!< per-station state (thread-safe)
+	mud_fetchsvc_t	*fetchsvc;		//!< background fetches (fetch_mode = background)
+	rlm_mud_coa_t	*coa;			//!< CoA sender (coa = yes)
 
 	pthread_mutex_t	wait_mutex;		//!< guards fetch_gen
 	pthread_cond_t	wait_cond;		//!< broadcast when any fetch settles
@@ -224,12 +225,25 @@ static const CONF_PARSER module_config[] = {
 	  "no" },
 	{ "max_redirects", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, max_redirects), "3" },
 	{ "accounting_max_entries",
-	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries), "4096" },
+	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, accounting_max_entries), "100000" },
 	{ "fetch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_wait), "20" },
 	{ "enforce", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce), "none" },
 	{ "enforce_bridge", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce_bridge), NULL },
 	{ "enforce_table", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce_table), "rlm_mud" },
 	{ "enforce_track", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, enforce_track), "yes" },
+	{ "fetch_mode", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, fetch_mode), "inline" },
+	{ "fetch_threads", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_threads), "4" },
+	{ "fetch_queue_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_queue_max),
+	  "1024" },
+	{ "fetch_per_authority",
+	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_per_authority), "2" },
+	{ "pending_session_timeout",
+	  FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, pending_timeout), "30" },
+	{ "coa", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, coa_enable), "no" },
+	{ "coa_port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, coa_port), "1700" },
+	{ "coa_secret", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_mud_t, coa_secret),
+	  NULL },
+	{ "coa_retries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, coa_retries), "3" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -516,103 +530,128 @@ static bool request_station(REQUEST *request, char key[MUD_STATION_LEN])
 	return key[0] != '\0';
 }
 
-/** The slot of a station, or (re)used for it: a free one, else the least recently updated.
- *  Caller holds seen_mutex. Never NULL (num_seen > 0). */
-static rlm_mud_seen_t *seen_slot(rlm_mud_t *inst, char const *key)
+/** The station index only reads the strings of its input: hand it a const one. */
+static char *in_str(char const *s)
 {
-	size_t i;
-	rlm_mud_seen_t *slot = NULL;
+	union {
+		char const	*c;
+		char		*m;
+	} u;
 
-	for (i = 0; i < inst->num_seen; i++) {
-		rlm_mud_seen_t *s = &inst->seen[i];
-
-		if (strcmp(s->station, key) == 0) return s;
-		if (!slot || (slot->station[0] && (!s->station[0] || s->last < slot->last)))
-			slot = s;
-	}
-	TALLOC_FREE(slot->applied);
-	memset(slot, 0, sizeof(*slot));
-	snprintf(slot->station, sizeof(slot->station), "%s", key);
-	return slot;
+	u.c = s;
+	return u.m;
 }
 
 static void seen_store(rlm_mud_t *inst, char const *key, char const *url, char const *src,
 		       time_t now)
 {
-	rlm_mud_seen_t *slot;
+	mud_station_t in;
 
-	if (!inst->seen) return;
-	pthread_mutex_lock(&inst->seen_mutex);
-	slot = seen_slot(inst, key);
-	snprintf(slot->url, sizeof(slot->url), "%s", url);
-	snprintf(slot->src, sizeof(slot->src), "%s", src);
-	slot->last = now;
-	pthread_mutex_unlock(&inst->seen_mutex);
+	memset(&in, 0, sizeof(in));
+	in.url_seen = in_str(url);
+	snprintf(in.url_seen_src, sizeof(in.url_seen_src), "%s", src);
+	in.in_session = true;
+	(void)mud_stations_update(inst->stations, key, &in, MUD_STATION_SEEN | MUD_STATION_SESSION,
+				  now, NULL, NULL, NULL);
 }
 
 /** Accounting Stop: forget the URL seen in accounting (the applied URL stays). */
-static void seen_forget(rlm_mud_t *inst, char const *key)
+static void seen_forget(rlm_mud_t *inst, char const *key, time_t now)
 {
-	size_t i;
+	mud_station_t in;
 
-	if (!inst->seen) return;
-	pthread_mutex_lock(&inst->seen_mutex);
-	for (i = 0; i < inst->num_seen; i++) {
-		rlm_mud_seen_t *s = &inst->seen[i];
-
-		if (strcmp(s->station, key) != 0) continue;
-		if (s->applied) {
-			s->url[0] = '\0';
-			s->src[0] = '\0';
-		} else {
-			memset(s, 0, sizeof(*s));
-		}
-		break;
-	}
-	pthread_mutex_unlock(&inst->seen_mutex);
+	memset(&in, 0, sizeof(in));
+	(void)mud_stations_update(inst->stations, key, &in, MUD_STATION_SEEN | MUD_STATION_SESSION,
+				  now, NULL, NULL, NULL);
 }
 
 /** Copy out a URL remembered from accounting (under ctx); NULL if none. */
-static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char src[24])
+static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char src[24],
+			 time_t now)
 {
-	size_t i;
-	char *url = NULL;
+	mud_station_t st;
 
-	if (!inst->seen) return NULL;
-	pthread_mutex_lock(&inst->seen_mutex);
-	for (i = 0; i < inst->num_seen; i++) {
-		if (strcmp(inst->seen[i].station, key) == 0) {
-			if (inst->seen[i].url[0]) {
-				url = talloc_strdup(ctx, inst->seen[i].url);
-				snprintf(src, 24, "%s", inst->seen[i].src);
-			}
-			break;
-		}
-	}
-	pthread_mutex_unlock(&inst->seen_mutex);
-	return url;
+	if (!mud_stations_get(inst->stations, ctx, key, now, &st)) return NULL;
+	talloc_free(st.url_applied);
+	if (!st.url_seen) return NULL;
+	snprintf(src, 24, "%s", st.url_seen_src);
+	return st.url_seen;
 }
 
-/** Remember the URL whose policy was applied to a station.
+/** Identifies the policy a station was given: its dACL names (content-addressed) or, for
+ *  inline formats, its lines. 0 = none (a pending or quarantine answer). */
+static uint64_t policy_hash(mud_entry_t const *e)
+{
+	char hex[65];
+	uint64_t h = 0;
+	size_t i;
+	char *all = talloc_asprintf(NULL, "%s|%s", e->acl_name_v4 ? e->acl_name_v4 : "",
+				    e->acl_name_v6 ? e->acl_name_v6 : "");
+
+	for (i = 0; all && i < e->num_v4; i++) all = talloc_asprintf_append(all, "|%s",
+									     e->lines_v4[i]);
+	for (i = 0; all && i < e->num_v6; i++) all = talloc_asprintf_append(all, "|%s",
+									     e->lines_v6[i]);
+	if (!all) return 1;	/* out of memory: "some policy", never "none" */
+	mud_sha256_hex(hex, all, strlen(all));
+	talloc_free(all);
+	for (i = 0; i < 16; i++) {
+		char c = hex[i];
+
+		h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	return h ? h : 1;
+}
+
+/** Remember the URL (and policy) applied to a station, and where its session is for CoA.
  *
  * @return the URL applied before (under ctx) if it differs, else NULL.
  */
-static char *seen_applied(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char const *url,
-			  time_t now)
+static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, char const *url,
+			  uint64_t hash)
 {
-	rlm_mud_seen_t *slot;
+	mud_station_t in;
+	mud_station_t before;
+	unsigned int fields = MUD_STATION_APPLIED | MUD_STATION_NAS | MUD_STATION_COA;
+	VALUE_PAIR *vp;
+	vp_cursor_t cursor;
+	rlm_mud_coa_target_t tgt;
 	char *old = NULL;
 
-	if (!inst->seen) return NULL;
-	pthread_mutex_lock(&inst->seen_mutex);
-	slot = seen_slot(inst, key);
-	if (!slot->applied || strcmp(slot->applied, url) != 0) {
-		if (slot->applied) old = talloc_strdup(ctx, slot->applied);
-		TALLOC_FREE(slot->applied);
-		slot->applied = talloc_strdup(inst->seen, url);	/* NULL: forgotten, no harm */
+	memset(&in, 0, sizeof(in));
+	in.url_applied = in_str(url);
+	in.policy_hash = hash;
+	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IP_ADDRESS, 0, TAG_ANY);
+	if (vp) {
+		inet_ntop(AF_INET, &vp->vp_ipaddr, in.nas_ip, sizeof(in.nas_ip));
+	} else {
+		vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY);
+		if (vp) inet_ntop(AF_INET6, &vp->vp_ipv6addr, in.nas_ip, sizeof(in.nas_ip));
 	}
-	slot->last = now;
-	pthread_mutex_unlock(&inst->seen_mutex);
+	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY);
+	if (vp) snprintf(in.nas_id, sizeof(in.nas_id), "%s", vp->vp_strvalue);
+	vp = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0, TAG_ANY);
+	if (vp) snprintf(in.calling_station_id, sizeof(in.calling_station_id), "%s",
+			 vp->vp_strvalue);
+	for (vp = fr_cursor_init(&cursor, &request->packet->vps);
+	     vp;
+	     vp = fr_cursor_next(&cursor)) {
+		if (vp->da != inst->da_avpair || vp->vp_length <= 17 ||
+		    strncmp(vp->vp_strvalue, "audit-session-id=", 17) != 0) continue;
+		snprintf(in.audit_session_id, sizeof(in.audit_session_id), "%s",
+			 vp->vp_strvalue + 17);
+		fields |= MUD_STATION_AUDIT;
+		break;
+	}
+	if (rlm_mud_coa_target_from_request(request, &tgt) == 0) {
+		snprintf(in.coa_dst, sizeof(in.coa_dst), "%s", tgt.dst);
+		in.coa_port = tgt.port;
+		snprintf(in.coa_secret, sizeof(in.coa_secret), "%s", tgt.secret);
+		if (!in.nas_ip[0]) snprintf(in.nas_ip, sizeof(in.nas_ip), "%s", tgt.nas_ip);
+	}
+	if (mud_stations_update(inst->stations, key, &in, fields, request->timestamp, request,
+				&before, NULL) != MUD_OK) return NULL;
+	if (before.url_applied && strcmp(before.url_applied, url) != 0) old = before.url_applied;
 	return old;
 }
 
@@ -852,7 +891,7 @@ static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c,
 		char *str;
 
 		if (!request_station(request, key)) return 0;
-		str = seen_lookup(inst, request, key, src);
+		str = seen_lookup(inst, request, key, src, request->timestamp);
 		if (!str) return 0;
 		mud_error_clear(&err);
 		if (mud_url_parse(request, &url, str, strlen(str), &err) == MUD_OK) {
@@ -1181,20 +1220,11 @@ static int enforce_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
-/** Fetch a policy for url (caller holds the fetch token) and settle the cache.
- *  On failure *evd is what the fetch learned (under request; NULL if nothing). */
-static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
-				 mud_policy_t **evd, mud_error_t *err)
+/** Pipeline options from the module configuration (no per-device part). */
+static void policy_opts(rlm_mud_t const *inst, mud_policy_opts_t *opts_out)
 {
 	mud_policy_opts_t opts;
-	mud_policy_t *pol = NULL;
-	mud_entry_t *e;
-	VALUE_PAIR *vp;
-	uint8_t *signer = NULL;
-	size_t signer_len = 0;
-	char buf[MUD_LOG_CUT + 8];
 
-	*evd = NULL;
 	memset(&opts, 0, sizeof(opts));
 	opts.fetch.ca_file = inst->ca_file;
 	opts.fetch.ca_path = inst->ca_path;
@@ -1209,7 +1239,24 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	opts.parse_flags = inst->lenient ? MUD_PARSE_LENIENT : MUD_PARSE_STRICT;
 	opts.site = inst->site;
 	opts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+	*opts_out = opts;
+}
 
+/** Fetch a policy for url (caller holds the fetch token) and settle the cache.
+ *  On failure *evd is what the fetch learned (under request; NULL if nothing). */
+static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
+				 mud_policy_t **evd, mud_error_t *err)
+{
+	mud_policy_opts_t opts;
+	mud_policy_t *pol = NULL;
+	mud_entry_t *e;
+	VALUE_PAIR *vp;
+	uint8_t *signer = NULL;
+	size_t signer_len = 0;
+	char buf[MUD_LOG_CUT + 8];
+
+	*evd = NULL;
+	policy_opts(inst, &opts);
 	vp = find_cert_attr(request, inst->da_cert_signer);
 	if (vp) {
 		mud_error_t serr;
@@ -1223,7 +1270,6 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 			RWDEBUG("Ignoring %s: %s", MUD_DA_CERT_SIGNER, serr.text);
 		}
 	}
-
 	RDEBUG2("Fetching MUD file %s", log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
 	if (mud_policy_fetch(request, &pol, url->url, &opts, evd, err) != MUD_OK) {
 		mud_cache_fail(inst->cache, url->url, err->code, err->where, err->text,
@@ -1354,7 +1400,7 @@ static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 }
 
 /** A policy was applied: remember its URL for the station, report a change. */
-static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url)
+static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url, uint64_t hash)
 {
 	char key[MUD_STATION_LEN];
 	char *old;
@@ -1364,7 +1410,7 @@ static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url)
 	char buf2[MUD_LOG_CUT + 8];
 
 	if (!request_station(request, key)) return;
-	old = seen_applied(inst, request, key, url, request->timestamp);
+	old = seen_applied(inst, request, key, url, hash);
 	if (!old) return;
 
 	RINFO("MUD URL of %s changed from %s to %s", key,
@@ -1376,6 +1422,152 @@ static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url)
 	actions_add(&acts, false, "policy of the new MUD URL applied");
 	incident_report(inst, request, MUD_EVENT_URL_CHANGED, url, old, NULL, MUD_OK, "MUD-URL",
 			text, &acts);
+}
+
+
+/*
+ *	Background fetching (fetch_mode = background): the request never waits on the
+ *	network. A miss answers at once with MUD-Status = pending (the quarantine VLAN and
+ *	filter, a short Session-Timeout, Termination-Action = RADIUS-Request); the fetch
+ *	runs on the fetch service; when it settles, the stations waiting for that URL are
+ *	re-authenticated with CoA (coa = yes) or at their Session-Timeout.
+ */
+
+#define MUD_COA_BATCH	4096	//!< stations re-authenticated per settled fetch, at most
+
+/** CoA to every station whose applied policy of url differs from the one now cached. */
+static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t now)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	mud_station_t *st = NULL;
+	size_t n;
+	size_t i;
+	size_t sent = 0;
+
+	if (!tmp) return;
+	n = mud_stations_by_url(inst->stations, tmp, url, &st, MUD_COA_BATCH);
+	for (i = 0; i < n; i++) {
+		rlm_mud_coa_req_t req;
+
+		if (st[i].policy_hash == hash || !st[i].coa_dst[0]) continue;
+		memset(&req, 0, sizeof(req));
+		req.dst = st[i].coa_dst;
+		req.port = st[i].coa_port;
+		req.secret = st[i].coa_secret;
+		req.nas_ip = st[i].nas_ip;
+		req.audit_session_id = st[i].audit_session_id;
+		/* with the audit-session-id known, the switch needs nothing else to match */
+		req.calling_station_id = st[i].audit_session_id[0] ? NULL :
+					 st[i].calling_station_id;
+		req.cookie = (uint64_t)now;
+		if (rlm_mud_coa_send(inst->coa, &req) == 0) sent++;
+	}
+	if (sent) INFO("rlm_mud (%s): CoA sent to %zu station(s) for the new policy of %s",
+		       inst->name, sent, url);
+	talloc_free(tmp);
+}
+
+/** A fetch job, on a fetch-service thread: the pipeline, the cache, then CoA. */
+static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+		      int const volatile *abort)
+{
+	rlm_mud_t *inst = uctx;
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	mud_policy_opts_t opts;
+	mud_policy_t *pol = NULL;
+	mud_policy_t *evd = NULL;
+	mud_entry_t *e;
+	mud_error_t err;
+	time_t now = time(NULL);
+	char buf[MUD_LOG_CUT + 8];
+
+	if (!tmp) {
+		mud_cache_fail(inst->cache, url, MUD_ERR_NOMEM, "rlm_mud", "out of memory", now);
+		return;
+	}
+	policy_opts(inst, &opts);
+	opts.fetch.abort = abort;	/* detach / HUP: give up at once */
+	if (arglen) {
+		opts.signer_der = arg;
+		opts.signer_der_len = arglen;
+	}
+	log_safe(buf, sizeof(buf), url, strlen(url));
+	mud_error_clear(&err);
+	if (mud_policy_fetch(tmp, &pol, url, &opts, &evd, &err) != MUD_OK) {
+		mud_cache_fail(inst->cache, url, err.code, err.where, err.text, now);
+		WARN("rlm_mud (%s): MUD %s: %s (at %s); stations stay in quarantine", inst->name,
+		     buf, err.text, err.where);
+		talloc_free(tmp);
+		return;
+	}
+	if (mud_cache_store(inst->cache, url, pol, now, &err) != MUD_OK) {
+		if (err.code == MUD_ERR_CONFLICT) {
+			ERROR("rlm_mud (%s): MUD %s: %s (dACL name %s); not applied", inst->name,
+			      buf, err.text, err.where);
+			mud_cache_fail(inst->cache, url, err.code, err.where, err.text, now);
+			talloc_free(tmp);
+			return;
+		}
+		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
+	}
+	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
+	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity);
+	if (e && inst->coa) coa_for_url(inst, url, policy_hash(e), now);
+	talloc_free(tmp);
+}
+
+/** Queue the fetch of url (the caller holds the cache's fetch token). */
+static bool background_fetch(rlm_mud_t *inst, REQUEST *request, char const *url)
+{
+	VALUE_PAIR *vp;
+	uint8_t *signer = NULL;
+	size_t signer_len = 0;
+	bool queued = false;
+	mud_error_t err;
+
+	vp = find_cert_attr(request, inst->da_cert_signer);
+	if (vp) {
+		mud_error_clear(&err);
+		if (mud_signer_from_x509_ext(request, &signer, &signer_len, vp->vp_octets,
+					     vp->vp_length, &err) != MUD_OK) {
+			RWDEBUG("Ignoring %s: %s", MUD_DA_CERT_SIGNER, err.text);
+			signer = NULL;
+			signer_len = 0;
+		}
+	}
+	mud_error_clear(&err);
+	if (mud_fetchsvc_submit(inst->fetchsvc, url, signer, signer_len, &queued, &err) !=
+	    MUD_OK) {
+		/* hand the token back as a failure: the next request tries again after
+		 * cache_fail_ttl, the queue never grows without bound */
+		mud_cache_fail(inst->cache, url, err.code, err.where, err.text,
+			       request->timestamp);
+		RWDEBUG("MUD fetch not queued: %s", err.text);
+		return false;
+	}
+	RDEBUG2("MUD fetch %s in the background", queued ? "queued" : "already queued");
+	return true;
+}
+
+/** The interim answer while the policy is fetched: quarantine, come back soon. */
+static rlm_rcode_t mud_pending(rlm_mud_t *inst, REQUEST *request, char const *url,
+			       rlm_mud_actions_t *acts)
+{
+	char key[MUD_STATION_LEN];
+	char tbuf[16];
+
+	(void)mud_failed(inst, request, "pending", MUD_ERR_FETCH, "fetch service",
+			 "policy being fetched in the background", url);
+	control_set(request, inst->da_cache, "pending");
+	if (inst->pending_timeout > 0) {
+		snprintf(tbuf, sizeof(tbuf), "%u", inst->pending_timeout);
+		pair_make_reply("Session-Timeout", tbuf, T_OP_SET);
+		pair_make_reply("Termination-Action", "RADIUS-Request", T_OP_SET);
+	}
+	/* the station waits for this URL: CoA when the fetch settles */
+	if (request_station(request, key)) (void)seen_applied(inst, request, key, url, 0);
+	actions_add(acts, true, "interim answer while the policy is fetched");
+	return RLM_MODULE_UPDATED;
 }
 
 /** Get the policy of the chosen URL and answer; acts receives what was done. */
@@ -1418,7 +1610,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	case MUD_CACHE_MISS:
 		RDEBUG3("MUD cache miss%s", token ? "" : ", fetch in progress elsewhere");
 		control_set(request, inst->da_cache, token ? "fetched" : "busy");
-		if (token) break;
+		if (token || inst->background) break;
 		cr = wait_inflight(inst, request, url, &e, &token);
 		if (cr != MUD_CACHE_MISS) {
 			RDEBUG2("The fetch in progress elsewhere settled; using its result");
@@ -1428,6 +1620,12 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 				inst->fetch_wait);
 		}
 		break;
+	}
+
+	if (inst->background) {
+		if (token) (void)background_fetch(inst, request, url);
+		if (!e) return mud_pending(inst, request, url, acts);
+		token = false;	/* stale or negative: answered now, refreshed in the background */
 	}
 
 	if (token) {
@@ -1471,7 +1669,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		return rc;
 	}
 	if (acts->num == 0) actions_add(acts, false, "MUD policy of %s applied", url);
-	check_url_change(inst, request, url);
+	check_url_change(inst, request, url, policy_hash(e));
 	return rc;
 }
 
@@ -1703,7 +1901,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 
 	vp = fr_pair_find_by_num(request->packet->vps, PW_ACCT_STATUS_TYPE, 0, TAG_ANY);
 	if (vp && vp->vp_integer == PW_STATUS_STOP) {
-		seen_forget(inst, key);
+		seen_forget(inst, key, request->timestamp);
 		enforce_stop(inst, request, key);
 		RDEBUG3("MUD: forgot URL of %s", key);
 		return RLM_MODULE_OK;
@@ -2031,6 +2229,82 @@ static int quarantine_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
+/** CoA sender log lines into radius.log. */
+static void coa_log(void *uctx, rlm_mud_coa_level_t level, char const *msg)
+{
+	rlm_mud_t const *inst = uctx;
+
+	switch (level) {
+	case RLM_MUD_COA_LOG_DEBUG:
+		DEBUG2("rlm_mud (%s): %s", inst->name, msg);
+		break;
+	case RLM_MUD_COA_LOG_INFO:
+		INFO("rlm_mud (%s): %s", inst->name, msg);
+		break;
+	case RLM_MUD_COA_LOG_WARN:
+		WARN("rlm_mud (%s): %s", inst->name, msg);
+		break;
+	case RLM_MUD_COA_LOG_ERROR:
+		ERROR("rlm_mud (%s): %s", inst->name, msg);
+		break;
+	}
+}
+
+/** fetch_mode, the fetch service and the CoA sender. */
+static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	mud_error_t err;
+
+	if (!inst->fetch_mode || strcmp(inst->fetch_mode, "inline") == 0) {
+		inst->background = false;
+	} else if (strcmp(inst->fetch_mode, "background") == 0) {
+		inst->background = true;
+	} else {
+		cf_log_err_cs(conf, "fetch_mode must be \"inline\" or \"background\", not \"%s\"",
+			      inst->fetch_mode);
+		return -1;
+	}
+	if (inst->pending_timeout > 3600) {
+		cf_log_err_cs(conf, "pending_session_timeout must be 0..3600 seconds");
+		return -1;
+	}
+	if (inst->coa_enable) {
+		rlm_mud_coa_opts_t co;
+		char const *cerr = NULL;
+
+		if (inst->coa_port == 0 || inst->coa_port > 65535) {
+			cf_log_err_cs(conf, "coa_port must be 1..65535");
+			return -1;
+		}
+		memset(&co, 0, sizeof(co));
+		co.port = (uint16_t)inst->coa_port;
+		co.secret = inst->coa_secret;
+		co.retries = (int)inst->coa_retries;
+		co.log = coa_log;
+		co.uctx = inst;
+		inst->coa = rlm_mud_coa_create(inst, &co, &cerr);
+		if (!inst->coa) {
+			cf_log_err_cs(conf, "CoA sender: %s", cerr ? cerr : "failed");
+			return -1;
+		}
+	}
+	if (inst->background) {
+		mud_fetchsvc_opts_t fo;
+
+		memset(&fo, 0, sizeof(fo));
+		fo.threads = inst->fetch_threads;
+		fo.queue_max = inst->fetch_queue_max;
+		fo.per_authority = inst->fetch_per_authority;
+		mud_error_clear(&err);
+		if (mud_fetchsvc_create(inst, &inst->fetchsvc, &fo, fetch_job, inst, &err) !=
+		    MUD_OK) {
+			cf_log_err_cs(conf, "fetch service: %s (at %s)", err.text, err.where);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
@@ -2090,8 +2364,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "quarantine_vlan must be 0 (none) or 1..4094");
 		return -1;
 	}
-	if (inst->accounting_max_entries > 1000000) {
-		cf_log_err_cs(conf, "accounting_max_entries must be at most 1000000");
+	if (inst->accounting_max_entries > MUD_STATIONS_MAX) {
+		cf_log_err_cs(conf, "accounting_max_entries must be at most %d", MUD_STATIONS_MAX);
 		return -1;
 	}
 
@@ -2168,19 +2442,17 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		     inst->name, load_errors, load_errors == 1 ? "y" : "ies", copts.dir);
 	}
 
-	if (inst->accounting_max_entries > 0) {
-		inst->seen = talloc_zero_array(inst, rlm_mud_seen_t, inst->accounting_max_entries);
-		if (!inst->seen) {
-			cf_log_err_cs(conf, "Out of memory");
+	{
+		mud_stations_opts_t sopts;
+
+		memset(&sopts, 0, sizeof(sopts));
+		sopts.max_entries = inst->accounting_max_entries;
+		if (mud_stations_create(inst, &inst->stations, &sopts, &err) != MUD_OK) {
+			cf_log_err_cs(conf, "accounting_max_entries: %s", err.text);
 			return -1;
 		}
-		inst->num_seen = inst->accounting_max_entries;
 	}
-	if (pthread_mutex_init(&inst->seen_mutex, NULL) != 0) {
-		cf_log_err_cs(conf, "Failed initialising a mutex");
-		return -1;
-	}
-	inst->seen_mutex_init = true;
+	if (background_instantiate(conf, inst) < 0) return -1;
 	if (inst->fetch_wait > 300) {
 		cf_log_err_cs(conf, "fetch_wait must be 0..300 seconds");
 		return -1;
@@ -2208,8 +2480,12 @@ static int mod_detach(void *instance)
 	rlm_mud_t *inst = instance;
 
 	xlat_unregister(inst->name, mud_xlat, instance);
-	if (inst->seen_mutex_init) pthread_mutex_destroy(&inst->seen_mutex);
-	inst->seen_mutex_init = false;
+	/* fetch threads first (they use the cache and the CoA sender), then the sender */
+	TALLOC_FREE(inst->fetchsvc);
+	if (inst->coa) {
+		rlm_mud_coa_free(inst->coa);
+		inst->coa = NULL;
+	}
 	if (inst->wait_init) {
 		pthread_cond_destroy(&inst->wait_cond);
 		pthread_mutex_destroy(&inst->wait_mutex);

@@ -385,6 +385,8 @@ typedef struct mud_fetch_opts {
 	mud_urlpolicy_t const *policy;		//!< checked for the URL, every redirect and
 						//!< every address connected to; NULL: https
 						//!< only, any authority and address.
+	int const volatile *abort;		//!< when non-NULL and it becomes non-zero, the
+						//!< fetch gives up (MUD_ERR_FETCH, "cancelled")
 	char const	*what;			//!< what is fetched, for refusals ("MUD URL",
 						//!< "signature URL"); NULL -> "URL".
 } mud_fetch_opts_t;
@@ -1576,7 +1578,8 @@ void		mud_fetchsvc_stats(mud_fetchsvc_t *svc, mud_fetchsvc_stats_t *out);
 #define MUD_STATION_SECRET_MAX	129	//!< RADIUS shared secret for CoA (FreeRADIUS: 128)
 #define MUD_STATIONS_DEFAULT	100000	//!< stations kept when not configured
 #define MUD_STATIONS_MAX	10000000	//!< ceiling of max_entries
-#define MUD_STATIONS_IDLE_DEFAULT	86400	//!< seconds without news before a station is dropped
+#define MUD_STATIONS_IDLE_DEFAULT	86400	//!< seconds without news before a station
+						//!< is dropped
 
 /** What is known of one station. Copied out; url strings under the caller's ctx. */
 typedef struct mud_station {

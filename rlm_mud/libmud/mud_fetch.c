@@ -195,6 +195,19 @@ static int _fetch_handle_free(fetch_handle_t *h)
 }
 
 /** curl write callback: append to the body, aborting the transfer past the cap. */
+/** CURLOPT_XFERINFOFUNCTION: give up when the caller's abort flag rises (service stop). */
+static int fetch_progress(void *uctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			  curl_off_t ulnow)
+{
+	int const volatile *abort_flag = uctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return abort_flag && __atomic_load_n(abort_flag, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
 static size_t fetch_write(char *data, size_t size, size_t nmemb, void *uctx)
 {
 	fetch_body_t *body = uctx;
@@ -429,6 +442,10 @@ static mud_rcode_t fetch_error(CURLcode cc, fetch_body_t const *body, char const
 	switch (cc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return mud_error_set(err, MUD_ERR_TIMEOUT, esc, "%s", text);
+
+	case CURLE_ABORTED_BY_CALLBACK:
+		return mud_error_set(err, MUD_ERR_FETCH, esc, "cancelled (the fetch service "
+				     "stopped)");
 
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CONNECT_ERROR:
@@ -766,6 +783,11 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	FETCH_SETOPT(CURLOPT_WRITEDATA, &body);
 	FETCH_SETOPT(CURLOPT_HTTPHEADER, h->headers);
 	FETCH_SETOPT(CURLOPT_USERAGENT, agent);
+	if (opts->abort) {
+		FETCH_SETOPT(CURLOPT_XFERINFOFUNCTION, fetch_progress);
+		FETCH_SETOPT(CURLOPT_XFERINFODATA, (void *)(uintptr_t)opts->abort);
+		FETCH_SETOPT(CURLOPT_NOPROGRESS, 0L);
+	}
 
 	/* the server's certificate, for reports, also when it fails verification */
 	peer = talloc_zero(tmp, fetch_peer_t);

@@ -138,8 +138,9 @@ static mud_rcode_t run_loop(ares_channel ch, mudp_dns_query_t *q, size_t n, int6
 		for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+			/* the ARES_GETSOCK_* macros shift a signed 1 into bit 31 (UBSan) */
+			if (((unsigned int)bits >> i) & 1u) ev |= POLLIN;
+			if (((unsigned int)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
 			if (!ev) continue;
 			pfd[nfds].fd = socks[i];
 			pfd[nfds].events = ev;
