@@ -8,7 +8,8 @@ freeradius freeradius-utils libfreeradius-dev libtalloc-dev libssl-dev
 libcurl4-openssl-dev libjson-c-dev libc-ares-dev libnl-3-dev libnl-route-3-dev libpcre3-dev
 libcmocka-dev libxml2-dev libxml2-utils libyang2-tools eapoltest
 python3 openssl ca-certificates dpkg-dev xz-utils cppcheck graphviz
-debhelper devscripts lintian fakeroot"
+debhelper devscripts lintian fakeroot
+libnftables-dev iperf3 iputils-ping"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

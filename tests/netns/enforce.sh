@@ -362,6 +362,76 @@ sc_quarantine() {	# ID FAMILY STATUS SIGNER|tls:CERT
 	cf_end
 }
 
+# idevid URL: the device certificate $CF_T/dev.{pem,key} with id-pe-mud-url = URL
+idevid() {
+	printf '%s\n' "basicConstraints = critical, CA:FALSE" "keyUsage = critical, digitalSignature" \
+		"extendedKeyUsage = clientAuth" "1.3.6.1.5.5.7.1.25 = ASN1:IA5STRING:$1" \
+		> "$CF_T/ext.cnf"
+	{ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CF_T/dev.key" &&
+		openssl req -new -key "$CF_T/dev.key" -subj "/CN=enf-device" -out "$CF_T/dev.csr" &&
+		openssl x509 -req -in "$CF_T/dev.csr" -CA "$IT_WORK/pki/ca.pem" \
+			-CAkey "$IT_WORK/pki/ca.key" -set_serial "0x$(openssl rand -hex 8)" -days 2 \
+			-extfile "$CF_T/ext.cnf" -out "$CF_T/dev.pem"; } >"$CF_T/openssl.log" 2>&1
+}
+
+# wait_for COND SECONDS: poll a shell condition until it holds
+wait_for() {
+	_w=0
+	while ! eval "$1"; do
+		_w=$((_w + 1))
+		[ "$_w" -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# hostapd as the NAS: its wired driver on the device's bridge port, wpa_supplicant (wired)
+# in the device doing EAP-TLS with the IDevID; the logoff makes hostapd send the Stop
+sc_hostapd() {
+	cf_begin hostapd-wired "v$1" nftables
+	if ! command -v hostapd >/dev/null 2>&1 || ! command -v wpa_supplicant >/dev/null 2>&1; then
+		cf_bad "hostapd or wpa_supplicant not installed"
+		cf_end
+		return
+	fi
+	url=$(cf_publish "$B4" "hostapd-v$1" signer device)
+	if ! idevid "$url"; then
+		cf_bad "cannot make the device certificate"
+		cf_end
+		return
+	fi
+	printf '%s\n' interface=vdev driver=wired logger_stdout=-1 logger_stdout_level=1 \
+		ieee8021x=1 eap_reauth_period=0 use_pae_group_addr=1 own_ip_addr=127.0.0.1 \
+		nas_identifier=enf-gateway auth_server_addr=127.0.0.1 \
+		"auth_server_port=$AUTH_PORT" "auth_server_shared_secret=$SECRET" \
+		acct_server_addr=127.0.0.1 "acct_server_port=$ACCT_PORT" \
+		"acct_server_shared_secret=$SECRET" > "$CF_T/hostapd.conf"
+	printf '%s\n' "ap_scan=0" "ctrl_interface=$CF_T/wpa" "network={" "	key_mgmt=IEEE8021X" \
+		"	eap=TLS" \
+		"	identity=\"enf-device\"" "	ca_cert=\"$IT_WORK/pki/ca.pem\"" \
+		"	client_cert=\"$CF_T/dev.pem\"" "	private_key=\"$CF_T/dev.key\"" \
+		"	eapol_flags=0" "}" > "$CF_T/supplicant.conf"
+	hostapd "$CF_T/hostapd.conf" > "$CF_T/hostapd.log" 2>&1 &
+	hpid=$!
+	IT_PIDS="$IT_PIDS $hpid"
+	sleep 0.5
+	ip netns exec "$NS_DEV" wpa_supplicant -D wired -i eth0 -c "$CF_T/supplicant.conf" \
+		> "$CF_T/supplicant.log" 2>&1 &
+	spid=$!
+	IT_PIDS="$IT_PIDS $spid"
+	if wait_for installed 15; then cf_ok "installed after EAP-TLS through hostapd"; else
+		cf_bad "no rules installed (hostapd: $(tail -n 1 "$CF_T/hostapd.log"))"; fi
+	prime
+	flows url "$1"
+	# EAPOL-Logoff: hostapd ends the session and sends the Accounting Stop
+	ip netns exec "$NS_DEV" wpa_cli -p "$CF_T/wpa" -i eth0 logoff > "$CF_T/wpa_cli.log" 2>&1
+	if wait_for '! installed' 10; then cf_ok "removed at hostapd's Stop"; else
+		cf_bad "rules left after the supplicant logged off"; fi
+	it_stop_pid "$spid"
+	it_stop_pid "$hpid"
+	cf_end
+}
+
 # EAP-TLS with the URL in the device certificate (id-pe-mud-url), eapol_test as the NAS
 sc_idevid() {
 	cf_begin url-idevid "v$1" nftables
@@ -371,14 +441,7 @@ sc_idevid() {
 		return
 	fi
 	url=$(cf_publish "$B4" "url-idevid-v$1" signer device)
-	printf '%s\n' "basicConstraints = critical, CA:FALSE" "keyUsage = critical, digitalSignature" \
-		"extendedKeyUsage = clientAuth" "1.3.6.1.5.5.7.1.25 = ASN1:IA5STRING:$url" \
-		> "$CF_T/ext.cnf"
-	if ! { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CF_T/dev.key" &&
-		openssl req -new -key "$CF_T/dev.key" -subj "/CN=enf-device" -out "$CF_T/dev.csr" &&
-		openssl x509 -req -in "$CF_T/dev.csr" -CA "$IT_WORK/pki/ca.pem" \
-			-CAkey "$IT_WORK/pki/ca.key" -set_serial "0x$(openssl rand -hex 8)" -days 2 \
-			-extfile "$CF_T/ext.cnf" -out "$CF_T/dev.pem"; } >"$CF_T/openssl.log" 2>&1; then
+	if ! idevid "$url"; then
 		cf_bad "cannot make the device certificate"
 		cf_end
 		return
@@ -507,6 +570,7 @@ for fv in 4 6; do
 	wanted url-dhcp && sc_policy url-dhcp "$fv" "$dk" device url
 	wanted url-lldp && sc_policy url-lldp "$fv" lldp device url
 	wanted url-idevid && sc_idevid "$fv"
+	wanted hostapd-wired && sc_hostapd "$fv"
 	wanted tls-expired && sc_quarantine tls-expired "$fv" tls-failed tls:expired
 	wanted tls-wronghost && sc_quarantine tls-wronghost "$fv" tls-failed tls:wronghost
 	wanted tls-untrusted && sc_quarantine tls-untrusted "$fv" tls-failed tls:untrusted
