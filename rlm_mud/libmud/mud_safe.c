@@ -10,6 +10,8 @@
  *    (same inode, still regular), bounded in size, and optionally owned by the
  *    effective uid with a single link.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,15 +22,10 @@
 
 #include "mud_private.h"
 
-/** strerror_r of either flavour into buf. */
+/** strerror_r (GNU: config.h defines _GNU_SOURCE) as text. */
 static char const *errno_text(int e, char *buf, size_t len)
 {
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
 	return strerror_r(e, buf, len);
-#else
-	if (strerror_r(e, buf, len) != 0) snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
 }
 
 /** What kind of file a mode is, for messages. */
