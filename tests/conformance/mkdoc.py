@@ -9,6 +9,7 @@ output holds nothing that changes from run to run (no ports, paths or times), so
 a regenerated file differs only when a result or a table does.
 """
 
+import os
 import sys
 
 
@@ -37,6 +38,19 @@ def main():
             res[(f[0], f[1])] = f
     flows = rows(flows_path, 5)
     lab = rows(lab_path, 4)
+    # The nftables column: real packets through a Linux gateway (tests/netns/enforce.sh
+    # --write-results tests/netns/results.tsv), when that file is there.
+    nft = {}
+    nft_path = os.path.join(os.path.dirname(os.path.abspath(scen_path)), "..", "netns",
+                            "results.tsv")
+    if os.path.exists(nft_path):
+        for line in open(nft_path, encoding="utf-8"):
+            f = line.rstrip("\n").split("\t")
+            if len(f) >= 7:
+                nft[(f[0], f[1])] = f
+    # scenarios of one NAS output format: nftables runs their flows as "internet"
+    nft_alias = {"internet-nfr": "internet", "internet-dacl": "internet",
+                 "quarantine-nfr": "sig-untrusted"}
 
     npass = sum(1 for r in res.values() if r[2] == "PASS")
     nfail = sum(1 for r in res.values() if r[2] == "FAIL")
@@ -63,8 +77,8 @@ def main():
 
     w("## Results\n\n")
     w("| scenario | family | result | NIST SP 1800-15 requirement / test | output format "
-      "| checks (flows) | reproduce | reason |\n")
-    w("|---|---|---|---|---|---|---|---|\n")
+      "| checks (flows) | nftables (real packets) | reproduce | reason |\n")
+    w("|---|---|---|---|---|---|---|---|---|\n")
     for sid, nist, what in scen:
         for fam in ("v4", "v6"):
             r = res.get((sid, fam))
@@ -73,8 +87,15 @@ def main():
             else:
                 result = "**FAIL**" if r[2] == "FAIL" else "PASS"
                 fmt, checks, why = r[3], "%s (%s)" % (r[4], r[5]), r[6]
-            w("| `%s` | %s | %s | %s | %s | %s | `tests/conformance/run.sh --only %s` | %s |\n"
-              % (sid, fam, result, md(nist), fmt, checks, sid, md(why)))
+            n = nft.get((nft_alias.get(sid, sid), fam))
+            if not nft:
+                ncol = ""
+            elif n is None:
+                ncol = "not run"
+            else:
+                ncol = ("**FAIL**" if n[2] == "FAIL" else "PASS") + " (%s flows)" % n[5]
+            w("| `%s` | %s | %s | %s | %s | %s | %s | `tests/conformance/run.sh --only %s` "
+              "| %s |\n" % (sid, fam, result, md(nist), fmt, checks, ncol, sid, md(why)))
     w("\n")
 
     w("## What each scenario checks\n\n")
@@ -110,6 +131,32 @@ def main():
     w("Groups: `url` (url-*), `quarantine` (tls-*, sig-*, quarantine-nfr), `internet` (internet-nfr, "
       "internet-dacl), `abs-*` (the abstraction scenarios), `v1` / `v2` (cache-validity "
       "and leave-rejoin, before and after the change).\n\n")
+
+    if nft:
+        w("## nftables: the same scenarios with real packets\n\n")
+        w("The `nftables` column comes from `tests/netns/enforce.sh` (docs/enforce.md): "
+          "rlm_mud with `enforce = nftables` on a gateway namespace (bridge, br_netfilter, "
+          "the real FreeRADIUS), the device, local and internet hosts of the lab in their "
+          "own namespaces with the addresses above, the device admitted by radclient MAB, "
+          "eapol_test or hostapd + wpa_supplicant, then each flow of the scenario's group "
+          "(rows `any` and `nas-filter-rule`: nftables enforces both directions) tried as a "
+          "real TCP/UDP connection or ping, and the Accounting Stop checked to remove the "
+          "rules. `internet-nfr` and `internet-dacl` show the `internet` run (the dACL's "
+          "*NOT enforced* row is denied by nftables), `quarantine-nfr` the `sig-untrusted` "
+          "run (the failure policy does not depend on the output format). Scenarios only "
+          "that suite has:\n\n")
+        w("| scenario | family | nftables | flows | reason |\n|---|---|---|---|---|\n")
+        known = set(s[0] for s in scen) | set(nft_alias.values())
+        for (sid, fam), n in sorted(nft.items()):
+            if sid in known:
+                continue
+            w("| `%s` | %s | %s | %s | %s |\n" % (sid, fam, "**FAIL**" if n[2] == "FAIL"
+                                                 else "PASS", n[5], md(n[6])))
+        w("\n`internet`: the internet flows; `renumber`: the device changes its address "
+          "(IPv6: a new address, IPv4: a new lease), the gateway learns it from its "
+          "neighbour table and the internet flows are decided on the new address; "
+          "`hostapd-wired`: hostapd's wired driver as the NAS, EAP-TLS with the IDevID, the "
+          "logoff's Accounting Stop removes the rules.\n\n")
 
     w("## Output formats and direction\n\n")
     w("A Cisco dACL is applied inbound on the switch port: it filters only what the "
