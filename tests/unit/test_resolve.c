@@ -20,7 +20,7 @@
 extern char **environ;
 
 #define NAMES_PARALLEL	40	//!< names delayed by the server, all asked at once
-#define DELAY_MS	400	//!< the server's answer delay for those
+#define DELAY_MS	2000	//!< the server's answer delay for those
 
 static struct {
 	char	dir[256];
