@@ -3,7 +3,7 @@
 # installs what is needed, then builds and runs the whole suite
 #   1. gcc   -Wall -Wextra -Werror, make check (unit, data, fuzz replay, mudctl, integration)
 #   2. clang -Wall -Wextra -Werror, make check
-#   3. gcc + ASan/UBSan,            make check
+#   3. gcc + ASan/UBSan,            make check (with --enable-fault-injection: test_fault)
 #   and cppcheck over the library and mudctl,
 # and ends with one line "N passed, N failed" (automake test results, all builds).
 #
@@ -91,7 +91,7 @@ for b in $BUILDS; do
 	case "$b" in
 	gcc) run_build gcc CC=gcc ;;
 	clang) run_build clang CC=clang ;;
-	asan) run_build asan CC=gcc --enable-sanitizers ;;
+	asan) run_build asan CC=gcc --enable-sanitizers --enable-fault-injection ;;
 	*) echo "unknown build $b"; status=1 ;;
 	esac
 done
