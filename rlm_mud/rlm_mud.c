@@ -1136,16 +1136,23 @@ static rlm_rcode_t enforce_post_auth(rlm_mud_t *inst, REQUEST *request)
 
 	(void)mud_enforce_expire(inst->enforce_state, request->timestamp);
 	if (request->reply->code != PW_CODE_ACCESS_ACCEPT) return RLM_MODULE_NOOP;
-	if (!request_station(request, key) || !enforce_mac(key, mac)) {
-		RWDEBUG("MUD enforce: the station is not a MAC address: no rules installed");
-		return RLM_MODULE_NOOP;
-	}
 	status = enforce_status(inst, request);
 	if (!status) status = "no-url";
+	/* a dACL download is the switch asking, not a station */
+	if (strcmp(status, "acl-served") == 0 || strcmp(status, "acl-unknown") == 0) {
+		return RLM_MODULE_NOOP;
+	}
+	if (!request_station(request, key) || !enforce_mac(key, mac)) {
+		/* it would be admitted unfiltered: fail (rejected), never wider than the policy */
+		REDEBUG("MUD enforce: Calling-Station-Id is not a MAC address: no rules can be "
+			"installed");
+		return RLM_MODULE_FAIL;
+	}
 	mud_error_clear(&err);
 	vp = fr_pair_find_by_num(request->reply->vps, PW_SESSION_TIMEOUT, 0, TAG_ANY);
 	if (vp && vp->vp_integer > 0) expires = request->timestamp + vp->vp_integer;
-	if (strcmp(status, "ok") == 0) {
+	/* url-conflict: the winning source's policy is applied (docs/configuration.md) */
+	if (strcmp(status, "ok") == 0 || strcmp(status, "url-conflict") == 0) {
 		vp = fr_pair_find_by_da(request->config, inst->da_url, TAG_ANY);
 		url = vp ? vp->vp_strvalue : NULL;
 	}
