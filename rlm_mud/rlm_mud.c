@@ -1894,6 +1894,39 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 }
 
 /** Accounting: remember a URL the switch relays, forget it on Stop. */
+/** A URL learned from accounting for a session admitted without its policy: get the policy
+ *  (cache, else a background fetch) and re-authenticate the session with CoA. */
+static void accounting_learned(rlm_mud_t *inst, REQUEST *request, char const *key,
+			       mud_url_t const *url)
+{
+	mud_station_t st;
+	mud_entry_t *e = NULL;
+	bool token = false;
+	mud_error_t err;
+	mud_cache_result_t cr;
+	bool known;
+
+	known = mud_stations_get(inst->stations, request, key, request->timestamp, &st);
+	if (known && st.url_applied && strcmp(st.url_applied, url->url) == 0 &&
+	    st.policy_hash != 0) return;	/* this policy is already applied */
+	mud_error_clear(&err);
+	if (mud_urlpolicy_check_url(inst->urlpolicy, url, &err) != MUD_OK) {
+		RWDEBUG("MUD URL from accounting refused: %s", err.text);
+		return;
+	}
+	/* the station waits for this URL's policy (policy_hash 0), with its CoA target */
+	(void)seen_applied(inst, request, key, url->url, 0);
+	cr = mud_cache_lookup(inst->cache, request, &e, &token, url->url, request->timestamp);
+	if (token) (void)background_fetch(inst, request, url->url);
+	if ((cr == MUD_CACHE_HIT || cr == MUD_CACHE_STALE) && e && e->status == MUD_OK) {
+		RDEBUG2("MUD policy of the URL learned from accounting is cached: CoA");
+		coa_for_url(inst, url->url, policy_hash(e), request->timestamp);
+	} else {
+		RDEBUG2("MUD policy of the URL learned from accounting is being fetched: CoA "
+			"when it settles");
+	}
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *request)
 {
 	rlm_mud_t *inst = instance;
@@ -1931,6 +1964,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	seen_store(inst, key, url->url, mud_url_src_name(src), request->timestamp);
 	RDEBUG2("MUD URL %s remembered for %s",
 		log_safe(buf, sizeof(buf), url->url, strlen(url->url)), key);
+	if (inst->coa && inst->background) accounting_learned(inst, request, key, url);
 	return RLM_MODULE_UPDATED;
 }
 

@@ -8,7 +8,8 @@
 #   2. when the fetch settles, the switch receives a CoA-Request (reauthenticate) carrying
 #      the session's audit-session-id and NAS-IP-Address;
 #   3. the re-authentication gets the VLAN and the dACL; a second station of the same URL
-#      is answered from the cache (no CoA for it);
+#      is answered from the cache (no CoA for it); a URL learned from accounting for a
+#      session admitted without its policy is fetched and the session gets a CoA;
 #   4. tarpit: 10 devices announce URLs on a server that accepts TCP and never answers;
 #      they get pending, and a warm MAB and a dACL download are still answered (radclient
 #      waits at most 3 s and does not retry: a worker stuck on the network fails this).
@@ -107,6 +108,29 @@ sleep 0.5
 [ "$(it_fetches /it/bg.json)" = 1 ] || ok=1
 it_result "re-authentication: VLAN + dACL; second station from the cache, one fetch" $ok \
 	"$(it_reply_values "$C/reauth.out" Reply-Message | tr '\n' ' ') fetches=$(it_fetches /it/bg.json)"
+
+# 3b. a URL learned from accounting (Cisco device-sensor) for a session admitted without its
+# policy: the policy is fetched in the background, then the session gets a CoA.
+{
+	echo 'Acct-Status-Type = Start'
+	echo 'Acct-Session-Id = "00000042"'
+	echo 'Calling-Station-Id = "00:11:22:33:dd:09"'
+	echo 'NAS-IP-Address = 127.0.0.1'
+	echo 'Cisco-AVPair = "audit-session-id=0A000001000000AA77778888"'
+	it_avpair lldp "$BASE/it/bg2.json"
+} > "$C/acct"
+it_send acct "$C/acct" > "$C/acct.out"
+ok=1
+i=0
+while [ $i -lt 100 ]; do
+	if [ "$(it_switch_recv 0A000001000000AA77778888)" -ge 1 ]; then ok=0; break; fi
+	sleep 0.1
+	i=$((i + 1))
+done
+it_has "$C/acct.out" "Received Accounting-Response" || ok=1
+[ "$(it_fetches /it/bg2.json)" = 1 ] || ok=1
+it_result "URL learned from accounting: fetched in the background, then CoA" $ok \
+	"fetches=$(it_fetches /it/bg2.json) $(tail -n 2 "$SWITCH_LOG" | tr '\n' '|')"
 
 # 4. tarpit: stalled fetches never hold a RADIUS worker.
 n=1
