@@ -967,14 +967,14 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 			char *line = talloc_asprintf(request, "ACS:CiscoSecure-Defined-ACL=%s",
 						     e->acl_name_v4);
 
-			if (line) reply_add_raw(request, inst->da_avpair, line);
+			if (!line || reply_add_raw(request, inst->da_avpair, line) < 0) goto nomem;
 			control_add(request, inst->da_acl_name, e->acl_name_v4);
 		}
 		if (e->acl_name_v6) {
 			char *line = talloc_asprintf(request, "ACS:CiscoSecure-Defined-ACL=%s",
 						     e->acl_name_v6);
 
-			if (line) reply_add_raw(request, inst->da_avpair, line);
+			if (!line || reply_add_raw(request, inst->da_avpair, line) < 0) goto nomem;
 			control_add(request, inst->da_acl_name, e->acl_name_v6);
 		}
 		break;
@@ -993,8 +993,12 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 					  "use output_format = cisco-dacl",
 					  url);
 		}
-		for (i = 0; i < e->num_v4; i++) reply_add_raw(request, da, e->lines_v4[i]);
-		for (i = 0; i < e->num_v6; i++) reply_add_raw(request, da, e->lines_v6[i]);
+		for (i = 0; i < e->num_v4; i++) {
+			if (reply_add_raw(request, da, e->lines_v4[i]) < 0) goto nomem;
+		}
+		for (i = 0; i < e->num_v6; i++) {
+			if (reply_add_raw(request, da, e->lines_v6[i]) < 0) goto nomem;
+		}
 	}
 		break;
 	}
@@ -1019,6 +1023,11 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 	RDEBUG2("MUD policy for %s applied: vlan %d, %zu IPv4 and %zu IPv6 lines",
 		log_safe(buf, sizeof(buf), url, strlen(url)), e->vlan, e->num_v4, e->num_v6);
 	return RLM_MODULE_UPDATED;
+
+nomem:
+	/* never a VLAN without its filter: fail closed (the quarantine, or reject) */
+	return mud_failed(inst, request, mud_rcode_status(MUD_ERR_NOMEM), MUD_ERR_NOMEM,
+			  "reply", "out of memory adding the policy to the reply", url);
 }
 
 /** The status word of a negative entry (a refusal is kept apart from a bad URL). */
