@@ -377,7 +377,8 @@ mud_rcode_t mud_enforce_open(TALLOC_CTX *ctx, mud_enforce_t **out,
 	}
 	if (!has_cap_net_admin()) {
 		return mud_error_set(err, MUD_ERR_UNSUPPORTED, "CAP_NET_ADMIN",
-				     "enforce = nftables needs CAP_NET_ADMIN (run as root or with "
+				     "this process lacks CAP_NET_ADMIN, needed to install "
+				     "nftables rules (run as root or with "
 				     "AmbientCapabilities=CAP_NET_ADMIN)");
 	}
 	e = talloc_zero(ctx, mud_enforce_t);

@@ -527,7 +527,7 @@ static mud_rcode_t nft_failed(mudp_nft_t *n, char const *what, mud_error_t *err)
 	if (!e) e = "";
 	while (e[len] && e[len] != '\n') len++;
 	mudp_escape(line, sizeof(line), e, len);
-	return mud_error_set(err, MUD_ERR_FETCH, what, "nftables: %s",
+	return mud_error_set(err, MUD_ERR_IO, what, "nftables: %s",
 			     line[0] ? line : "command failed");
 }
 

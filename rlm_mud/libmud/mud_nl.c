@@ -207,10 +207,10 @@ mud_rcode_t mudp_nl_mon_open(TALLOC_CTX *ctx, mudp_nl_mon_t **out, mudp_neigh_cb
 	if (rc >= 0) rc = nl_socket_add_membership(m->sk, RTNLGRP_NEIGH);
 	if (rc >= 0) rc = nl_socket_set_nonblocking(m->sk);
 	if (rc < 0) {
-		mud_error_set(err, MUD_ERR_FETCH, "nl_connect(NETLINK_ROUTE, RTNLGRP_NEIGH)",
+		mud_error_set(err, MUD_ERR_IO, "nl_connect(NETLINK_ROUTE, RTNLGRP_NEIGH)",
 			      "netlink: %s", nl_geterror(rc));
 		talloc_free(m);
-		return MUD_ERR_FETCH;
+		return MUD_ERR_IO;
 	}
 	*out = m;
 	return MUD_OK;

@@ -600,6 +600,24 @@ done
 
 # detach: stopping the server leaves nothing behind
 it_stop_radiusd
+
+# without CAP_NET_ADMIN the server refuses to start, saying why
+if command -v setpriv >/dev/null 2>&1; then
+	if setpriv --bounding-set -net_admin "$FREERADIUS" -XC -d "$RADDB" \
+		> "$IT_WORK/nocap.out" 2>&1; then
+		echo "FAIL: startup without CAP_NET_ADMIN: the server started"
+		CF_NFAIL=$((CF_NFAIL + 1))
+		IT_FAILED=1
+	elif grep -q "lacks CAP_NET_ADMIN" "$IT_WORK/nocap.out"; then
+		why=$(grep -m 1 -o 'enforce = nftables: .*' "$IT_WORK/nocap.out")
+		echo "PASS: startup without CAP_NET_ADMIN refused: $why"
+		CF_NPASS=$((CF_NPASS + 1))
+	else
+		echo "FAIL: startup without CAP_NET_ADMIN: no clear error ($(tail -n 1 "$IT_WORK/nocap.out"))"
+		CF_NFAIL=$((CF_NFAIL + 1))
+		IT_FAILED=1
+	fi
+fi
 if "$MUDCTL" enforce show >/dev/null 2>&1; then
 	echo "FAIL: detach: the rlm_mud table is still there after the server stopped"
 	CF_NFAIL=$((CF_NFAIL + 1))
