@@ -251,6 +251,111 @@ static void test_json_bad_args(void **state)
 	talloc_free(rs);
 }
 
+/** A random rule: mostly well-formed, sometimes not (every field may be out of range). */
+static void random_rule(mud_ruleset_t *rs, unsigned int *seed)
+{
+	static int const protos[] = { -1, 1, 6, 17, 58, 47, 300, -5 };
+	mud_rule_t *r = add_rule(rs, rand_r(seed) % 2 ? MUD_DIR_TO_DEVICE : MUD_DIR_FROM_DEVICE,
+				 rand_r(seed) % 2 ? 6 : 4, protos[rand_r(seed) % 8]);
+	mud_port_t *ports[2] = { &r->device_port, &r->peer_port };
+	size_t i;
+
+	if (rand_r(seed) % 50 == 0) r->family = rand_r(seed) % 9;
+	if (rand_r(seed) % 50 == 0) r->dir = (mud_dir_t)(rand_r(seed) % 4);
+	r->action = rand_r(seed) % 3 ? MUD_ACTION_ACCEPT : MUD_ACTION_DROP;
+	if (rand_r(seed) % 50 == 0) r->action = (mud_action_t)(rand_r(seed) % 5);
+	if (rand_r(seed) % 2) {
+		r->peer.family = rand_r(seed) % 20 ? r->family : 10 - r->family;
+		r->peer.len = (uint8_t)(rand_r(seed) % 140);
+		for (i = 0; i < 16; i++) r->peer.addr[i] = (uint8_t)rand_r(seed);
+	}
+	for (i = 0; i < 2; i++) {
+		if (rand_r(seed) % 2) continue;
+		ports[i]->op = (mud_port_op_t)(rand_r(seed) % 7);
+		ports[i]->lo = (uint16_t)rand_r(seed);
+		ports[i]->hi = (uint16_t)(ports[i]->lo + rand_r(seed) % 100);
+	}
+	if (rand_r(seed) % 4 == 0) r->icmp_type = rand_r(seed) % 300;
+	if (rand_r(seed) % 4 == 0) r->icmp_code = rand_r(seed) % 300;
+	r->established = rand_r(seed) % 4 == 0;
+	if (rand_r(seed) % 8 == 0) return;	/* left as drawn: often malformed */
+
+	/* made consistent, as the compiler makes them */
+	if (r->family != 4 && r->family != 6) r->family = 4;
+	r->dir = r->dir == MUD_DIR_TO_DEVICE ? MUD_DIR_TO_DEVICE : MUD_DIR_FROM_DEVICE;
+	if (r->action != MUD_ACTION_ACCEPT) r->action = MUD_ACTION_DROP;
+	if (r->protocol == 1 || r->protocol == 58) r->protocol = r->family == 6 ? 58 : 1;
+	if (r->protocol > 255 || r->protocol < -1) r->protocol = 6;
+	r->peer.family = r->family;
+	if (r->peer.len > (r->family == 6 ? 128 : 32)) r->peer.len = r->family == 6 ? 64 : 24;
+	for (i = 0; i < 2; i++) {
+		if (ports[i]->op > MUD_PORT_RANGE) ports[i]->op = MUD_PORT_EQ;
+		if (ports[i]->hi < ports[i]->lo) ports[i]->hi = ports[i]->lo;
+		if (r->protocol != 6 && r->protocol != 17) ports[i]->op = MUD_PORT_ANY;
+	}
+	if (r->protocol != 1 && r->protocol != 58) r->icmp_type = r->icmp_code = -1;
+	if (r->icmp_type > 255) r->icmp_type = 8;
+	if (r->icmp_code > 255 || r->icmp_type < 0) r->icmp_code = -1;
+	if (r->protocol != 6) r->established = false;
+}
+
+/* Random rule sets: refused with MUD_ERR_RENDER or accepted, never a crash or a leak; every
+ * accepted one is also accepted by the kernel when the test has its own namespace. */
+static void test_json_random(void **state)
+{
+	void *ctx = *state;
+	mud_enforce_t *e = NULL;
+	mud_enforce_opts_t o;
+	unsigned int seed = 8520;
+	size_t n;
+	size_t ok = 0;
+	size_t refused = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (have_netns) {
+		mud_error_t err;
+
+		mud_error_clear(&err);
+		assert_int_equal(mud_enforce_open(ctx, &e, &o, &err), MUD_OK);
+	}
+	for (n = 0; n < 400; n++) {
+		mud_ruleset_t *rs = talloc_zero(ctx, mud_ruleset_t);
+		char *json = NULL;
+		mud_error_t err;
+		mud_rcode_t rc;
+		size_t k = 1 + (size_t)rand_r(&seed) % 6;
+
+		while (k--) random_rule(rs, &seed);
+		mud_error_clear(&err);
+		rc = mud_nft_device_json(ctx, &json, "rlm_mud", "02:00:00:00:00:01", rs, NULL, 0,
+					 &err);
+		if (rc == MUD_OK) {
+			ok++;
+			assert_non_null(json);
+			if (e) {
+				mud_error_clear(&err);
+				rc = mud_enforce_apply(e, "02:00:00:00:00:01", rs, NULL, 0, &err);
+				if (rc != MUD_OK) {
+					fprintf(stderr, "kernel refused: %s (%s)\n%s\n", err.text,
+						err.where, json);
+				}
+				assert_int_equal(rc, MUD_OK);
+			}
+		} else {
+			refused++;
+			assert_int_equal(rc, MUD_ERR_RENDER);
+			assert_null(json);
+			assert_true(err.where[0] != '\0');
+		}
+		talloc_free(json);
+		talloc_free(rs);
+	}
+	printf("test_json_random: %zu accepted%s, %zu refused\n", ok,
+	       e ? " (and installed)" : "", refused);
+	assert_true(ok > 50 && refused > 20);
+	talloc_free(e);
+}
+
 /* ---------------------------------------------------------------- in the kernel */
 
 static bool table_exists(void *ctx)
@@ -441,6 +546,7 @@ int main(void)
 		TEST(test_json_mapping),
 		TEST(test_json_bad_rules),
 		TEST(test_json_bad_args),
+		TEST(test_json_random),
 		TEST(test_kernel_lifecycle),
 		TEST(test_kernel_bad_open),
 		TEST(test_kernel_no_cap),
