@@ -105,6 +105,8 @@ typedef struct rlm_mud_t {
 	uint32_t	coa_port;
 	char const	*coa_secret;
 	uint32_t	coa_retries;
+	uint32_t	dns_refresh_min;	//!< DNS TTL clamp for a policy's life (s)
+	uint32_t	dns_refresh_max;	//!< 0: DNS TTLs ignored
 
 	char const	*iodef_spool_dir;	//!< iodef { } subsection
 	char const	*iodef_reporter;
@@ -244,6 +246,8 @@ static const CONF_PARSER module_config[] = {
 	{ "coa_secret", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_mud_t, coa_secret),
 	  NULL },
 	{ "coa_retries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, coa_retries), "3" },
+	{ "dns_refresh_min", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_min), "300" },
+	{ "dns_refresh_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_max), "3600" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -909,7 +913,7 @@ static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c,
 
 /** Build a cache-shaped entry straight from a fetched policy (under ctx). */
 static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, time_t now,
-				      uint32_t ceiling)
+				      uint32_t ceiling, uint32_t dns_min, uint32_t dns_max)
 {
 	mud_entry_t *e;
 	mud_rendered_t const *r = pol->rendered;
@@ -937,6 +941,13 @@ static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, 
 	e->fetched = now;
 	life = (time_t)validity * 3600;
 	if (ceiling > 0 && life > (time_t)ceiling) life = ceiling;
+	if (dns_max > 0 && pol->rules && pol->rules->dns_ttl > 0) {
+		time_t ttl = (time_t)pol->rules->dns_ttl;
+
+		if (ttl < (time_t)dns_min) ttl = dns_min;
+		if (ttl > (time_t)dns_max) ttl = dns_max;
+		if (ttl < life) life = ttl;
+	}
 	e->expires = now + life;
 	memcpy(e->file_sha256, pol->file_sha256, sizeof(e->file_sha256));
 	return e;
@@ -1323,7 +1334,8 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 		RWDEBUG("Policy not cached: %s", err->text);
 		mud_error_clear(err);
 	}
-	e = entry_from_policy(request, pol, request->timestamp, inst->cache_max_validity);
+	e = entry_from_policy(request, pol, request->timestamp, inst->cache_max_validity,
+			      inst->dns_refresh_min, inst->dns_refresh_max);
 	if (!e) mud_error_set(err, MUD_ERR_NOMEM, "rlm_mud", "out of memory");
 	return e;
 }
@@ -1527,7 +1539,8 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
 	}
 	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
-	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity);
+	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
+			      inst->dns_refresh_max);
 	if (e && inst->coa) coa_for_url(inst, url, policy_hash(e), now);
 	talloc_free(tmp);
 }
@@ -2479,6 +2492,12 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	copts.key_file = (inst->cache_key_file && *inst->cache_key_file) ? inst->cache_key_file :
 									  NULL;
 	copts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+	if (inst->dns_refresh_max > 0 && inst->dns_refresh_min > inst->dns_refresh_max) {
+		cf_log_err_cs(conf, "dns_refresh_min must not exceed dns_refresh_max");
+		return -1;
+	}
+	copts.dns_ttl_min = inst->dns_refresh_min;
+	copts.dns_ttl_max = inst->dns_refresh_max;
 	copts.log = libmud_log;
 	copts.log_uctx = inst;
 	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors,

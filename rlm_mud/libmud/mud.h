@@ -999,6 +999,9 @@ typedef struct mud_cache_opts {
 	mud_log_t	log;		//!< optional: each persisted entry dropped at
 					//!< load, with the file and the reason (WARN)
 	void		*log_uctx;
+	unsigned int	dns_ttl_min;	//!< an entry whose policy holds resolver answers expires
+	unsigned int	dns_ttl_max;	//!< at their TTL clamped to [min, max] seconds (then
+					//!< refreshed: re-resolved, recompiled); max 0: off
 	char const	*key_file;	//!< optional: HMAC-SHA256 key (>= 32 bytes, owned
 					//!< by us, mode 0600/0400) over each persisted
 					//!< entry; entries without a valid HMAC are

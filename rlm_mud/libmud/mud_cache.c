@@ -91,6 +91,8 @@ struct mud_cache {
 	time_t		fail_ttl;
 	time_t		stale_max;
 	time_t		inflight_max;
+	time_t		dns_ttl_min;	//!< 0: DNS TTLs do not shorten an entry's life
+	time_t		dns_ttl_max;
 	uint64_t	key[2];		//!< SipHash key (hash flooding by devices' URLs)
 	mud_format_t	format;		//!< format of the lines (persisted entries are checked)
 	mud_log_t	log;		//!< where dropped persisted entries are reported
@@ -1531,6 +1533,8 @@ mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_
 	cache->stale_max = (time_t)opts->stale_max;
 	cache->inflight_max = opts->inflight_max ? (time_t)opts->inflight_max :
 						   CACHE_INFLIGHT_MAX_DEFAULT;
+	cache->dns_ttl_max = (time_t)opts->dns_ttl_max;
+	cache->dns_ttl_min = opts->dns_ttl_min ? (time_t)opts->dns_ttl_min : 1;
 	cache->format = opts->format;
 	cache->log = opts->log;
 	cache->log_uctx = opts->log_uctx;
@@ -1677,6 +1681,15 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 
 	validity = (time_t)hours * 3600;
 	if (validity > cache->max_validity) validity = cache->max_validity;
+	/* the addresses of the file's DNS names live only as long as their answers: refresh
+	 * (re-resolve, recompile) at the TTL, clamped to [dns_ttl_min, dns_ttl_max] */
+	if (cache->dns_ttl_max > 0 && pol->rules && pol->rules->dns_ttl > 0) {
+		time_t ttl = (time_t)pol->rules->dns_ttl;
+
+		if (ttl < cache->dns_ttl_min) ttl = cache->dns_ttl_min;
+		if (ttl > cache->dns_ttl_max) ttl = cache->dns_ttl_max;
+		if (ttl < validity) validity = ttl;
+	}
 
 	src.url = (char *)(uintptr_t)url;
 	src.status = MUD_OK;
