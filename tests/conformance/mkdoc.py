@@ -156,7 +156,9 @@ def main():
           "(IPv6: a new address, IPv4: a new lease), the gateway learns it from its "
           "neighbour table and the internet flows are decided on the new address; "
           "`hostapd-wired`: hostapd's wired driver as the NAS, EAP-TLS with the IDevID, the "
-          "logoff's Accounting Stop removes the rules.\n\n")
+          "logoff's Accounting Stop removes the rules; `dhcp-hook`: the DHCP server's hook "
+          "(docs/examples/mud-dhcp-hook.sh, as dnsmasq runs it with DNSMASQ_MUD_URL) "
+          "admits the device.\n\n")
 
     w("## Output formats and direction\n\n")
     w("A Cisco dACL is applied inbound on the switch port: it filters only what the "

@@ -547,6 +547,24 @@ sc_replace() {	# ID FAMILY
 	cf_end
 }
 
+# the DHCP server's hook (docs/examples/mud-dhcp-hook.sh, as dnsmasq runs it for a lease
+# whose request carried option 161 / 112) admits the device
+sc_dhcphook() {
+	cf_begin dhcp-hook "v$1" nftables
+	url=$(cf_publish "$B4" "dhcp-hook-v$1" signer device)
+	echo "$SECRET" > "$CF_T/secret"
+	if [ "$1" = 6 ]; then d6=1; else d6=0; fi
+	if DNSMASQ_MUD_URL=$url MUD_HOOK_SERVER=127.0.0.1:$AUTH_PORT MUD_HOOK_DHCP6=$d6 \
+		MUD_HOOK_SECRET_FILE=$CF_T/secret MUDCTL=$MUDCTL \
+		sh "$top_srcdir/docs/examples/mud-dhcp-hook.sh" add "$DEVMAC" "$(addr_of device "$1")"
+	then cf_ok hook; else cf_bad "the hook failed"; fi
+	if installed; then cf_ok installed; else cf_bad "no rules installed for $DEVMAC"; fi
+	prime
+	flows url "$1"
+	stop
+	cf_end
+}
+
 sc_nourl() {
 	cf_begin no-url "v$1" nftables
 	# the site's policy decides about a device without a MUD URL (this one rejects MAB):
@@ -571,6 +589,7 @@ for fv in 4 6; do
 	wanted url-lldp && sc_policy url-lldp "$fv" lldp device url
 	wanted url-idevid && sc_idevid "$fv"
 	wanted hostapd-wired && sc_hostapd "$fv"
+	wanted dhcp-hook && sc_dhcphook "$fv"
 	wanted tls-expired && sc_quarantine tls-expired "$fv" tls-failed tls:expired
 	wanted tls-wronghost && sc_quarantine tls-wronghost "$fv" tls-failed tls:wronghost
 	wanted tls-untrusted && sc_quarantine tls-untrusted "$fv" tls-failed tls:untrusted
