@@ -37,6 +37,7 @@ run_build() {
 	shift
 	dir="$TOP/_build/$name"
 	echo "==== build $name: $*"
+	t_start=$(date +%s)
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	(
@@ -67,7 +68,7 @@ run_build() {
 			fi
 		done
 	fi
-	echo "==== build $name: $p passed, $f failed"
+	echo "==== build $name: $p passed, $f failed ($(( $(date +%s) - t_start )) s)"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 }
