@@ -446,15 +446,35 @@ static void reply_vlan(REQUEST *request, int vlan)
 }
 
 /** Failure: status, error text, quarantine VLAN and ACL if configured. */
+/** Calling-Station-Id of a request for radius.log, escaped ("-" if none). */
+static char const *log_station(REQUEST *request, char *buf, size_t buflen)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0,
+					     TAG_ANY);
+
+	if (!vp) return "-";
+	return log_safe(buf, buflen, vp->vp_strvalue, vp->vp_length);
+}
+
 static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char const *status,
 			      mud_rcode_t code, char const *where, char const *text,
 			      char const *url)
 {
 	char buf[MUD_LOG_CUT + 8];
+	char sbuf[MUD_LOG_CUT + 8];
 	char msg[512];
 
 	log_safe(buf, sizeof(buf), url, url ? strlen(url) : 0);
 	REDEBUG("MUD %s: %s (at %s)", buf, text ? text : "", where ? where : "");
+	/* radius.log without -X: one line per decision (docs/configuration.md "Logging") */
+	if (strcmp(status, "pending") == 0) {
+		RINFO("MUD station %s URL %s: pending (fetch in the background), quarantine VLAN "
+		      "%d", log_station(request, sbuf, sizeof(sbuf)), buf, inst->qvlan);
+	} else {
+		RWARN("MUD station %s URL %s: %s: %s (at %s); %s", log_station(request, sbuf,
+		      sizeof(sbuf)), buf, status, text ? text : "", where ? where : "",
+		      inst->qvlan > 0 ? "quarantine VLAN applied" : "no quarantine VLAN");
+	}
 
 	snprintf(msg, sizeof(msg), "%s (at %s)", text ? text : "", where ? where : "");
 	control_set(request, inst->da_status, status);
@@ -1699,6 +1719,18 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	}
 	if (acts->num == 0) actions_add(acts, false, "MUD policy of %s applied", url);
 	check_url_change(inst, request, url, policy_hash(e));
+	{
+		char buf[MUD_LOG_CUT + 8];
+		char sbuf[MUD_LOG_CUT + 8];
+		VALUE_PAIR *cvp = fr_pair_find_by_da(request->config, inst->da_cache, TAG_ANY);
+
+		RINFO("MUD station %s URL %s (%s): %s, VLAN %d, dACL %s %s, cache %s",
+		      log_station(request, sbuf, sizeof(sbuf)),
+		      log_safe(buf, sizeof(buf), url, strlen(url)), win->src,
+		      conflict ? "url-conflict" : "ok", e->vlan,
+		      e->acl_name_v4 ? e->acl_name_v4 : "-", e->acl_name_v6 ? e->acl_name_v6 : "-",
+		      cvp ? cvp->vp_strvalue : "-");
+	}
 	return rc;
 }
 
