@@ -118,7 +118,13 @@ sed -n '/^<!-- verify: enable -->$/,/^```$/p' "$INSTALL_DOC" | sed '1,2d;$d' | s
 	-e "s|^cd /etc/freeradius/3.0\$|cd $RADDB|" \
 	-e "s|/usr/share/freeradius/dictionary.mud|$RADDB/dictionary.mud|" \
 	-e "s|^freeradius -XC|freeradius -XC -d $RADDB|" > "$IT_WORK/enable.sh"
-(sh -e "$IT_WORK/enable.sh") > "$IT_WORK/enable.out" 2>&1
+if [ -n "$IT_PRELOAD" ]; then
+	# an ASan build of the module: freeradius -XC needs the runtime preloaded too
+	(LD_PRELOAD="$IT_PRELOAD" ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:verify_asan_link_order=0" \
+		sh -e "$IT_WORK/enable.sh") > "$IT_WORK/enable.out" 2>&1
+else
+	(sh -e "$IT_WORK/enable.sh") > "$IT_WORK/enable.out" 2>&1
+fi
 r=$?
 grep -q "Configuration appears to be OK" "$IT_WORK/enable.out" || r=1
 it_result "docs/install.md enabling block on Debian's raddb (copy)" $r "$(cat "$IT_WORK/enable.out")"
