@@ -604,20 +604,49 @@ static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char
 
 /** Identifies the policy a station was given: its dACL names (content-addressed) or, for
  *  inline formats, its lines. 0 = none (a pending or quarantine answer). */
+/** Copy str (NULL: nothing) and a separator to p; returns the end. */
+static char *hash_put(char *p, char const *str, char sep)
+{
+	size_t n = str ? strlen(str) : 0;
+
+	memcpy(p, str ? str : "", n);
+	p[n] = sep;
+	return p + n + 1;
+}
+
 static uint64_t policy_hash(mud_entry_t const *e)
 {
 	char hex[65];
 	uint64_t h = 0;
+	size_t len = 0;
 	size_t i;
-	char *all = talloc_asprintf(NULL, "%s|%s", e->acl_name_v4 ? e->acl_name_v4 : "",
-				    e->acl_name_v6 ? e->acl_name_v6 : "");
+	char *all;
+	char *p;
 
-	for (i = 0; all && i < e->num_v4; i++) all = talloc_asprintf_append(all, "|%s",
-									     e->lines_v4[i]);
-	for (i = 0; all && i < e->num_v6; i++) all = talloc_asprintf_append(all, "|%s",
-									     e->lines_v6[i]);
-	if (!all) return 1;	/* out of memory: "some policy", never "none" */
-	mud_sha256_hex(hex, all, strlen(all));
+	/*
+	 *	cisco-dacl: the names are content-addressed (130-bit hash of URL and lines), so
+	 *	they identify the policy; inline formats: the lines themselves. One allocation,
+	 *	one SHA-256: this runs on every applied policy.
+	 */
+	if (e->acl_name_v4 || e->acl_name_v6) {
+		len = (e->acl_name_v4 ? strlen(e->acl_name_v4) : 0) +
+		      (e->acl_name_v6 ? strlen(e->acl_name_v6) : 0) + 2;
+	} else {
+		for (i = 0; i < e->num_v4; i++) len += strlen(e->lines_v4[i]) + 1;
+		for (i = 0; i < e->num_v6; i++) len += strlen(e->lines_v6[i]) + 1;
+		len++;
+	}
+	all = talloc_array(NULL, char, len);
+	if (!all) return 1;
+	p = all;	/* out of memory: "some policy", never "none" */
+	if (e->acl_name_v4 || e->acl_name_v6) {
+		p = hash_put(p, e->acl_name_v4, '|');
+		p = hash_put(p, e->acl_name_v6, '\n');
+	} else {
+		for (i = 0; i < e->num_v4; i++) p = hash_put(p, e->lines_v4[i], '\n');
+		for (i = 0; i < e->num_v6; i++) p = hash_put(p, e->lines_v6[i], '\n');
+	}
+	mud_sha256_hex(hex, all, (size_t)(p - all));
 	talloc_free(all);
 	for (i = 0; i < 16; i++) {
 		char c = hex[i];
@@ -1494,6 +1523,11 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 
 	if (!tmp) return;
 	n = mud_stations_by_url(inst->stations, tmp, url, &st, MUD_COA_BATCH);
+	if (n == MUD_COA_BATCH) {
+		WARN("rlm_mud (%s): more than %d stations use %s: only the first %d get CoA, the "
+		     "others at their next re-authentication", inst->name, MUD_COA_BATCH, url,
+		     MUD_COA_BATCH);
+	}
 	for (i = 0; i < n; i++) {
 		rlm_mud_coa_req_t req;
 
@@ -1602,7 +1636,6 @@ static bool background_fetch(rlm_mud_t *inst, REQUEST *request, char const *url)
 static rlm_rcode_t mud_pending(rlm_mud_t *inst, REQUEST *request, char const *url,
 			       rlm_mud_actions_t *acts)
 {
-	char key[MUD_STATION_LEN];
 	char tbuf[16];
 
 	(void)mud_failed(inst, request, "pending", MUD_ERR_FETCH, "fetch service",
@@ -1613,8 +1646,9 @@ static rlm_rcode_t mud_pending(rlm_mud_t *inst, REQUEST *request, char const *ur
 		pair_make_reply("Session-Timeout", tbuf, T_OP_SET);
 		pair_make_reply("Termination-Action", "RADIUS-Request", T_OP_SET);
 	}
-	/* the station waits for this URL: CoA when the fetch settles */
-	if (request_station(request, key)) (void)seen_applied(inst, request, key, url, 0);
+	/* the station waits for this URL (CoA when the fetch settles); a URL other than the
+	 * one applied before is reported as url-changed, as for an applied policy */
+	check_url_change(inst, request, url, 0);
 	actions_add(acts, true, "interim answer while the policy is fetched");
 	return RLM_MODULE_UPDATED;
 }
