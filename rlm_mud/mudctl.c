@@ -27,42 +27,21 @@ typedef struct {
 
 char const *progname = "mudctl";
 
-/** Map a library code to an exit status. */
+/** Map a library code to an exit status: its row of the outcome table (mud_outcome()),
+ *  the one the module maps to its rcode. */
 int rcode_exit(mud_rcode_t rc)
 {
-	switch (rc) {
-	case MUD_OK:
-		return 0;
+	switch (mud_outcome(rc)->act) {
+	case MUD_ACT_APPLY:
+		return rc == MUD_OK ? 0 : EXIT_SYS;
 
-	case MUD_ERR_NOMEM:
-	case MUD_ERR_ARG:
-	case MUD_ERR_IO:
-	case MUD_ERR_FETCH:
-	case MUD_ERR_TIMEOUT:
-	case MUD_RCODE_MAX:
-		return EXIT_SYS;
+	case MUD_ACT_INVALID:
+	case MUD_ACT_NOOP:
+		return EXIT_BAD;	/* the input: a file, a URL, a server's answer */
 
-	case MUD_ERR_URL:
-	case MUD_ERR_TLV:
-	case MUD_ERR_TLS:
-	case MUD_ERR_HTTP:
-	case MUD_ERR_TOOBIG:
-	case MUD_ERR_SIG:
-	case MUD_ERR_SIG_MISSING:
-	case MUD_ERR_SIG_DIGEST:
-	case MUD_ERR_SIG_UNTRUSTED:
-	case MUD_ERR_SIG_EXPIRED:
-	case MUD_ERR_SIG_SIGNER:
-	case MUD_ERR_JSON:
-	case MUD_ERR_SCHEMA:
-	case MUD_ERR_SEMANTIC:
-	case MUD_ERR_MISMATCH:
-	case MUD_ERR_LIMIT:
-	case MUD_ERR_UNSUPPORTED:
-	case MUD_ERR_RENDER:
-	case MUD_ERR_CONTEXT:
-	case MUD_ERR_CONFLICT:
-		return EXIT_BAD;
+	case MUD_ACT_FAIL:
+	case MUD_ACT_INTERIM:
+		break;
 	}
 	return EXIT_SYS;
 }

@@ -107,6 +107,7 @@ typedef struct rlm_mud_t {
 	uint32_t	coa_retries;
 	uint32_t	dns_refresh_min;	//!< DNS TTL clamp for a policy's life (s)
 	uint32_t	dns_refresh_max;	//!< 0: DNS TTLs ignored
+	uint32_t	refresh_interval;	//!< s between refreshes without a request, 0: off
 
 	char const	*iodef_spool_dir;	//!< iodef { } subsection
 	char const	*iodef_reporter;
@@ -233,7 +234,7 @@ static const CONF_PARSER module_config[] = {
 	{ "enforce_bridge", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce_bridge), NULL },
 	{ "enforce_table", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, enforce_table), "rlm_mud" },
 	{ "enforce_track", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, enforce_track), "yes" },
-	{ "fetch_mode", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, fetch_mode), "inline" },
+	{ "fetch_mode", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, fetch_mode), "background" },
 	{ "fetch_threads", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_threads), "4" },
 	{ "fetch_queue_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, fetch_queue_max),
 	  "1024" },
@@ -248,6 +249,8 @@ static const CONF_PARSER module_config[] = {
 	{ "coa_retries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, coa_retries), "3" },
 	{ "dns_refresh_min", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_min), "300" },
 	{ "dns_refresh_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_max), "3600" },
+	{ "refresh_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, refresh_interval),
+	  "30" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -295,43 +298,21 @@ static char const *log_safe(char *buf, size_t buflen, char const *in, size_t inl
 	return buf;
 }
 
-/** Map a libmud result to a module rcode (STYLE.md section 4); no default on purpose. */
+/** The module rcode of a libmud outcome (its row in the outcome table, mud_outcome()). */
 static rlm_rcode_t mud_to_rlm_rcode(mud_rcode_t code)
 {
-	switch (code) {
-	case MUD_OK:
+	switch (mud_outcome(code)->act) {
+	case MUD_ACT_APPLY:
+	case MUD_ACT_INTERIM:
 		return RLM_MODULE_UPDATED;
 
-	case MUD_ERR_NOMEM:
-	case MUD_ERR_ARG:
-	case MUD_ERR_IO:
-	case MUD_ERR_FETCH:
-	case MUD_ERR_TIMEOUT:
-	case MUD_ERR_TLS:
-	case MUD_ERR_HTTP:
-	case MUD_ERR_CONTEXT:
-		return RLM_MODULE_FAIL;
+	case MUD_ACT_NOOP:
+		return RLM_MODULE_NOOP;
 
-	case MUD_ERR_URL:
-	case MUD_ERR_TLV:
-	case MUD_ERR_TOOBIG:
-	case MUD_ERR_SIG:
-	case MUD_ERR_SIG_MISSING:
-	case MUD_ERR_SIG_DIGEST:
-	case MUD_ERR_SIG_UNTRUSTED:
-	case MUD_ERR_SIG_EXPIRED:
-	case MUD_ERR_SIG_SIGNER:
-	case MUD_ERR_JSON:
-	case MUD_ERR_SCHEMA:
-	case MUD_ERR_SEMANTIC:
-	case MUD_ERR_MISMATCH:
-	case MUD_ERR_LIMIT:
-	case MUD_ERR_UNSUPPORTED:
-	case MUD_ERR_RENDER:
-	case MUD_ERR_CONFLICT:
+	case MUD_ACT_INVALID:
 		return RLM_MODULE_INVALID;
 
-	case MUD_RCODE_MAX:
+	case MUD_ACT_FAIL:
 		break;
 	}
 	return RLM_MODULE_FAIL;
@@ -456,62 +437,91 @@ static char const *log_station(REQUEST *request, char *buf, size_t buflen)
 	return log_safe(buf, buflen, vp->vp_strvalue, vp->vp_length);
 }
 
-static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, char const *status,
-			      mud_rcode_t code, char const *where, char const *text,
-			      char const *url)
+/** Answer a request whose policy cannot be applied (or not yet: MUD_PENDING): MUD-Status and
+ *  MUD-Error, the radius.log line at the outcome's level, the quarantine VLAN and filter.
+ *  A quarantine attribute that cannot be added fails the request (never a VLAN without its
+ *  filter). @return the outcome's module rcode, RLM_MODULE_FAIL if the reply is incomplete. */
+static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, mud_rcode_t code,
+			      char const *where, char const *text, char const *url)
 {
+	mud_outcome_t const *o = mud_outcome(code);
 	char buf[MUD_LOG_CUT + 8];
 	char sbuf[MUD_LOG_CUT + 8];
 	char msg[512];
+	int bad = 0;
 
 	log_safe(buf, sizeof(buf), url, url ? strlen(url) : 0);
-	REDEBUG("MUD %s: %s (at %s)", buf, text ? text : "", where ? where : "");
+	if (code != MUD_PENDING) REDEBUG("MUD %s: %s (at %s)", buf, text ? text : "",
+					 where ? where : "");
 	/* radius.log without -X: one line per decision (docs/configuration.md "Logging") */
-	if (strcmp(status, "pending") == 0) {
-		RINFO("MUD station %s URL %s: pending (fetch in the background), quarantine VLAN "
-		      "%d", log_station(request, sbuf, sizeof(sbuf)), buf, inst->qvlan);
-	} else {
-		RWARN("MUD station %s URL %s: %s: %s (at %s); %s", log_station(request, sbuf,
-		      sizeof(sbuf)), buf, status, text ? text : "", where ? where : "",
-		      inst->qvlan > 0 ? "quarantine VLAN applied" : "no quarantine VLAN");
+	switch (o->level) {
+	case MUD_LOG_DEBUG:
+		break;
+
+	case MUD_LOG_INFO:
+		RINFO("MUD station %s URL %s: %s (%s), quarantine VLAN %d",
+		      log_station(request, sbuf, sizeof(sbuf)), buf, o->status, o->text,
+		      inst->qvlan);
+		break;
+
+	case MUD_LOG_WARN:
+	case MUD_LOG_ERROR:
+		if (o->level == MUD_LOG_ERROR) {
+			RERROR("MUD station %s URL %s: %s: %s (at %s); %s",
+			       log_station(request, sbuf, sizeof(sbuf)), buf, o->status,
+			       text ? text : "", where ? where : "", inst->qvlan > 0 ?
+			       "quarantine VLAN applied" : "no quarantine VLAN");
+		} else {
+			RWARN("MUD station %s URL %s: %s: %s (at %s); %s",
+			      log_station(request, sbuf, sizeof(sbuf)), buf, o->status,
+			      text ? text : "", where ? where : "", inst->qvlan > 0 ?
+			      "quarantine VLAN applied" : "no quarantine VLAN");
+		}
+		break;
 	}
 
 	snprintf(msg, sizeof(msg), "%s (at %s)", text ? text : "", where ? where : "");
-	control_set(request, inst->da_status, status);
+	control_set(request, inst->da_status, o->status);
 	control_set(request, inst->da_error, msg);
 	reply_clear_ours(inst, request);
 	if (inst->qvlan > 0) {
+		size_t i;
+		mud_rendered_t const *q = inst->quarantine;
+
 		RDEBUG2("Applying quarantine VLAN %d", inst->qvlan);
 		reply_vlan(request, inst->qvlan);
 		control_set_int(request, inst->da_vlan, (uint32_t)inst->qvlan);
-		size_t i;
-		mud_rendered_t const *q = inst->quarantine;
 
 		switch (inst->out) {
 		case MUD_OUT_CISCO_DACL:
 			if (inst->q_defined_v4) {
-				reply_add_raw(request, inst->da_avpair, inst->q_defined_v4);
+				bad |= reply_add_raw(request, inst->da_avpair, inst->q_defined_v4);
 			}
 			if (inst->q_defined_v6) {
-				reply_add_raw(request, inst->da_avpair, inst->q_defined_v6);
+				bad |= reply_add_raw(request, inst->da_avpair, inst->q_defined_v6);
 			}
 			break;
 
 		case MUD_OUT_CISCO_INLINE:
 			for (i = 0; i < q->num_v4; i++) {
-				reply_add_raw(request, inst->da_avpair, q->v4[i]);
+				bad |= reply_add_raw(request, inst->da_avpair, q->v4[i]);
 			}
 			for (i = 0; i < q->num_v6; i++) {
-				reply_add_raw(request, inst->da_avpair, q->v6[i]);
+				bad |= reply_add_raw(request, inst->da_avpair, q->v6[i]);
 			}
 			break;
 
 		case MUD_OUT_NFR:
 			for (i = 0; i < q->num_v4; i++) {
-				reply_add_raw(request, inst->da_nfr, q->v4[i]);
+				bad |= reply_add_raw(request, inst->da_nfr, q->v4[i]);
 			}
 			break;
 		}
+	}
+	if (bad) {
+		REDEBUG("Out of memory adding the quarantine filter to the reply");
+		reply_clear_ours(inst, request);
+		return RLM_MODULE_FAIL;
 	}
 	return mud_to_rlm_rcode(code);
 }
@@ -683,6 +693,20 @@ static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, ch
 	}
 	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY);
 	if (vp) snprintf(in.nas_id, sizeof(in.nas_id), "%s", vp->vp_strvalue);
+	/* what a report of a background fetch names (as incident_report() does) */
+	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_PORT_ID, 0, TAG_ANY);
+	if (vp) {
+		snprintf(in.nas_port, sizeof(in.nas_port), "%s", vp->vp_strvalue);
+	} else if ((vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_PORT, 0, TAG_ANY))) {
+		snprintf(in.nas_port, sizeof(in.nas_port), "%u", vp->vp_integer);
+	}
+	vp = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
+	if (vp) snprintf(in.user_name, sizeof(in.user_name), "%s", vp->vp_strvalue);
+	vp = fr_pair_find_by_num(request->packet->vps, PW_FRAMED_IP_ADDRESS, 0, TAG_ANY);
+	if (vp) inet_ntop(AF_INET, &vp->vp_ipaddr, in.ip, sizeof(in.ip));
+	vp = fr_pair_find_by_num(request->packet->vps, PW_FRAMED_IPV6_ADDRESS, 0, TAG_ANY);
+	if (vp) inet_ntop(AF_INET6, &vp->vp_ipv6addr, in.ip[0] ? in.ip6 : in.ip,
+			  sizeof(in.ip));
 	vp = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0, TAG_ANY);
 	if (vp) snprintf(in.calling_station_id, sizeof(in.calling_station_id), "%s",
 			 vp->vp_strvalue);
@@ -719,6 +743,7 @@ typedef struct rlm_mud_actions {
 	mud_incident_action_t	a[MUD_REPORT_ACTIONS];
 	size_t			num;
 	char			buf[MUD_REPORT_ACTIONS][MUD_LOG_CUT + 64];
+	bool			interim;	//!< answered pending: nothing decided yet
 } rlm_mud_actions_t;
 
 static void actions_add(rlm_mud_actions_t *acts, bool contained, char const *fmt, ...)
@@ -771,8 +796,74 @@ static char const *request_value(REQUEST *request, unsigned int attr)
 	return vp_aprints_value(request, vp, '\0');
 }
 
-/** Spool one incident about the request's device, and log it (INFO). Never fails the
- *  request: a report that cannot be written is logged (rate-limited) instead.
+/** Spool one incident and log it (INFO; with request, in its log). Never fails anything: a
+ *  report that cannot be written is logged (rate-limited) instead. */
+static void incident_spool(rlm_mud_t *inst, REQUEST *request, mud_incident_t *inc,
+			   rlm_mud_actions_t const *acts, time_t now)
+{
+	mud_spool_status_t st;
+	mud_error_t err;
+	TALLOC_CTX *tmp;
+	char *line;
+
+	if (acts) {
+		inc->actions = acts->a;
+		inc->num_actions = acts->num;
+	}
+	mud_error_clear(&err);
+	if (mud_spool_write(inst->spool, inc, &inst->iodef, now, &st, &err) != MUD_OK) {
+		if (request) {
+			RATE_LIMIT(RWARN("MUD incident (%s) not reported: %s (at %s)",
+					 mud_event_name(inc->event), err.text, err.where));
+		} else {
+			RATE_LIMIT(WARN("rlm_mud (%s): MUD incident (%s) not reported: %s (at %s)",
+					inst->name, mud_event_name(inc->event), err.text,
+					err.where));
+		}
+		return;
+	}
+	inc->id = st.id;
+	tmp = talloc_new(request);
+	line = tmp ? mud_iodef_syslog_line(tmp, inc) : NULL;
+	if (line && request) {
+		if (st.aggregated) {
+			RINFO("%s (repeat: %" PRIu64 " occurrences)", line, st.count);
+		} else {
+			RINFO("%s", line);
+		}
+	} else if (line) {
+		if (st.aggregated) {
+			INFO("rlm_mud (%s): %s (repeat: %" PRIu64 " occurrences)", inst->name, line,
+			     st.count);
+		} else {
+			INFO("rlm_mud (%s): %s", inst->name, line);
+		}
+	}
+	talloc_free(tmp);
+}
+
+/** The MUD server's side of an incident: URLs, evidence, the error. */
+static void incident_fill(mud_incident_t *inc, mud_event_t event, char const *url,
+			  char const *other_url, mud_policy_t const *evd, mud_rcode_t code,
+			  char const *where, char const *text)
+{
+	inc->event = event;
+	inc->mud_url = url;
+	inc->other_url = other_url;
+	inc->server_url = url;
+	if (evd) {
+		inc->sig_url = evd->sig_url;
+		inc->server_ip = evd->server_ip;
+		inc->server_cert_pem = evd->server_cert_pem;
+		inc->file_sha256 = evd->file_sha256;
+		inc->sig_sha256 = evd->sig_sha256;
+	}
+	inc->code = code;
+	inc->where = where;
+	inc->text = text;
+}
+
+/** Spool one incident about the request's device, and log it (INFO).
  *
  * @param[in] url	the device's MUD URL (also the MUD server's), may be NULL.
  * @param[in] other_url	conflict / change: the other URL.
@@ -785,15 +876,12 @@ static void incident_report(rlm_mud_t *inst, REQUEST *request, mud_event_t event
 			    rlm_mud_actions_t const *acts)
 {
 	mud_incident_t inc;
-	mud_spool_status_t st;
-	mud_error_t err;
 	char key[MUD_STATION_LEN];
-	char *line;
 
 	if (!inst->spool) return;
 
 	memset(&inc, 0, sizeof(inc));
-	inc.event = event;
+	incident_fill(&inc, event, url, other_url, evd, code, where, text);
 	inc.time = request->timestamp;
 	if (request_station(request, key) && station_is_mac(key)) inc.mac = key;
 	inc.ip = request_value(request, PW_FRAMED_IP_ADDRESS);
@@ -808,50 +896,37 @@ static void incident_report(rlm_mud_t *inst, REQUEST *request, mud_event_t event
 	if (!inc.nas_port) inc.nas_port = request_value(request, PW_NAS_PORT);
 	inc.nas_id = request_value(request, PW_NAS_IDENTIFIER);
 	inc.user_name = request_value(request, PW_USER_NAME);
-	inc.mud_url = url;
-	inc.other_url = other_url;
-	inc.server_url = url;
-	if (evd) {
-		inc.sig_url = evd->sig_url;
-		inc.server_ip = evd->server_ip;
-		inc.server_cert_pem = evd->server_cert_pem;
-		inc.file_sha256 = evd->file_sha256;
-		inc.sig_sha256 = evd->sig_sha256;
-	}
-	inc.code = code;
-	inc.where = where;
-	inc.text = text;
-	if (acts) {
-		inc.actions = acts->a;
-		inc.num_actions = acts->num;
-	}
+	incident_spool(inst, request, &inc, acts, request->timestamp);
+}
 
-	mud_error_clear(&err);
-	if (mud_spool_write(inst->spool, &inc, &inst->iodef, request->timestamp, &st,
-			    &err) != MUD_OK) {
-		RATE_LIMIT(RWARN("MUD incident (%s) not reported: %s (at %s)",
-				 mud_event_name(event), err.text, err.where));
-		return;
+/** Spool one incident found by a background fetch, about a station waiting for url (the
+ *  index's; NULL: the MUD server alone). */
+static void incident_report_station(rlm_mud_t *inst, mud_station_t const *st, mud_event_t event,
+				    char const *url, char const *other_url,
+				    mud_policy_t const *evd, mud_error_t const *err,
+				    rlm_mud_actions_t const *acts, time_t now)
+{
+	mud_incident_t inc;
+
+	if (!inst->spool) return;
+	memset(&inc, 0, sizeof(inc));
+	incident_fill(&inc, event, url, other_url, evd, err->code, err->where, err->text);
+	inc.time = now;
+	if (st) {
+		if (station_is_mac(st->key)) inc.mac = st->key;
+		if (st->nas_ip[0]) inc.nas_ip = st->nas_ip;
+		if (st->nas_id[0]) inc.nas_id = st->nas_id;
+		if (st->nas_port[0]) inc.nas_port = st->nas_port;
+		if (st->user_name[0]) inc.user_name = st->user_name;
+		if (st->ip[0]) inc.ip = st->ip;
+		if (st->ip6[0]) inc.ip6 = st->ip6;
 	}
-	inc.id = st.id;
-	line = mud_iodef_syslog_line(request, &inc);
-	if (!line) return;
-	if (st.aggregated) {
-		RINFO("%s (repeat: %" PRIu64 " occurrences)", line, st.count);
-	} else {
-		RINFO("%s", line);
-	}
+	incident_spool(inst, NULL, &inc, acts, now);
 }
 
 /*
  *	URL discovery.
  */
-
-/** Is err the "this AV-pair carries no MUD URL" answer of mud_url_from_avpair()? */
-static bool not_a_mud_avpair(mud_error_t const *err)
-{
-	return strcmp(err->text, "not a MUD AV-pair") == 0;
-}
 
 static void cand_add(rlm_mud_cand_t *c, size_t *num, mud_url_t *url, char const *src, int rank)
 {
@@ -927,7 +1002,7 @@ static size_t collect_urls(rlm_mud_t *inst, REQUEST *request, rlm_mud_cand_t *c,
 		mud_error_clear(&err);
 		if (mud_url_from_avpair(request, &url, &src, (uint8_t const *)vp->vp_strvalue,
 					vp->vp_length, &err) != MUD_OK) {
-			if (not_a_mud_avpair(&err)) continue;
+			if (err.code == MUD_ERR_NOT_MUD) continue;
 			RWDEBUG("Ignoring Cisco-AVPair \"%s\": %s (at %s)",
 				log_safe(buf, sizeof(buf), vp->vp_strvalue, vp->vp_length),
 				err.text, err.where);
@@ -1047,8 +1122,7 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 
 		if (lines_bytes(e->lines_v4, e->num_v4, overhead) +
 		    lines_bytes(e->lines_v6, e->num_v6, overhead) > MUD_PAGE_BYTES) {
-			return mud_failed(inst, request, mud_rcode_status(MUD_ERR_LIMIT),
-					  MUD_ERR_LIMIT, "output_format",
+			return mud_failed(inst, request, MUD_ERR_LIMIT, "output_format",
 					  "policy does not fit in one reply; "
 					  "use output_format = cisco-dacl",
 					  url);
@@ -1086,17 +1160,8 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 
 nomem:
 	/* never a VLAN without its filter: fail closed (the quarantine, or reject) */
-	return mud_failed(inst, request, mud_rcode_status(MUD_ERR_NOMEM), MUD_ERR_NOMEM,
-			  "reply", "out of memory adding the policy to the reply", url);
-}
-
-/** The status word of a negative entry (a refusal is kept apart from a bad URL). */
-static char const *entry_status(mud_entry_t const *e)
-{
-	if (e->status == MUD_ERR_URL && mud_where_refused(e->error_where)) {
-		return "url-refused";
-	}
-	return mud_rcode_status(e->status);
+	return mud_failed(inst, request, MUD_ERR_NOMEM, "reply",
+			  "out of memory adding the policy to the reply", url);
 }
 
 /** The cache refused pol: one of its dACL names is bound to other lines (MUD_ERR_CONFLICT in
@@ -1141,6 +1206,9 @@ static void enforce_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 		break;
 	case MUD_LOG_WARN:
 		WARN("rlm_mud (%s): %s", inst->name, buf);
+		break;
+	case MUD_LOG_ERROR:
+		ERROR("rlm_mud (%s): %s", inst->name, buf);
 		break;
 	}
 }
@@ -1437,41 +1505,50 @@ static mud_cache_result_t wait_inflight(rlm_mud_t *inst, REQUEST *request, char 
 	return mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
 }
 
-/** Record what was done about a failed fetch or a refused URL in acts (stale: the last
- *  good policy is still served; else what mud_failed() does), and report it if the error
- *  is a security event, with the evidence. */
-static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
-			   mud_policy_t const *evd, mud_error_t const *err, bool stale,
-			   rlm_mud_actions_t *acts)
+/** The security event a failed fetch or a refused URL stands for (false: none, e.g. the
+ *  server is down), with the other URL the report names (NULL: none). */
+static bool failure_event(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *url,
+			  mud_policy_t const *evd, mud_error_t const *err, mud_event_t *ev,
+			  char const **other)
 {
-	mud_event_t ev;
-	bool event;
-	char const *other = NULL;
+	*other = NULL;
+	if (!mud_event_from_rcode(err->code, ev)) return false;
+	if (*ev == MUD_EVENT_URL_MISMATCH && evd) {
+		*other = evd->file_mud_url;
+	} else if (*ev == MUD_EVENT_ACL_CONFLICT) {
+		*other = mud_cache_acl_holder(inst->cache, ctx, err->where);	/* first binding */
+	} else if (*ev == MUD_EVENT_URL_REFUSED && evd && evd->refused_url && url &&
+		   strcmp(evd->refused_url, url) != 0) {
+		*other = evd->refused_url;	/* the signature URL or redirect hop refused */
+	}
+	return true;
+}
 
-	if (mud_where_refused(err->where)) {
-		ev = MUD_EVENT_URL_REFUSED;
-		event = true;
-	} else {
-		event = mud_event_from_rcode(err->code, &ev);
-	}
-	if (event && ev == MUD_EVENT_URL_REFUSED) {
-		actions_add(acts, false, "MUD URL refused; not fetched");
-	}
+/** What was done about a failure (stale: the last good policy is still served; else
+ *  what mud_failed() does). */
+static void failure_actions(rlm_mud_t const *inst, mud_rcode_t code, bool stale,
+			    rlm_mud_actions_t *acts)
+{
+	if (code == MUD_ERR_REFUSED) actions_add(acts, false, "MUD URL refused; not fetched");
 	if (stale) {
 		actions_add(acts, false, "last good policy kept (cached policy of this URL still "
 			    "served)");
 	} else {
 		actions_failed(inst, acts);
 	}
-	if (!event) return;	/* not a security event: server down, HTTP status, ... */
-	if (ev == MUD_EVENT_URL_MISMATCH && evd) {
-		other = evd->file_mud_url;
-	} else if (ev == MUD_EVENT_ACL_CONFLICT) {
-		other = mud_cache_acl_holder(inst->cache, request, err->where);	/* first binding */
-	} else if (ev == MUD_EVENT_URL_REFUSED && evd && evd->refused_url && url &&
-		   strcmp(evd->refused_url, url) != 0) {
-		other = evd->refused_url;	/* the signature URL or redirect hop refused */
-	}
+}
+
+/** Record what was done about a failed fetch or a refused URL in acts, and report it if
+ *  the error is a security event, with the evidence. */
+static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
+			   mud_policy_t const *evd, mud_error_t const *err, bool stale,
+			   rlm_mud_actions_t *acts)
+{
+	mud_event_t ev;
+	char const *other;
+
+	failure_actions(inst, err->code, stale, acts);
+	if (!failure_event(inst, request, url, evd, err, &ev, &other)) return;
 	incident_report(inst, request, ev, url, other, evd, err->code, err->where, err->text,
 			acts);
 }
@@ -1511,6 +1588,8 @@ static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url,
  */
 
 #define MUD_COA_BATCH	4096	//!< stations re-authenticated per settled fetch, at most
+#define MUD_HASH_FAILED	UINT64_MAX	//!< policy_hash of "no policy: the fetch failed"
+					//!< (a pending station has 0, a policy another value)
 
 /** CoA to every station whose applied policy of url differs from the one now cached. */
 static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t now)
@@ -1549,10 +1628,88 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 	talloc_free(tmp);
 }
 
+/** A background fetch (or its policy) failed: record it in the cache, log it, report a
+ *  security event about a station waiting for url, and re-authenticate the stations that
+ *  waited (they now get the failure's answer, the quarantine). A refresh that fails while
+ *  the last good policy may still be served changes nothing for the stations. */
+static void background_failed(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *url,
+			      mud_policy_t const *evd, mud_error_t const *err, time_t now,
+			      bool stopping)
+{
+	mud_station_t *st = NULL;
+	size_t n = 0;
+	bool kept;
+	mud_event_t ev;
+	char const *other;
+	rlm_mud_actions_t acts;
+	char buf[MUD_LOG_CUT + 8];
+
+	kept = mud_cache_fail(inst->cache, url, err->code, err->where, err->text, now);
+	log_safe(buf, sizeof(buf), url, strlen(url));
+	if (stopping) {	/* detach: cancelled, nothing to report */
+		INFO("rlm_mud (%s): MUD %s: %s", inst->name, buf, err->text);
+		return;
+	}
+	if (kept) {
+		WARN("rlm_mud (%s): MUD %s: refresh failed: %s: %s (at %s); the cached policy is "
+		     "still served (stale)", inst->name, buf, mud_rcode_status(err->code),
+		     err->text, err->where);
+	} else {
+		WARN("rlm_mud (%s): MUD %s: %s: %s (at %s); the stations waiting for it stay in "
+		     "quarantine", inst->name, buf, mud_rcode_status(err->code), err->text,
+		     err->where);
+	}
+
+	memset(&acts, 0, sizeof(acts));
+	failure_actions(inst, err->code, kept, &acts);
+	if (failure_event(inst, ctx, url, evd, err, &ev, &other)) {
+		n = mud_stations_by_url(inst->stations, ctx, url, &st, 1);
+		incident_report_station(inst, n ? &st[0] : NULL, ev, url, other, evd, err, &acts,
+					now);
+	}
+	/* the stations that waited (pending, hash 0) learn the outcome now */
+	if (!kept && inst->coa) coa_for_url(inst, url, MUD_HASH_FAILED, now);
+}
+
+/** What fetch_policy() logs about a policy (lenient decisions, compiler warnings), for a
+ *  background fetch; the nftables enforcement learns its rules. */
+static void background_warnings(rlm_mud_t *inst, char const *url_log, mud_policy_t const *pol)
+{
+	size_t i;
+	mud_error_t err;
+
+	if (inst->enforce_state && pol->rules) {
+		mud_error_clear(&err);
+		if (mud_enforce_remember(inst->enforce_state, pol->url, pol->rules, &err) !=
+		    MUD_OK) {
+			WARN("rlm_mud (%s): MUD enforce: %s", inst->name, err.text);
+		}
+	}
+	if (pol->signer) {
+		char sbuf[MUD_LOG_CUT + 8];
+
+		DEBUG("rlm_mud (%s): MUD %s: MUD file signed by %s", inst->name, url_log,
+		      log_safe(sbuf, sizeof(sbuf), pol->signer, strlen(pol->signer)));
+	}
+	if (pol->rendered && pol->rendered->num_skipped > 0) {
+		DEBUG("rlm_mud (%s): MUD %s: %zu rule(s) cannot be enforced by %s and were left "
+		      "out", inst->name, url_log, pol->rendered->num_skipped, inst->output_format);
+	}
+	for (i = 0; pol->file && i < pol->file->num_warnings; i++) {
+		DEBUG("rlm_mud (%s): MUD %s: MUD file: %s (at %s)", inst->name, url_log,
+		      pol->file->warnings[i].text, pol->file->warnings[i].where);
+	}
+	for (i = 0; pol->rules && i < pol->rules->num_warnings; i++) {
+		DEBUG("rlm_mud (%s): MUD %s: MUD warning: %s (at %s)", inst->name, url_log,
+		      pol->rules->warnings[i].text, pol->rules->warnings[i].where);
+	}
+}
+
 /** A fetch job, on a fetch-service thread: the pipeline, the cache, then CoA. */
 static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
 		      int const volatile *abort)
 {
+	mud_rcode_t rc;
 	rlm_mud_t *inst = uctx;
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	mud_policy_opts_t opts;
@@ -1575,10 +1732,11 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 	}
 	log_safe(buf, sizeof(buf), url, strlen(url));
 	mud_error_clear(&err);
-	if (mud_policy_fetch(tmp, &pol, url, &opts, &evd, &err) != MUD_OK) {
-		mud_cache_fail(inst->cache, url, err.code, err.where, err.text, now);
-		WARN("rlm_mud (%s): MUD %s: %s (at %s); stations stay in quarantine", inst->name,
-		     buf, err.text, err.where);
+	rc = mud_policy_fetch(tmp, &pol, url, &opts, &evd, &err);
+	now = time(NULL);	/* the cache-validity counts from the end of the fetch */
+	if (rc != MUD_OK) {
+		background_failed(inst, tmp, url, evd, &err, now,
+				  __atomic_load_n(abort, __ATOMIC_ACQUIRE) != 0);
 		talloc_free(tmp);
 		return;
 	}
@@ -1586,16 +1744,60 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 		if (err.code == MUD_ERR_CONFLICT) {
 			ERROR("rlm_mud (%s): MUD %s: %s (dACL name %s); not applied", inst->name,
 			      buf, err.text, err.where);
-			mud_cache_fail(inst->cache, url, err.code, err.where, err.text, now);
+			background_failed(inst, tmp, url, pol, &err, now, false);
 			talloc_free(tmp);
 			return;
 		}
 		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
 	}
 	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
+	background_warnings(inst, buf, pol);
 	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
 			      inst->dns_refresh_max);
 	if (e && inst->coa) coa_for_url(inst, url, policy_hash(e), now);
+	talloc_free(tmp);
+}
+
+#define MUD_REFRESH_BATCH	1024	//!< expired policies looked at per tick, at most
+
+/** The ticker (the fetch service's thread, every refresh_interval s): refresh, without
+ *  waiting for a request, the expired policies that stations use (a DNS answer past its
+ *  TTL, a file past its cache-validity); a refresh that compiles to other dACL names
+ *  sends CoA as for any background fetch. Idle stations age out here too. */
+static void refresh_tick(void *uctx, time_t now)
+{
+	rlm_mud_t *inst = uctx;
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char **urls = NULL;
+	size_t n;
+	size_t i;
+	size_t queued = 0;
+
+	if (!tmp) return;
+	(void)mud_stations_expire(inst->stations, now);
+	n = mud_cache_expired(inst->cache, tmp, now, &urls, MUD_REFRESH_BATCH);
+	for (i = 0; i < n; i++) {
+		mud_station_t *st = NULL;
+		mud_entry_t *e = NULL;
+		bool token = false;
+		bool q = false;
+		mud_error_t err;
+
+		/* a policy nobody uses is refreshed by its next request, if any */
+		if (mud_stations_by_url(inst->stations, tmp, urls[i], &st, 1) == 0) continue;
+		if (mud_cache_lookup(inst->cache, tmp, &e, &token, urls[i], now) !=
+		    MUD_CACHE_STALE || !token) continue;
+		mud_error_clear(&err);
+		if (mud_fetchsvc_submit(inst->fetchsvc, urls[i], NULL, 0, &q, &err) != MUD_OK) {
+			/* hand the token back: the stale policy stays, retried after fail_ttl */
+			(void)mud_cache_fail(inst->cache, urls[i], err.code, err.where, err.text,
+					     now);
+			continue;
+		}
+		queued++;
+	}
+	if (queued) DEBUG("rlm_mud (%s): %zu expired polic%s refreshed in the background",
+			  inst->name, queued, queued == 1 ? "y" : "ies");
 	talloc_free(tmp);
 }
 
@@ -1638,8 +1840,11 @@ static rlm_rcode_t mud_pending(rlm_mud_t *inst, REQUEST *request, char const *ur
 {
 	char tbuf[16];
 
-	(void)mud_failed(inst, request, "pending", MUD_ERR_FETCH, "fetch service",
-			 "policy being fetched in the background", url);
+	rlm_rcode_t rc;
+
+	rc = mud_failed(inst, request, MUD_PENDING, "fetch service",
+			"policy being fetched in the background", url);
+	if (rc != RLM_MODULE_UPDATED) return rc;
 	control_set(request, inst->da_cache, "pending");
 	if (inst->pending_timeout > 0) {
 		snprintf(tbuf, sizeof(tbuf), "%u", inst->pending_timeout);
@@ -1650,6 +1855,7 @@ static rlm_rcode_t mud_pending(rlm_mud_t *inst, REQUEST *request, char const *ur
 	 * one applied before is reported as url-changed, as for an applied policy */
 	check_url_change(inst, request, url, 0);
 	actions_add(acts, true, "interim answer while the policy is fetched");
+	acts->interim = true;
 	return RLM_MODULE_UPDATED;
 }
 
@@ -1667,8 +1873,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	/* lists and IP literals, before the cache: a refused URL is never served */
 	mud_error_clear(&err);
 	if (mud_urlpolicy_check_url(inst->urlpolicy, win->url, &err) != MUD_OK) {
-		rc = mud_failed(inst, request, mud_where_refused(err.where) ? "url-refused" :
-				mud_rcode_status(err.code), err.code, err.where, err.text, url);
+		rc = mud_failed(inst, request, err.code, err.where, err.text, url);
 		report_failure(inst, request, url, NULL, &err, false, acts);
 		return rc;
 	}
@@ -1722,10 +1927,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 			e = fresh;
 			control_set(request, inst->da_cache, "fetched");
 		} else if (!e || e->status != MUD_OK) {
-			rc = mud_failed(inst, request,
-					mud_where_refused(err.where) ?
-					"url-refused" : mud_rcode_status(err.code),
-					err.code, err.where, err.text, url);
+			rc = mud_failed(inst, request, err.code, err.where, err.text, url);
 			report_failure(inst, request, url, evd, &err, false, acts);
 			return rc;
 		} else {
@@ -1736,14 +1938,13 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 
 	if (!e) {
 		actions_failed(inst, acts);
-		return mud_failed(inst, request, "fetch-failed", MUD_ERR_TIMEOUT, "cache",
+		return mud_failed(inst, request, MUD_ERR_TIMEOUT, "cache",
 				  "another fetch of this URL is still in progress", url);
 	}
 	if (e->status != MUD_OK) {
 		/* Reported when the fetch failed; a cache hit of that failure is not. */
 		actions_failed(inst, acts);
-		return mud_failed(inst, request, entry_status(e), e->status,
-				  e->error_where ? e->error_where : "",
+		return mud_failed(inst, request, e->status, e->error_where ? e->error_where : "",
 				  e->error_text ? e->error_text : "", url);
 	}
 	rc = apply_entry(inst, request, e, url, conflict);
@@ -1789,8 +1990,8 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 	num = collect_urls(inst, request, cand, &bad, &bad_url);
 	if (num == 0) {
 		if (bad.code != MUD_OK) {
-			rc = mud_failed(inst, request, mud_rcode_status(bad.code), bad.code,
-					bad.where, bad.text, "(request)");
+			rc = mud_failed(inst, request, bad.code, bad.where, bad.text,
+					"(request)");
 			report_failure(inst, request, bad_url, NULL, &bad, false, &acts);
 			return rc;
 		}
@@ -1820,7 +2021,7 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 		cand[win].src);
 
 	rc = mud_policy_for(inst, request, &cand[win], conflict, &acts);
-	if (conflict && inst->spool) {
+	if (conflict && inst->spool && !acts.interim) {	/* reported once decided */
 		char *text = talloc_asprintf(request,
 					     "%s gives %s, %s gives %s; the %s URL was used",
 					     cand[win].src, cand[win].url->url, cand[other].src,
@@ -2044,7 +2245,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 		mud_error_clear(&err);
 		if (mud_url_from_avpair(request, &url, &src, (uint8_t const *)vp->vp_strvalue,
 					vp->vp_length, &err) == MUD_OK) break;
-		if (!not_a_mud_avpair(&err)) RWDEBUG("Ignoring Cisco-AVPair: %s", err.text);
+		if (err.code != MUD_ERR_NOT_MUD) RWDEBUG("Ignoring Cisco-AVPair: %s", err.text);
 		url = NULL;
 	}
 	if (!url) return RLM_MODULE_NOOP;
@@ -2095,7 +2296,7 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 				     (long)(request->timestamp - e->expires));
 			break;
 		case MUD_CACHE_NEGATIVE:
-			n = snprintf(out, outlen, "negative %s", entry_status(e));
+			n = snprintf(out, outlen, "negative %s", mud_rcode_status(e->status));
 			break;
 		case MUD_CACHE_MISS:
 			n = snprintf(out, outlen, "miss");
@@ -2164,6 +2365,9 @@ static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	switch (level) {
+	case MUD_LOG_ERROR:
+		ERROR("rlm_mud (%s): %s", inst->name, buf);
+		break;
 	case MUD_LOG_WARN:
 		WARN("rlm_mud (%s): %s", inst->name, buf);
 		break;
@@ -2424,6 +2628,12 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 		fo.threads = inst->fetch_threads;
 		fo.queue_max = inst->fetch_queue_max;
 		fo.per_authority = inst->fetch_per_authority;
+		if (inst->refresh_interval > 3600) {
+			cf_log_err_cs(conf, "refresh_interval must be 0..3600 seconds");
+			return -1;
+		}
+		fo.tick_interval = inst->refresh_interval;
+		fo.tick = refresh_tick;
 		mud_error_clear(&err);
 		if (mud_fetchsvc_create(inst, &inst->fetchsvc, &fo, fetch_job, inst, &err) !=
 		    MUD_OK) {

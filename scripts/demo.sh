@@ -67,6 +67,13 @@ sed 's/^/   /' "$REQ"
 echo
 echo "== radclient -x -f mab.txt 127.0.0.1:$AUTH_PORT auth $SECRET  (mab.txt: the lines above; the"
 echo "   last one is from: mudctl avpair --lldp $URL)"
+IT_SETTLE=0 it_send auth "$REQ" > "$IT_WORK/demo-mab0.out"
+sed -n '/^Received/,$p' "$IT_WORK/demo-mab0.out" | sed 's/^/   /'
+echo
+echo "== The MUD file is not cached yet: FreeRADIUS answered at once (MUD-Status = pending: the"
+echo "   quarantine VLAN and filter, a short Session-Timeout, Termination-Action = RADIUS-Request)"
+echo "   and fetches the file in the background. The switch comes back at the Session-Timeout, or"
+echo "   at once on CoA (coa = yes); the same request a moment later:"
 it_send auth "$REQ" > "$IT_WORK/demo-mab.out"
 sed -n '/^Received/,$p' "$IT_WORK/demo-mab.out" | sed 's/^/   /'
 NAMES=$(sed -n 's/.*ACS:CiscoSecure-Defined-ACL=\(#ACSACL#-[^"]*\)".*/\1/p' "$IT_WORK/demo-mab.out")

@@ -89,6 +89,12 @@ typedef enum {
 	MUD_ERR_RENDER,		//!< rule set cannot be rendered for the target
 	MUD_ERR_CONTEXT,	//!< site context file invalid
 	MUD_ERR_CONFLICT,	//!< a dACL name is already bound to other lines (refused)
+	MUD_ERR_REFUSED,	//!< URL (file, signature or redirect hop) refused by the site's
+				//!< URL policy (url_allow, url_deny, private addresses)
+	MUD_ERR_NOT_MUD,	//!< the input carries no MUD URL (another AV-pair, TLV or option):
+				//!< not an error of the device, "no URL here"
+	MUD_PENDING,		//!< not an error: the policy is being fetched in the background
+				//!< (interim answer)
 	MUD_RCODE_MAX		//!< number of codes, not a code
 } mud_rcode_t;
 
@@ -123,7 +129,32 @@ char const	*mud_rcode_name(mud_rcode_t code);
 char const	*mud_rcode_status(mud_rcode_t code);
 
 /** Optional debug log sink; libmud itself never prints. */
-typedef enum { MUD_LOG_DEBUG = 0, MUD_LOG_INFO, MUD_LOG_WARN } mud_log_level_t;
+typedef enum { MUD_LOG_DEBUG = 0, MUD_LOG_INFO, MUD_LOG_WARN, MUD_LOG_ERROR } mud_log_level_t;
+
+/** What a caller does with an outcome (the module's rcode). */
+typedef enum {
+	MUD_ACT_APPLY = 0,	//!< policy applied (module: updated)
+	MUD_ACT_NOOP,		//!< nothing to do: no MUD URL, the site's rules decide (noop)
+	MUD_ACT_INTERIM,	//!< interim answer: quarantine now, the policy later (updated)
+	MUD_ACT_FAIL,		//!< local, transport or server failure (fail)
+	MUD_ACT_INVALID		//!< the device's URL or its MUD file is bad or refused (invalid)
+} mud_act_t;
+
+/** One row of the outcome table: everything a result code means to its callers (module,
+ *  mudctl, incident reports). mud_strerror(), mud_rcode_name(), mud_rcode_status() and
+ *  mud_event_from_rcode() read the same table. */
+typedef struct mud_outcome {
+	mud_rcode_t	code;
+	char const	*name;		//!< enum name, "MUD_ERR_SCHEMA"
+	char const	*status;	//!< MUD-Status value, "invalid-file"
+	char const	*text;		//!< description (mud_strerror)
+	mud_log_level_t	level;		//!< radius.log level of a decision with this outcome
+	mud_act_t	act;		//!< module rcode class
+	int		event;		//!< mud_event_t reported as an incident, -1: none
+} mud_outcome_t;
+
+/** The row of a code (an unknown code gets the MUD_ERR_ARG row with code unchanged). */
+mud_outcome_t const *mud_outcome(mud_rcode_t code);
 typedef void (*mud_log_t)(void *uctx, mud_log_level_t level, char const *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -201,8 +232,8 @@ mud_rcode_t	mud_url_from_cisco_dhcp(TALLOC_CTX *ctx, mud_url_t **out, mud_url_sr
 					uint8_t const *data, size_t len, mud_error_t *err);
 
 /** MUD URL from a whole Cisco-AVPair value ("lldp-tlv=..." or "dhcp-option=...").
- *  Returns MUD_ERR_URL with code text "not a MUD AV-pair" if the prefix is neither,
- *  or if the TLV is another type (callers treat that as "no URL here").
+ *  Returns MUD_ERR_NOT_MUD ("not a MUD AV-pair") if the prefix is neither, or if the
+ *  TLV or option is another type: no URL here, not an error of the device.
  *  @param[out] src	which source it was. */
 mud_rcode_t	mud_url_from_avpair(TALLOC_CTX *ctx, mud_url_t **out, mud_url_src_t *src,
 				    uint8_t const *data, size_t len, mud_error_t *err);
@@ -326,7 +357,8 @@ mud_rcode_t	mud_urlpolicy_create(TALLOC_CTX *ctx, mud_urlpolicy_t **out, char co
  *
  * @param[in] pol	the policy, or NULL.
  * @param[in] url	a URL from mud_url_parse().
- * @param[out] err	MUD_ERR_URL, where = "url-policy: MUD URL <url>", text = the reason.
+ * @param[out] err	MUD_ERR_REFUSED, where = "url-policy: MUD URL <url>", text = the reason
+ *			(MUD_ERR_URL if the host is not a valid authority).
  */
 mud_rcode_t	mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const *url,
 					mud_error_t *err);
@@ -337,7 +369,7 @@ mud_rcode_t	mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const 
  * @param[in] a		the authority (mud_authority_parse() without MUD_AUTHORITY_ENTRY).
  * @param[out] why	the reason on refusal (may be NULL).
  * @param[in] whylen	size of why.
- * @return MUD_OK or MUD_ERR_URL.
+ * @return MUD_OK or MUD_ERR_REFUSED.
  */
 mud_rcode_t	mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_authority_t const *a,
 					      char *why, size_t whylen);
@@ -351,7 +383,7 @@ mud_rcode_t	mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_author
  * @param[in] port	TCP port (host order).
  * @param[out] why	the reason on refusal (may be NULL).
  * @param[in] whylen	size of why.
- * @return MUD_OK or MUD_ERR_URL.
+ * @return MUD_OK or MUD_ERR_REFUSED.
  */
 mud_rcode_t	mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 					 uint8_t const *addr, uint16_t port, char *why,
@@ -364,7 +396,8 @@ mud_rcode_t	mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 mud_rcode_t	mud_urlpolicy_test_public(mud_urlpolicy_t *pol, char const *addr, uint16_t port,
 					  mud_error_t *err);
 
-/** Does an error location come from a URL-policy refusal (MUD-Status url-refused)? */
+/** Does an error location come from a URL-policy refusal? (Callers test the code,
+ *  MUD_ERR_REFUSED; this checks the location's form, for tests.) */
 bool		mud_where_refused(char const *where);
 
 /* ====================================================================
@@ -425,7 +458,8 @@ mud_rcode_t	mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
  *  followed by mud_fetch() itself, at most opts->max_redirs, each hop checked against
  *  opts->policy before it is requested; every connection's address is checked when the
  *  socket is opened. Proxies from the environment are never used. Errors: MUD_ERR_URL
- *  (not https; a URL-policy refusal: where = "url-policy: <what> [redirect N ]<url>"),
+ *  (not https), MUD_ERR_REFUSED (a URL-policy refusal: where = "url-policy: <what>
+ *  [redirect N ]<url>"),
  *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH (also: too many redirects), MUD_ERR_HTTP
  *  (where = "HTTP <status>"), MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
 mud_rcode_t	mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
@@ -1046,8 +1080,9 @@ mud_rcode_t	mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 				time_t now, mud_error_t *err);
 
 /** Record a failed fetch for url: a good entry is kept (stale) while within stale_max;
- *  otherwise a negative entry with fail_ttl. Clears the in-flight mark. */
-void		mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
+ *  otherwise a negative entry with fail_ttl. Clears the in-flight mark.
+ *  @return true when the last good policy is kept (still served, stale), else false. */
+bool		mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 			       char const *where, char const *text, time_t now);
 
 /** Find the lines of an issued dACL name (cisco): copies under ctx. Returns false if
@@ -1060,6 +1095,15 @@ char		*mud_cache_acl_holder(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl
 
 /** Drop url from the cache (memory and disk). */
 void		mud_cache_forget(mud_cache_t *cache, char const *url);
+
+/** The URLs whose good policy is past its expiry (cache-validity, or the DNS TTL bound) but
+ *  still served (within stale_max), with no fetch in flight and no failure being waited
+ *  out: what a refresh without a request should fetch (mud_cache_lookup() then hands the
+ *  fetch token to one caller). Most recently used first.
+ *  @param[out] urls	talloc array of copies under ctx (NULL when none).
+ *  @return how many, at most max (0 also when out of memory). */
+size_t		mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char ***urls,
+				  size_t max);
 
 /** Counters for stats/xlat. */
 typedef struct mud_cache_stats {
@@ -1252,12 +1296,12 @@ char const	*mud_event_name(mud_event_t event);
 /** Event by token; -1 if unknown. */
 int		mud_event_by_name(char const *name);
 
-/** Event a pipeline error stands for: MUD_ERR_SIG and _SIG_DIGEST -> SIG_INVALID,
- *  _SIG_* -> the matching SIG_ event, _TLS -> TLS_INVALID, _MISMATCH -> URL_MISMATCH,
- *  _URL and _TLV -> URL_REFUSED, _JSON/_SCHEMA/_SEMANTIC/_TOOBIG -> FILE_INVALID,
- *  _CONFLICT -> ACL_CONFLICT.
+/** Event a pipeline error stands for (the outcome table's column, see mud_outcome()):
+ *  MUD_ERR_SIG and _SIG_DIGEST -> SIG_INVALID, _SIG_* -> the matching SIG_ event,
+ *  _TLS -> TLS_INVALID, _MISMATCH -> URL_MISMATCH, _URL, _TLV and _REFUSED -> URL_REFUSED,
+ *  _JSON/_SCHEMA/_SEMANTIC/_TOOBIG -> FILE_INVALID, _CONFLICT -> ACL_CONFLICT.
  *  @return false (event untouched) for codes that are not security events
- *  (NOMEM, FETCH, TIMEOUT, HTTP, ...). */
+ *  (NOMEM, FETCH, TIMEOUT, HTTP, PENDING, ...). */
 bool		mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event);
 
 /** An action taken in response (one IODEF HistoryItem). */
@@ -1521,6 +1565,10 @@ typedef struct mud_fetchsvc_opts {
 	unsigned int	threads;	//!< 0 -> MUD_FETCHSVC_THREADS_DEFAULT
 	size_t		queue_max;	//!< 0 -> MUD_FETCHSVC_QUEUE_DEFAULT
 	unsigned int	per_authority;	//!< 0 -> MUD_FETCHSVC_PER_AUTHORITY_DEFAULT
+	unsigned int	tick_interval;	//!< seconds between tick() calls (0: no ticker)
+	void		(*tick)(void *uctx, time_t now);	//!< on the service's own ticker
+					//!< thread, never concurrently with itself; may
+					//!< submit jobs; stopped (and joined) with the service
 } mud_fetchsvc_opts_t;
 
 typedef struct mud_fetchsvc_stats {
@@ -1589,6 +1637,10 @@ typedef struct mud_station {
 	char		key[MUD_STATION_KEY_MAX];	//!< normalised Calling-Station-Id
 	char		nas_ip[48];		//!< NAS-IP-Address / NAS-IPv6-Address, "" unknown
 	char		nas_id[MUD_STATION_ID_MAX];	//!< NAS-Identifier, "" unknown
+	char		nas_port[MUD_STATION_ID_MAX];	//!< NAS-Port-Id or NAS-Port, "" unknown
+	char		user_name[MUD_STATION_ID_MAX];	//!< User-Name, "" unknown
+	char		ip[48];			//!< Framed-IP-Address (else IPv6), "" unknown
+	char		ip6[48];		//!< Framed-IPv6-Address when ip holds IPv4
 	char		audit_session_id[MUD_STATION_ID_MAX];	//!< Cisco audit-session-id
 	char		acct_session_id[MUD_STATION_ID_MAX];	//!< Acct-Session-Id
 	char		*url_applied;	//!< MUD URL whose policy was applied, NULL none
@@ -1604,7 +1656,8 @@ typedef struct mud_station {
 } mud_station_t;
 
 /** Which fields mud_stations_update() copies. */
-#define MUD_STATION_NAS		0x01	//!< nas_ip, nas_id
+#define MUD_STATION_NAS		0x01	//!< nas_ip, nas_id, nas_port, user_name, ip, ip6 (what an
+					//!< incident report about the station names)
 #define MUD_STATION_AUDIT	0x02	//!< audit_session_id
 #define MUD_STATION_ACCT	0x04	//!< acct_session_id
 #define MUD_STATION_APPLIED	0x08	//!< url_applied, policy_hash (NULL/"" clears)

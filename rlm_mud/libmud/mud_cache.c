@@ -1581,6 +1581,40 @@ error:
 }
 
 /** Look up url (see mud.h). */
+/** The expired, still served URLs (see mud.h). */
+size_t mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char ***urls,
+			 size_t max)
+{
+	cache_node_t const *n;
+	char **out;
+	size_t num = 0;
+
+	if (urls) *urls = NULL;
+	if (!cache || !urls || max == 0) return 0;
+	out = talloc_zero_array(ctx, char *, max);
+	if (!out) return 0;
+
+	pthread_mutex_lock(&cache->mutex);
+	for (n = cache->lru_head; n && num < max; n = n->lru_next) {
+		mud_entry_t const *e = n->entry;
+
+		if (!e || e->status != MUD_OK || now < e->expires) continue;
+		if (now >= time_add(e->expires, cache->stale_max)) continue;
+		if (now < n->retry_after) continue;
+		if (n->inflight && now < time_add(n->inflight_since, cache->inflight_max)) continue;
+		out[num] = talloc_strdup(out, n->url);
+		if (!out[num]) break;
+		num++;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	if (num == 0) {
+		talloc_free(out);
+		return 0;
+	}
+	*urls = out;
+	return num;
+}
+
 mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_entry_t **entry,
 				    bool *fetch_token, char const *url, time_t now)
 {
@@ -1834,7 +1868,7 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 }
 
 /** Record a failed fetch (see mud.h). */
-void mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
+bool mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 		    char const *where, char const *text, time_t now)
 {
 	mud_entry_t *neg;
@@ -1845,7 +1879,7 @@ void mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 	url_list_t evicted = { 0 };
 	size_t i;
 
-	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return;
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return false;
 	if (code == MUD_OK) code = MUD_ERR_ARG;	/* a failure must not look like a policy */
 
 	/* Prepare the negative entry in private memory; it may go unused. */
@@ -1880,7 +1914,7 @@ void mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 		pthread_mutex_unlock(&cache->mutex);
 		talloc_free(neg);
 		talloc_free(tmp);
-		return;
+		return true;
 	}
 	if (!n) {
 		n = node_add(cache, url, h);
@@ -1909,6 +1943,7 @@ void mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
 	}
 	talloc_free(tmp);
+	return false;
 }
 
 /** Find the lines of an issued dACL name (see mud.h). */

@@ -35,109 +35,97 @@ mud_rcode_t mud_error_set(mud_error_t *err, mud_rcode_t code, char const *where,
 	return code;
 }
 
+/*
+ *	The outcome table: one row per mud_rcode_t, in enum order (checked by test_error).
+ */
+#define ROW(_c, _status, _text, _level, _act, _event) \
+	[_c] = { .code = _c, .name = #_c, .status = _status, .text = _text, .level = _level, \
+		 .act = _act, .event = _event }
+
+static mud_outcome_t const outcomes[MUD_RCODE_MAX] = {
+	ROW(MUD_OK, "ok", "success", MUD_LOG_INFO, MUD_ACT_APPLY, -1),
+	ROW(MUD_ERR_NOMEM, "internal-error", "out of memory", MUD_LOG_ERROR, MUD_ACT_FAIL, -1),
+	ROW(MUD_ERR_ARG, "internal-error", "invalid argument", MUD_LOG_ERROR, MUD_ACT_FAIL, -1),
+	ROW(MUD_ERR_IO, "internal-error", "file access failed", MUD_LOG_ERROR, MUD_ACT_FAIL, -1),
+	ROW(MUD_ERR_URL, "url-invalid", "MUD URL invalid or not acceptable", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_URL_REFUSED),
+	ROW(MUD_ERR_TLV, "url-invalid", "malformed TLV or certificate extension", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_URL_REFUSED),
+	ROW(MUD_ERR_FETCH, "fetch-failed", "MUD file could not be retrieved", MUD_LOG_WARN,
+	    MUD_ACT_FAIL, -1),
+	ROW(MUD_ERR_TIMEOUT, "fetch-failed", "MUD server timed out", MUD_LOG_WARN, MUD_ACT_FAIL,
+	    -1),
+	ROW(MUD_ERR_TLS, "tls-failed", "MUD server TLS certificate or handshake invalid",
+	    MUD_LOG_WARN, MUD_ACT_INVALID, MUD_EVENT_TLS_INVALID),
+	ROW(MUD_ERR_HTTP, "fetch-failed", "MUD server returned an HTTP error", MUD_LOG_WARN,
+	    MUD_ACT_FAIL, -1),
+	ROW(MUD_ERR_TOOBIG, "invalid-file", "input larger than allowed", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_FILE_INVALID),
+	ROW(MUD_ERR_SIG, "signature-invalid", "MUD signature invalid", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_SIG_INVALID),
+	ROW(MUD_ERR_SIG_MISSING, "signature-invalid", "MUD signature missing", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_SIG_MISSING),
+	ROW(MUD_ERR_SIG_DIGEST, "signature-invalid", "MUD file does not match its signature",
+	    MUD_LOG_WARN, MUD_ACT_INVALID, MUD_EVENT_SIG_INVALID),
+	ROW(MUD_ERR_SIG_UNTRUSTED, "signature-invalid", "MUD signer not trusted", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_SIG_UNTRUSTED),
+	ROW(MUD_ERR_SIG_EXPIRED, "signature-invalid",
+	    "MUD signer certificate expired or not yet valid", MUD_LOG_WARN, MUD_ACT_INVALID,
+	    MUD_EVENT_SIG_EXPIRED),
+	ROW(MUD_ERR_SIG_SIGNER, "signature-invalid",
+	    "MUD signer differs from the device's mud-signer", MUD_LOG_WARN, MUD_ACT_INVALID,
+	    MUD_EVENT_SIG_SIGNER),
+	ROW(MUD_ERR_JSON, "invalid-file", "MUD file is not well-formed JSON", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_FILE_INVALID),
+	ROW(MUD_ERR_SCHEMA, "invalid-file", "MUD file violates the YANG model", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_FILE_INVALID),
+	ROW(MUD_ERR_SEMANTIC, "invalid-file", "MUD file is inconsistent", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_FILE_INVALID),
+	ROW(MUD_ERR_MISMATCH, "url-mismatch", "mud-url differs from the URL fetched", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, MUD_EVENT_URL_MISMATCH),
+	ROW(MUD_ERR_LIMIT, "invalid-file", "limit exceeded", MUD_LOG_WARN, MUD_ACT_INVALID, -1),
+	ROW(MUD_ERR_UNSUPPORTED, "invalid-file", "unsupported feature", MUD_LOG_WARN,
+	    MUD_ACT_INVALID, -1),
+	ROW(MUD_ERR_RENDER, "invalid-file", "rules cannot be rendered for the target",
+	    MUD_LOG_WARN, MUD_ACT_INVALID, -1),
+	ROW(MUD_ERR_CONTEXT, "internal-error", "site context invalid", MUD_LOG_ERROR,
+	    MUD_ACT_INVALID, -1),
+	ROW(MUD_ERR_CONFLICT, "acl-conflict", "dACL name already bound to other lines",
+	    MUD_LOG_ERROR, MUD_ACT_INVALID, MUD_EVENT_ACL_CONFLICT),
+	ROW(MUD_ERR_REFUSED, "url-refused", "MUD URL refused by the site's URL policy",
+	    MUD_LOG_WARN, MUD_ACT_INVALID, MUD_EVENT_URL_REFUSED),
+	ROW(MUD_ERR_NOT_MUD, "no-url", "no MUD URL here", MUD_LOG_DEBUG, MUD_ACT_NOOP, -1),
+	ROW(MUD_PENDING, "pending", "policy being fetched in the background", MUD_LOG_INFO,
+	    MUD_ACT_INTERIM, -1),
+};
+
+#undef ROW
+
+/** The row of a code (see mud.h). */
+mud_outcome_t const *mud_outcome(mud_rcode_t code)
+{
+	if ((unsigned int)code >= MUD_RCODE_MAX) return &outcomes[MUD_ERR_ARG];
+	return &outcomes[code];
+}
+
 /** Static description of a code. */
 char const *mud_strerror(mud_rcode_t code)
 {
-	switch (code) {
-	case MUD_OK: return "success";
-	case MUD_ERR_NOMEM: return "out of memory";
-	case MUD_ERR_ARG: return "invalid argument";
-	case MUD_ERR_IO: return "file access failed";
-	case MUD_ERR_URL: return "MUD URL invalid or not acceptable";
-	case MUD_ERR_TLV: return "malformed TLV or certificate extension";
-	case MUD_ERR_FETCH: return "MUD file could not be retrieved";
-	case MUD_ERR_TIMEOUT: return "MUD server timed out";
-	case MUD_ERR_TLS: return "MUD server TLS certificate or handshake invalid";
-	case MUD_ERR_HTTP: return "MUD server returned an HTTP error";
-	case MUD_ERR_TOOBIG: return "input larger than allowed";
-	case MUD_ERR_SIG: return "MUD signature invalid";
-	case MUD_ERR_SIG_MISSING: return "MUD signature missing";
-	case MUD_ERR_SIG_DIGEST: return "MUD file does not match its signature";
-	case MUD_ERR_SIG_UNTRUSTED: return "MUD signer not trusted";
-	case MUD_ERR_SIG_EXPIRED: return "MUD signer certificate expired or not yet valid";
-	case MUD_ERR_SIG_SIGNER: return "MUD signer differs from the device's mud-signer";
-	case MUD_ERR_JSON: return "MUD file is not well-formed JSON";
-	case MUD_ERR_SCHEMA: return "MUD file violates the YANG model";
-	case MUD_ERR_SEMANTIC: return "MUD file is inconsistent";
-	case MUD_ERR_MISMATCH: return "mud-url differs from the URL fetched";
-	case MUD_ERR_LIMIT: return "limit exceeded";
-	case MUD_ERR_UNSUPPORTED: return "unsupported feature";
-	case MUD_ERR_RENDER: return "rules cannot be rendered for the target";
-	case MUD_ERR_CONTEXT: return "site context invalid";
-	case MUD_ERR_CONFLICT: return "dACL name already bound to other lines";
-	case MUD_RCODE_MAX: break;
-	}
-	return "unknown error";
+	if ((unsigned int)code >= MUD_RCODE_MAX) return "unknown error";
+	return outcomes[code].text;
 }
 
 /** Enum name of a code. */
 char const *mud_rcode_name(mud_rcode_t code)
 {
-	switch (code) {
-	case MUD_OK: return "MUD_OK";
-	case MUD_ERR_NOMEM: return "MUD_ERR_NOMEM";
-	case MUD_ERR_ARG: return "MUD_ERR_ARG";
-	case MUD_ERR_IO: return "MUD_ERR_IO";
-	case MUD_ERR_URL: return "MUD_ERR_URL";
-	case MUD_ERR_TLV: return "MUD_ERR_TLV";
-	case MUD_ERR_FETCH: return "MUD_ERR_FETCH";
-	case MUD_ERR_TIMEOUT: return "MUD_ERR_TIMEOUT";
-	case MUD_ERR_TLS: return "MUD_ERR_TLS";
-	case MUD_ERR_HTTP: return "MUD_ERR_HTTP";
-	case MUD_ERR_TOOBIG: return "MUD_ERR_TOOBIG";
-	case MUD_ERR_SIG: return "MUD_ERR_SIG";
-	case MUD_ERR_SIG_MISSING: return "MUD_ERR_SIG_MISSING";
-	case MUD_ERR_SIG_DIGEST: return "MUD_ERR_SIG_DIGEST";
-	case MUD_ERR_SIG_UNTRUSTED: return "MUD_ERR_SIG_UNTRUSTED";
-	case MUD_ERR_SIG_EXPIRED: return "MUD_ERR_SIG_EXPIRED";
-	case MUD_ERR_SIG_SIGNER: return "MUD_ERR_SIG_SIGNER";
-	case MUD_ERR_JSON: return "MUD_ERR_JSON";
-	case MUD_ERR_SCHEMA: return "MUD_ERR_SCHEMA";
-	case MUD_ERR_SEMANTIC: return "MUD_ERR_SEMANTIC";
-	case MUD_ERR_MISMATCH: return "MUD_ERR_MISMATCH";
-	case MUD_ERR_LIMIT: return "MUD_ERR_LIMIT";
-	case MUD_ERR_UNSUPPORTED: return "MUD_ERR_UNSUPPORTED";
-	case MUD_ERR_RENDER: return "MUD_ERR_RENDER";
-	case MUD_ERR_CONTEXT: return "MUD_ERR_CONTEXT";
-	case MUD_ERR_CONFLICT: return "MUD_ERR_CONFLICT";
-	case MUD_RCODE_MAX: break;
-	}
-	return "MUD_ERR_UNKNOWN";
+	if ((unsigned int)code >= MUD_RCODE_MAX) return "MUD_ERR_UNKNOWN";
+	return outcomes[code].name;
 }
 
 /** Short status token (MUD-Status values). */
 char const *mud_rcode_status(mud_rcode_t code)
 {
-	switch (code) {
-	case MUD_OK: return "ok";
-	case MUD_ERR_NOMEM: return "internal-error";
-	case MUD_ERR_ARG: return "internal-error";
-	case MUD_ERR_IO: return "internal-error";
-	case MUD_ERR_URL: return "url-invalid";
-	case MUD_ERR_TLV: return "url-invalid";
-	case MUD_ERR_FETCH: return "fetch-failed";
-	case MUD_ERR_TIMEOUT: return "fetch-failed";
-	case MUD_ERR_TLS: return "tls-failed";
-	case MUD_ERR_HTTP: return "fetch-failed";
-	case MUD_ERR_TOOBIG: return "invalid-file";
-	case MUD_ERR_SIG: return "signature-invalid";
-	case MUD_ERR_SIG_MISSING: return "signature-invalid";
-	case MUD_ERR_SIG_DIGEST: return "signature-invalid";
-	case MUD_ERR_SIG_UNTRUSTED: return "signature-invalid";
-	case MUD_ERR_SIG_EXPIRED: return "signature-invalid";
-	case MUD_ERR_SIG_SIGNER: return "signature-invalid";
-	case MUD_ERR_JSON: return "invalid-file";
-	case MUD_ERR_SCHEMA: return "invalid-file";
-	case MUD_ERR_SEMANTIC: return "invalid-file";
-	case MUD_ERR_MISMATCH: return "url-mismatch";
-	case MUD_ERR_LIMIT: return "invalid-file";
-	case MUD_ERR_UNSUPPORTED: return "invalid-file";
-	case MUD_ERR_RENDER: return "invalid-file";
-	case MUD_ERR_CONTEXT: return "internal-error";
-	case MUD_ERR_CONFLICT: return "acl-conflict";
-	case MUD_RCODE_MAX: break;
-	}
-	return "internal-error";
+	return mud_outcome(code)->status;
 }
 
 /** Name of a URL source. */

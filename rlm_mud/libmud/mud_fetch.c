@@ -730,7 +730,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	if (rcode == MUD_ERR_NOMEM) goto nomem;
 	if (rcode != MUD_OK) {
 		fetch_where(where, sizeof(where), what, 0, url);
-		rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+		rcode = mud_error_set(err, MUD_ERR_REFUSED, where, "%s", why);
 		refused_url = url;
 		goto error;
 	}
@@ -830,10 +830,15 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 		cc = curl_easy_perform(h->curl);
 		if (cc != CURLE_OK && guard.refused) {
 			fetch_where(where, sizeof(where), what, hop, hop_url);
-			rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", guard.why);
+			rcode = mud_error_set(err, MUD_ERR_REFUSED, where, "%s", guard.why);
 			refused_url = hop_url;
 			refused_addr = guard.addr;
 			goto error;
+		}
+		if (cc != CURLE_OK && opts->abort &&
+		    __atomic_load_n(opts->abort, __ATOMIC_ACQUIRE)) {
+			/* libcurl reports an abort inside the TLS handshake as a timeout */
+			cc = CURLE_ABORTED_BY_CALLBACK;
 		}
 		if (cc != CURLE_OK) {
 			rcode = fetch_error(cc, &body, hop_url, ebuf, err);
@@ -869,7 +874,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 		if (rcode == MUD_ERR_NOMEM) goto nomem;
 		if (rcode != MUD_OK) {
 			fetch_where(where, sizeof(where), what, hop, hop_url);
-			rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+			rcode = mud_error_set(err, MUD_ERR_REFUSED, where, "%s", why);
 			refused_url = hop_url;
 			goto error;
 		}

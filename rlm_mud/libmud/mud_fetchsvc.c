@@ -14,8 +14,10 @@
  *  - stoppable: mud_fetchsvc_stop() drops what waits, raises the abort flag the
  *    running fetches poll (mud_fetch_opts_t.abort), and joins the threads.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "mud_private.h"
 
@@ -59,6 +61,12 @@ struct mud_fetchsvc {
 	mud_fetchsvc_fn_t	fn;
 	void			*uctx;
 	mud_fetchsvc_stats_t	stats;
+	pthread_t		ticker;		//!< calls tick every tick_interval s
+	pthread_cond_t		tickc;		//!< the ticker's own (a signal of work is a
+						//!< worker's, never the ticker's)
+	bool			ticking;	//!< ticker started (joined at stop)
+	unsigned int		tick_interval;
+	void			(*tick)(void *uctx, time_t now);
 };
 
 typedef struct {
@@ -195,11 +203,38 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/** The ticker: tick() every tick_interval seconds until the service stops. */
+static void *ticker(void *arg)
+{
+	mud_fetchsvc_t *svc = arg;
+	struct timespec next;
+
+	clock_gettime(CLOCK_REALTIME, &next);
+	pthread_mutex_lock(&svc->mutex);
+	for (;;) {
+		int rc = 0;
+
+		next.tv_sec += (time_t)svc->tick_interval;
+		while (!svc->stopping && rc != ETIMEDOUT) {
+			rc = pthread_cond_timedwait(&svc->tickc, &svc->mutex, &next);
+			if (rc != 0 && rc != ETIMEDOUT) rc = ETIMEDOUT;	/* EINVAL: tick now */
+		}
+		if (svc->stopping) break;
+		pthread_mutex_unlock(&svc->mutex);
+		svc->tick(svc->uctx, time(NULL));
+		pthread_mutex_lock(&svc->mutex);
+		clock_gettime(CLOCK_REALTIME, &next);	/* a long tick does not pile up */
+	}
+	pthread_mutex_unlock(&svc->mutex);
+	return NULL;
+}
+
 static int _fetchsvc_free(mud_fetchsvc_t *svc)
 {
 	mud_fetchsvc_stop(svc);
 	pthread_cond_destroy(&svc->work);
 	pthread_cond_destroy(&svc->idle);
+	pthread_cond_destroy(&svc->tickc);
 	pthread_mutex_destroy(&svc->mutex);
 	return 0;
 }
@@ -240,6 +275,7 @@ mud_rcode_t mud_fetchsvc_create(TALLOC_CTX *ctx, mud_fetchsvc_t **out,
 	pthread_mutex_init(&svc->mutex, NULL);
 	pthread_cond_init(&svc->work, NULL);
 	pthread_cond_init(&svc->idle, NULL);
+	pthread_cond_init(&svc->tickc, NULL);
 	talloc_set_destructor(svc, _fetchsvc_free);
 	for (i = 0; i < n; i++) {
 		args[i].svc = svc;
@@ -250,6 +286,16 @@ mud_rcode_t mud_fetchsvc_create(TALLOC_CTX *ctx, mud_fetchsvc_t **out,
 					     "cannot start fetch thread %u of %u", i + 1, n);
 		}
 		svc->started++;
+	}
+	if (opts && opts->tick && opts->tick_interval) {
+		svc->tick = opts->tick;
+		svc->tick_interval = opts->tick_interval;
+		if (pthread_create(&svc->ticker, NULL, ticker, svc) != 0) {
+			talloc_free(svc);
+			return mud_error_set(err, MUD_ERR_NOMEM, "pthread_create",
+					     "cannot start the ticker thread");
+		}
+		svc->ticking = true;
 	}
 	*out = svc;
 	return MUD_OK;
@@ -407,10 +453,15 @@ void mud_fetchsvc_stop(mud_fetchsvc_t *svc)
 		}
 	}
 	pthread_cond_broadcast(&svc->work);
+	pthread_cond_broadcast(&svc->tickc);
 	pthread_mutex_unlock(&svc->mutex);
 
 	for (i = 0; i < svc->started; i++) pthread_join(svc->threads[i], NULL);
 	svc->started = 0;
+	if (svc->ticking) {
+		pthread_join(svc->ticker, NULL);
+		svc->ticking = false;
+	}
 }
 
 /** Counters (see mud.h). */

@@ -207,60 +207,11 @@ int mud_event_by_name(char const *name)
 /** Security event of a pipeline error (see mud.h). */
 bool mud_event_from_rcode(mud_rcode_t rc, mud_event_t *event)
 {
-	mud_event_t ev = MUD_EVENT_MAX;
+	int ev = mud_outcome(rc)->event;
 
-	switch (rc) {
-	case MUD_ERR_SIG:
-	case MUD_ERR_SIG_DIGEST:
-		ev = MUD_EVENT_SIG_INVALID;
-		break;
-	case MUD_ERR_SIG_MISSING:
-		ev = MUD_EVENT_SIG_MISSING;
-		break;
-	case MUD_ERR_SIG_UNTRUSTED:
-		ev = MUD_EVENT_SIG_UNTRUSTED;
-		break;
-	case MUD_ERR_SIG_EXPIRED:
-		ev = MUD_EVENT_SIG_EXPIRED;
-		break;
-	case MUD_ERR_SIG_SIGNER:
-		ev = MUD_EVENT_SIG_SIGNER;
-		break;
-	case MUD_ERR_TLS:
-		ev = MUD_EVENT_TLS_INVALID;
-		break;
-	case MUD_ERR_MISMATCH:
-		ev = MUD_EVENT_URL_MISMATCH;
-		break;
-	case MUD_ERR_URL:
-	case MUD_ERR_TLV:
-		ev = MUD_EVENT_URL_REFUSED;
-		break;
-	case MUD_ERR_JSON:
-	case MUD_ERR_SCHEMA:
-	case MUD_ERR_SEMANTIC:
-	case MUD_ERR_TOOBIG:
-		ev = MUD_EVENT_FILE_INVALID;
-		break;
-	case MUD_ERR_CONFLICT:
-		ev = MUD_EVENT_ACL_CONFLICT;
-		break;
-	case MUD_OK:
-	case MUD_ERR_NOMEM:
-	case MUD_ERR_ARG:
-	case MUD_ERR_IO:
-	case MUD_ERR_FETCH:
-	case MUD_ERR_TIMEOUT:
-	case MUD_ERR_HTTP:
-	case MUD_ERR_LIMIT:
-	case MUD_ERR_UNSUPPORTED:
-	case MUD_ERR_RENDER:
-	case MUD_ERR_CONTEXT:
-	case MUD_RCODE_MAX:
-		return false;
-	}
-	if (ev == MUD_EVENT_MAX) return false;	/* a value outside the enum */
-	if (event) *event = ev;
+	if ((unsigned int)rc >= MUD_RCODE_MAX) return false;
+	if (ev < 0 || ev >= (int)MUD_EVENT_MAX) return false;
+	if (event) *event = (mud_event_t)ev;
 	return true;
 }
 

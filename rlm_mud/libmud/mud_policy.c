@@ -196,7 +196,7 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 		mud_error_clear(&sigerr);
 		failed = NULL;
 		rc = mud_fetch_ex(tmp, &sigres, pol->sig_url, &sopts, &failed, &sigerr);
-		if (rc == MUD_ERR_URL && mud_where_refused(sigerr.where)) {
+		if (rc == MUD_ERR_REFUSED) {
 			policy_failed(pol, failed);	/* refused: never tolerated */
 			if (err && err->code == MUD_OK) *err = sigerr;
 			goto error;

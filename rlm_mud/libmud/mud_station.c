@@ -381,6 +381,10 @@ mud_rcode_t mud_stations_update(mud_stations_t *t, char const *key, mud_station_
 	if (fields & MUD_STATION_NAS) {
 		mudp_strlcpy(n->st.nas_ip, in->nas_ip, sizeof(n->st.nas_ip));
 		mudp_strlcpy(n->st.nas_id, in->nas_id, sizeof(n->st.nas_id));
+		mudp_strlcpy(n->st.nas_port, in->nas_port, sizeof(n->st.nas_port));
+		mudp_strlcpy(n->st.user_name, in->user_name, sizeof(n->st.user_name));
+		mudp_strlcpy(n->st.ip, in->ip, sizeof(n->st.ip));
+		mudp_strlcpy(n->st.ip6, in->ip6, sizeof(n->st.ip6));
 	}
 	if (fields & MUD_STATION_AUDIT) {
 		mudp_strlcpy(n->st.audit_session_id, in->audit_session_id,

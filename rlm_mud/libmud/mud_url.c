@@ -700,7 +700,7 @@ mud_rcode_t mud_url_from_avpair(TALLOC_CTX *ctx, mud_url_t **out, mud_url_src_t 
 				     len - (sizeof(p_dhcp) - 1), err);
 		if (rc != MUD_OK) return rc;
 	}
-	if (!val) return mud_error_set(err, MUD_ERR_URL, "Cisco-AVPair", "not a MUD AV-pair");
+	if (!val) return mud_error_set(err, MUD_ERR_NOT_MUD, "Cisco-AVPair", "not a MUD AV-pair");
 	rc = url_from_bytes(ctx, out, val, vlen, err);
 	if (rc != MUD_OK) return rc;
 	if (src) *src = s;

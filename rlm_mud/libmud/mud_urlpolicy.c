@@ -720,7 +720,7 @@ mud_rcode_t mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_author
 	if (!pol) return MUD_OK;
 	if (!a || a->wildcard || a->port == 0) {
 		if (why) mudp_strlcpy(why, "not the authority of a URL", whylen);
-		return MUD_ERR_URL;
+		return MUD_ERR_REFUSED;
 	}
 
 	for (i = 0; i < pol->num_deny; i++) {
@@ -729,7 +729,7 @@ mud_rcode_t mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_author
 			snprintf(why, whylen, "authority %s is in url_deny (entry \"%s\")", a->text,
 				 pol->deny[i].written);
 		}
-		return MUD_ERR_URL;
+		return MUD_ERR_REFUSED;
 	}
 	if (pol->num_allow > 0) {
 		for (i = 0; i < pol->num_allow; i++) {
@@ -737,7 +737,7 @@ mud_rcode_t mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_author
 		}
 		if (i == pol->num_allow) {
 			if (why) snprintf(why, whylen, "authority %s is not in url_allow", a->text);
-			return MUD_ERR_URL;
+			return MUD_ERR_REFUSED;
 		}
 	}
 
@@ -745,7 +745,7 @@ mud_rcode_t mud_urlpolicy_check_authority(mud_urlpolicy_t const *pol, mud_author
 	if (test_public(pol, a->family, a->addr, a->port)) return MUD_OK;
 	if (!mud_addr_special(a->family, a->addr, inner, sizeof(inner))) return MUD_OK;
 	if (why) snprintf(why, whylen, "host is an IP address literal in %s", inner);
-	return MUD_ERR_URL;
+	return MUD_ERR_REFUSED;
 }
 
 /** Check an address about to be connected to (see mud.h). */
@@ -771,7 +771,7 @@ mud_rcode_t mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 		}
 		snprintf(why, whylen, "host resolves to %s, in %s; not connected", text, inner);
 	}
-	return MUD_ERR_URL;
+	return MUD_ERR_REFUSED;
 }
 
 /** Check a parsed MUD URL (see mud.h). */
@@ -798,10 +798,10 @@ mud_rcode_t mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const 
 	}
 	mud_error_clear(&aerr);
 	if (mud_authority_parse(&a, buf, strlen(buf), 0, &aerr) != MUD_OK) {
-		return mud_error_set(err, MUD_ERR_URL, where, "%s", aerr.text);
+		return mud_error_set(err, MUD_ERR_REFUSED, where, "%s", aerr.text);
 	}
 	if (mud_urlpolicy_check_authority(pol, &a, why, sizeof(why)) != MUD_OK) {
-		return mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+		return mud_error_set(err, MUD_ERR_REFUSED, where, "%s", why);
 	}
 	return MUD_OK;
 }

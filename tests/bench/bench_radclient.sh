@@ -133,10 +133,8 @@ EOF
 IT_PIDS="$IT_PIDS $!"
 MUD_OPTS="	fetch_mode = background
 	fetch_threads = 64
-	fetch_per_authority = 64
-	timeout = 120
-	connect_timeout = 60"
-it_make_raddb raddb-bg
+	fetch_per_authority = 64"
+MUD_TIMEOUT=120 MUD_CONNECT_TIMEOUT=60 it_make_raddb raddb-bg
 it_start_radiusd
 run "warm-up (one fetch)" "$IT_WORK/one.txt" 1000 > /dev/null
 sleep 1

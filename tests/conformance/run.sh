@@ -245,12 +245,19 @@ network={
 EOF
 	newmac
 	m=$(cf_mark)
-	eapol_test -c "$CF_T/eapol.conf" -a 127.0.0.1 -p "$AUTH_PORT" -s "$SECRET" -t 20 \
-		-M "$MAC" > "$CF_T/eapol.out" 2>&1
-	erc=$?
-	cf_since "$m" > "$CF_T/radiusd.log"
+	# again while the answer is pending (the file fetched in the background)
+	_w=0
+	while :; do
+		eapol_test -c "$CF_T/eapol.conf" -a 127.0.0.1 -p "$AUTH_PORT" -s "$SECRET" -t 20 \
+			-M "$MAC" > "$CF_T/eapol.out" 2>&1
+		erc=$?
+		cf_since "$m" > "$CF_T/radiusd.log"
+		log_reply "$CF_T/radiusd.log" > "$CF_T/rep"
+		grep -q "mud-status=pending" "$CF_T/rep" && [ $_w -lt 50 ] || break
+		sleep 0.1
+		_w=$((_w + 1))
+	done
 	[ "$erc" = 0 ] && cf_ok eapol_test || cf_bad "eapol_test exit $erc"
-	log_reply "$CF_T/radiusd.log" > "$CF_T/rep"
 	applied "$CF_T/rep" "$fv" "$(wlog "$fv")" "/cf/url-idevid-v$fv.json"
 	cf_check "URL from the certificate (logged)" grep -F -q "MUD URL $url (from x509)" \
 		"$CF_T/radiusd.log"
@@ -425,6 +432,17 @@ sc_abs() {
 
 # ---------------------------------------------------------------- 6. cache-validity
 
+# wait_fetches PATH LOG N: until the MUD server saw N GETs of PATH (at most 5 s) and the
+# background fetch settled (its result cached).
+wait_fetches() {
+	_w=0
+	while [ $_w -lt 50 ] && [ "$(cf_fetches "$1" "$2")" -lt "$3" ]; do
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	sleep 0.3
+}
+
 # One MAB for URL: reply in $CF_T/$2.
 cache_req() {
 	mab_url "$CF_T/$2.req" "$CACHE_MAC" lldp "$1"
@@ -441,41 +459,54 @@ sc_cache() {
 	path=/cf/cache-v$fv.json
 	newmac
 	CACHE_MAC=$MAC
-	# First request: fetched.
+	# First request: fetched (pending, then the policy); at once a second one within the
+	# cache-validity (3 s here): no fetch.
 	cache_req "$url" r1
+	cache_req "$url" r2
 	applied "$CF_T/r1" "$fv" "$clog" "$path"
 	n1=$(cf_acl_name "$CF_T/r1" IP)
 	cp "$CF_T/acl" "$CF_T/acl1"
 	cf_flows v1 "$fv" cisco-dacl "$CF_T/acl1"
-	# Within cache-validity (2 s here): no fetch.
-	cache_req "$url" r2
 	c=$(cf_cache "$CF_T/r2")
 	[ "$c" = hit ] && cf_ok hit || cf_bad "within validity: MUD-Cache '$c', not hit"
 	n=$(cf_fetches "$path" "$clog")
 	[ "$n" = 1 ] && cf_ok "no refetch" || cf_bad "within validity: $n GETs, not 1"
-	# After it: fetched again, same content, same name.
-	sleep 2.3
+	# After it: the stale policy at once (fetch_mode = background: stale-while-revalidate),
+	# fetched again in the background, same content, same name.
+	sleep 3.3
 	cache_req "$url" r3
+	c=$(cf_cache "$CF_T/r3")
+	[ "$c" = stale ] && cf_ok "stale at once" || cf_bad "after validity: MUD-Cache '$c', not stale"
+	wait_fetches "$path" "$clog" 2
 	n=$(cf_fetches "$path" "$clog")
 	[ "$n" = 2 ] && cf_ok refetch || cf_bad "after validity: $n GETs, not 2"
-	[ "$(cf_acl_name "$CF_T/r3" IP)" = "$n1" ] && cf_ok samename || cf_bad "unchanged file, new name"
-	# Changed file at the same URL: new dACL name after the next expiry.
+	cache_req "$url" r3b
+	[ "$(cf_acl_name "$CF_T/r3b" IP)" = "$n1" ] && cf_ok samename || cf_bad "unchanged file, new name"
+	# Changed file at the same URL: new dACL name after the next expiry (and its refresh).
 	cf_publish "$(cf_base "$fv" "$(eval echo "\$CACHE${fv}_PORT")")" "cache-v$fv" signer \
 		device-v2 >/dev/null
-	sleep 2.3
-	cache_req "$url" r4
+	sleep 3.3
+	cache_req "$url" r4s
+	wait_fetches "$path" "$clog" 3
 	n=$(cf_fetches "$path" "$clog")
 	[ "$n" = 3 ] && cf_ok refetch2 || cf_bad "after the change: $n GETs, not 3"
+	sleep 0.3
+	cache_req "$url" r4
 	n2=$(cf_acl_name "$CF_T/r4" IP)
 	if [ -n "$n2" ] && [ "$n2" != "$n1" ]; then cf_ok newname; else
 		cf_bad "changed file: dACL name '$n2' (before: '$n1')"; fi
 	acl_all "$CF_T/r4" "$CF_T/acl2"
 	cf_flows v2 "$fv" cisco-dacl "$CF_T/acl2"
-	# Server unreachable: the last good policy is kept within cache_stale_max (4 s).
+	# Server unreachable: the last good policy is kept within cache_stale_max (5 s).
 	it_stop_pid "$cpid"
-	sleep 2.3
+	sleep 3.3
 	m=$(cf_mark)
 	cache_req "$url" r5
+	_w=0
+	while [ $_w -lt 50 ] && ! cf_since "$m" | grep -q "refresh failed"; do
+		sleep 0.1
+		_w=$((_w + 1))
+	done
 	cf_since "$m" > "$CF_T/radiusd5.log"
 	mst=$(cf_status "$CF_T/r5")
 	c=$(cf_cache "$CF_T/r5")
@@ -484,9 +515,9 @@ sc_cache() {
 	else
 		cf_bad "server down within cache_stale_max: status '$mst', cache '$c', name '$(cf_acl_name "$CF_T/r5" IP)'"
 	fi
-	cf_check "failed refresh logged" grep -q "Refresh failed" "$CF_T/radiusd5.log"
+	cf_check "failed refresh logged" grep -q "refresh failed: fetch-failed: .*the cached policy is still served" "$CF_T/radiusd5.log"
 	# Beyond the bound: the failure policy.
-	sleep 4.3
+	sleep 5.3
 	cache_req "$url" r6
 	mst=$(cf_status "$CF_T/r6")
 	v=$(cf_vlan "$CF_T/r6")
@@ -663,8 +694,8 @@ fi
 
 if wanted cache-validity; then
 	MUD_FORMAT=cisco-dacl
-	MUD_OPTS="	cache_max_validity = 2
-	cache_stale_max = 4"
+	MUD_OPTS="	cache_max_validity = 3
+	cache_stale_max = 5"
 	MUD_FAIL_TTL=1
 	it_make_raddb raddb-cache
 	it_start_radiusd

@@ -19,6 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 it_require
+IT_SETTLE=0	# this suite checks the pending answers itself
 it_setup
 it_start_web
 it_publish bg signer
@@ -48,10 +49,8 @@ MUD_OPTS="	fetch_mode = background
 	fetch_per_authority = 2
 	pending_session_timeout = 30
 	coa = yes
-	coa_port = $SWITCH_PORT
-	timeout = 60
-	connect_timeout = 60"
-it_make_raddb raddb-bg
+	coa_port = $SWITCH_PORT"
+MUD_TIMEOUT=60 MUD_CONNECT_TIMEOUT=60 it_make_raddb raddb-bg
 it_start_radiusd
 
 mab_audit() {

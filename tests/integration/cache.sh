@@ -1,11 +1,16 @@
 #!/bin/sh
 #
 # cache.sh - the policy cache inside the real server, with a short validity
-# (cache_max_validity = 4 s) and a cache_dir:
-#   hit without a fetch; refresh after expiry (a new GET in the HTTPS log);
-#   a changed MUD file after expiry gives a new dACL name with the new lines;
+# (cache_max_validity = 4 s), a cache_dir and the default fetch_mode = background
+# (stale-while-revalidate) with CoA to a second real freeradius acting as the switch:
+#   the first request is answered pending, the next ones from the cache (one fetch);
+#   after expiry the stale policy is served at once and refreshed in the background
+#   (a new GET in the HTTPS log), then served fresh; no CoA when nothing changed;
+#   a changed MUD file after expiry: the stale policy at once, the refresh compiles new
+#   dACL names, the stations that got the old ones are re-authenticated (CoA with their
+#   audit-session-id), and get the new names and lines;
 #   a failed refresh (MUD server stopped) keeps serving the stale policy
-#   (MUD-Status ok, MUD-Cache stale) and its dACL;
+#   (MUD-Status ok, MUD-Cache stale) and its dACL, logged, no CoA;
 #   a restart of radiusd with the MUD server still down serves the persisted
 #   policy, the same dACL names, and their download;
 #   a tampered persisted entry is dropped at start-up (and logged), not served;
@@ -20,11 +25,14 @@ it_require
 it_setup
 it_start_web
 it_publish cached signer
+it_start_switch
 
 MUD_FAIL_TTL=1
 MUD_OPTS="	cache_dir = \"@CACHE@\"
 	cache_max_validity = $VALIDITY
-	cache_stale_max = 3600"
+	cache_stale_max = 3600
+	coa = yes
+	coa_port = $SWITCH_PORT"
 it_make_raddb
 it_start_radiusd
 
@@ -37,9 +45,11 @@ V4_LINES2='ip:inacl#1=permit tcp any host 192.0.2.10 eq 8443
 ip:inacl#2=permit udp any any eq 53
 ip:inacl#3=deny ip any any'
 
-# req NAME STATION: a MAB for $URL; reply in $C/NAME.out
+# req NAME STATION [AUDIT]: a MAB for $URL (it_send: a pending answer is sent again until
+# the fetch settled); reply in $C/NAME.out
 req() {
-	it_lldp_mab "$C/$1" "$2" "$URL"
+	it_mab "$C/$1" "$2" "$(it_avpair lldp "$URL")" \
+		"Cisco-AVPair = \"audit-session-id=${3:-0A0000010000000000000000}\""
 	it_send auth "$C/$1" > "$C/$1.out"
 }
 # good NAME CACHE: accept, VLAN 100, MUD-Status ok, MUD-Cache CACHE, one name per family.
@@ -59,54 +69,101 @@ download() {
 	it_lines "$C/$1.out"
 }
 fetches() { echo "$(it_fetches /it/cached.json)/$(it_fetches /it/cached.p7s)"; }
+# settled N: wait (at most 10 s) until the MUD server saw N GETs of the file and the log the
+# background fetch's end ("fetched in the background" or a failure line) N times.
+settled() {
+	_w=0
+	while [ $_w -lt 100 ]; do
+		[ "$(it_fetches /it/cached.json)" -ge "$1" ] 2>/dev/null &&
+		[ "$(grep -c "cached.json fetched in the background\|cached.json: refresh failed" \
+			"$RAD_LOG")" -ge "$1" ] && return 0
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	return 1
+}
 
-# 1. First request fetches; the second is a cache hit.
-req first 00:11:22:33:88:01
-req second 00:11:22:33:88:02
+# 1. First request: pending, then the cache (one fetch); the second station: a hit.
+IT_SETTLE=0 req first0 00:11:22:33:88:01 0A000001000000CC00000001
+req first 00:11:22:33:88:01 0A000001000000CC00000001
+req second 00:11:22:33:88:02 0A000001000000CC00000002
 N4=$(it_acl_name "$C/first.out" IP)
 N6=$(it_acl_name "$C/first.out" IPV6)
 ok=0
-good first fetched || ok=1
+it_has "$C/first0.out" '"mud-status=pending"' || ok=1
+good first hit || ok=1
 good second hit || ok=1
 [ "$(it_acl_name "$C/second.out" IP)" = "$N4" ] || ok=1
 [ "$(fetches)" = 1/1 ] || ok=1
-it_result "cache: hit within validity, one fetch" $ok "fetches $(fetches)"
+it_result "cache: pending, then hits within validity, one fetch" $ok "fetches $(fetches)"
 
-# 2. After expiry the next request refreshes (a second GET), same content, same name.
+# 2. After expiry: the stale policy at once, refreshed in the background (a second GET),
+# same content, same name, no CoA.
 sleep $((VALIDITY + 1))
-req refresh 00:11:22:33:88:03
+coa_before=$(it_switch_recv audit-session-id)
+req refresh 00:11:22:33:88:03 0A000001000000CC00000003
 ok=0
-good refresh fetched || ok=1
+good refresh stale || ok=1
+settled 2 || ok=1
+req refreshed 00:11:22:33:88:03 0A000001000000CC00000003
+good refreshed hit || ok=1
 [ "$(fetches)" = 2/2 ] || ok=1
-[ "$(it_acl_name "$C/refresh.out" IP)" = "$N4" ] || ok=1
-it_result "cache: refresh after expiry (re-fetched)" $ok "fetches $(fetches)"
+[ "$(it_acl_name "$C/refreshed.out" IP)" = "$N4" ] || ok=1
+sleep 0.5
+[ "$(it_switch_recv audit-session-id)" = "$coa_before" ] || ok=1
+it_result "cache: after expiry stale at once, refreshed in the background, same policy, no CoA" \
+	$ok "fetches $(fetches) CoA $coa_before -> $(it_switch_recv audit-session-id)"
 
-# 3. The file changes; after expiry a new dACL name with the new lines.
+# 3. The file changes; after expiry the stale policy at once, the refresh compiles new dACL
+# names, CoA re-authenticates the stations of the old ones, which then get the new lines.
 sed 's/"port": 443/"port": 8443/' "$here/mud/device.json.in" > "$IT_WORK/changed.in"
 it_publish cached signer "$IT_WORK/changed.in"
 sleep $((VALIDITY + 1))
-req changed 00:11:22:33:88:04
+req changed0 00:11:22:33:88:04 0A000001000000CC00000004
+ok=0
+good changed0 stale || ok=1
+[ "$(it_acl_name "$C/changed0.out" IP)" = "$N4" ] || ok=1
+settled 3 || ok=1
+i=0
+while [ $i -lt 50 ] && [ "$(it_switch_recv 0A000001000000CC00000004)" = 0 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(it_switch_recv 0A000001000000CC00000004)" -ge 1 ] || ok=1
+[ "$(it_switch_recv 0A000001000000CC00000001)" -ge 1 ] || ok=1
+req changed 00:11:22:33:88:04 0A000001000000CC00000004
 M4=$(it_acl_name "$C/changed.out" IP)
 M6=$(it_acl_name "$C/changed.out" IPV6)
 lines=$(download dl-changed "$M4")
-ok=0
-good changed fetched || ok=1
+good changed hit || ok=1
 [ "$(fetches)" = 3/3 ] || ok=1
 [ -n "$M4" ] && [ "$M4" != "$N4" ] || ok=1
 [ "$lines" = "$V4_LINES2" ] || ok=1
-it_result "cache: changed MUD file -> new dACL name and lines" $ok "$N4 -> $M4; $(echo "$lines" | tr '\n' '|')"
+it_result "cache: changed MUD file -> refreshed, CoA to the stations, new dACL name and lines" \
+	$ok "$N4 -> $M4; CoA $(it_switch_recv 0A000001000000CC00000004); $(echo "$lines" | tr '\n' '|')"
 
-# 4. After expiry, with the MUD server stopped: the stale policy is still served.
+# 4. After expiry, with the MUD server stopped: the stale policy is still served, the failed
+# refresh is logged, no CoA.
 sleep $((VALIDITY + 1))
 it_stop_web
-req stale 00:11:22:33:88:05
+coa_before=$(it_switch_recv audit-session-id)
+req stale 00:11:22:33:88:05 0A000001000000CC00000005
+i=0
+while [ $i -lt 100 ] && ! grep -q "cached.json: refresh failed" "$RAD_LOG"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+req stale2 00:11:22:33:88:05 0A000001000000CC00000005
 lines=$(download dl-stale "$M4")
 ok=0
 good stale stale || ok=1
+good stale2 stale || ok=1
 [ "$(it_acl_name "$C/stale.out" IP)" = "$M4" ] || ok=1
 [ "$(it_acl_name "$C/stale.out" IPV6)" = "$M6" ] || ok=1
 [ "$lines" = "$V4_LINES2" ] || ok=1
-grep -q "Refresh failed (.*onnect.*), serving the stale policy" "$RAD_LOG" || ok=1
+grep -q "cached.json: refresh failed: fetch-failed: .*onnect.*the cached policy is still served" \
+	"$RAD_LOG" || ok=1
+[ "$(it_switch_recv audit-session-id)" = "$coa_before" ] || ok=1
 it_result "cache: refresh fails (server down) -> stale policy kept" $ok \
 	"$(it_reply_values "$C/stale.out" Reply-Message | tr '\n' ' ')"
 
@@ -162,4 +219,5 @@ chmod 0755 "$RADDB.cache"
 it_result "cache: a group/world-writable cache_dir stops start-up" $ok \
 	"$(grep -m1 'cache directory' "$C/badmode.cfg")"
 
+it_stop_switch
 it_finish

@@ -5,7 +5,10 @@
 # of the .p7s, and every reply carries the policy. Requests that arrive while
 # the fetch is in flight wait for it (fetch_wait) instead of failing
 # (MUD-Cache = waited). Then the same with 20 separate radclient processes for
-# another new URL.
+# another new URL. Those two cases run with fetch_mode = inline (the requests wait);
+# the third with the default fetch_mode = background: a burst of 20 first requests is
+# answered at once with MUD-Status = pending, one GET of each file, and the burst sent
+# again once the fetch settled gets the policy from the cache, 20 times.
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +20,8 @@ it_setup
 it_start_web
 it_publish burst signer
 it_publish burst2 signer
+it_publish burst3 signer
+MUD_OPTS="	fetch_mode = inline"
 it_make_raddb
 it_start_radiusd
 C=$IT_WORK/cases
@@ -70,5 +75,38 @@ ok=0
 [ "$(it_fetches /it/burst2.json)" = 1 ] && [ "$(it_fetches /it/burst2.p7s)" = 1 ] || ok=1
 it_result "burst of $N radclient processes: one fetch, all served" $ok \
 	"accepts=$accepts ok=$oks fetched=$fetched waited=$(grep -c '"mud-cache=waited"' "$C/procs.out") GETs=$(it_fetches /it/burst2.json)/$(it_fetches /it/burst2.p7s)"
+
+# 3. fetch_mode = background: a burst of first requests never waits.
+it_stop_radiusd
+MUD_OPTS=
+it_make_raddb raddb-bg
+it_start_radiusd
+: > "$C/burst3"
+i=0
+while [ "$i" -lt "$N" ]; do
+	i=$((i + 1))
+	it_lldp_mab "$C/one" "00:11:22:33:bb:$(printf %02d $i)" "$BASE/it/burst3.json"
+	cat "$C/one" >> "$C/burst3"
+	echo >> "$C/burst3"
+done
+radclient -x -p "$N" -r 1 -t 20 -f "$C/burst3" "127.0.0.1:$AUTH_PORT" auth "$SECRET" \
+	> "$C/burst3.out" 2>>"$IT_WORK/radclient.err"
+pending=$(grep -c '"mud-status=pending"' "$C/burst3.out")
+vlan999=$(grep -c 'Tunnel-Private-Group-Id:0 = "999"' "$C/burst3.out")
+# the fetch settles in the background: wait for the cache, then the same burst again
+i=0
+while [ "$i" -lt 100 ] && ! grep -q "burst3.json fetched in the background" "$RAD_LOG"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+radclient -x -p "$N" -r 1 -t 20 -f "$C/burst3" "127.0.0.1:$AUTH_PORT" auth "$SECRET" \
+	> "$C/burst3b.out" 2>>"$IT_WORK/radclient.err"
+oks=$(grep -c '"mud-status=ok"' "$C/burst3b.out")
+hits=$(grep -c '"mud-cache=hit"' "$C/burst3b.out")
+ok=0
+[ "$pending" = "$N" ] && [ "$vlan999" = "$N" ] && [ "$oks" = "$N" ] && [ "$hits" = "$N" ] || ok=1
+[ "$(it_fetches /it/burst3.json)" = 1 ] && [ "$(it_fetches /it/burst3.p7s)" = 1 ] || ok=1
+it_result "background: burst of $N pending at once, one fetch, then $N served from the cache" \
+	$ok "pending=$pending vlan999=$vlan999 ok=$oks hits=$hits GETs=$(it_fetches /it/burst3.json)/$(it_fetches /it/burst3.p7s)"
 
 it_finish

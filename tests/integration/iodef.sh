@@ -121,7 +121,7 @@ lldp_mab() { mab "$1" "$2" "$(it_avpair lldp "$3")"; }
 
 # ---------------------------------------------------------------- run A
 SPOOL_A=$IT_WORK/spoolA
-MUD_FAIL_TTL=1 MUD_OPTS="	cache_max_validity = 2
+MUD_FAIL_TTL=2 MUD_OPTS="	cache_max_validity = 2
 $(iodef_opts "$SPOOL_A" "" "		restrictions = \"record = red, history = amber+strict, system = need-to-know\"
 		flush_rate = 50")" it_make_raddb raddbA
 export TZ=Europe/Berlin

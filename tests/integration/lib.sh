@@ -266,7 +266,8 @@ it_scrub_raddb() {
 }
 
 # Build a private raddb: it_make_raddb [NAME] (default "raddb", under $IT_WORK).
-# MUD_OPTS (extra module config lines) may be set. New free ports each time.
+# MUD_OPTS (extra module config lines; a setting below is not overridden there: FreeRADIUS
+# takes the first), MUD_TIMEOUT, MUD_CONNECT_TIMEOUT may be set. New free ports each time.
 it_make_raddb() {
 	RADDB="$IT_WORK/${1:-raddb}"
 	rm -rf "$RADDB"
@@ -354,8 +355,8 @@ mud {
 	ca_file = "@CA@"
 	trust_file = "@TRUST@"
 	require_signature = yes
-	connect_timeout = 3
-	timeout = 5
+	connect_timeout = ${MUD_CONNECT_TIMEOUT:-3}
+	timeout = ${MUD_TIMEOUT:-5}
 	context = "@CONTEXT@"
 	output_format = ${MUD_FORMAT:-cisco-dacl}
 	quarantine_vlan = 999
@@ -384,7 +385,7 @@ it_start_radiusd() {
 	_i=0
 	while ! grep -q "Ready to process requests" "$RAD_LOG" 2>/dev/null; do
 		_i=$((_i + 1))
-		if [ "$_i" -gt 300 ] || ! kill -0 "$RAD_PID" 2>/dev/null; then
+		if [ "$_i" -gt 600 ] || ! kill -0 "$RAD_PID" 2>/dev/null; then
 			echo "FAIL: FreeRADIUS did not start"
 			kill -9 "$RAD_PID" 2>/dev/null
 			wait "$RAD_PID" 2>/dev/null
@@ -414,9 +415,30 @@ it_stop_radiusd() {
 }
 
 # Send one request: it_send auth|acct FILE -> radclient -x output on stdout.
-it_send() {
+#
+# fetch_mode = background (the default) answers a request whose MUD file is not cached yet
+# at once with MUD-Status = pending while the file is fetched: as a switch re-authenticates
+# such a device (Session-Timeout, or CoA), it_send sends an auth request again every 0.1 s
+# until the answer is not pending any more (at most IT_SETTLE_MAX tenths of a second) and
+# prints that answer. IT_SETTLE=0 (or it_send_once) prints the first answer as it is.
+it_send_once() {
 	if [ "$1" = acct ]; then _sp=$ACCT_PORT; else _sp=$AUTH_PORT; fi
 	radclient -x -r 1 -t 15 -f "$2" "127.0.0.1:$_sp" "$1" "$SECRET" 2>>"$IT_WORK/radclient.err"
+}
+it_send() {
+	if [ "$1" != auth ] || [ "${IT_SETTLE:-1}" = 0 ]; then
+		it_send_once "$@"
+		return
+	fi
+	_so=$(it_send_once "$@")
+	_sn=0
+	while printf '%s\n' "$_so" | grep -q '"mud-status=pending"' &&
+		[ "$_sn" -lt "${IT_SETTLE_MAX:-300}" ]; do
+		_sn=$((_sn + 1))
+		sleep 0.1
+		_so=$(it_send_once "$@")
+	done
+	printf '%s\n' "$_so"
 }
 
 # Count GETs of a path in an HTTPS server's log (default: the main one).

@@ -389,7 +389,7 @@ for name, mac, url, status, why, where, sip, other in cases:
     problems = []
     if items.get("mud-event") != "url-refused":
         problems.append("event %r" % items.get("mud-event"))
-    if items.get("error-code") != "MUD_ERR_URL":
+    if items.get("error-code") != "MUD_ERR_REFUSED":
         problems.append("code %r" % items.get("error-code"))
     if not (items.get("error-where") or "").startswith(where):
         problems.append("where %r" % items.get("error-where"))

@@ -178,8 +178,17 @@ it_result "blocks of docs/verify.md: $names" \
 run_block radtest
 r=$?
 O="$D/radtest.out"
-grep -q "Received Access-Accept" "$O" && grep -q "Tunnel-Private-Group-Id" "$O" && \
-	grep -q "ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-" "$O" || r=1
+# two answers: pending (quarantine VLAN 999, Session-Timeout, RADIUS-Request), then the policy
+[ "$(accepts "$O")" -eq 2 ] || r=1
+awk '/^Received/ { n++ } n == 1' "$O" > "$D/radtest.1"
+awk '/^Received/ { n++ } n == 2' "$O" > "$D/radtest.2"
+grep -q 'Tunnel-Private-Group-Id:0 = "999"' "$D/radtest.1" &&
+	grep -q "Session-Timeout = 30" "$D/radtest.1" &&
+	grep -q "Termination-Action = RADIUS-Request" "$D/radtest.1" || r=1
+grep -q "Tunnel-Private-Group-Id" "$D/radtest.2" && ! grep -q '"999"' "$D/radtest.2" &&
+	! grep -q "Session-Timeout" "$D/radtest.2" &&
+	grep -q "ACS:CiscoSecure-Defined-ACL=#ACSACL#-IP-" "$D/radtest.2" || r=1
+grep -q "pending (policy being fetched in the background), quarantine VLAN 999" "$RAD_LOG" || r=1
 it_result "1. radtest: registered device, URL set by policy" $r "$(cat "$O")"
 
 run_block mab-lldp

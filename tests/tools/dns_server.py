@@ -9,7 +9,8 @@ ZONE.json maps names (lowercase, no trailing dot) to
      "drop": true,             # never answer
      "rebind": ["127.0.0.1"],  # A answers from the second query on (DNS rebinding)
      "ttl": 60}                # TTL of the answers (default 60)
-Names not in the zone get NXDOMAIN. The server binds an ephemeral port, writes it to
+Names not in the zone get NXDOMAIN. SIGHUP reloads the zone file. The server binds an
+ephemeral port, writes it to
 --port-file, logs one line per query on stdout, and keeps in --stats-file the number of
 queries received and the largest number of queries waiting for their answer at once
 ("queries N" / "inflight_max N"), which is how a test sees that a client asked in
@@ -155,6 +156,16 @@ def main():
     os.replace(args.port_file + ".tmp", args.port_file)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    def reload(*_):
+        # SIGHUP: the zone file again (an operator's DNS change; what was seen is kept)
+        with open(args.zone) as zf:
+            new = {k.lower().rstrip("."): v for k, v in json.load(zf).items()}
+        with srv.lock:
+            srv.zone = new
+        print("reloaded %s" % args.zone, flush=True)
+
+    signal.signal(signal.SIGHUP, reload)
     while True:
         data, peer = sock.recvfrom(4096)
         srv.handle(sock, data, peer)

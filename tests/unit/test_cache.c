@@ -407,6 +407,36 @@ static void test_stale_boundary(void **state)
 	talloc_free_children(ctx);
 }
 
+/* What a refresh without a request fetches: expired, still served, not in flight. */
+static void test_expired_list(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .stale_max = 600, .inflight_max = 1000, .fail_ttl = 60 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	char **urls = NULL;
+
+	store_ok(cache, URL_A, mk_policy(ctx, "a", 7, 1, 2, 0, "#ACSACL#-IP-a-1", NULL, T0), T0);
+	store_ok(cache, URL_B, mk_policy(ctx, "b", 7, 2, 2, 0, "#ACSACL#-IP-b-1", NULL, T0), T0);
+	mud_cache_fail(cache, URL_C, MUD_ERR_TIMEOUT, URL_C, "timed out", T0);
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3599, &urls, 10), 0);
+	assert_null(urls);
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3600, &urls, 10), 1);
+	assert_string_equal(urls[0], URL_A);	/* B lives 2 h, C is a failure */
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3600, &urls, 0), 0);
+	/* the refresh token handed out: in flight, no longer listed */
+	look(cache, ctx, URL_A, T0 + 3600, MUD_CACHE_STALE, true);
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3601, &urls, 10), 0);
+	/* the refresh failed: the stale policy is kept, listed again after fail_ttl */
+	assert_true(mud_cache_fail(cache, URL_A, MUD_ERR_FETCH, URL_A, "down", T0 + 3602));
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3602 + 59, &urls, 10), 0);
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3602 + 60, &urls, 10), 1);
+	/* past stale_max: not served, not listed (the next request fetches) */
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 3600 + 600, &urls, 10), 0);
+	assert_int_equal(mud_cache_expired(NULL, ctx, T0, &urls, 10), 0);
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
 static void test_fail_keeps_stale(void **state)
 {
 	TALLOC_CTX *ctx = *state;
@@ -1885,6 +1915,7 @@ int main(void)
 		TEST(test_miss_store_hit),
 		TEST(test_expiry_ceiling),
 		TEST(test_stale_boundary),
+		TEST(test_expired_list),
 		TEST(test_fail_keeps_stale),
 		TEST(test_fail_negative_ttl),
 		TEST(test_single_flight),

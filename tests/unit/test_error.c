@@ -51,6 +51,57 @@ static void test_code_tables(void **state)
 	assert_string_equal(mud_url_src_name(MUD_SRC_DHCPV6), "dhcpv6");
 }
 
+/** The outcome table: a complete row per code, consistent with the other accessors, and
+ *  every MUD-Status a VALUE of the dictionary the module ships. */
+static void test_outcome_table(void **state)
+{
+	char const *top = getenv("top_srcdir");
+	char path[4096];
+	char dict[8192];
+	size_t len = 0;
+	FILE *fp;
+	int i;
+	mud_event_t ev;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/dictionary/dictionary.mud", top ? top : ".");
+	fp = fopen(path, "r");
+	if (fp) {
+		len = fread(dict, 1, sizeof(dict) - 1, fp);
+		fclose(fp);
+	}
+	dict[len] = '\0';
+	assert_true(len > 0);	/* the dictionary is part of the source tree */
+
+	for (i = 0; i < MUD_RCODE_MAX; i++) {
+		mud_outcome_t const *o = mud_outcome((mud_rcode_t)i);
+		char line[128];
+
+		assert_int_equal(o->code, i);
+		assert_non_null(o->name);
+		assert_non_null(o->status);
+		assert_non_null(o->text);
+		assert_string_equal(o->name, mud_rcode_name((mud_rcode_t)i));
+		assert_string_equal(o->text, mud_strerror((mud_rcode_t)i));
+		assert_string_equal(o->status, mud_rcode_status((mud_rcode_t)i));
+		assert_true(o->event >= -1 && o->event < (int)MUD_EVENT_MAX);
+		assert_int_equal(mud_event_from_rcode((mud_rcode_t)i, &ev), o->event >= 0);
+		/* a decision the device caused is never silent in radius.log */
+		if (o->act == MUD_ACT_INVALID) assert_true(o->level >= MUD_LOG_WARN);
+		snprintf(line, sizeof(line), "MUD-Status\t\t\t%s\t", o->status);
+		if (!strstr(dict, line)) {
+			fail_msg("MUD-Status %s of %s not in %s", o->status, o->name, path);
+		}
+	}
+	/* out of range: a defined row, never a crash */
+	assert_int_equal(mud_outcome(MUD_RCODE_MAX)->act, MUD_ACT_FAIL);
+	assert_int_equal(mud_outcome((mud_rcode_t)-1)->act, MUD_ACT_FAIL);
+	assert_int_equal(mud_outcome(MUD_ERR_REFUSED)->event, MUD_EVENT_URL_REFUSED);
+	assert_string_equal(mud_rcode_status(MUD_PENDING), "pending");
+	assert_int_equal(mud_outcome(MUD_PENDING)->act, MUD_ACT_INTERIM);
+	assert_int_equal(mud_outcome(MUD_ERR_NOT_MUD)->act, MUD_ACT_NOOP);
+}
+
 static void test_escape(void **state)
 {
 	char out[16];
@@ -127,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_error_truncates),
 		cmocka_unit_test(test_code_tables),
+		cmocka_unit_test(test_outcome_table),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test_setup_teardown(test_warn_bounded, test_setup_ctx,
 						test_teardown_ctx),

@@ -571,7 +571,7 @@ static void test_redirect_http(void **state)
 	int before = log_lines(&fx.good);
 
 	/* A downgrade is a URL-policy refusal of the hop, with or without a policy. */
-	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_URL);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_REFUSED);
 	assert_null(res);
 	text = talloc_asprintf(ctx, "url-policy: URL redirect 1 http://127.0.0.1:%d/x.json",
 			       fx.good.port);
@@ -1005,7 +1005,7 @@ static void test_policy_first_url(void **state)
 
 	/* IP literal: refused from the URL alone */
 	url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
-	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_URL);
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_REFUSED);
 	assert_null(res);
 	where = talloc_asprintf(ctx, "url-policy: MUD URL %s", url);
 	assert_string_equal(err.where, where);
@@ -1021,7 +1021,7 @@ static void test_policy_first_url(void **state)
 	/* a name: refused in the open-socket callback, for every address it resolves to */
 	mud_error_clear(&err);
 	url = url_of(ctx, &fx.good, "localhost", "/x.json");
-	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_URL);
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_REFUSED);
 	assert_null(res);
 	where = talloc_asprintf(ctx, "url-policy: MUD URL %s", url);
 	assert_string_equal(err.where, where);
@@ -1141,7 +1141,8 @@ static void test_policy_redirect(void **state)
 		mud_error_clear(&err);
 		url = talloc_asprintf(ctx, "https://127.0.0.1:%d/redirect-to?url=%s", fx.good.port,
 				      target);
-		assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_URL);
+		assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err),
+				 MUD_ERR_REFUSED);
 		assert_null(res);
 		if (strncmp(err.text, cases[i].why, strlen(cases[i].why)) != 0) {
 			fprintf(stderr, "case %zu: %s (at %s)\n", i, err.text, err.where);
@@ -1247,7 +1248,8 @@ static void test_policy_signature(void **state)
 
 		url = talloc_asprintf(ctx, "https://127.0.0.1:%d/sig%zu.json", fx.good.port, i);
 		mud_error_clear(&err);
-		assert_int_equal(mud_policy_fetch(ctx, &pol, url, &popts, &evd, &err), MUD_ERR_URL);
+		assert_int_equal(mud_policy_fetch(ctx, &pol, url, &popts, &evd, &err),
+				 MUD_ERR_REFUSED);
 		assert_null(pol);
 		if (i < 2) {
 			where = talloc_asprintf(ctx, "url-policy: signature URL %s", sigurl);

@@ -262,6 +262,53 @@ static void test_stop(void **state)
 	gate_free(g);
 }
 
+static int ticks;
+
+static void tick(void *uctx, time_t now)
+{
+	(void)uctx;
+	(void)now;
+	__atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+}
+
+/* The ticker: called every tick_interval s on its own thread, never stealing a job's wake-up
+ * (each job submitted to a one-thread service while the ticker waits still runs), stopped
+ * with the service. */
+static void test_ticker(void **state)
+{
+	void *ctx = *state;
+	gate_t *g = gate_new(ctx);
+	mud_fetchsvc_opts_t o = { .threads = 1, .queue_max = 10, .per_authority = 1,
+				  .tick_interval = 1, .tick = tick };
+	mud_fetchsvc_t *svc = NULL;
+	mud_error_t err;
+	struct timespec ts = { 0, 20000000L };
+	char url[128];
+	int i;
+	int n;
+
+	__atomic_store_n(&ticks, 0, __ATOMIC_RELAXED);
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetchsvc_create(ctx, &svc, &o, fn, g, &err), MUD_OK);
+	for (i = 0; i < 20; i++) {
+		snprintf(url, sizeof(url), "https://ok%d.example/x.json", i);
+		assert_true(submit(svc, url));
+		assert_true(wait_fast(g, i + 1));	/* run at once, one after the other */
+	}
+	for (i = 0; i < 300 && __atomic_load_n(&ticks, __ATOMIC_RELAXED) < 2; i++) {
+		nanosleep(&ts, NULL);
+	}
+	assert_true(__atomic_load_n(&ticks, __ATOMIC_RELAXED) >= 2);
+	mud_fetchsvc_stop(svc);
+	n = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
+	ts.tv_sec = 1;
+	ts.tv_nsec = 200000000L;
+	nanosleep(&ts, NULL);
+	assert_int_equal(__atomic_load_n(&ticks, __ATOMIC_RELAXED), n);	/* stopped */
+	talloc_free(svc);
+	gate_free(g);
+}
+
 int main(void)
 {
 	struct CMUnitTest const tests[] = {
@@ -270,6 +317,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dedup_and_bounds, test_setup_ctx,
 						test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_stop, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_ticker, test_setup_ctx, test_teardown_ctx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

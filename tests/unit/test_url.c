@@ -1164,7 +1164,7 @@ static void check_not_mud(void *ctx, void const *data, size_t len)
 	mud_error_t err;
 
 	mud_error_clear(&err);
-	assert_int_equal(mud_url_from_avpair(ctx, &u, &src, data, len, &err), MUD_ERR_URL);
+	assert_int_equal(mud_url_from_avpair(ctx, &u, &src, data, len, &err), MUD_ERR_NOT_MUD);
 	assert_null(u);
 	assert_int_equal(src, MUD_SRC_NONE);
 	assert_string_equal(err.where, "Cisco-AVPair");
@@ -1204,7 +1204,7 @@ static void test_avpair_not_mud(void **state)
 	}
 	NOT_MUD("dhcp-option=\001\241");			/* code 0x01a1, cut header */
 	assert_int_equal(mud_url_from_avpair(ctx, NULL, NULL, (uint8_t const *)"x=y", 3, NULL),
-			 MUD_ERR_URL);
+			 MUD_ERR_NOT_MUD);
 }
 
 /*

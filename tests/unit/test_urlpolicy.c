@@ -540,7 +540,7 @@ static void url_check(void *ctx, mud_urlpolicy_t const *pol, char const *url, ch
 	} else {
 		char where[sizeof(err.where)];
 
-		assert_int_equal(rc, MUD_ERR_URL);
+		assert_int_equal(rc, MUD_ERR_REFUSED);
 		assert_string_equal(err.text, why);
 		snprintf(where, sizeof(where), "url-policy: MUD URL %s", url);
 		assert_string_equal(err.where, where);
@@ -683,19 +683,19 @@ static void test_check_addr(void **state)
 	char why[256];
 
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 4, lo, 443, why, sizeof(why)),
-			 MUD_ERR_URL);
+			 MUD_ERR_REFUSED);
 	assert_string_equal(why, "host resolves to 127.0.0.1, in 127.0.0.0/8 loopback "
 			    "(RFC 1122); not connected");
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 6, mapped, 443, why, sizeof(why)),
-			 MUD_ERR_URL);
+			 MUD_ERR_REFUSED);
 	assert_string_equal(why, "host resolves to ::ffff:127.0.0.1, in ::ffff:0:0/96 "
 			    "IPv4-mapped (RFC 4291) carrying 127.0.0.1 in 127.0.0.0/8 loopback "
 			    "(RFC 1122); not connected");
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 4, pub, 443, why, sizeof(why)), MUD_OK);
 	assert_string_equal(why, "");
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 5, pub, 443, why, sizeof(why)),
-			 MUD_ERR_URL);
-	assert_int_equal(mud_urlpolicy_check_addr(pol, 4, NULL, 443, NULL, 0), MUD_ERR_URL);
+			 MUD_ERR_REFUSED);
+	assert_int_equal(mud_urlpolicy_check_addr(pol, 4, NULL, 443, NULL, 0), MUD_ERR_REFUSED);
 	assert_int_equal(mud_urlpolicy_check_addr(open_pol, 4, lo, 443, why, sizeof(why)),
 			 MUD_OK);
 	assert_int_equal(mud_urlpolicy_check_addr(NULL, 4, lo, 443, why, sizeof(why)), MUD_OK);
@@ -706,9 +706,9 @@ static void test_check_addr(void **state)
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 4, lo, 8443, why, sizeof(why)), MUD_OK);
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 6, lo6, 8443, why, sizeof(why)), MUD_OK);
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 4, lo, 8444, why, sizeof(why)),
-			 MUD_ERR_URL);
+			 MUD_ERR_REFUSED);
 	assert_int_equal(mud_urlpolicy_check_addr(pol, 6, mapped, 8443, why, sizeof(why)),
-			 MUD_ERR_URL);
+			 MUD_ERR_REFUSED);
 	url_check(*state, pol, "https://127.0.0.1:8443/x.json", NULL);
 	url_check(*state, pol, "https://127.0.0.1:8444/x.json",
 		  "host is an IP address literal in 127.0.0.0/8 loopback (RFC 1122)");
