@@ -1550,8 +1550,8 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 }
 
 /** A fetch job, on a fetch-service thread: the pipeline, the cache, then CoA. */
-static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
-		      int const volatile *abort)
+static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+			  int const volatile *abort)
 {
 	rlm_mud_t *inst = uctx;
 	TALLOC_CTX *tmp = talloc_new(NULL);
@@ -1597,6 +1597,15 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 			      inst->dns_refresh_max);
 	if (e && inst->coa) coa_for_url(inst, url, policy_hash(e), now);
 	talloc_free(tmp);
+}
+
+/** fetch_job_run(), then wake the requests waiting for a fetch (fetch_mode = inline: a
+ *  refresh an operator asked for runs here while requests may wait for it). */
+static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+		      int const volatile *abort)
+{
+	fetch_job_run(uctx, url, arg, arglen, abort);
+	fetch_settled(uctx);
 }
 
 /** Queue the fetch of url (the caller holds the cache's fetch token). */
@@ -2057,7 +2066,211 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 }
 
 /*
- *	xlat: %{mud:stats} and %{mud:status <url>}.
+ *	Cache control for operators (docs/operations.md): %{mud:list [start]},
+ *	%{mud:show <url>}, %{mud:flush <url>}, %{mud:flush-all}, %{mud:refresh <url>}.
+ *	The output is bounded by the xlat buffer; fields and entries are separated by '|'
+ *	(a character no MUD URL holds), so the control site can %{explode:} it into one
+ *	Reply-Message per entry.
+ */
+
+/** Append to out at *pos; false (nothing written) if it does not fit. */
+static bool ops_add(char *out, size_t outlen, size_t *pos, char const *fmt, ...)
+	CC_HINT(format (printf, 4, 5));
+static bool ops_add(char *out, size_t outlen, size_t *pos, char const *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*pos >= outlen) return false;
+	va_start(ap, fmt);
+	n = vsnprintf(out + *pos, outlen - *pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen - *pos) {
+		out[*pos] = '\0';
+		return false;
+	}
+	*pos += (size_t)n;
+	return true;
+}
+
+/** Seconds from now to t, as "+N" or "-N". */
+static long ops_delta(time_t t, time_t now)
+{
+	return (long)(t - now);
+}
+
+/** %{mud:list [start]}: "entries=N|<url> <state> ...|...|more=M, next: list K". */
+static ssize_t ops_list(rlm_mud_t *inst, REQUEST *request, char const *arg, char *out,
+			size_t outlen)
+{
+	mud_cache_info_t *info = NULL;
+	size_t num = 0;
+	size_t pos = 0;
+	size_t start = 0;
+	size_t i;
+	mud_error_t err;
+	char line[MUD_MAX_URL_LEN + 2 * MUD_MAX_ATTR_LEN + 128];
+	size_t reserve = 48;	/* room kept for the "more" tail */
+
+	if (*arg) {
+		char *end = NULL;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (!end || *end || v > MUD_STATIONS_MAX) {
+			REDEBUG("%%{%s:list [start]}: start must be a number", inst->name);
+			return -1;
+		}
+		start = (size_t)v;
+	}
+	mud_error_clear(&err);
+	if (mud_cache_list(inst->cache, request, &info, &num, request->timestamp, &err) !=
+	    MUD_OK) {
+		REDEBUG("%%{%s:list}: %s", inst->name, err.text);
+		return -1;
+	}
+	if (outlen <= reserve) return -1;
+	(void)ops_add(out, outlen, &pos, "entries=%zu", num);
+	for (i = start; i < num; i++) {
+		mud_cache_info_t const *c = &info[i];
+		int n;
+
+		if (c->state == MUD_CSTATE_NEGATIVE || c->state == MUD_CSTATE_RETRY) {
+			n = snprintf(line, sizeof(line), "|%s %s %s retry-in=%ld", c->url,
+				     mud_cache_state_name(c->state), mud_rcode_status(c->status),
+				     ops_delta(c->expires, request->timestamp));
+		} else if (c->state == MUD_CSTATE_FETCHING || c->state == MUD_CSTATE_EMPTY) {
+			n = snprintf(line, sizeof(line), "|%s %s", c->url,
+				     mud_cache_state_name(c->state));
+		} else {
+			n = snprintf(line, sizeof(line),
+				     "|%s %s%s expires-in=%ld vlan=%d v4=%s v6=%s", c->url,
+				     mud_cache_state_name(c->state),
+				     c->inflight ? " refreshing" : "",
+				     ops_delta(c->expires, request->timestamp), c->vlan,
+				     c->acl_name_v4 ? c->acl_name_v4 : "-",
+				     c->acl_name_v6 ? c->acl_name_v6 : "-");
+		}
+		if (n < 0 || (size_t)n >= sizeof(line)) continue;
+		if (pos + (size_t)n + reserve >= outlen) break;
+		(void)ops_add(out, outlen, &pos, "%s", line);
+	}
+	if (i < num) (void)ops_add(out, outlen, &pos, "|more=%zu, next: list %zu", num - i, i);
+	talloc_free(info);
+	return (ssize_t)pos;
+}
+
+/** %{mud:show <url>}: the entry's fields, '|'-separated; "not-cached" if unknown. */
+static ssize_t ops_show(rlm_mud_t *inst, REQUEST *request, char const *url, char *out,
+			size_t outlen)
+{
+	mud_cache_info_t *c = NULL;
+	mud_error_t err;
+	size_t pos = 0;
+	char esc[MUD_LOG_CUT + 8];
+
+	mud_error_clear(&err);
+	if (mud_cache_show(inst->cache, request, &c, NULL, url, request->timestamp, &err) !=
+	    MUD_OK) {
+		REDEBUG("%%{%s:show}: %s", inst->name, err.text);
+		return -1;
+	}
+	if (!c) {
+		(void)ops_add(out, outlen, &pos, "not-cached");
+		return (ssize_t)pos;
+	}
+	(void)ops_add(out, outlen, &pos, "url=%s|state=%s|fetching=%s", c->url,
+		      mud_cache_state_name(c->state), c->inflight ? "yes" : "no");
+	if (c->state == MUD_CSTATE_NEGATIVE || c->state == MUD_CSTATE_RETRY) {
+		char *p;
+
+		log_safe(esc, sizeof(esc), c->error_text, strlen(c->error_text));
+		for (p = esc; *p; p++) {
+			if (*p == '|') *p = '/';
+		}
+		(void)ops_add(out, outlen, &pos, "|status=%s|error=%s|retry-in=%ld",
+			      mud_rcode_status(c->status), esc,
+			      ops_delta(c->expires, request->timestamp));
+	} else if (c->fetched) {
+		(void)ops_add(out, outlen, &pos, "|fetched=%ld|expires-in=%ld|vlan=%d|acl-v4=%s"
+			      "|acl-v6=%s|lines-v4=%zu|lines-v6=%zu|file-sha256=%s",
+			      (long)c->fetched, ops_delta(c->expires, request->timestamp), c->vlan,
+			      c->acl_name_v4 ? c->acl_name_v4 : "-",
+			      c->acl_name_v6 ? c->acl_name_v6 : "-", c->num_v4, c->num_v6,
+			      c->file_sha256[0] ? c->file_sha256 : "-");
+	}
+	talloc_free(c);
+	return (ssize_t)pos;
+}
+
+/** %{mud:refresh <url>}: a background refetch; CoA follows if the policy changed. */
+static ssize_t ops_refresh(rlm_mud_t *inst, REQUEST *request, char const *url, char *out,
+			   size_t outlen)
+{
+	mud_error_t err;
+	bool queued = false;
+	size_t pos = 0;
+	char buf[MUD_LOG_CUT + 8];
+
+	log_safe(buf, sizeof(buf), url, strlen(url));
+	mud_error_clear(&err);
+	if (mud_url_parse(NULL, NULL, url, strlen(url), &err) != MUD_OK) {
+		(void)ops_add(out, outlen, &pos, "error=not a MUD URL");
+		return (ssize_t)pos;
+	}
+	if (!inst->fetchsvc) {
+		(void)ops_add(out, outlen, &pos, "error=no fetch service");
+		return (ssize_t)pos;
+	}
+	if (!mud_cache_refresh_token(inst->cache, url, request->timestamp)) {
+		(void)ops_add(out, outlen, &pos, "refresh-in-progress");
+		return (ssize_t)pos;
+	}
+	mud_error_clear(&err);
+	if (mud_fetchsvc_submit(inst->fetchsvc, url, NULL, 0, &queued, &err) != MUD_OK) {
+		mud_cache_fail(inst->cache, url, err.code, err.where, err.text,
+			       request->timestamp);
+		(void)ops_add(out, outlen, &pos, "error=%s", err.text);
+		return (ssize_t)pos;
+	}
+	INFO("rlm_mud (%s): MUD %s: refresh requested by an operator", inst->name, buf);
+	(void)ops_add(out, outlen, &pos, "refresh-queued");
+	return (ssize_t)pos;
+}
+
+/** The operator commands; -2 if fmt is none of them. */
+static ssize_t mud_xlat_ops(rlm_mud_t *inst, REQUEST *request, char const *fmt, char *out,
+			    size_t outlen)
+{
+	size_t pos = 0;
+	char buf[MUD_LOG_CUT + 8];
+
+	if (strcmp(fmt, "list") == 0) return ops_list(inst, request, "", out, outlen);
+	if (strncmp(fmt, "list ", 5) == 0) return ops_list(inst, request, fmt + 5, out, outlen);
+	if (strncmp(fmt, "show ", 5) == 0) return ops_show(inst, request, fmt + 5, out, outlen);
+	if (strncmp(fmt, "refresh ", 8) == 0) {
+		return ops_refresh(inst, request, fmt + 8, out, outlen);
+	}
+	if (strcmp(fmt, "flush-all") == 0) {
+		size_t n = mud_cache_flush_all(inst->cache);
+
+		INFO("rlm_mud (%s): MUD cache flushed by an operator (%zu entries)", inst->name, n);
+		(void)ops_add(out, outlen, &pos, "flushed=%zu", n);
+		return (ssize_t)pos;
+	}
+	if (strncmp(fmt, "flush ", 6) == 0) {
+		bool had = mud_cache_flush(inst->cache, fmt + 6);
+
+		INFO("rlm_mud (%s): MUD %s: %s by an operator", inst->name,
+		     log_safe(buf, sizeof(buf), fmt + 6, strlen(fmt + 6)),
+		     had ? "flushed" : "flush (was not cached)");
+		(void)ops_add(out, outlen, &pos, had ? "flushed=1" : "flushed=0");
+		return (ssize_t)pos;
+	}
+	return -2;
+}
+
+/*
+ *	xlat: %{mud:stats} and %{mud:status <url>}, and the operator commands above.
  */
 
 /** Expand %{<instance>:stats} (cache counters) or %{<instance>:status <url>} (cache state). */
@@ -2103,7 +2316,13 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 		}
 		talloc_free(e);
 	} else {
-		REDEBUG("%%{%s:...}: expected \"stats\" or \"status <url>\"", inst->name);
+		ssize_t r = mud_xlat_ops(inst, request, fmt, out, outlen);
+
+		if (r >= 0) return r;
+		if (r == -2) {
+			REDEBUG("%%{%s:...}: expected stats, status <url>, list [start], "
+				"show <url>, flush <url>, flush-all or refresh <url>", inst->name);
+		}
 		*out = '\0';
 		return -1;
 	}
@@ -2417,7 +2636,7 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 			return -1;
 		}
 	}
-	if (inst->background) {
+	{	/* both modes: background fetches, and an operator's refresh (docs/operations.md) */
 		mud_fetchsvc_opts_t fo;
 
 		memset(&fo, 0, sizeof(fo));

@@ -1068,6 +1068,91 @@ typedef struct mud_cache_stats {
 } mud_cache_stats_t;
 void		mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out);
 
+/*
+ *	Operator view of the cache (list, show, flush, refresh; docs/operations.md).
+ */
+
+/** What an entry is to an operator. */
+typedef enum {
+	MUD_CSTATE_FRESH = 0,	//!< good policy, not expired: served
+	MUD_CSTATE_STALE,	//!< good policy past expiry, within stale_max: served, refreshed
+	MUD_CSTATE_EXPIRED,	//!< good policy past stale_max: no longer served
+	MUD_CSTATE_NEGATIVE,	//!< a failure remembered for fail_ttl
+	MUD_CSTATE_RETRY,	//!< a failure past fail_ttl: the next request fetches again
+	MUD_CSTATE_FETCHING,	//!< no entry yet, the first fetch is in flight
+	MUD_CSTATE_EMPTY,	//!< no entry and no fetch (looked up, nothing came of it yet)
+} mud_cache_state_t;
+
+/** Name of a state ("fresh", "stale", ...). */
+char const	*mud_cache_state_name(mud_cache_state_t state);
+
+/** Summary of one cached URL, copied out under the lock. */
+typedef struct mud_cache_info {
+	char		*url;
+	mud_cache_state_t state;
+	mud_rcode_t	status;		//!< MUD_OK or the failure of a negative entry
+	bool		inflight;	//!< a fetch (first or refresh) is in flight
+	time_t		fetched;	//!< 0 without an entry
+	time_t		expires;
+	int		vlan;
+	char		*acl_name_v4;	//!< may be NULL
+	char		*acl_name_v6;	//!< may be NULL
+	size_t		num_v4;		//!< rendered lines
+	size_t		num_v6;
+	char		*error_text;	//!< failures only (escaped, cut), else NULL
+	char		file_sha256[65];
+} mud_cache_info_t;
+
+/** Every URL of the cache, sorted by URL (at most cache_max_entries of them: the cache is
+ *  bounded). Neither the counters nor the LRU order change.
+ * @param[out] out	array of *num infos under ctx (NULL when empty).
+ * @return MUD_OK, MUD_ERR_ARG, MUD_ERR_NOMEM (nothing left under ctx). */
+mud_rcode_t	mud_cache_list(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t **out,
+			       size_t *num, time_t now, mud_error_t *err);
+
+/** One URL, like mud_cache_list(); with lines, *entry (may be NULL) receives a deep copy of
+ *  the entry too. *out is NULL (MUD_OK) when the cache does not know url. */
+mud_rcode_t	mud_cache_show(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t **out,
+			       mud_entry_t **entry, char const *url, time_t now, mud_error_t *err);
+
+/** Drop url's entry (memory and disk). A fetch in flight for it keeps its token (single
+ *  flight holds) and stores its result when it settles. Returns whether url had an entry. */
+bool		mud_cache_flush(mud_cache_t *cache, char const *url);
+
+/** mud_cache_flush() of every URL; returns how many entries were dropped. */
+size_t		mud_cache_flush_all(mud_cache_t *cache);
+
+/** Hand out url's fetch token for an operator refresh, even while its policy is fresh or a
+ *  failure is remembered; false when a fetch of url is already in flight. The caller must
+ *  then mud_cache_store() or mud_cache_fail(). */
+bool		mud_cache_refresh_token(mud_cache_t *cache, char const *url, time_t now);
+
+/** One file of a persisted cache directory, read offline (mudctl cache). */
+typedef enum {
+	MUD_CFILE_OK = 0,	//!< parses and proves (HMAC too when a key is given)
+	MUD_CFILE_INVALID,	//!< cannot be used: malformed, or fails a check (why)
+	MUD_CFILE_TAMPERED,	//!< parses, but its HMAC is missing or does not match the key
+} mud_cache_file_verdict_t;
+
+typedef struct mud_cache_file {
+	char		*name;		//!< file name (the SHA-256 of the URL)
+	mud_cache_file_verdict_t verdict;
+	char		*why;		//!< reason unless MUD_CFILE_OK (escaped)
+	char const	*format;	//!< format name written in the file, NULL if unreadable
+	bool		has_hmac;	//!< the file carries an hmac line
+	mud_entry_t	*entry;		//!< parsed entry (also for TAMPERED), NULL if unreadable
+} mud_cache_file_t;
+
+/** Read every persisted entry of dir without a running server: each file is parsed and
+ *  re-proved as at start-up (mud_cache_create()), except that the owner is not checked (a
+ *  root operator reads the server's files) and each file's own format is used. With
+ *  key_file, the HMAC is checked (missing or wrong: MUD_CFILE_TAMPERED). Files are sorted
+ *  by URL (unreadable ones last, by name); at most max_files are read (0: 100000).
+ * @return MUD_OK; MUD_ERR_IO (dir or key file unusable), MUD_ERR_NOMEM, MUD_ERR_ARG. */
+mud_rcode_t	mud_cache_dir_read(TALLOC_CTX *ctx, mud_cache_file_t **out, size_t *num,
+				   char const *dir, char const *key_file, size_t max_files,
+				   mud_error_t *err);
+
 /* ====================================================================
  *	ACL evaluation (mud_eval.c): an independent model of what a NAS does
  *	with the text it receives. It parses the rendered lines (it shares no

@@ -1,0 +1,234 @@
+#!/bin/sh
+#
+# ops.sh - operating the module (docs/operations.md), against the real server:
+#   1. pending (fetch_mode = background): the shipped policy quarantines (VLAN, filter,
+#      short Session-Timeout, Termination-Action = RADIUS-Request) with its own
+#      Reply-Message, not as a failure; without a quarantine VLAN it rejects;
+#   2. cache control through the shipped sites-available/mud-control with radclient:
+#      list, show, flush, flush-all, refresh (a changed policy -> CoA to the station);
+#      a request without Message-Authenticator, with a wrong secret, or from a NAS
+#      client is refused; mudctl cache list|show read cache_dir offline and report a
+#      tampered entry (HMAC);
+#
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+MUDCTL=${MUDCTL:-$top_builddir/rlm_mud/mudctl}
+it_require
+it_setup
+it_start_web
+it_publish opsa signer
+it_publish opsb signer
+it_publish opsc signer
+C=$IT_WORK/cases
+CTL_SECRET=ops-control-$$
+
+# it_enable_control: the shipped control site on a free port, its secret file.
+it_enable_control() {
+	CTL_PORT=$(it_free_port)
+	cp "$top_srcdir/policy/sites-available/mud-control" "$RADDB/sites-available/mud-control"
+	ln -s ../sites-available/mud-control "$RADDB/sites-enabled/mud-control"
+	it_py_edit "$RADDB/sites-available/mud-control" "s = s.replace('port = 18122', 'port = $CTL_PORT', 1)"
+	( umask 077; printf 'secret = "%s"\n' "$CTL_SECRET" > "$RADDB/mud-control.secret" )
+	chmod -R o-w "$RADDB"
+}
+
+# ctl COMMAND [SECRET] [NOMA]: one command to the control site; prints radclient's output.
+ctl() {
+	{
+		printf 'User-Name = "%s"\n' "$1"
+		[ -n "${3:-}" ] || echo 'Message-Authenticator = 0x00'
+	} > "$C/ctl.req"
+	radclient -x -r 1 -t 5 -f "$C/ctl.req" "127.0.0.1:$CTL_PORT" auth "${2:-$CTL_SECRET}" \
+		2>>"$IT_WORK/radclient.err"
+}
+ctl_msgs() { it_reply_values "$1" Reply-Message; }
+
+# 1b. pending without a quarantine VLAN: rejected (no filter to admit the device with).
+MUD_OPTS="	fetch_mode = background
+	pending_session_timeout = 20"
+it_make_raddb raddb-noq
+it_py_edit "$RADDB/mods-enabled/mud" "s = s.replace('quarantine_vlan = 999', 'quarantine_vlan = 0')"
+it_start_radiusd
+it_lldp_mab "$C/noq" 00:11:22:33:f0:01 "$BASE/it/opsa.json"
+it_send auth "$C/noq" > "$C/noq.out"
+ok=0
+it_has "$C/noq.out" "Received Access-Reject" || ok=1
+it_has "$C/noq.out" '"mud-status=pending"' || ok=1
+[ -z "$(it_vlan "$C/noq.out")" ] || ok=1
+it_result "pending without a quarantine VLAN: rejected (fail closed)" $ok \
+	"$(it_reply "$C/noq.out" | tr '\n' '|')"
+it_stop_radiusd
+
+# The main server: background fetches, CoA to a switch, a persisted cache with an HMAC key,
+# the control site.
+it_start_switch
+mkdir -p "$IT_WORK/cachedir"
+chmod 700 "$IT_WORK/cachedir"
+head -c 48 /dev/urandom > "$IT_WORK/cache.key"
+chmod 600 "$IT_WORK/cache.key"
+MUD_OPTS="	fetch_mode = background
+	pending_session_timeout = 20
+	coa = yes
+	coa_port = $SWITCH_PORT
+	cache_dir = \"$IT_WORK/cachedir\"
+	cache_key_file = \"$IT_WORK/cache.key\""
+it_make_raddb raddb-ops
+it_enable_control
+it_start_radiusd
+
+# 1. pending: quarantined with the shipped policy's message, not a failure.
+it_mab "$C/cold" 00:11:22:33:f0:02 "$(it_avpair lldp "$BASE/it/opsa.json")" \
+	'Cisco-AVPair = "audit-session-id=0A0000010000000000F00002"'
+it_send auth "$C/cold" > "$C/cold.out"
+ok=0
+it_has "$C/cold.out" "Received Access-Accept" || ok=1
+it_has "$C/cold.out" '"mud-status=pending"' || ok=1
+it_has "$C/cold.out" '"MUD policy being fetched: quarantined until it is applied"' || ok=1
+it_has "$C/cold.out" 'MUD policy unavailable' && ok=1
+[ "$(it_vlan "$C/cold.out")" = 999 ] || ok=1
+[ -n "$(it_acl_name "$C/cold.out" IP)" ] || ok=1
+[ "$(it_reply_values "$C/cold.out" Session-Timeout)" = 20 ] || ok=1
+[ "$(it_reply_values "$C/cold.out" Termination-Action)" = RADIUS-Request ] || ok=1
+it_result "pending: quarantine VLAN + filter, Session-Timeout, RADIUS-Request, own message" \
+	$ok "$(it_reply "$C/cold.out" | tr '\n' '|')"
+
+# wait for the background fetch (the CoA to the station says it settled)
+i=0
+while [ $i -lt 100 ] && [ "$(it_switch_recv 0A0000010000000000F00002)" = 0 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+it_send auth "$C/cold" > "$C/warm.out"
+ok=0
+it_has "$C/warm.out" '"mud-status=ok"' || ok=1
+[ "$(it_vlan "$C/warm.out")" = 100 ] || ok=1
+it_result "after the fetch: the policy (VLAN 100)" $ok "$(it_reply "$C/warm.out" | tr '\n' '|')"
+
+# 2. control site: list, show.
+ACL4=$(it_acl_name "$C/warm.out" IP)
+ctl list > "$C/list.out"
+ok=0
+it_has "$C/list.out" "Received Access-Accept" || ok=1
+[ "$(ctl_msgs "$C/list.out" | head -n 1)" = "entries=1" ] || ok=1
+ctl_msgs "$C/list.out" | grep -q "^$BASE/it/opsa.json fresh expires-in=[0-9]* vlan=100 v4=$ACL4 v6=#ACSACL#-IPV6-" || ok=1
+it_result "control: list (one Reply-Message per entry)" $ok "$(ctl_msgs "$C/list.out" | tr '\n' '|')"
+
+ctl "show $BASE/it/opsa.json" > "$C/show.out"
+ok=0
+ctl_msgs "$C/show.out" > "$C/show.msgs"
+grep -qx "url=$BASE/it/opsa.json" "$C/show.msgs" || ok=1
+grep -qx "state=fresh" "$C/show.msgs" || ok=1
+grep -qx "vlan=100" "$C/show.msgs" || ok=1
+grep -qx "acl-v4=$ACL4" "$C/show.msgs" || ok=1
+grep -q "^file-sha256=[0-9a-f]\{64\}$" "$C/show.msgs" || ok=1
+ctl "show $BASE/it/nothere.json" > "$C/show2.out"
+[ "$(ctl_msgs "$C/show2.out")" = "not-cached" ] || ok=1
+it_result "control: show (fields; not-cached for an unknown URL)" $ok "$(tr '\n' '|' < "$C/show.msgs")"
+
+# access control: no Message-Authenticator, a wrong secret, the NAS's client and port.
+ok=0
+ctl list "" noma > "$C/noma.out"
+it_has "$C/noma.out" "Received Access-Accept" && ok=1
+ctl list wrong-secret > "$C/wrong.out"
+it_has "$C/wrong.out" "Received Access-Accept" && ok=1
+printf 'User-Name = "flush-all"\nMessage-Authenticator = 0x00\n' > "$C/nas.req"
+radclient -x -r 1 -t 3 -f "$C/nas.req" "127.0.0.1:$CTL_PORT" auth "$SECRET" > "$C/nas.out" 2>&1
+it_has "$C/nas.out" "Received Access-Accept" && ok=1
+it_send auth "$C/nas.req" > "$C/nas2.out"
+it_has "$C/nas2.out" "flushed=" && ok=1
+ctl "flush-all; rm -rf /" > "$C/bad.out"
+it_has "$C/bad.out" "Received Access-Reject" || ok=1
+ctl list > "$C/list2.out"
+[ "$(ctl_msgs "$C/list2.out" | head -n 1)" = "entries=1" ] || ok=1
+# the wrong secret and the NAS's secret: dropped for their Message-Authenticator
+[ "$(grep -c "Received packet from 127.0.0.1 with invalid Message-Authenticator.*(from client mud-control)" "$RAD_LOG")" -ge 2 ] || ok=1
+it_result "control: refused without Message-Authenticator, with a wrong secret, from the NAS's secret or port" $ok
+
+# mudctl cache list|show, offline, with the key; then a tampered entry.
+ok=0
+"$MUDCTL" cache list --key "$IT_WORK/cache.key" "$IT_WORK/cachedir" > "$C/mc-list.out" 2>&1 || ok=1
+grep -q "^ok  *$BASE/it/opsa.json .*vlan=100" "$C/mc-list.out" || ok=1
+"$MUDCTL" cache show --key "$IT_WORK/cache.key" "$IT_WORK/cachedir" "$BASE/it/opsa.json" > "$C/mc-show.out" 2>&1 || ok=1
+grep -q "^v4: ip:inacl#1=" "$C/mc-show.out" || ok=1
+grep -q "^hmac: ok" "$C/mc-show.out" || ok=1
+f=$(ls "$IT_WORK/cachedir" | head -n 1)
+cp "$IT_WORK/cachedir/$f" "$C/saved-entry"
+sed -i 's/^vlan: 100$/vlan: 101/' "$IT_WORK/cachedir/$f"
+rc=0
+"$MUDCTL" cache list --key "$IT_WORK/cache.key" "$IT_WORK/cachedir" > "$C/mc-tamp.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || ok=1
+grep -q "^TAMPERED  *$BASE/it/opsa.json .*hmac does not match" "$C/mc-tamp.out" || ok=1
+cp "$C/saved-entry" "$IT_WORK/cachedir/$f"
+it_result "mudctl cache list|show: offline, HMAC checked, tampered entry reported" $ok \
+	"$(cat "$C/mc-list.out" "$C/mc-tamp.out" | tr '\n' '|')"
+
+# refresh: the file changes (VLAN 100 -> other policy), a background refetch, CoA to the
+# station that holds the old policy; then flush and flush-all.
+n0=$(it_switch_recv 0A0000010000000000F00002)
+f0=$(it_fetches /it/opsa.json)
+sed -i 's/"port": 443 }/"port": 8443 }/' "$IT_WORK/www/it/opsa.json"
+"$top_srcdir/tests/tools/mksig.sh" sign "$IT_WORK/sig" signer "$IT_WORK/www/it/opsa.json" >/dev/null
+ctl "refresh $BASE/it/opsa.json" > "$C/refresh.out"
+ok=0
+[ "$(ctl_msgs "$C/refresh.out")" = "refresh-queued" ] || ok=1
+i=0
+while [ $i -lt 100 ] && [ "$(it_switch_recv 0A0000010000000000F00002)" = "$n0" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(it_switch_recv 0A0000010000000000F00002)" -gt "$n0" ] || ok=1
+[ "$(it_fetches /it/opsa.json)" -gt "$f0" ] || ok=1
+it_send auth "$C/cold" > "$C/after.out"
+ACL4B=$(it_acl_name "$C/after.out" IP)
+[ -n "$ACL4B" ] && [ "$ACL4B" != "$ACL4" ] || ok=1
+grep -q "refresh requested by an operator" "$RAD_LOG" || ok=1
+it_result "control: refresh refetches in the background; changed policy -> CoA, new dACL" $ok \
+	"acl $ACL4 -> $ACL4B fetches $f0 -> $(it_fetches /it/opsa.json)"
+
+# a second refresh of an unchanged file: fetched again, no CoA
+n1=$(it_switch_recv 0A0000010000000000F00002)
+f1=$(it_fetches /it/opsa.json)
+ctl "refresh $BASE/it/opsa.json" > "$C/refresh2.out"
+i=0
+while [ $i -lt 50 ] && [ "$(it_fetches /it/opsa.json)" = "$f1" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+ok=0
+[ "$(it_fetches /it/opsa.json)" -gt "$f1" ] || ok=1
+[ "$(it_switch_recv 0A0000010000000000F00002)" = "$n1" ] || ok=1
+it_result "control: refresh of an unchanged policy: no CoA" $ok
+
+ok=0
+ctl "flush $BASE/it/opsa.json" > "$C/flush.out"
+[ "$(ctl_msgs "$C/flush.out")" = "flushed=1" ] || ok=1
+ctl "show $BASE/it/opsa.json" > "$C/show3.out"
+[ "$(ctl_msgs "$C/show3.out")" = "not-cached" ] || ok=1
+[ -z "$(ls "$IT_WORK/cachedir")" ] || ok=1
+grep -q "MUD $BASE/it/opsa.json: flushed by an operator" "$RAD_LOG" || ok=1
+it_result "control: flush drops the URL from memory and cache_dir" $ok "$(ls "$IT_WORK/cachedir")"
+
+# two URLs cached, then flush-all
+it_lldp_mab "$C/b" 00:11:22:33:f0:03 "$BASE/it/opsb.json"
+it_lldp_mab "$C/c" 00:11:22:33:f0:04 "$BASE/it/opsc.json"
+it_send auth "$C/b" >/dev/null
+it_send auth "$C/c" >/dev/null
+i=0
+while [ $i -lt 100 ] && [ "$(ls "$IT_WORK/cachedir" | wc -l)" -lt 2 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok=0
+ctl list > "$C/list3.out"
+[ "$(ctl_msgs "$C/list3.out" | head -n 1)" = "entries=2" ] || ok=1
+ctl flush-all > "$C/flushall.out"
+[ "$(ctl_msgs "$C/flushall.out")" = "flushed=2" ] || ok=1
+ctl list > "$C/list4.out"
+[ "$(ctl_msgs "$C/list4.out")" = "entries=0" ] || ok=1
+[ -z "$(ls "$IT_WORK/cachedir")" ] || ok=1
+it_result "control: flush-all" $ok "$(ctl_msgs "$C/list3.out" | tr '\n' '|') $(ctl_msgs "$C/flushall.out")"
+
+it_finish
