@@ -173,6 +173,11 @@ typedef struct rlm_mud_t {
 	bool		enforce_track;		//!< follow neighbour notifications
 	mud_enforce_t	*enforce_state;		//!< NULL unless enforce = nftables (thread-safe)
 	mud_ruleset_t	*enforce_quarantine;	//!< applied when no policy can be: read-only
+
+	char const	*metrics_file;		//!< Prometheus textfile, NULL = none
+	uint32_t	metrics_interval;	//!< seconds between writes
+	mud_metrics_t	*metrics;		//!< counters (atomic)
+	mud_metrics_writer_t *metrics_writer;	//!< writer thread, NULL without metrics_file
 } rlm_mud_t;
 
 /** iodef { }: incident reports (docs/iodef.md "From the FreeRADIUS module"). */
@@ -248,6 +253,8 @@ static const CONF_PARSER module_config[] = {
 	{ "coa_retries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, coa_retries), "3" },
 	{ "dns_refresh_min", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_min), "300" },
 	{ "dns_refresh_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_max), "3600" },
+	{ "metrics_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, metrics_file), NULL },
+	{ "metrics_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, metrics_interval), "15" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -1348,10 +1355,12 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	}
 	RDEBUG2("Fetching MUD file %s", log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
 	if (mud_policy_fetch(request, &pol, url->url, &opts, evd, err) != MUD_OK) {
+		mud_metrics_fetch(inst->metrics, err->code);
 		mud_cache_fail(inst->cache, url->url, err->code, err->where, err->text,
 			       request->timestamp);
 		return NULL;
 	}
+	mud_metrics_fetch(inst->metrics, MUD_OK);
 	if (pol->signer) RDEBUG2("MUD file signed by %s", log_safe(buf, sizeof(buf), pol->signer,
 								  strlen(pol->signer)));
 	enforce_remember(inst, request, url->url, pol);
@@ -1576,6 +1585,7 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 	log_safe(buf, sizeof(buf), url, strlen(url));
 	mud_error_clear(&err);
 	if (mud_policy_fetch(tmp, &pol, url, &opts, &evd, &err) != MUD_OK) {
+		mud_metrics_fetch(inst->metrics, err.code);
 		mud_cache_fail(inst->cache, url, err.code, err.where, err.text, now);
 		WARN("rlm_mud (%s): MUD %s: %s (at %s); stations stay in quarantine", inst->name,
 		     buf, err.text, err.where);
@@ -1592,6 +1602,7 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 		}
 		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
 	}
+	mud_metrics_fetch(inst->metrics, MUD_OK);
 	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
 	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
 			      inst->dns_refresh_max);
@@ -1966,10 +1977,19 @@ static rlm_rcode_t mud_common(void *instance, REQUEST *request, rlm_mud_method_t
 {
 	rlm_mud_t *inst = instance;
 
+	rlm_rcode_t rc;
+
 	RDEBUG3("rlm_mud (%s): %s", inst->name, m->name);
-	if (m->dacl_download && is_dacl_download(inst, request))
-		return dacl_download(inst, request);
-	return mud_process(inst, request);
+	if (m->dacl_download && is_dacl_download(inst, request)) {
+		rc = dacl_download(inst, request);
+		mud_metrics_dacl(inst->metrics, rc == RLM_MODULE_OK || rc == RLM_MODULE_HANDLED);
+		mud_metrics_outcome(inst->metrics, enforce_status(inst, request));
+		return rc;
+	}
+	mud_metrics_request(inst->metrics);
+	rc = mud_process(inst, request);
+	mud_metrics_outcome(inst->metrics, enforce_status(inst, request));
+	return rc;
 }
 
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
@@ -2270,6 +2290,83 @@ static ssize_t mud_xlat_ops(rlm_mud_t *inst, REQUEST *request, char const *fmt, 
 }
 
 /*
+ *	Metrics (docs/operations.md "Metrics").
+ */
+
+/** The CoA sender's counters for libmud's renderer. */
+static void metrics_coa(rlm_mud_t *inst, mud_metrics_coa_t *mc)
+{
+	rlm_mud_coa_stats_t cs;
+
+	memset(mc, 0, sizeof(*mc));
+	if (!inst->coa) return;
+	rlm_mud_coa_stats(inst->coa, &cs);
+	mc->enabled = true;
+	mc->sent = cs.sent;
+	mc->retransmits = cs.retransmits;
+	mc->ack = cs.ack;
+	mc->nak = cs.nak;
+	mc->timeout = cs.timeout;
+	mc->dropped = cs.dropped;
+	mc->errors = cs.errors + cs.invalid;
+	mc->pending = cs.pending;
+}
+
+/** The textfile's contents, on the writer thread (never a request's). */
+static char *metrics_text(void *uctx, TALLOC_CTX *ctx)
+{
+	rlm_mud_t *inst = uctx;
+	mud_cache_stats_t cst;
+	mud_fetchsvc_stats_t fst;
+	mud_metrics_coa_t mc;
+
+	mud_cache_stats(inst->cache, &cst);
+	memset(&fst, 0, sizeof(fst));
+	if (inst->fetchsvc) mud_fetchsvc_stats(inst->fetchsvc, &fst);
+	metrics_coa(inst, &mc);
+	return mud_metrics_render(ctx, inst->metrics, &cst, inst->fetchsvc ? &fst : NULL, &mc);
+}
+
+/** " requests=N ... coa_ack=N" for %{mud:stats}: the textfile's main series, one line. */
+static ssize_t metrics_stats(rlm_mud_t *inst, char *out, size_t outlen)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char *text;
+	char *line;
+	char *save = NULL;
+	size_t pos = 0;
+
+	if (!tmp) return 0;
+	text = metrics_text(inst, tmp);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char const *name = line + strlen("rlm_mud_");
+		char const *lab;
+		char const *sp;
+		char key[64];
+		size_t kl;
+
+		if (strncmp(line, "rlm_mud_", 8) != 0) continue;
+		sp = strrchr(line, ' ');
+		if (!sp) continue;
+		lab = strchr(name, '"');
+		if (strcmp(sp + 1, "0") == 0 && lab && lab < sp) continue;	/* room: non-zero */
+		if (lab && lab < sp) {	/* family{label="value"} -> family_value */
+			char const *end = strchr(lab + 1, '"');
+
+			kl = (size_t)(strchr(name, '{') - name);
+			snprintf(key, sizeof(key), "%.*s_%.*s", (int)kl, name,
+				 end ? (int)(end - lab - 1) : 0, lab + 1);
+		} else {
+			snprintf(key, sizeof(key), "%.*s", (int)(sp - name), name);
+		}
+		if (!ops_add(out, outlen, &pos, " %s=%s", key, sp + 1)) break;
+	}
+	talloc_free(tmp);
+	return (ssize_t)pos;
+}
+
+/*
  *	xlat: %{mud:stats} and %{mud:status <url>}, and the operator commands above.
  */
 
@@ -2290,6 +2387,11 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 			     " failures=%" PRIu64 " evictions=%" PRIu64,
 			     st.entries, st.hits, st.stale_hits, st.negative_hits, st.misses,
 			     st.stores, st.failures, st.evictions);
+		if (n > 0 && (size_t)n < outlen) {
+			ssize_t m = metrics_stats(inst, out + n, outlen - (size_t)n);
+
+			if (m > 0) n += (int)m;
+		}
 	} else if (strncmp(fmt, "status ", 7) == 0) {
 		mud_entry_t *e = NULL;
 		mud_cache_result_t cr;
@@ -2653,6 +2755,26 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
+/** metrics_file: the writer thread (first write now: an unusable path fails the start). */
+static int metrics_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	mud_error_t err;
+
+	if (!inst->metrics_file || !*inst->metrics_file) return 0;
+	if (inst->metrics_interval < 1 || inst->metrics_interval > 3600) {
+		cf_log_err_cs(conf, "metrics_interval must be 1..3600 seconds");
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_metrics_writer_start(inst, &inst->metrics_writer, inst->metrics_file,
+				     inst->metrics_interval, metrics_text, inst, libmud_log, inst,
+				     &err) != MUD_OK) {
+		cf_log_err_cs(conf, "metrics_file: %s (at %s)", err.text, err.where);
+		return -1;
+	}
+	return 0;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
@@ -2663,6 +2785,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->name = cf_section_name2(conf);
 	if (!inst->name) inst->name = cf_section_name1(conf);
 
+	inst->metrics = mud_metrics_alloc(inst);
+	if (!inst->metrics) {
+		cf_log_err_cs(conf, "Out of memory");
+		return -1;
+	}
 	if (need_attr(conf, &inst->da_url, "MUD-URL") < 0 ||
 	    need_attr(conf, &inst->da_url_source, "MUD-URL-Source") < 0 ||
 	    need_attr(conf, &inst->da_mfg, "MUD-Manufacturer") < 0 ||
@@ -2822,6 +2949,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	}
 	inst->wait_init = true;
 	if (iodef_instantiate(conf, inst) < 0) return -1;
+	if (metrics_instantiate(conf, inst) < 0) return -1;
 	xlat_register(inst->name, mud_xlat, NULL, inst);
 
 	INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name, mud_version(),
@@ -2834,6 +2962,7 @@ static int mod_detach(void *instance)
 	rlm_mud_t *inst = instance;
 
 	xlat_unregister(inst->name, mud_xlat, instance);
+	TALLOC_FREE(inst->metrics_writer);	/* reads the cache, fetch service and sender */
 	/* fetch threads first (they use the cache and the CoA sender), then the sender */
 	TALLOC_FREE(inst->fetchsvc);
 	if (inst->coa) {

@@ -1854,4 +1854,71 @@ mud_rcode_t	mud_nft_device_json(TALLOC_CTX *ctx, char **out, char const *table,
 #ifdef __cplusplus
 }
 #endif
+/* ====================================================================
+ *	Metrics (mud_metrics.c): lock-free counters, the Prometheus text
+ *	exposition format, and a writer thread for node_exporter's textfile
+ *	collector (docs/operations.md "Metrics").
+ * ==================================================================== */
+
+/** The MUD-Status values counted (the dictionary's, in its order). */
+#define MUD_METRICS_STATUSES	16	//!< 15 values and "other"
+
+typedef struct mud_metrics mud_metrics_t;
+
+/** CoA counters the adapter's sender keeps (plain numbers, copied in for rendering). */
+typedef struct mud_metrics_coa {
+	bool		enabled;	//!< coa = yes: the coa series are written
+	uint64_t	sent;		//!< first transmissions
+	uint64_t	retransmits;
+	uint64_t	ack;
+	uint64_t	nak;
+	uint64_t	timeout;
+	uint64_t	dropped;	//!< queue full or stopped
+	uint64_t	errors;		//!< invalid request or send error
+	uint64_t	pending;	//!< queued + in flight now (gauge)
+} mud_metrics_coa_t;
+
+/** New counters, all zero. NULL on allocation failure. */
+mud_metrics_t	*mud_metrics_alloc(TALLOC_CTX *ctx);
+
+/** A request the module processed (authorize / post-auth, not a dACL download). Atomic. */
+void		mud_metrics_request(mud_metrics_t *m);
+
+/** An outcome, by its MUD-Status name ("ok", "pending", "acl-served", ...; unknown names are
+ *  counted as "other"). Atomic. */
+void		mud_metrics_outcome(mud_metrics_t *m, char const *status);
+
+/** A fetch that ended with code (MUD_OK or the cause of its failure). Atomic. */
+void		mud_metrics_fetch(mud_metrics_t *m, mud_rcode_t code);
+
+/** A Cisco dACL download request, served or not. Atomic. */
+void		mud_metrics_dacl(mud_metrics_t *m, bool served);
+
+/** The counters as Prometheus text exposition format 0.0.4 (families rlm_mud_*, each with
+ *  HELP and TYPE, every series present from the start), under ctx; NULL on allocation
+ *  failure. cache, fsvc and coa may be NULL (their series are then left out). */
+char		*mud_metrics_render(TALLOC_CTX *ctx, mud_metrics_t *m,
+				    mud_cache_stats_t const *cache,
+				    mud_fetchsvc_stats_t const *fsvc,
+				    mud_metrics_coa_t const *coa);
+
+/** Write text to path atomically: a temporary file in the same directory (mode 0644: the
+ *  collector runs as another user), then rename(). */
+mud_rcode_t	mud_metrics_write(char const *path, char const *text, mud_error_t *err);
+
+/** Produces the text to write (under ctx), on the writer thread; NULL skips this round. */
+typedef char *(*mud_metrics_text_fn_t)(void *uctx, TALLOC_CTX *ctx);
+
+typedef struct mud_metrics_writer mud_metrics_writer_t;
+
+/** Start a thread that writes fn's text to path now and every interval seconds (1..3600),
+ *  never on a request's thread. A write that fails is reported through log (rate: once
+ *  until a write succeeds again). Freeing the writer stops the thread (and writes once
+ *  more). @return MUD_OK, MUD_ERR_ARG, MUD_ERR_IO (the first write failed: the path is
+ *  unusable), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_metrics_writer_start(TALLOC_CTX *ctx, mud_metrics_writer_t **out,
+					 char const *path, unsigned int interval,
+					 mud_metrics_text_fn_t fn, void *uctx, mud_log_t log,
+					 void *log_uctx, mud_error_t *err);
+
 #endif /* MUD_H */

@@ -9,6 +9,8 @@
 #      a request without Message-Authenticator, with a wrong secret, or from a NAS
 #      client is refused; mudctl cache list|show read cache_dir offline and report a
 #      tampered entry (HMAC);
+#   3. metrics: the Prometheus textfile (metrics_file) checked by a strict parser of the
+#      text exposition format, counters moving with the requests sent; %{mud:stats};
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,10 +75,100 @@ MUD_OPTS="	fetch_mode = background
 	coa = yes
 	coa_port = $SWITCH_PORT
 	cache_dir = \"$IT_WORK/cachedir\"
-	cache_key_file = \"$IT_WORK/cache.key\""
+	cache_key_file = \"$IT_WORK/cache.key\"
+	metrics_file = \"$IT_WORK/metrics/rlm_mud.prom\"
+	metrics_interval = 1"
+mkdir -p "$IT_WORK/metrics"
 it_make_raddb raddb-ops
 it_enable_control
 it_start_radiusd
+
+# prom FILE: parse a Prometheus textfile strictly (exposition format 0.0.4); prints
+# "series value" lines (series = name{labels} as written); exit 1 with the reason if bad.
+prom() {
+	python3 - "$1" <<'PYEOF'
+import re, sys
+NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
+LNAME = r'[a-zA-Z_][a-zA-Z0-9_]*'
+LVAL = r'"(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE = re.compile(r'^(' + NAME + r')(\{(' + LNAME + r'=' + LVAL + r'(?:,' + LNAME + r'=' +
+                    LVAL + r')*)?\})? (\S+)( -?[0-9]+)?$')
+def bad(n, why):
+    print("line %d: %s" % (n, why)); sys.exit(1)
+data = open(sys.argv[1], "rb").read()
+try:
+    text = data.decode("utf-8")
+except UnicodeDecodeError:
+    bad(0, "not UTF-8")
+if not text.endswith("\n"):
+    bad(0, "no final newline")
+help_, type_, done, series = {}, {}, set(), set()
+current = None
+out = []
+for n, line in enumerate(text[:-1].split("\n"), 1):
+    if line.startswith("#"):
+        m = re.match(r'^# (HELP|TYPE) (' + NAME + r') (.*)$', line)
+        if not m:
+            if line.startswith("# HELP") or line.startswith("# TYPE"): bad(n, "malformed " + line)
+            continue
+        kind, name, rest = m.groups()
+        d = help_ if kind == "HELP" else type_
+        if name in d: bad(n, "second %s for %s" % (kind, name))
+        if name in done or (current and current != name and name in series): bad(n, kind + " after samples")
+        if kind == "TYPE" and rest not in ("counter", "gauge", "histogram", "summary", "untyped"):
+            bad(n, "unknown type " + rest)
+        d[name] = rest
+        if current and current != name: done.add(current)
+        current = name
+        continue
+    if not line.strip(): bad(n, "empty line")
+    m = SAMPLE.match(line)
+    if not m: bad(n, "not a sample: " + line)
+    name, _, labels, value = m.group(1), m.group(2), m.group(3), m.group(4)
+    if name not in type_: bad(n, "sample before its TYPE: " + name)
+    if name != current: bad(n, "samples of %s not together" % name)
+    try:
+        v = float(value)
+    except ValueError:
+        bad(n, "bad value " + value)
+    if type_[name] == "counter":
+        if not name.endswith("_total"): bad(n, "counter not named *_total: " + name)
+        if v < 0: bad(n, "negative counter")
+    if labels:
+        keys = [kv.split("=", 1)[0] for kv in re.findall(LNAME + '=' + LVAL, labels)]
+        if len(keys) != len(set(keys)): bad(n, "repeated label")
+    key = name + (m.group(2) or "")
+    if key in series: bad(n, "duplicate series " + key)
+    series.add(key)
+    out.append("%s %s" % (key, value))
+for name in type_:
+    if name not in help_: bad(0, "no HELP for " + name)
+print("\n".join(out))
+PYEOF
+}
+# metric FILE SERIES: its value ("" if absent)
+metric() { prom "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+# wait_metrics: until the writer has written again (interval 1 s)
+wait_metrics() {
+	_m0=$(stat -c %Y.%N "$IT_WORK/metrics/rlm_mud.prom" 2>/dev/null)
+	_mi=0
+	sleep 1.1
+	while [ $_mi -lt 30 ] && [ "$(stat -c %Y.%N "$IT_WORK/metrics/rlm_mud.prom")" = "$_m0" ]; do
+		sleep 0.1
+		_mi=$((_mi + 1))
+	done
+}
+
+# 3a. metrics at start: a valid file, every series at zero.
+ok=0
+cp "$IT_WORK/metrics/rlm_mud.prom" "$C/m0.prom" || ok=1
+prom "$C/m0.prom" > "$C/m0.txt" || ok=1
+[ "$(metric "$C/m0.prom" rlm_mud_requests_total)" = 0 ] || ok=1
+[ "$(metric "$C/m0.prom" 'rlm_mud_outcomes_total{status="pending"}')" = 0 ] || ok=1
+[ "$(metric "$C/m0.prom" 'rlm_mud_coa_outcomes_total{outcome="ack"}')" = 0 ] || ok=1
+[ "$(stat -c %a "$IT_WORK/metrics/rlm_mud.prom")" = 644 ] || ok=1
+it_result "metrics: textfile written at start, strict format check, all zero, mode 644" $ok \
+	"$(head -c 300 "$C/m0.txt" | tr '\n' '|')"
 
 # 1. pending: quarantined with the shipped policy's message, not a failure.
 it_mab "$C/cold" 00:11:22:33:f0:02 "$(it_avpair lldp "$BASE/it/opsa.json")" \
@@ -230,5 +322,51 @@ ctl list > "$C/list4.out"
 [ "$(ctl_msgs "$C/list4.out")" = "entries=0" ] || ok=1
 [ -z "$(ls "$IT_WORK/cachedir")" ] || ok=1
 it_result "control: flush-all" $ok "$(ctl_msgs "$C/list3.out" | tr '\n' '|') $(ctl_msgs "$C/flushall.out")"
+
+# 3b. metrics move with the requests: 3 MABs of a cached policy, 2 dACL downloads, a URL
+# that does not exist (pending, then a background fetch failing with HTTP 404).
+it_send auth "$C/b" > /dev/null		# pending: opsb fetched again after flush-all
+i=0
+while [ $i -lt 100 ] && [ -z "$(ls "$IT_WORK/cachedir")" ]; do sleep 0.1; i=$((i + 1)); done
+wait_metrics
+cp "$IT_WORK/metrics/rlm_mud.prom" "$C/m1.prom"
+for k in 1 2 3; do it_send auth "$C/b" > "$C/mb$k.out"; done
+it_dacl "$C/dl" "$(it_acl_name "$C/mb1.out" IP)"
+it_send auth "$C/dl" > "$C/dl1.out"
+it_send auth "$C/dl" > "$C/dl2.out"
+it_lldp_mab "$C/missing" 00:11:22:33:f0:05 "$BASE/it/missing.json"
+it_send auth "$C/missing" > "$C/missing.out"
+i=0
+while [ $i -lt 100 ] && ! grep -q "MUD $BASE/it/missing.json: .*stations stay in quarantine" "$RAD_LOG"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+wait_metrics
+cp "$IT_WORK/metrics/rlm_mud.prom" "$C/m2.prom"
+delta() { echo $(( $(metric "$C/m2.prom" "$1") - $(metric "$C/m1.prom" "$1") )); }
+ok=0
+prom "$C/m2.prom" > /dev/null || ok=1
+[ "$(delta rlm_mud_requests_total)" = 4 ] || ok=1
+[ "$(delta 'rlm_mud_outcomes_total{status="ok"}')" = 3 ] || ok=1
+[ "$(delta 'rlm_mud_outcomes_total{status="pending"}')" = 1 ] || ok=1
+[ "$(delta 'rlm_mud_outcomes_total{status="acl-served"}')" = 2 ] || ok=1
+[ "$(delta 'rlm_mud_dacl_downloads_total{result="served"}')" = 2 ] || ok=1
+[ "$(delta 'rlm_mud_cache_lookups_total{result="hit"}')" -ge 3 ] || ok=1
+[ "$(delta rlm_mud_fetches_total)" = 1 ] || ok=1
+[ "$(delta 'rlm_mud_fetch_failures_total{cause="http"}')" = 1 ] || ok=1
+[ "$(metric "$C/m2.prom" 'rlm_mud_coa_requests_total')" -ge 2 ] || ok=1
+[ "$(metric "$C/m2.prom" 'rlm_mud_coa_outcomes_total{outcome="ack"}')" -ge 2 ] || ok=1
+[ "$(metric "$C/m2.prom" rlm_mud_cache_entries)" -ge 1 ] || ok=1
+it_result "metrics: counters move with the requests (requests, outcomes, dACL, cache, fetch failure by cause, CoA)" $ok \
+	"$(diff "$C/m1.prom" "$C/m2.prom" | grep '^[<>] rlm' | tr '\n' '|')"
+
+ctl stats > "$C/stats.out"
+ok=0
+st=$(ctl_msgs "$C/stats.out" | tr '\n' ' ')
+for want in "entries=2" "requests_total=$(metric "$C/m2.prom" rlm_mud_requests_total)" \
+	"fetch_failures_total_http=1" "dacl_downloads_total_served=2" "coa_outcomes_total_ack="; do
+	ctl_msgs "$C/stats.out" | grep -q "^$want" || ok=1
+done
+it_result "metrics: %{mud:stats} carries the counters" $ok "$st"
 
 it_finish
