@@ -174,6 +174,8 @@ typedef struct rlm_mud_t {
 	mud_enforce_t	*enforce_state;		//!< NULL unless enforce = nftables (thread-safe)
 	mud_ruleset_t	*enforce_quarantine;	//!< applied when no policy can be: read-only
 
+	char const	*proxy;			//!< "http://host:port" for fetches, NULL = direct
+	char const	*no_proxy;		//!< hosts fetched directly despite proxy
 	char const	*metrics_file;		//!< Prometheus textfile, NULL = none
 	uint32_t	metrics_interval;	//!< seconds between writes
 	mud_metrics_t	*metrics;		//!< counters (atomic)
@@ -253,6 +255,8 @@ static const CONF_PARSER module_config[] = {
 	{ "coa_retries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, coa_retries), "3" },
 	{ "dns_refresh_min", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_min), "300" },
 	{ "dns_refresh_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_max), "3600" },
+	{ "proxy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, proxy), NULL },
+	{ "no_proxy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, no_proxy), NULL },
 	{ "metrics_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, metrics_file), NULL },
 	{ "metrics_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, metrics_interval), "15" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
@@ -1317,6 +1321,8 @@ static void policy_opts(rlm_mud_t const *inst, mud_policy_opts_t *opts_out)
 	opts.fetch.max_redirs = (long)inst->max_redirects;
 	/* the URL, every redirect and every address connected to (also the signature's) */
 	opts.fetch.policy = inst->urlpolicy;
+	opts.fetch.proxy = inst->proxy;		/* environment proxies are never used */
+	opts.fetch.no_proxy = inst->no_proxy;
 	opts.trust = inst->trust;
 	opts.require_signature = inst->require_signature;
 	opts.parse_flags = inst->lenient ? MUD_PARSE_LENIENT : MUD_PARSE_STRICT;
@@ -2846,6 +2852,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	if (inst->max_redirects > 10) {
 		cf_log_err_cs(conf, "max_redirects must be 0..10");
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_fetch_proxy_check(inst->proxy, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "%s", err.text);
 		return -1;
 	}
 	mud_error_clear(&err);

@@ -364,6 +364,10 @@ mud_rcode_t	mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 mud_rcode_t	mud_urlpolicy_test_public(mud_urlpolicy_t *pol, char const *addr, uint16_t port,
 					  mud_error_t *err);
 
+/** Does pol refuse special addresses (allow_private_urls = no)? Then a fetch through a
+ *  proxy resolves the host itself, checks the addresses and pins the one it checked. */
+bool		mud_urlpolicy_checks_addresses(mud_urlpolicy_t const *pol);
+
 /** Does an error location come from a URL-policy refusal (MUD-Status url-refused)? */
 bool		mud_where_refused(char const *where);
 
@@ -389,7 +393,18 @@ typedef struct mud_fetch_opts {
 						//!< fetch gives up (MUD_ERR_FETCH, "cancelled")
 	char const	*what;			//!< what is fetched, for refusals ("MUD URL",
 						//!< "signature URL"); NULL -> "URL".
+	char const	*proxy;			//!< "http://host:port": through this HTTP proxy
+						//!< (CONNECT tunnel, TLS end to end); NULL or
+						//!< "": direct. Environment proxies (http_proxy,
+						//!< https_proxy, no_proxy) are never used.
+	char const	*no_proxy;		//!< hosts fetched directly despite proxy: names
+						//!< (and their subdomains), IP literals, "*";
+						//!< separated by spaces or commas.
 } mud_fetch_opts_t;
+
+/** Check a proxy setting: "http://host[:port]" (port default 3128), nothing else (no
+ *  path, no credentials). @return MUD_OK or MUD_ERR_ARG (text says why). */
+mud_rcode_t	mud_fetch_proxy_check(char const *proxy, mud_error_t *err);
 
 /** One-time global init (curl_global_init); call before threads start. */
 mud_rcode_t	mud_fetch_global_init(mud_error_t *err);

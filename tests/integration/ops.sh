@@ -11,6 +11,10 @@
 #      tampered entry (HMAC);
 #   3. metrics: the Prometheus textfile (metrics_file) checked by a strict parser of the
 #      text exposition format, counters moving with the requests sent; %{mud:stats};
+#   4. proxy: fetches through a real CONNECT proxy (tests/tools/connect_proxy.py, CONNECTs
+#      counted); no_proxy; an https_proxy in the server's environment is ignored; with
+#      allow_private_urls = no an internal MUD server is refused by the module and the
+#      proxy never hears of it;
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -368,5 +372,90 @@ for want in "entries=2" "requests_total=$(metric "$C/m2.prom" rlm_mud_requests_t
 	ctl_msgs "$C/stats.out" | grep -q "^$want" || ok=1
 done
 it_result "metrics: %{mud:stats} carries the counters" $ok "$st"
+
+it_stop_radiusd
+
+# 4. proxy
+PROXY_LOG=$IT_WORK/proxy.log
+: > "$PROXY_LOG"
+python3 "$top_srcdir/tests/tools/connect_proxy.py" --portfile "$IT_WORK/proxy.port" \
+	--log "$PROXY_LOG" 2>"$IT_WORK/proxy.err" &
+PROXY_PID=$!
+IT_PIDS="$IT_PIDS $PROXY_PID"
+i=0
+while [ ! -s "$IT_WORK/proxy.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+PROXY_PORT=$(cat "$IT_WORK/proxy.port")
+it_publish px1 signer
+it_publish px2 signer
+it_publish px3 signer
+it_publish px4 signer
+
+# 4a. proxy configured: both GETs (file, signature) through CONNECT; the environment's
+# https_proxy (pointing at the same proxy) changes nothing for a server without proxy.
+MUD_OPTS="	fetch_mode = inline
+	proxy = \"http://127.0.0.1:$PROXY_PORT\""
+it_make_raddb raddb-proxy
+it_start_radiusd
+it_lldp_mab "$C/px1" 00:11:22:33:f1:01 "$BASE/it/px1.json"
+it_send auth "$C/px1" > "$C/px1.out"
+ok=0
+it_has "$C/px1.out" '"mud-status=ok"' || ok=1
+[ "$(grep -c "^CONNECT localhost:$WEB_PORT 200$" "$PROXY_LOG")" = 2 ] || ok=1
+[ "$(it_fetches /it/px1.json)" = 1 ] || ok=1
+it_result "proxy: the file and its signature fetched through the CONNECT proxy" $ok \
+	"$(tr '\n' '|' < "$PROXY_LOG")"
+it_stop_radiusd
+
+MUD_OPTS="	fetch_mode = inline
+	proxy = \"http://127.0.0.1:$PROXY_PORT\"
+	no_proxy = \"example.com, localhost\""
+it_make_raddb raddb-noproxy
+it_start_radiusd
+n0=$(grep -c CONNECT "$PROXY_LOG")
+it_lldp_mab "$C/px2" 00:11:22:33:f1:02 "$BASE/it/px2.json"
+it_send auth "$C/px2" > "$C/px2.out"
+ok=0
+it_has "$C/px2.out" '"mud-status=ok"' || ok=1
+[ "$(grep -c CONNECT "$PROXY_LOG")" = "$n0" ] || ok=1
+[ "$(it_fetches /it/px2.json)" = 1 ] || ok=1
+it_result "proxy: no_proxy hosts fetched directly" $ok
+it_stop_radiusd
+
+MUD_OPTS="	fetch_mode = inline"
+it_make_raddb raddb-envproxy
+https_proxy="http://127.0.0.1:$PROXY_PORT" HTTPS_PROXY="http://127.0.0.1:$PROXY_PORT" \
+ALL_PROXY="http://127.0.0.1:$PROXY_PORT"
+export https_proxy HTTPS_PROXY ALL_PROXY
+it_start_radiusd
+unset https_proxy HTTPS_PROXY ALL_PROXY
+n0=$(grep -c CONNECT "$PROXY_LOG")
+it_lldp_mab "$C/px3" 00:11:22:33:f1:03 "$BASE/it/px3.json"
+it_send auth "$C/px3" > "$C/px3.out"
+ok=0
+it_has "$C/px3.out" '"mud-status=ok"' || ok=1
+[ "$(grep -c CONNECT "$PROXY_LOG")" = "$n0" ] || ok=1
+[ "$(it_fetches /it/px3.json)" = 1 ] || ok=1
+tr '\0' '\n' < "/proc/$RAD_PID/environ" | grep -q "^https_proxy=http://127.0.0.1:$PROXY_PORT$" || ok=1
+it_result "proxy: https_proxy in the server's environment ignored (direct fetch)" $ok
+it_stop_radiusd
+
+# 4b. allow_private_urls = no through the proxy: localhost resolves to loopback, refused by
+# the module before the proxy is asked; the proxy never sees a CONNECT.
+MUD_PRIVATE=no
+MUD_OPTS="	fetch_mode = inline
+	proxy = \"http://127.0.0.1:$PROXY_PORT\""
+it_make_raddb raddb-proxy-private
+it_start_radiusd
+unset MUD_PRIVATE
+n0=$(grep -c CONNECT "$PROXY_LOG")
+it_lldp_mab "$C/px4" 00:11:22:33:f1:04 "$BASE/it/px4.json"
+it_send auth "$C/px4" > "$C/px4.out"
+ok=0
+it_has "$C/px4.out" '"mud-status=url-refused"' || ok=1
+[ "$(grep -c CONNECT "$PROXY_LOG")" = "$n0" ] || ok=1
+[ "$(it_fetches /it/px4.json)" = 0 ] || ok=1
+grep -q "host resolves to \(127\.0\.0\.1, in 127\.0\.0\.0/8\|::1, in ::1/128\) loopback" "$RAD_LOG" || ok=1
+it_result "proxy: allow_private_urls = no: an internal MUD server is refused before the proxy is asked" \
+	$ok "$(it_reply_values "$C/px4.out" Reply-Message | tr '\n' ' ')"
 
 it_finish
