@@ -15,6 +15,8 @@
 #      counted); no_proxy; an https_proxy in the server's environment is ignored; with
 #      allow_private_urls = no an internal MUD server is refused by the module and the
 #      proxy never hears of it;
+#   5. the shipped linelog audit file (mods-available/mud_audit) enabled as documented:
+#      one line per decision (accept with the policy, quarantine, dACL download, reject);
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -457,5 +459,40 @@ it_has "$C/px4.out" '"mud-status=url-refused"' || ok=1
 grep -q "host resolves to \(127\.0\.0\.1, in 127\.0\.0\.0/8\|::1, in ::1/128\) loopback" "$RAD_LOG" || ok=1
 it_result "proxy: allow_private_urls = no: an internal MUD server is refused before the proxy is asked" \
 	$ok "$(it_reply_values "$C/px4.out" Reply-Message | tr '\n' ' ')"
+
+it_stop_radiusd
+
+# 5. audit log (linelog): enabled as mods-available/mud_audit says.
+it_publish au1 signer
+MUD_OPTS="	fetch_mode = inline"
+it_make_raddb raddb-audit
+cp "$top_srcdir/policy/mods-available/mud_audit" "$RADDB/mods-available/mud_audit"
+ln -s ../mods-available/mud_audit "$RADDB/mods-enabled/mud_audit"
+it_py_edit "$RADDB/sites-available/mud" "
+snip = '\n\tif (&control:MUD-Status) {\n\t\tmud_audit\n\t}\n'
+s = s.replace('post-auth {\n\tmud_post_auth\n', 'post-auth {\n\tmud_post_auth\n' + snip, 1)
+s = s.replace('Post-Auth-Type REJECT {', 'Post-Auth-Type REJECT {' + snip, 1)
+"
+chmod -R o-w "$RADDB"
+it_start_radiusd
+AUDIT=$IT_WORK/log/mud-audit.log
+it_lldp_mab "$C/au1" 00:11:22:33:f2:01 "$BASE/it/au1.json"
+it_send auth "$C/au1" > "$C/au1.out"
+it_lldp_mab "$C/au2" 00:11:22:33:f2:02 "$BASE/it/au-missing.json"
+it_send auth "$C/au2" > "$C/au2.out"
+AU_ACL=$(it_acl_name "$C/au1.out" IP)
+it_dacl "$C/au3" "$AU_ACL"
+it_send auth "$C/au3" > "$C/au3.out"
+it_dacl "$C/au4" "#ACSACL#-IP-unknown-0123"
+it_send auth "$C/au4" > "$C/au4.out"
+ok=0
+[ "$(wc -l < "$AUDIT")" = 4 ] || ok=1
+grep -q "^[0-9-]* [0-9:]* Access-Accept station=00:11:22:33:f2:01 nas=127.0.0.1 status=ok url=$BASE/it/au1.json source=lldp vlan=100 acl=$AU_ACL,#ACSACL#-IPV6-[^ ]* cache=fetched error=\"\"$" "$AUDIT" || ok=1
+grep -q " Access-Accept station=00:11:22:33:f2:02 .* status=fetch-failed url=$BASE/it/au-missing.json source=lldp vlan=999 .*error=\"GET .*returned HTTP 404" "$AUDIT" || ok=1
+grep -q " Access-Accept station= .* status=acl-served " "$AUDIT" || ok=1
+grep -q " Access-Reject station= .* status=acl-unknown " "$AUDIT" || ok=1
+[ "$(stat -c %a "$AUDIT")" = 640 ] || ok=1
+it_result "audit log: mods-available/mud_audit, one line per decision (policy, quarantine, dACL, reject)" \
+	$ok "$(tr '\n' '|' < "$AUDIT" 2>/dev/null)"
 
 it_finish
