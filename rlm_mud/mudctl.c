@@ -1129,6 +1129,7 @@ static mudctl_cmd_t const cmds[] = {
 	{ "iodef", mudctl_cmd_iodef, mudctl_iodef_synopsis, mudctl_iodef_help },
 	{ "show", mudctl_cmd_show, mudctl_show_synopsis, mudctl_show_help },
 	{ "enforce", mudctl_cmd_enforce, mudctl_enforce_synopsis, mudctl_enforce_help },
+	{ "cache", mudctl_cmd_cache, mudctl_cache_synopsis, mudctl_cache_help },
 };
 
 static void usage(FILE *fp)

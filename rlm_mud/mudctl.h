@@ -67,4 +67,8 @@ int		mudctl_cmd_enforce(TALLOC_CTX *ctx, int argc, char **argv); //!< mudctl_enf
 extern char const mudctl_enforce_synopsis[];
 extern char const mudctl_enforce_help[];
 
+int		mudctl_cmd_cache(TALLOC_CTX *ctx, int argc, char **argv);	//!< mudctl_cache.c
+extern char const mudctl_cache_synopsis[];
+extern char const mudctl_cache_help[];
+
 #endif

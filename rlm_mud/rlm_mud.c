@@ -174,6 +174,13 @@ typedef struct rlm_mud_t {
 	bool		enforce_track;		//!< follow neighbour notifications
 	mud_enforce_t	*enforce_state;		//!< NULL unless enforce = nftables (thread-safe)
 	mud_ruleset_t	*enforce_quarantine;	//!< applied when no policy can be: read-only
+
+	char const	*proxy;			//!< "http://host:port" for fetches, NULL = direct
+	char const	*no_proxy;		//!< hosts fetched directly despite proxy
+	char const	*metrics_file;		//!< Prometheus textfile, NULL = none
+	uint32_t	metrics_interval;	//!< seconds between writes
+	mud_metrics_t	*metrics;		//!< counters (atomic)
+	mud_metrics_writer_t *metrics_writer;	//!< writer thread, NULL without metrics_file
 } rlm_mud_t;
 
 /** iodef { }: incident reports (docs/iodef.md "From the FreeRADIUS module"). */
@@ -251,6 +258,10 @@ static const CONF_PARSER module_config[] = {
 	{ "dns_refresh_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, dns_refresh_max), "3600" },
 	{ "refresh_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, refresh_interval),
 	  "30" },
+	{ "proxy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, proxy), NULL },
+	{ "no_proxy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, no_proxy), NULL },
+	{ "metrics_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, metrics_file), NULL },
+	{ "metrics_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, metrics_interval), "15" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -1378,6 +1389,8 @@ static void policy_opts(rlm_mud_t const *inst, mud_policy_opts_t *opts_out)
 	opts.fetch.max_redirs = (long)inst->max_redirects;
 	/* the URL, every redirect and every address connected to (also the signature's) */
 	opts.fetch.policy = inst->urlpolicy;
+	opts.fetch.proxy = inst->proxy;		/* environment proxies are never used */
+	opts.fetch.no_proxy = inst->no_proxy;
 	opts.trust = inst->trust;
 	opts.require_signature = inst->require_signature;
 	opts.parse_flags = inst->lenient ? MUD_PARSE_LENIENT : MUD_PARSE_STRICT;
@@ -1416,10 +1429,12 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	}
 	RDEBUG2("Fetching MUD file %s", log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
 	if (mud_policy_fetch(request, &pol, url->url, &opts, evd, err) != MUD_OK) {
+		mud_metrics_fetch(inst->metrics, err->code);
 		mud_cache_fail(inst->cache, url->url, err->code, err->where, err->text,
 			       request->timestamp);
 		return NULL;
 	}
+	mud_metrics_fetch(inst->metrics, MUD_OK);
 	if (pol->signer) RDEBUG2("MUD file signed by %s", log_safe(buf, sizeof(buf), pol->signer,
 								  strlen(pol->signer)));
 	enforce_remember(inst, request, url->url, pol);
@@ -1706,8 +1721,8 @@ static void background_warnings(rlm_mud_t *inst, char const *url_log, mud_policy
 }
 
 /** A fetch job, on a fetch-service thread: the pipeline, the cache, then CoA. */
-static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
-		      int const volatile *abort)
+static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+			  int const volatile *abort)
 {
 	mud_rcode_t rc;
 	rlm_mud_t *inst = uctx;
@@ -1735,6 +1750,7 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 	rc = mud_policy_fetch(tmp, &pol, url, &opts, &evd, &err);
 	now = time(NULL);	/* the cache-validity counts from the end of the fetch */
 	if (rc != MUD_OK) {
+		mud_metrics_fetch(inst->metrics, err.code);
 		background_failed(inst, tmp, url, evd, &err, now,
 				  __atomic_load_n(abort, __ATOMIC_ACQUIRE) != 0);
 		talloc_free(tmp);
@@ -1750,12 +1766,22 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 		}
 		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
 	}
+	mud_metrics_fetch(inst->metrics, MUD_OK);
 	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
 	background_warnings(inst, buf, pol);
 	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
 			      inst->dns_refresh_max);
 	if (e && inst->coa) coa_for_url(inst, url, policy_hash(e), now);
 	talloc_free(tmp);
+}
+
+/** fetch_job_run(), then wake the requests waiting for a fetch (fetch_mode = inline: a
+ *  refresh an operator asked for runs here while requests may wait for it). */
+static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+		      int const volatile *abort)
+{
+	fetch_job_run(uctx, url, arg, arglen, abort);
+	fetch_settled(uctx);
 }
 
 #define MUD_REFRESH_BATCH	1024	//!< expired policies looked at per tick, at most
@@ -2158,10 +2184,19 @@ static rlm_rcode_t mud_common(void *instance, REQUEST *request, rlm_mud_method_t
 {
 	rlm_mud_t *inst = instance;
 
+	rlm_rcode_t rc;
+
 	RDEBUG3("rlm_mud (%s): %s", inst->name, m->name);
-	if (m->dacl_download && is_dacl_download(inst, request))
-		return dacl_download(inst, request);
-	return mud_process(inst, request);
+	if (m->dacl_download && is_dacl_download(inst, request)) {
+		rc = dacl_download(inst, request);
+		mud_metrics_dacl(inst->metrics, rc == RLM_MODULE_OK || rc == RLM_MODULE_HANDLED);
+		mud_metrics_outcome(inst->metrics, enforce_status(inst, request));
+		return rc;
+	}
+	mud_metrics_request(inst->metrics);
+	rc = mud_process(inst, request);
+	mud_metrics_outcome(inst->metrics, enforce_status(inst, request));
+	return rc;
 }
 
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
@@ -2258,7 +2293,288 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 }
 
 /*
- *	xlat: %{mud:stats} and %{mud:status <url>}.
+ *	Cache control for operators (docs/operations.md): %{mud:list [start]},
+ *	%{mud:show <url>}, %{mud:flush <url>}, %{mud:flush-all}, %{mud:refresh <url>}.
+ *	The output is bounded by the xlat buffer; fields and entries are separated by '|'
+ *	(a character no MUD URL holds), so the control site can %{explode:} it into one
+ *	Reply-Message per entry.
+ */
+
+/** Append to out at *pos; false (nothing written) if it does not fit. */
+static bool ops_add(char *out, size_t outlen, size_t *pos, char const *fmt, ...)
+	CC_HINT(format (printf, 4, 5));
+static bool ops_add(char *out, size_t outlen, size_t *pos, char const *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*pos >= outlen) return false;
+	va_start(ap, fmt);
+	n = vsnprintf(out + *pos, outlen - *pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen - *pos) {
+		out[*pos] = '\0';
+		return false;
+	}
+	*pos += (size_t)n;
+	return true;
+}
+
+/** Seconds from now to t, as "+N" or "-N". */
+static long ops_delta(time_t t, time_t now)
+{
+	return (long)(t - now);
+}
+
+/** %{mud:list [start]}: "entries=N|<url> <state> ...|...|more=M, next: list K". */
+static ssize_t ops_list(rlm_mud_t *inst, REQUEST *request, char const *arg, char *out,
+			size_t outlen)
+{
+	mud_cache_info_t *info = NULL;
+	size_t num = 0;
+	size_t pos = 0;
+	size_t start = 0;
+	size_t i;
+	mud_error_t err;
+	char line[MUD_MAX_URL_LEN + 2 * MUD_MAX_ATTR_LEN + 128];
+	size_t reserve = 48;	/* room kept for the "more" tail */
+
+	if (*arg) {
+		char *end = NULL;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (!end || *end || v > MUD_STATIONS_MAX) {
+			REDEBUG("%%{%s:list [start]}: start must be a number", inst->name);
+			return -1;
+		}
+		start = (size_t)v;
+	}
+	mud_error_clear(&err);
+	if (mud_cache_list(inst->cache, request, &info, &num, request->timestamp, &err) !=
+	    MUD_OK) {
+		REDEBUG("%%{%s:list}: %s", inst->name, err.text);
+		return -1;
+	}
+	if (outlen <= reserve) return -1;
+	(void)ops_add(out, outlen, &pos, "entries=%zu", num);
+	for (i = start; i < num; i++) {
+		mud_cache_info_t const *c = &info[i];
+		int n;
+
+		if (c->state == MUD_CSTATE_NEGATIVE || c->state == MUD_CSTATE_RETRY) {
+			n = snprintf(line, sizeof(line), "|%s %s %s retry-in=%ld", c->url,
+				     mud_cache_state_name(c->state), mud_rcode_status(c->status),
+				     ops_delta(c->expires, request->timestamp));
+		} else if (c->state == MUD_CSTATE_FETCHING || c->state == MUD_CSTATE_EMPTY) {
+			n = snprintf(line, sizeof(line), "|%s %s", c->url,
+				     mud_cache_state_name(c->state));
+		} else {
+			n = snprintf(line, sizeof(line),
+				     "|%s %s%s expires-in=%ld vlan=%d v4=%s v6=%s", c->url,
+				     mud_cache_state_name(c->state),
+				     c->inflight ? " refreshing" : "",
+				     ops_delta(c->expires, request->timestamp), c->vlan,
+				     c->acl_name_v4 ? c->acl_name_v4 : "-",
+				     c->acl_name_v6 ? c->acl_name_v6 : "-");
+		}
+		if (n < 0 || (size_t)n >= sizeof(line)) continue;
+		if (pos + (size_t)n + reserve >= outlen) break;
+		(void)ops_add(out, outlen, &pos, "%s", line);
+	}
+	if (i < num) (void)ops_add(out, outlen, &pos, "|more=%zu, next: list %zu", num - i, i);
+	talloc_free(info);
+	return (ssize_t)pos;
+}
+
+/** %{mud:show <url>}: the entry's fields, '|'-separated; "not-cached" if unknown. */
+static ssize_t ops_show(rlm_mud_t *inst, REQUEST *request, char const *url, char *out,
+			size_t outlen)
+{
+	mud_cache_info_t *c = NULL;
+	mud_error_t err;
+	size_t pos = 0;
+	char esc[MUD_LOG_CUT + 8];
+
+	mud_error_clear(&err);
+	if (mud_cache_show(inst->cache, request, &c, NULL, url, request->timestamp, &err) !=
+	    MUD_OK) {
+		REDEBUG("%%{%s:show}: %s", inst->name, err.text);
+		return -1;
+	}
+	if (!c) {
+		(void)ops_add(out, outlen, &pos, "not-cached");
+		return (ssize_t)pos;
+	}
+	(void)ops_add(out, outlen, &pos, "url=%s|state=%s|fetching=%s", c->url,
+		      mud_cache_state_name(c->state), c->inflight ? "yes" : "no");
+	if (c->state == MUD_CSTATE_NEGATIVE || c->state == MUD_CSTATE_RETRY) {
+		char *p;
+
+		log_safe(esc, sizeof(esc), c->error_text, strlen(c->error_text));
+		for (p = esc; *p; p++) {
+			if (*p == '|') *p = '/';
+		}
+		(void)ops_add(out, outlen, &pos, "|status=%s|error=%s|retry-in=%ld",
+			      mud_rcode_status(c->status), esc,
+			      ops_delta(c->expires, request->timestamp));
+	} else if (c->fetched) {
+		(void)ops_add(out, outlen, &pos, "|fetched=%ld|expires-in=%ld|vlan=%d|acl-v4=%s"
+			      "|acl-v6=%s|lines-v4=%zu|lines-v6=%zu|file-sha256=%s",
+			      (long)c->fetched, ops_delta(c->expires, request->timestamp), c->vlan,
+			      c->acl_name_v4 ? c->acl_name_v4 : "-",
+			      c->acl_name_v6 ? c->acl_name_v6 : "-", c->num_v4, c->num_v6,
+			      c->file_sha256[0] ? c->file_sha256 : "-");
+	}
+	talloc_free(c);
+	return (ssize_t)pos;
+}
+
+/** %{mud:refresh <url>}: a background refetch; CoA follows if the policy changed. */
+static ssize_t ops_refresh(rlm_mud_t *inst, REQUEST *request, char const *url, char *out,
+			   size_t outlen)
+{
+	mud_error_t err;
+	bool queued = false;
+	size_t pos = 0;
+	char buf[MUD_LOG_CUT + 8];
+
+	log_safe(buf, sizeof(buf), url, strlen(url));
+	mud_error_clear(&err);
+	if (mud_url_parse(NULL, NULL, url, strlen(url), &err) != MUD_OK) {
+		(void)ops_add(out, outlen, &pos, "error=not a MUD URL");
+		return (ssize_t)pos;
+	}
+	if (!inst->fetchsvc) {
+		(void)ops_add(out, outlen, &pos, "error=no fetch service");
+		return (ssize_t)pos;
+	}
+	if (!mud_cache_refresh_token(inst->cache, url, request->timestamp)) {
+		(void)ops_add(out, outlen, &pos, "refresh-in-progress");
+		return (ssize_t)pos;
+	}
+	mud_error_clear(&err);
+	if (mud_fetchsvc_submit(inst->fetchsvc, url, NULL, 0, &queued, &err) != MUD_OK) {
+		mud_cache_fail(inst->cache, url, err.code, err.where, err.text,
+			       request->timestamp);
+		(void)ops_add(out, outlen, &pos, "error=%s", err.text);
+		return (ssize_t)pos;
+	}
+	INFO("rlm_mud (%s): MUD %s: refresh requested by an operator", inst->name, buf);
+	(void)ops_add(out, outlen, &pos, "refresh-queued");
+	return (ssize_t)pos;
+}
+
+/** The operator commands; -2 if fmt is none of them. */
+static ssize_t mud_xlat_ops(rlm_mud_t *inst, REQUEST *request, char const *fmt, char *out,
+			    size_t outlen)
+{
+	size_t pos = 0;
+	char buf[MUD_LOG_CUT + 8];
+
+	if (strcmp(fmt, "list") == 0) return ops_list(inst, request, "", out, outlen);
+	if (strncmp(fmt, "list ", 5) == 0) return ops_list(inst, request, fmt + 5, out, outlen);
+	if (strncmp(fmt, "show ", 5) == 0) return ops_show(inst, request, fmt + 5, out, outlen);
+	if (strncmp(fmt, "refresh ", 8) == 0) {
+		return ops_refresh(inst, request, fmt + 8, out, outlen);
+	}
+	if (strcmp(fmt, "flush-all") == 0) {
+		size_t n = mud_cache_flush_all(inst->cache);
+
+		INFO("rlm_mud (%s): MUD cache flushed by an operator (%zu entries)", inst->name, n);
+		(void)ops_add(out, outlen, &pos, "flushed=%zu", n);
+		return (ssize_t)pos;
+	}
+	if (strncmp(fmt, "flush ", 6) == 0) {
+		bool had = mud_cache_flush(inst->cache, fmt + 6);
+
+		INFO("rlm_mud (%s): MUD %s: %s by an operator", inst->name,
+		     log_safe(buf, sizeof(buf), fmt + 6, strlen(fmt + 6)),
+		     had ? "flushed" : "flush (was not cached)");
+		(void)ops_add(out, outlen, &pos, had ? "flushed=1" : "flushed=0");
+		return (ssize_t)pos;
+	}
+	return -2;
+}
+
+/*
+ *	Metrics (docs/operations.md "Metrics").
+ */
+
+/** The CoA sender's counters for libmud's renderer. */
+static void metrics_coa(rlm_mud_t *inst, mud_metrics_coa_t *mc)
+{
+	rlm_mud_coa_stats_t cs;
+
+	memset(mc, 0, sizeof(*mc));
+	if (!inst->coa) return;
+	rlm_mud_coa_stats(inst->coa, &cs);
+	mc->enabled = true;
+	mc->sent = cs.sent;
+	mc->retransmits = cs.retransmits;
+	mc->ack = cs.ack;
+	mc->nak = cs.nak;
+	mc->timeout = cs.timeout;
+	mc->dropped = cs.dropped;
+	mc->errors = cs.errors + cs.invalid;
+	mc->pending = cs.pending;
+}
+
+/** The textfile's contents, on the writer thread (never a request's). */
+static char *metrics_text(void *uctx, TALLOC_CTX *ctx)
+{
+	rlm_mud_t *inst = uctx;
+	mud_cache_stats_t cst;
+	mud_fetchsvc_stats_t fst;
+	mud_metrics_coa_t mc;
+
+	mud_cache_stats(inst->cache, &cst);
+	memset(&fst, 0, sizeof(fst));
+	if (inst->fetchsvc) mud_fetchsvc_stats(inst->fetchsvc, &fst);
+	metrics_coa(inst, &mc);
+	return mud_metrics_render(ctx, inst->metrics, &cst, inst->fetchsvc ? &fst : NULL, &mc);
+}
+
+/** " requests=N ... coa_ack=N" for %{mud:stats}: the textfile's main series, one line. */
+static ssize_t metrics_stats(rlm_mud_t *inst, char *out, size_t outlen)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char *text;
+	char *line;
+	char *save = NULL;
+	size_t pos = 0;
+
+	if (!tmp) return 0;
+	text = metrics_text(inst, tmp);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char const *name = line + strlen("rlm_mud_");
+		char const *lab;
+		char const *sp;
+		char key[64];
+		size_t kl;
+
+		if (strncmp(line, "rlm_mud_", 8) != 0) continue;
+		sp = strrchr(line, ' ');
+		if (!sp) continue;
+		lab = strchr(name, '"');
+		if (strcmp(sp + 1, "0") == 0 && lab && lab < sp) continue;	/* room: non-zero */
+		if (lab && lab < sp) {	/* family{label="value"} -> family_value */
+			char const *end = strchr(lab + 1, '"');
+
+			kl = (size_t)(strchr(name, '{') - name);
+			snprintf(key, sizeof(key), "%.*s_%.*s", (int)kl, name,
+				 end ? (int)(end - lab - 1) : 0, lab + 1);
+		} else {
+			snprintf(key, sizeof(key), "%.*s", (int)(sp - name), name);
+		}
+		if (!ops_add(out, outlen, &pos, " %s=%s", key, sp + 1)) break;
+	}
+	talloc_free(tmp);
+	return (ssize_t)pos;
+}
+
+/*
+ *	xlat: %{mud:stats} and %{mud:status <url>}, and the operator commands above.
  */
 
 /** Expand %{<instance>:stats} (cache counters) or %{<instance>:status <url>} (cache state). */
@@ -2278,6 +2594,11 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 			     " failures=%" PRIu64 " evictions=%" PRIu64,
 			     st.entries, st.hits, st.stale_hits, st.negative_hits, st.misses,
 			     st.stores, st.failures, st.evictions);
+		if (n > 0 && (size_t)n < outlen) {
+			ssize_t m = metrics_stats(inst, out + n, outlen - (size_t)n);
+
+			if (m > 0) n += (int)m;
+		}
 	} else if (strncmp(fmt, "status ", 7) == 0) {
 		mud_entry_t *e = NULL;
 		mud_cache_result_t cr;
@@ -2304,7 +2625,13 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 		}
 		talloc_free(e);
 	} else {
-		REDEBUG("%%{%s:...}: expected \"stats\" or \"status <url>\"", inst->name);
+		ssize_t r = mud_xlat_ops(inst, request, fmt, out, outlen);
+
+		if (r >= 0) return r;
+		if (r == -2) {
+			REDEBUG("%%{%s:...}: expected stats, status <url>, list [start], "
+				"show <url>, flush <url>, flush-all or refresh <url>", inst->name);
+		}
 		*out = '\0';
 		return -1;
 	}
@@ -2621,7 +2948,7 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 			return -1;
 		}
 	}
-	if (inst->background) {
+	{	/* both modes: background fetches, and an operator's refresh (docs/operations.md) */
 		mud_fetchsvc_opts_t fo;
 
 		memset(&fo, 0, sizeof(fo));
@@ -2644,6 +2971,26 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
+/** metrics_file: the writer thread (first write now: an unusable path fails the start). */
+static int metrics_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	mud_error_t err;
+
+	if (!inst->metrics_file || !*inst->metrics_file) return 0;
+	if (inst->metrics_interval < 1 || inst->metrics_interval > 3600) {
+		cf_log_err_cs(conf, "metrics_interval must be 1..3600 seconds");
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_metrics_writer_start(inst, &inst->metrics_writer, inst->metrics_file,
+				     inst->metrics_interval, metrics_text, inst, libmud_log, inst,
+				     &err) != MUD_OK) {
+		cf_log_err_cs(conf, "metrics_file: %s (at %s)", err.text, err.where);
+		return -1;
+	}
+	return 0;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
@@ -2654,6 +3001,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->name = cf_section_name2(conf);
 	if (!inst->name) inst->name = cf_section_name1(conf);
 
+	inst->metrics = mud_metrics_alloc(inst);
+	if (!inst->metrics) {
+		cf_log_err_cs(conf, "Out of memory");
+		return -1;
+	}
 	if (need_attr(conf, &inst->da_url, "MUD-URL") < 0 ||
 	    need_attr(conf, &inst->da_url_source, "MUD-URL-Source") < 0 ||
 	    need_attr(conf, &inst->da_mfg, "MUD-Manufacturer") < 0 ||
@@ -2710,6 +3062,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	if (inst->max_redirects > 10) {
 		cf_log_err_cs(conf, "max_redirects must be 0..10");
+		return -1;
+	}
+	mud_error_clear(&err);
+	if (mud_fetch_proxy_check(inst->proxy, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "%s", err.text);
 		return -1;
 	}
 	mud_error_clear(&err);
@@ -2813,6 +3170,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	}
 	inst->wait_init = true;
 	if (iodef_instantiate(conf, inst) < 0) return -1;
+	if (metrics_instantiate(conf, inst) < 0) return -1;
 	xlat_register(inst->name, mud_xlat, NULL, inst);
 
 	INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name, mud_version(),
@@ -2825,6 +3183,7 @@ static int mod_detach(void *instance)
 	rlm_mud_t *inst = instance;
 
 	xlat_unregister(inst->name, mud_xlat, instance);
+	TALLOC_FREE(inst->metrics_writer);	/* reads the cache, fetch service and sender */
 	/* fetch threads first (they use the cache and the CoA sender), then the sender */
 	TALLOC_FREE(inst->fetchsvc);
 	if (inst->coa) {

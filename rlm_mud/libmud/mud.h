@@ -396,6 +396,10 @@ mud_rcode_t	mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 mud_rcode_t	mud_urlpolicy_test_public(mud_urlpolicy_t *pol, char const *addr, uint16_t port,
 					  mud_error_t *err);
 
+/** Does pol refuse special addresses (allow_private_urls = no)? Then a fetch through a
+ *  proxy resolves the host itself, checks the addresses and pins the one it checked. */
+bool		mud_urlpolicy_checks_addresses(mud_urlpolicy_t const *pol);
+
 /** Does an error location come from a URL-policy refusal? (Callers test the code,
  *  MUD_ERR_REFUSED; this checks the location's form, for tests.) */
 bool		mud_where_refused(char const *where);
@@ -422,7 +426,18 @@ typedef struct mud_fetch_opts {
 						//!< fetch gives up (MUD_ERR_FETCH, "cancelled")
 	char const	*what;			//!< what is fetched, for refusals ("MUD URL",
 						//!< "signature URL"); NULL -> "URL".
+	char const	*proxy;			//!< "http://host:port": through this HTTP proxy
+						//!< (CONNECT tunnel, TLS end to end); NULL or
+						//!< "": direct. Environment proxies (http_proxy,
+						//!< https_proxy, no_proxy) are never used.
+	char const	*no_proxy;		//!< hosts fetched directly despite proxy: names
+						//!< (and their subdomains), IP literals, "*";
+						//!< separated by spaces or commas.
 } mud_fetch_opts_t;
+
+/** Check a proxy setting: "http://host[:port]" (port default 3128), nothing else (no
+ *  path, no credentials). @return MUD_OK or MUD_ERR_ARG (text says why). */
+mud_rcode_t	mud_fetch_proxy_check(char const *proxy, mud_error_t *err);
 
 /** One-time global init (curl_global_init); call before threads start. */
 mud_rcode_t	mud_fetch_global_init(mud_error_t *err);
@@ -1111,6 +1126,91 @@ typedef struct mud_cache_stats {
 	size_t		entries;
 } mud_cache_stats_t;
 void		mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out);
+
+/*
+ *	Operator view of the cache (list, show, flush, refresh; docs/operations.md).
+ */
+
+/** What an entry is to an operator. */
+typedef enum {
+	MUD_CSTATE_FRESH = 0,	//!< good policy, not expired: served
+	MUD_CSTATE_STALE,	//!< good policy past expiry, within stale_max: served, refreshed
+	MUD_CSTATE_EXPIRED,	//!< good policy past stale_max: no longer served
+	MUD_CSTATE_NEGATIVE,	//!< a failure remembered for fail_ttl
+	MUD_CSTATE_RETRY,	//!< a failure past fail_ttl: the next request fetches again
+	MUD_CSTATE_FETCHING,	//!< no entry yet, the first fetch is in flight
+	MUD_CSTATE_EMPTY,	//!< no entry and no fetch (looked up, nothing came of it yet)
+} mud_cache_state_t;
+
+/** Name of a state ("fresh", "stale", ...). */
+char const	*mud_cache_state_name(mud_cache_state_t state);
+
+/** Summary of one cached URL, copied out under the lock. */
+typedef struct mud_cache_info {
+	char		*url;
+	mud_cache_state_t state;
+	mud_rcode_t	status;		//!< MUD_OK or the failure of a negative entry
+	bool		inflight;	//!< a fetch (first or refresh) is in flight
+	time_t		fetched;	//!< 0 without an entry
+	time_t		expires;
+	int		vlan;
+	char		*acl_name_v4;	//!< may be NULL
+	char		*acl_name_v6;	//!< may be NULL
+	size_t		num_v4;		//!< rendered lines
+	size_t		num_v6;
+	char		*error_text;	//!< failures only (escaped, cut), else NULL
+	char		file_sha256[65];
+} mud_cache_info_t;
+
+/** Every URL of the cache, sorted by URL (at most cache_max_entries of them: the cache is
+ *  bounded). Neither the counters nor the LRU order change.
+ * @param[out] out	array of *num infos under ctx (NULL when empty).
+ * @return MUD_OK, MUD_ERR_ARG, MUD_ERR_NOMEM (nothing left under ctx). */
+mud_rcode_t	mud_cache_list(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t **out,
+			       size_t *num, time_t now, mud_error_t *err);
+
+/** One URL, like mud_cache_list(); with lines, *entry (may be NULL) receives a deep copy of
+ *  the entry too. *out is NULL (MUD_OK) when the cache does not know url. */
+mud_rcode_t	mud_cache_show(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t **out,
+			       mud_entry_t **entry, char const *url, time_t now, mud_error_t *err);
+
+/** Drop url's entry (memory and disk). A fetch in flight for it keeps its token (single
+ *  flight holds) and stores its result when it settles. Returns whether url had an entry. */
+bool		mud_cache_flush(mud_cache_t *cache, char const *url);
+
+/** mud_cache_flush() of every URL; returns how many entries were dropped. */
+size_t		mud_cache_flush_all(mud_cache_t *cache);
+
+/** Hand out url's fetch token for an operator refresh, even while its policy is fresh or a
+ *  failure is remembered; false when a fetch of url is already in flight. The caller must
+ *  then mud_cache_store() or mud_cache_fail(). */
+bool		mud_cache_refresh_token(mud_cache_t *cache, char const *url, time_t now);
+
+/** One file of a persisted cache directory, read offline (mudctl cache). */
+typedef enum {
+	MUD_CFILE_OK = 0,	//!< parses and proves (HMAC too when a key is given)
+	MUD_CFILE_INVALID,	//!< cannot be used: malformed, or fails a check (why)
+	MUD_CFILE_TAMPERED,	//!< parses, but its HMAC is missing or does not match the key
+} mud_cache_file_verdict_t;
+
+typedef struct mud_cache_file {
+	char		*name;		//!< file name (the SHA-256 of the URL)
+	mud_cache_file_verdict_t verdict;
+	char		*why;		//!< reason unless MUD_CFILE_OK (escaped)
+	char const	*format;	//!< format name written in the file, NULL if unreadable
+	bool		has_hmac;	//!< the file carries an hmac line
+	mud_entry_t	*entry;		//!< parsed entry (also for TAMPERED), NULL if unreadable
+} mud_cache_file_t;
+
+/** Read every persisted entry of dir without a running server: each file is parsed and
+ *  re-proved as at start-up (mud_cache_create()), except that the owner is not checked (a
+ *  root operator reads the server's files) and each file's own format is used. With
+ *  key_file, the HMAC is checked (missing or wrong: MUD_CFILE_TAMPERED). Files are sorted
+ *  by URL (unreadable ones last, by name); at most max_files are read (0: 100000).
+ * @return MUD_OK; MUD_ERR_IO (dir or key file unusable), MUD_ERR_NOMEM, MUD_ERR_ARG. */
+mud_rcode_t	mud_cache_dir_read(TALLOC_CTX *ctx, mud_cache_file_t **out, size_t *num,
+				   char const *dir, char const *key_file, size_t max_files,
+				   mud_error_t *err);
 
 /* ====================================================================
  *	ACL evaluation (mud_eval.c): an independent model of what a NAS does
@@ -1822,4 +1922,71 @@ mud_rcode_t	mud_nft_device_json(TALLOC_CTX *ctx, char **out, char const *table,
 #ifdef __cplusplus
 }
 #endif
+/* ====================================================================
+ *	Metrics (mud_metrics.c): lock-free counters, the Prometheus text
+ *	exposition format, and a writer thread for node_exporter's textfile
+ *	collector (docs/operations.md "Metrics").
+ * ==================================================================== */
+
+/** The MUD-Status values counted (the dictionary's, in its order). */
+#define MUD_METRICS_STATUSES	16	//!< 15 values and "other"
+
+typedef struct mud_metrics mud_metrics_t;
+
+/** CoA counters the adapter's sender keeps (plain numbers, copied in for rendering). */
+typedef struct mud_metrics_coa {
+	bool		enabled;	//!< coa = yes: the coa series are written
+	uint64_t	sent;		//!< first transmissions
+	uint64_t	retransmits;
+	uint64_t	ack;
+	uint64_t	nak;
+	uint64_t	timeout;
+	uint64_t	dropped;	//!< queue full or stopped
+	uint64_t	errors;		//!< invalid request or send error
+	uint64_t	pending;	//!< queued + in flight now (gauge)
+} mud_metrics_coa_t;
+
+/** New counters, all zero. NULL on allocation failure. */
+mud_metrics_t	*mud_metrics_alloc(TALLOC_CTX *ctx);
+
+/** A request the module processed (authorize / post-auth, not a dACL download). Atomic. */
+void		mud_metrics_request(mud_metrics_t *m);
+
+/** An outcome, by its MUD-Status name ("ok", "pending", "acl-served", ...; unknown names are
+ *  counted as "other"). Atomic. */
+void		mud_metrics_outcome(mud_metrics_t *m, char const *status);
+
+/** A fetch that ended with code (MUD_OK or the cause of its failure). Atomic. */
+void		mud_metrics_fetch(mud_metrics_t *m, mud_rcode_t code);
+
+/** A Cisco dACL download request, served or not. Atomic. */
+void		mud_metrics_dacl(mud_metrics_t *m, bool served);
+
+/** The counters as Prometheus text exposition format 0.0.4 (families rlm_mud_*, each with
+ *  HELP and TYPE, every series present from the start), under ctx; NULL on allocation
+ *  failure. cache, fsvc and coa may be NULL (their series are then left out). */
+char		*mud_metrics_render(TALLOC_CTX *ctx, mud_metrics_t *m,
+				    mud_cache_stats_t const *cache,
+				    mud_fetchsvc_stats_t const *fsvc,
+				    mud_metrics_coa_t const *coa);
+
+/** Write text to path atomically: a temporary file in the same directory (mode 0644: the
+ *  collector runs as another user), then rename(). */
+mud_rcode_t	mud_metrics_write(char const *path, char const *text, mud_error_t *err);
+
+/** Produces the text to write (under ctx), on the writer thread; NULL skips this round. */
+typedef char *(*mud_metrics_text_fn_t)(void *uctx, TALLOC_CTX *ctx);
+
+typedef struct mud_metrics_writer mud_metrics_writer_t;
+
+/** Start a thread that writes fn's text to path now and every interval seconds (1..3600),
+ *  never on a request's thread. A write that fails is reported through log (rate: once
+ *  until a write succeeds again). Freeing the writer stops the thread (and writes once
+ *  more). @return MUD_OK, MUD_ERR_ARG, MUD_ERR_IO (the first write failed: the path is
+ *  unusable), MUD_ERR_NOMEM. */
+mud_rcode_t	mud_metrics_writer_start(TALLOC_CTX *ctx, mud_metrics_writer_t **out,
+					 char const *path, unsigned int interval,
+					 mud_metrics_text_fn_t fn, void *uctx, mud_log_t log,
+					 void *log_uctx, mud_error_t *err);
+
 #endif /* MUD_H */

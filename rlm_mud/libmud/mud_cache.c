@@ -2031,3 +2031,420 @@ void mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out)
 	out->entries = cache->num_entries;
 	pthread_mutex_unlock(&cache->mutex);
 }
+
+/*
+ *	Operator view: list, show, flush, refresh (docs/operations.md).
+ */
+
+/** Name of a state (see mud.h). */
+char const *mud_cache_state_name(mud_cache_state_t state)
+{
+	switch (state) {
+	case MUD_CSTATE_FRESH:
+		return "fresh";
+	case MUD_CSTATE_STALE:
+		return "stale";
+	case MUD_CSTATE_EXPIRED:
+		return "expired";
+	case MUD_CSTATE_NEGATIVE:
+		return "negative";
+	case MUD_CSTATE_RETRY:
+		return "retry";
+	case MUD_CSTATE_FETCHING:
+		return "fetching";
+	case MUD_CSTATE_EMPTY:
+		return "empty";
+	}
+	return "unknown";
+}
+
+/** State of a node at now. Called with cache->mutex held. */
+static mud_cache_state_t node_state(mud_cache_t const *cache, cache_node_t const *n, time_t now)
+{
+	mud_entry_t const *e = n->entry;
+
+	if (!e) return n->inflight ? MUD_CSTATE_FETCHING : MUD_CSTATE_EMPTY;
+	if (e->status != MUD_OK) return now < e->expires ? MUD_CSTATE_NEGATIVE : MUD_CSTATE_RETRY;
+	if (now < e->expires) return MUD_CSTATE_FRESH;
+	if (now < time_add(e->expires, cache->stale_max)) return MUD_CSTATE_STALE;
+	return MUD_CSTATE_EXPIRED;
+}
+
+/** Fill info from a node (strings under ctx). false on allocation failure. Called with
+ *  cache->mutex held. */
+static bool node_info(mud_cache_t const *cache, TALLOC_CTX *ctx, cache_node_t const *n,
+		      mud_cache_info_t *info, time_t now)
+{
+	mud_entry_t const *e = n->entry;
+	bool ok = true;
+
+	memset(info, 0, sizeof(*info));
+	info->url = talloc_strdup(ctx, n->url);
+	if (!info->url) return false;
+	info->state = node_state(cache, n, now);
+	info->inflight = n->inflight && now < time_add(n->inflight_since, cache->inflight_max);
+	if (!e) return true;
+	info->status = e->status;
+	info->fetched = e->fetched;
+	info->expires = e->expires;
+	info->vlan = e->vlan;
+	info->num_v4 = e->num_v4;
+	info->num_v6 = e->num_v6;
+	memcpy(info->file_sha256, e->file_sha256, sizeof(info->file_sha256));
+	info->file_sha256[sizeof(info->file_sha256) - 1] = '\0';
+	info->acl_name_v4 = str_dup_or_null(ctx, e->acl_name_v4, &ok);
+	info->acl_name_v6 = str_dup_or_null(ctx, e->acl_name_v6, &ok);
+	if (e->status != MUD_OK) {
+		char esc[CACHE_ERR_TEXT_MAX + 1];
+		char const *t = e->error_text ? e->error_text : "";
+
+		mudp_escape(esc, sizeof(esc), t, strlen(t));
+		info->error_text = talloc_strdup(ctx, esc);
+		if (!info->error_text) ok = false;
+	}
+	return ok;
+}
+
+static int info_cmp_url(void const *a, void const *b)
+{
+	return strcmp(((mud_cache_info_t const *)a)->url, ((mud_cache_info_t const *)b)->url);
+}
+
+/** Every URL, sorted (see mud.h). */
+mud_rcode_t mud_cache_list(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t **out,
+			   size_t *num, time_t now, mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	mud_cache_info_t *arr = NULL;
+	cache_node_t const *n;
+	size_t i = 0;
+
+	if (out) *out = NULL;
+	if (num) *num = 0;
+	if (!cache || !out || !num) return mud_error_set(err, MUD_ERR_ARG, "mud_cache_list",
+							 "no cache or no output");
+	tmp = talloc_new(ctx);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_list", "out of memory");
+
+	pthread_mutex_lock(&cache->mutex);
+	if (cache->num_nodes > 0) {
+		arr = talloc_zero_array(tmp, mud_cache_info_t, cache->num_nodes);
+		if (!arr) goto nomem;
+	}
+	for (n = cache->lru_head; n && i < cache->num_nodes; n = n->lru_next) {
+		if (!node_info(cache, arr, n, &arr[i], now)) goto nomem;
+		i++;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+
+	if (i > 1) qsort(arr, i, sizeof(*arr), info_cmp_url);
+	if (arr) (void)talloc_steal(ctx, arr);
+	talloc_free(tmp);
+	*out = arr;
+	*num = i;
+	return MUD_OK;
+
+nomem:
+	pthread_mutex_unlock(&cache->mutex);
+	talloc_free(tmp);
+	return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_list", "out of memory");
+}
+
+/** One URL (see mud.h). */
+mud_rcode_t mud_cache_show(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t **out,
+			   mud_entry_t **entry, char const *url, time_t now, mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	mud_cache_info_t *info;
+	mud_entry_t *copy = NULL;
+	cache_node_t const *n;
+
+	if (out) *out = NULL;
+	if (entry) *entry = NULL;
+	if (!cache || !out || !url) return mud_error_set(err, MUD_ERR_ARG, "mud_cache_show",
+							 "no cache, URL or output");
+	if (!*url || strlen(url) > MUD_MAX_URL_LEN) return MUD_OK;	/* never cached */
+
+	tmp = talloc_new(ctx);
+	info = tmp ? talloc_zero(tmp, mud_cache_info_t) : NULL;
+	if (!info) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_show", "out of memory");
+	}
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (!n) {
+		pthread_mutex_unlock(&cache->mutex);
+		talloc_free(tmp);
+		return MUD_OK;
+	}
+	if (!node_info(cache, info, n, info, now) ||
+	    (entry && n->entry && !(copy = entry_copy(tmp, n->entry)))) {
+		pthread_mutex_unlock(&cache->mutex);
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_show", "out of memory");
+	}
+	pthread_mutex_unlock(&cache->mutex);
+
+	*out = talloc_steal(ctx, info);
+	if (entry) *entry = copy ? talloc_steal(ctx, copy) : NULL;
+	talloc_free(tmp);
+	return MUD_OK;
+}
+
+/** Drop a node's entry, or the node when no fetch holds it. Called with cache->mutex held.
+ *  Returns whether there was an entry. */
+static bool node_flush(mud_cache_t *cache, cache_node_t *n)
+{
+	bool had = n->entry != NULL;
+
+	n->retry_after = 0;
+	if (n->inflight) {
+		node_set_entry(cache, n, NULL);		/* the fetch in flight stores its result */
+	} else {
+		node_remove(cache, n);
+	}
+	return had;
+}
+
+/** Drop one URL (see mud.h). */
+bool mud_cache_flush(mud_cache_t *cache, char const *url)
+{
+	cache_node_t *n;
+	bool had = false;
+
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return false;
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (n) had = node_flush(cache, n);
+	pthread_mutex_unlock(&cache->mutex);
+
+	(void)persist_sync(cache, url, NULL, 0, 0, NULL);	/* no good entry: file removed */
+	return had;
+}
+
+/** Drop every URL (see mud.h). */
+size_t mud_cache_flush_all(mud_cache_t *cache)
+{
+	TALLOC_CTX *tmp;
+	url_list_t files = { 0 };
+	cache_node_t *n;
+	size_t dropped = 0;
+	size_t i;
+
+	if (!cache) return 0;
+	tmp = talloc_new(NULL);
+
+	pthread_mutex_lock(&cache->mutex);
+	n = cache->lru_head;
+	while (n) {
+		cache_node_t *next = n->lru_next;
+
+		if (n->entry && n->entry->status == MUD_OK) url_list_add(tmp, &files, n->url);
+		if (node_flush(cache, n)) dropped++;
+		n = next;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+
+	for (i = 0; i < files.num; i++) (void)persist_sync(cache, files.urls[i], NULL, 0, 0, NULL);
+	talloc_free(tmp);
+	return dropped;
+}
+
+/** Fetch token for an operator refresh (see mud.h). */
+bool mud_cache_refresh_token(mud_cache_t *cache, char const *url, time_t now)
+{
+	cache_node_t *n;
+	uint64_t h;
+	bool token = false;
+
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) return false;
+	h = siphash(cache->key, url);
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, h);
+	if (!n) {
+		n = node_add(cache, url, h);
+		if (n) cache_evict(cache, n, NULL, NULL);
+	}
+	if (n) {
+		n->retry_after = 0;			/* the operator asked: no back-off */
+		token = token_take(cache, n, now);
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	return token;
+}
+
+/*
+ *	Offline reading of a persisted directory (mudctl cache list|show).
+ */
+#define CACHE_DIR_READ_MAX	100000	//!< files read at most by default (10x the default
+					//!< cache_max_entries)
+
+/** Read, parse and re-prove one file into f (never fails: the verdict says what is wrong). */
+static void dir_read_one(TALLOC_CTX *ctx, char const *dir, uint8_t const *key, size_t key_len,
+			 mud_cache_file_t *f)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	char why[256] = "";
+	char esc[300];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char *path;
+	mud_entry_t *e = NULL;
+	char mac[65];
+	size_t mac_at = 0;
+	int format = -1;
+	char hash[65];
+	mud_cache_t view;
+	mud_error_t err;
+
+	f->verdict = MUD_CFILE_INVALID;
+	path = tmp ? dir_path(tmp, dir, f->name) : NULL;
+	if (!path) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto done;
+	}
+	/* no link, FIFO or device; any owner (root reads the server's files) */
+	mud_error_clear(&err);
+	if (mud_safe_read(tmp, &buf, &len, path, CACHE_FILE_MAX, 0, &err) != MUD_OK) {
+		snprintf(why, sizeof(why), "%s", err.text);
+		goto done;
+	}
+	e = entry_parse(ctx, (char const *)buf, len, &format, &mac_at, mac, why, sizeof(why));
+	if (!e) goto done;
+	f->entry = e;
+	f->format = mud_format_name((mud_format_t)format);
+	f->has_hmac = mac[0] != '\0';
+
+	mud_sha256_hex(hash, e->url, strlen(e->url));
+	if (strcmp(hash, f->name) != 0) {
+		snprintf(why, sizeof(why), "file name is not the SHA-256 of its url");
+		goto done;
+	}
+	/* everything start-up checks but the HMAC, with the file's own format */
+	memset(&view, 0, sizeof(view));
+	view.format = (mud_format_t)format;
+	if (!entry_verify(&view, e, (char const *)buf, format, mac_at, mac, why, sizeof(why))) {
+		goto done;
+	}
+	if (key) {
+		view.mac_key = (uint8_t *)(uintptr_t)key;
+		view.mac_key_len = key_len;
+		if (!entry_verify(&view, e, (char const *)buf, format, mac_at, mac, why,
+				  sizeof(why))) {
+			f->verdict = MUD_CFILE_TAMPERED;
+			goto done;
+		}
+	}
+	f->verdict = MUD_CFILE_OK;
+	why[0] = '\0';
+
+done:
+	if (f->verdict != MUD_CFILE_OK) {
+		mudp_escape(esc, sizeof(esc), why, strlen(why));
+		f->why = talloc_strdup(ctx, esc);
+	}
+	talloc_free(tmp);
+}
+
+static int cfile_cmp(void const *a, void const *b)
+{
+	mud_cache_file_t const *fa = a;
+	mud_cache_file_t const *fb = b;
+
+	if (fa->entry && fb->entry) {
+		int c = strcmp(fa->entry->url, fb->entry->url);
+
+		if (c) return c;
+	} else if (fa->entry || fb->entry) {
+		return fa->entry ? -1 : 1;
+	}
+	return strcmp(fa->name, fb->name);
+}
+
+/** Read a persisted directory offline (see mud.h). */
+mud_rcode_t mud_cache_dir_read(TALLOC_CTX *ctx, mud_cache_file_t **out, size_t *num,
+			       char const *dir, char const *key_file, size_t max_files,
+			       mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	mud_cache_file_t *files = NULL;
+	size_t n = 0;
+	uint8_t *key = NULL;
+	size_t key_len = 0;
+	DIR *d;
+	struct dirent *de;
+	mud_rcode_t rc;
+	size_t i;
+
+	if (out) *out = NULL;
+	if (num) *num = 0;
+	if (!out || !num || !dir || !*dir) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_dir_read", "no directory");
+	}
+	if (max_files == 0) max_files = CACHE_DIR_READ_MAX;
+	tmp = talloc_new(ctx);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_dir_read", "out of memory");
+
+	if (key_file) {
+		char where[sizeof(((mud_error_t *)NULL)->where)];
+
+		rc = mud_safe_read(tmp, &key, &key_len, key_file, CACHE_KEY_MAX, 0, err);
+		if (rc != MUD_OK) goto error;
+		talloc_set_destructor(key, _key_free);
+		if (key_len < CACHE_KEY_MIN) {
+			mudp_escape(where, sizeof(where), key_file, strlen(key_file));
+			rc = mud_error_set(err, MUD_ERR_IO, where,
+					   "cache key file holds %zu bytes, fewer than %d", key_len,
+					   CACHE_KEY_MIN);
+			goto error;
+		}
+	}
+
+	d = opendir(dir);
+	if (!d) {
+		rc = io_error(err, dir, "opendir", errno);
+		goto error;
+	}
+	for (;;) {
+		mud_cache_file_t *nf;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) break;
+		if (!is_sha256_hex(de->d_name)) continue;	/* not an entry (tmp.*, ...) */
+		if (n >= max_files) break;
+		nf = talloc_realloc(tmp, files, mud_cache_file_t, n + 1);
+		if (!nf) {
+			closedir(d);
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_dir_read",
+					   "out of memory");
+			goto error;
+		}
+		files = nf;
+		memset(&files[n], 0, sizeof(files[n]));
+		files[n].name = talloc_strdup(files, de->d_name);
+		if (!files[n].name) {
+			closedir(d);
+			rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_dir_read",
+					   "out of memory");
+			goto error;
+		}
+		n++;
+	}
+	closedir(d);
+
+	for (i = 0; i < n; i++) dir_read_one(files, dir, key, key_len, &files[i]);
+	if (n > 1) qsort(files, n, sizeof(*files), cfile_cmp);
+	if (files) (void)talloc_steal(ctx, files);
+	talloc_free(tmp);
+	*out = files;
+	*num = n;
+	return MUD_OK;
+
+error:
+	talloc_free(tmp);
+	return rc;
+}

@@ -22,8 +22,14 @@
  *    once per connection and connects to what it resolved, so the address
  *    checked is the address used: a DNS answer that changes between two
  *    lookups (rebinding) cannot bypass it;
- *  - proxies from the environment are disabled (CURLOPT_PROXY ""): through a
- *    proxy the address checked would be the proxy's, not the MUD server's.
+ *  - proxies from the environment are never used (CURLOPT_PROXY "" and CURLOPT_NOPROXY
+ *    ""). A proxy is used only when configured (opts->proxy, docs/operations.md
+ *    "HTTP proxy"): the socket then goes to the proxy, whose address the operator chose
+ *    and is not checked; the MUD server's address is what the proxy connects to, so
+ *    with address checks on (allow_private_urls = no) this file resolves the host
+ *    itself, checks every address and pins the CONNECT to the first one accepted
+ *    (CURLOPT_CONNECT_TO: the proxy is asked for that IP literal, never the name, so a
+ *    rebinding DNS answer at the proxy changes nothing; TLS still verifies the name).
  */
 #include "config.h"
 
@@ -32,6 +38,7 @@
 #include <strings.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
@@ -55,6 +62,7 @@
 typedef struct {
 	CURL			*curl;
 	struct curl_slist	*headers;
+	struct curl_slist	*connect_to;	//!< the pinned address of a proxied hop
 } fetch_handle_t;
 
 /** Body being received; the buffer lives under the call's tmp context. */
@@ -74,6 +82,8 @@ typedef struct {
 	bool			refused;	//!< an address was refused
 	char			addr[INET6_ADDRSTRLEN];	//!< the first address refused
 	char			why[FETCH_WHY];		//!< and the reason
+	bool			via_proxy;	//!< this hop goes through the configured proxy
+	uint16_t		proxy_port;	//!< the only port then connected to
 } fetch_guard_t;
 
 /** The certificate the server presented, captured during verification so that it is
@@ -163,6 +173,11 @@ static curl_socket_t fetch_opensocket(void *uctx, curlsocktype purpose,
 	if (purpose != CURLSOCKTYPE_IPCXN) {
 		ok = false;
 		mudp_strlcpy(why, "not an outgoing connection", sizeof(why));
+	} else if (g->via_proxy) {
+		/* the configured proxy: the operator's choice; the MUD server's address was
+		 * checked and pinned before (fetch_hop_route) */
+		ok = addr && port == g->proxy_port;
+		mudp_strlcpy(why, "not the configured proxy", sizeof(why));
 	} else if (!addr) {
 		ok = (g->policy == NULL);
 		mudp_strlcpy(why, "not an IPv4 or IPv6 address", sizeof(why));
@@ -187,10 +202,266 @@ static curl_socket_t fetch_opensocket(void *uctx, curlsocktype purpose,
 	return socket(csa->family, csa->socktype | SOCK_CLOEXEC, csa->protocol);
 }
 
+#define FETCH_PROXY_PORT_DEFAULT	3128	//!< the port of "http://proxy" without one
+#define FETCH_NO_PROXY_MAX		1024	//!< bytes of a no_proxy list
+
+/** Parse a proxy setting into host and port (see mud_fetch_proxy_check()). */
+static bool proxy_parse(char const *proxy, uint16_t *port, char *why, size_t whylen)
+{
+	CURLU *cu;
+	char *scheme = NULL;
+	char *host = NULL;
+	char *p = NULL;
+	char *user = NULL;
+	char *path = NULL;
+	bool ok = false;
+	long n;
+
+	*port = 0;
+	if (strlen(proxy) > MUD_MAX_URL_LEN) {
+		snprintf(why, whylen, "longer than %d bytes", MUD_MAX_URL_LEN);
+		return false;
+	}
+	cu = curl_url();
+	if (!cu) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	if (curl_url_set(cu, CURLUPART_URL, proxy, 0) != CURLUE_OK) {
+		snprintf(why, whylen, "not a URL (expected http://host:port)");
+		goto done;
+	}
+	if (curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || !scheme ||
+	    mudp_strcasecmp(scheme, "http") != 0) {
+		snprintf(why, whylen, "only http:// proxies (CONNECT) are supported");
+		goto done;
+	}
+	if (curl_url_get(cu, CURLUPART_USER, &user, 0) == CURLUE_OK && user) {
+		snprintf(why, whylen, "credentials in the proxy URL are not supported");
+		goto done;
+	}
+	if (curl_url_get(cu, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
+		snprintf(why, whylen, "no host");
+		goto done;
+	}
+	if (curl_url_get(cu, CURLUPART_PATH, &path, 0) == CURLUE_OK && path &&
+	    strcmp(path, "/") != 0 && *path) {
+		snprintf(why, whylen, "a path is not allowed");
+		goto done;
+	}
+	n = FETCH_PROXY_PORT_DEFAULT;
+	if (curl_url_get(cu, CURLUPART_PORT, &p, 0) == CURLUE_OK && p) n = strtol(p, NULL, 10);
+	if (n < 1 || n > 65535) {
+		snprintf(why, whylen, "bad port");
+		goto done;
+	}
+	*port = (uint16_t)n;
+	ok = true;
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(p);
+	curl_free(user);
+	curl_free(path);
+	curl_url_cleanup(cu);
+	return ok;
+}
+
+/** Check a proxy setting (see mud.h). */
+mud_rcode_t mud_fetch_proxy_check(char const *proxy, mud_error_t *err)
+{
+	uint16_t port;
+	char why[FETCH_WHY];
+	char esc[96];
+
+	if (!proxy || !*proxy) return MUD_OK;
+	if (proxy_parse(proxy, &port, why, sizeof(why))) return MUD_OK;
+	mudp_escape(esc, sizeof(esc), proxy, strlen(proxy));
+	return mud_error_set(err, MUD_ERR_ARG, "proxy", "%s: %s", esc, why);
+}
+
+/** Is host (lower case, no brackets) in the no_proxy list? */
+static bool no_proxy_match(char const *list, char const *host)
+{
+	char const *p = list;
+	size_t hl = strlen(host);
+
+	if (!list || strnlen(list, FETCH_NO_PROXY_MAX + 1) > FETCH_NO_PROXY_MAX) return false;
+	while (*p) {
+		size_t n;
+		char const *e;
+
+		while (*p == ' ' || *p == ',' || *p == '\t') p++;
+		n = strcspn(p, " ,\t");
+		if (n == 0) break;
+		e = p;
+		if (n == 1 && *e == '*') return true;
+		if (*e == '.') {	/* ".example.com": the domain and its subdomains */
+			e++;
+			n--;
+		}
+		if (n == hl && strncasecmp(e, host, n) == 0) return true;
+		if (hl > n && host[hl - n - 1] == '.' && strncasecmp(host + hl - n, e, n) == 0) {
+			return true;
+		}
+		p += (e - p) + n;
+	}
+	return false;
+}
+
+/** The route of one hop: direct (environment proxies off), or through opts->proxy with the
+ *  MUD server's address resolved, checked and pinned here when the policy checks
+ *  addresses. Sets *connect_to (freed by the caller) and the guard. MUD_ERR_URL with why
+ *  when no address of the host may be connected to. */
+static mud_rcode_t fetch_hop_route(CURL *curl, char const *url, mud_fetch_opts_t const *opts,
+				   fetch_guard_t *g, struct curl_slist **connect_to, char *why,
+				   size_t whylen)
+{
+	CURLU *cu = NULL;
+	char *host = NULL;
+	char *port = NULL;
+	char h[MUD_AUTHORITY_MAX + 8];
+	char line[2 * MUD_AUTHORITY_MAX + 80];
+	struct addrinfo hints;
+	struct addrinfo *res = NULL;
+	struct addrinfo *ai;
+	uint16_t pport = 0;
+	long pn;
+	size_t hl;
+	mud_rcode_t rc = MUD_ERR_URL;
+	bool pinned = false;
+
+	why[0] = '\0';
+	curl_slist_free_all(*connect_to);
+	*connect_to = NULL;
+	g->via_proxy = false;
+	if (curl_easy_setopt(curl, CURLOPT_CONNECT_TO, NULL) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_NOPROXY, "") != CURLE_OK) {
+		snprintf(why, whylen, "curl_easy_setopt failed");
+		return MUD_ERR_FETCH;
+	}
+	if (!opts->proxy || !*opts->proxy) {
+		return curl_easy_setopt(curl, CURLOPT_PROXY, "") == CURLE_OK ? MUD_OK :
+		       MUD_ERR_FETCH;
+	}
+
+	cu = curl_url();
+	if (!cu) return MUD_ERR_NOMEM;
+	if (curl_url_set(cu, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(cu, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host ||
+	    curl_url_get(cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK || !port) {
+		snprintf(why, whylen, "malformed URL");
+		goto done;
+	}
+	hl = strlen(host);
+	if (hl >= sizeof(h)) {
+		snprintf(why, whylen, "host too long");
+		goto done;
+	}
+	if (host[0] == '[' && hl > 2) {		/* IPv6 literal */
+		memcpy(h, host + 1, hl - 2);
+		h[hl - 2] = '\0';
+	} else {
+		memcpy(h, host, hl + 1);
+	}
+
+	if (no_proxy_match(opts->no_proxy, h)) {
+		rc = curl_easy_setopt(curl, CURLOPT_PROXY, "") == CURLE_OK ? MUD_OK :
+		     MUD_ERR_FETCH;
+		goto done;
+	}
+	if (!proxy_parse(opts->proxy, &pport, why, whylen)) {
+		rc = MUD_ERR_ARG;
+		goto done;
+	}
+	if (curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_HTTPPROXYTUNNEL, 1L) != CURLE_OK) {
+		snprintf(why, whylen, "curl_easy_setopt failed");
+		rc = MUD_ERR_FETCH;
+		goto done;
+	}
+	g->via_proxy = true;
+	g->proxy_port = pport;
+
+	if (!mud_urlpolicy_checks_addresses(opts->policy)) {
+		rc = MUD_OK;		/* every address is allowed: the proxy resolves the name */
+		goto done;
+	}
+
+	/* The proxy must connect to an address this policy accepts: resolve here, check,
+	 * and name the checked address in the CONNECT (an IP literal host was checked by
+	 * the URL policy already, and the proxy has nothing to resolve). */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(h, port, &hints, &res) != 0 || !res) {
+		snprintf(why, whylen, "cannot resolve the host for the proxy");
+		rc = MUD_ERR_FETCH;
+		goto done;
+	}
+	pn = strtol(port, NULL, 10);
+	for (ai = res; ai && !pinned; ai = ai->ai_next) {
+		uint8_t const *a = NULL;
+		int fam = 0;
+		char text[INET6_ADDRSTRLEN];
+		char awhy[FETCH_WHY];
+
+		if (ai->ai_family == AF_INET) {
+			fam = 4;
+			a = (uint8_t const *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		} else if (ai->ai_family == AF_INET6) {
+			fam = 6;
+			a = ((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr.s6_addr;
+		} else {
+			continue;
+		}
+		if (mud_urlpolicy_check_addr(opts->policy, fam, a, (uint16_t)pn, awhy,
+					     sizeof(awhy)) != MUD_OK) {
+			if (!g->refused) {
+				g->refused = true;
+				(void)inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, g->addr,
+						sizeof(g->addr));
+				mudp_strlcpy(g->why, awhy, sizeof(g->why));
+			}
+			continue;
+		}
+		(void)inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, text, sizeof(text));
+		snprintf(line, sizeof(line), "%s:%s:%s%s%s:%s", host, port, fam == 6 ? "[" : "",
+			 text, fam == 6 ? "]" : "", port);
+		*connect_to = curl_slist_append(NULL, line);
+		if (!*connect_to) {
+			rc = MUD_ERR_NOMEM;
+			goto done;
+		}
+		pinned = true;
+	}
+	if (!pinned) {
+		mudp_strlcpy(why, g->refused ? g->why : "no usable address", whylen);
+		rc = MUD_ERR_URL;
+		goto done;
+	}
+	g->refused = false;	/* a refused address was skipped, one was accepted */
+	if (curl_easy_setopt(curl, CURLOPT_CONNECT_TO, *connect_to) != CURLE_OK) {
+		snprintf(why, whylen, "curl_easy_setopt failed");
+		rc = MUD_ERR_FETCH;
+		goto done;
+	}
+	rc = MUD_OK;
+done:
+	if (res) freeaddrinfo(res);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(cu);
+	return rc;
+}
+
 static int _fetch_handle_free(fetch_handle_t *h)
 {
 	if (h->curl) curl_easy_cleanup(h->curl);
 	if (h->headers) curl_slist_free_all(h->headers);
+	if (h->connect_to) curl_slist_free_all(h->connect_to);
 	return 0;
 }
 
@@ -766,6 +1037,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	FETCH_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	FETCH_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);	/* followed below, each hop checked */
 	FETCH_SETOPT(CURLOPT_PROXY, "");		/* never a proxy from the environment */
+	FETCH_SETOPT(CURLOPT_NOPROXY, "");		/* nor the environment's no_proxy */
 	FETCH_SETOPT(CURLOPT_OPENSOCKETFUNCTION, fetch_opensocket);
 	FETCH_SETOPT(CURLOPT_OPENSOCKETDATA, &guard);
 	FETCH_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -824,6 +1096,24 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 		body.toobig = false;
 		body.nomem = false;
 		guard.refused = false;
+		rcode = fetch_hop_route(h->curl, hop_url, opts, &guard, &h->connect_to, why,
+					sizeof(why));
+		if (rcode == MUD_ERR_NOMEM) goto nomem;
+		if (rcode == MUD_ERR_URL) {
+			fetch_where(where, sizeof(where), what, hop, hop_url);
+			rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+			refused_url = hop_url;
+			refused_addr = guard.addr;
+			goto error;
+		}
+		if (rcode != MUD_OK) {
+			char hesc[128];
+
+			mudp_escape(hesc, sizeof(hesc), hop_url, strlen(hop_url));
+			rcode = mud_error_set(err, rcode == MUD_ERR_ARG ? MUD_ERR_ARG :
+					      MUD_ERR_FETCH, hesc, "proxy: %s", why);
+			goto error;
+		}
 		if (peer) peer->len = 0;
 		ebuf[0] = '\0';
 

@@ -814,3 +814,9 @@ bool mud_where_refused(char const *where)
 	return where && strncmp(where, MUD_WHERE_URL_POLICY, n) == 0 &&
 	       (where[n] == '\0' || where[n] == ':');
 }
+
+/** Does pol refuse special addresses (see mud.h)? */
+bool mud_urlpolicy_checks_addresses(mud_urlpolicy_t const *pol)
+{
+	return pol && !pol->allow_private;
+}

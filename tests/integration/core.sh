@@ -228,9 +228,9 @@ it_send auth "$C/xm" > "$C/xm.out"
 ok=0
 # (hits, negative hits and misses count lookups: a request re-sent while its fetch was
 # pending is one more miss, and one more hit or negative hit once it settled; so at least the
-# 9 first lookups, and the one hit of case 3's warm MAB)
+# 9 first lookups, and the one hit of case 3's warm MAB); then the metrics counters
 stats=$(it_reply_values "$C/xs.out" Reply-Message | sed -n 's/^xlat=//p')
-echo "$stats" | grep -q '^entries=9 hits=[1-9][0-9]* stale=0 negative=[0-9]* misses=[0-9]* stores=7 failures=2 evictions=0$' || ok=1
+echo "$stats" | grep -q '^entries=9 hits=[1-9][0-9]* stale=0 negative=[0-9]* misses=[0-9]* stores=7 failures=2 evictions=0 requests_total=[0-9]' || ok=1
 misses=$(echo "$stats" | sed -n 's/.* misses=\([0-9]*\) .*/\1/p')
 [ "${misses:-0}" -ge 9 ] || ok=1
 it_reply_values "$C/xh.out" Reply-Message | grep -q '^xlat=hit 17[0-9]*$' || ok=1

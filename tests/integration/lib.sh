@@ -256,6 +256,7 @@ it_copy_sys_raddb() {
 # it_scrub_raddb DIR: remove what freeradius-mud and docs/install.md add to a raddb.
 it_scrub_raddb() {
 	rm -f "$1/mods-enabled/mud" "$1/mods-available/mud" "$1/policy.d/mud" \
+		"$1/mods-enabled/mud_audit" "$1/mods-available/mud_audit" "$1/mud-control.secret" \
 		"$1"/sites-available/mud* "$1"/sites-enabled/mud* "$1/mud-context.json"
 	[ -f "$1/dictionary" ] && sed -i '/dictionary\.mud/d' "$1/dictionary"
 	for _sf in "$1/sites-available/default" "$1/sites-available/inner-tunnel"; do

@@ -1906,6 +1906,197 @@ static void test_threads(void **state)
 	talloc_free_children(ctx);
 }
 
+
+/*
+ *	Operator view: list, show, flush, flush-all, refresh token, offline directory read
+ */
+static void test_operator_view(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .fail_ttl = 60, .stale_max = 100 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_cache_info_t *info = NULL;
+	mud_cache_info_t *one = NULL;
+	mud_entry_t *e = NULL;
+	mud_cache_stats_t st0;
+	mud_cache_stats_t st1;
+	mud_error_t err;
+	size_t num = 99;
+
+	/* empty */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_list(cache, ctx, &info, &num, T0, &err), MUD_OK);
+	assert_int_equal(num, 0);
+	assert_null(info);
+	assert_int_equal(mud_cache_list(NULL, ctx, &info, &num, T0, &err), MUD_ERR_ARG);
+
+	/* A good (1 h), B a failure, C being fetched for the first time */
+	look(cache, ctx, URL_A, T0, MUD_CACHE_MISS, true);
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "a", 7, 1, 2, 1, T0), T0);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_MISS, true);
+	mud_cache_fail(cache, URL_B, MUD_ERR_HTTP, "https://x|y", "HTTP 404 | not found", T0);
+	look(cache, ctx, URL_C, T0, MUD_CACHE_MISS, true);
+
+	mud_cache_stats(cache, &st0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_list(cache, ctx, &info, &num, T0 + 10, &err), MUD_OK);
+	assert_int_equal(num, 3);
+	/* sorted by URL: camera (C), lighting (A), printer (B) */
+	assert_string_equal(info[0].url, URL_C);
+	assert_int_equal(info[0].state, MUD_CSTATE_FETCHING);
+	assert_true(info[0].inflight);
+	assert_string_equal(info[1].url, URL_A);
+	assert_int_equal(info[1].state, MUD_CSTATE_FRESH);
+	assert_int_equal(info[1].vlan, 7);
+	assert_int_equal(info[1].num_v4, 2);
+	assert_int_equal(info[1].num_v6, 1);
+	assert_non_null(info[1].acl_name_v4);
+	assert_int_equal(info[1].expires, T0 + 3600);
+	assert_false(info[1].inflight);
+	assert_string_equal(info[2].url, URL_B);
+	assert_int_equal(info[2].state, MUD_CSTATE_NEGATIVE);
+	assert_int_equal(info[2].status, MUD_ERR_HTTP);
+	assert_string_equal(info[2].error_text, "HTTP 404 | not found");
+	assert_string_equal(mud_cache_state_name(info[2].state), "negative");
+	TALLOC_FREE(info);
+	/* list and show neither count nor create */
+	assert_int_equal(mud_cache_show(cache, ctx, &one, &e, URL_D, T0, &err), MUD_OK);
+	assert_null(one);
+	assert_null(e);
+	mud_cache_stats(cache, &st1);
+	assert_memory_equal(&st0, &st1, sizeof(st0));
+
+	/* show with lines; then the states over time */
+	assert_int_equal(mud_cache_show(cache, ctx, &one, &e, URL_A, T0 + 3600, &err), MUD_OK);
+	assert_non_null(one);
+	assert_non_null(e);
+	assert_int_equal(one->state, MUD_CSTATE_STALE);
+	assert_int_equal(e->num_v4, 2);
+	assert_string_equal(e->lines_v4[0], "ip:inacl#1=permit tcp any host 192.0.2.1 eq 1097");
+	TALLOC_FREE(one);
+	TALLOC_FREE(e);
+	assert_int_equal(mud_cache_show(cache, ctx, &one, NULL, URL_A, T0 + 3700, &err), MUD_OK);
+	assert_int_equal(one->state, MUD_CSTATE_EXPIRED);
+	TALLOC_FREE(one);
+	assert_int_equal(mud_cache_show(cache, ctx, &one, NULL, URL_B, T0 + 60, &err), MUD_OK);
+	assert_int_equal(one->state, MUD_CSTATE_RETRY);
+	TALLOC_FREE(one);
+
+	/* refresh token: taken while A is fresh, refused while that fetch is in flight */
+	assert_true(mud_cache_refresh_token(cache, URL_A, T0 + 20));
+	assert_false(mud_cache_refresh_token(cache, URL_A, T0 + 21));
+	look(cache, ctx, URL_A, T0 + 22, MUD_CACHE_HIT, false);	/* still served */
+	assert_int_equal(mud_cache_show(cache, ctx, &one, NULL, URL_A, T0 + 22, &err), MUD_OK);
+	assert_true(one->inflight);
+	assert_int_equal(one->state, MUD_CSTATE_FRESH);
+	TALLOC_FREE(one);
+	/* a remembered failure does not hold an operator's refresh back */
+	assert_true(mud_cache_refresh_token(cache, URL_B, T0 + 20));
+	mud_cache_fail(cache, URL_B, MUD_ERR_HTTP, "w", "t", T0 + 20);
+
+	/* flush while A's refresh is in flight: entry gone, the token stays out, and the
+	 * refresh's result is stored when it settles */
+	assert_true(mud_cache_flush(cache, URL_A));
+	look(cache, ctx, URL_A, T0 + 23, MUD_CACHE_MISS, false);
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "a2", 7, 1, 1, 0, T0 + 24), T0 + 24);
+	look(cache, ctx, URL_A, T0 + 25, MUD_CACHE_HIT, false);
+	assert_false(mud_cache_flush(cache, URL_D));
+	assert_false(mud_cache_flush(cache, ""));
+
+	/* flush-all: A, B (entries) and C (in flight, no entry: kept for its fetch) */
+	assert_int_equal(mud_cache_flush_all(cache), 2);
+	assert_int_equal(mud_cache_list(cache, ctx, &info, &num, T0 + 30, &err), MUD_OK);
+	assert_int_equal(num, 1);
+	assert_string_equal(info[0].url, URL_C);
+	TALLOC_FREE(info);
+	assert_int_equal(mud_cache_flush_all(cache), 0);
+	talloc_free_children(ctx);
+}
+
+static void test_dir_read(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *cdir = talloc_asprintf(ctx, "%s/c", dir);
+	char *key = talloc_asprintf(ctx, "%s/key", dir);
+	char *key2 = talloc_asprintf(ctx, "%s/key2", dir);
+	mud_cache_opts_t opts = { .dir = cdir, .key_file = key };
+	mud_cache_t *cache;
+	mud_cache_file_t *files = NULL;
+	size_t num = 0;
+	mud_error_t err;
+	char *text;
+	char *p;
+
+	assert_int_equal(mkdir(cdir, 0700), 0);
+	write_file(key, "0123456789abcdef0123456789abcdef", 32);
+	assert_int_equal(chmod(key, 0600), 0);
+	write_file(key2, "fedcba9876543210fedcba9876543210", 32);
+	cache = mk_cache(ctx, &opts, T0);
+	store_ok(cache, URL_A, mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), T0);
+	store_ok(cache, URL_B, mk_real(ctx, URL_B, "b", 8, 1, 1, 0, T0), T0);
+	store_ok(cache, URL_C, mk_real(ctx, URL_C, "c", 9, 1, 1, 0, T0), T0);
+	TALLOC_FREE(cache);
+
+	/* all good, sorted by URL */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, key, 0, &err), MUD_OK);
+	assert_int_equal(num, 3);
+	assert_string_equal(files[0].entry->url, URL_C);
+	assert_string_equal(files[1].entry->url, URL_A);
+	assert_int_equal(files[1].verdict, MUD_CFILE_OK);
+	assert_true(files[1].has_hmac);
+	assert_string_equal(files[1].format, "cisco-dacl");
+	assert_int_equal(files[1].entry->vlan, 7);
+	assert_null(files[1].why);
+	TALLOC_FREE(files);
+
+	/* A altered (HMAC), B broken (syntax), junk ignored; another key: all tampered */
+	text = test_read_file(ctx, file_of(ctx, cdir, URL_A), NULL);
+	p = strstr(text, "vlan: 7\n");
+	assert_non_null(p);
+	p[6] = '5';
+	write_file(file_of(ctx, cdir, URL_A), text, strlen(text));
+	write_file(file_of(ctx, cdir, URL_B), "rlm_mud-cache 2\nurl: x\n", 23);
+	write_file(talloc_asprintf(ctx, "%s/tmp.junk", cdir), "x", 1);
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, key, 0, &err), MUD_OK);
+	assert_int_equal(num, 3);
+	assert_string_equal(files[0].entry->url, URL_C);
+	assert_int_equal(files[0].verdict, MUD_CFILE_OK);
+	assert_string_equal(files[1].entry->url, URL_A);
+	assert_int_equal(files[1].verdict, MUD_CFILE_TAMPERED);
+	assert_int_equal(files[1].entry->vlan, 5);
+	assert_string_equal(files[1].why, "hmac does not match (altered, or another key)");
+	assert_null(files[2].entry);			/* unreadable files last */
+	assert_int_equal(files[2].verdict, MUD_CFILE_INVALID);
+	assert_string_equal(files[2].why, "truncated: no \"end\" line");
+	TALLOC_FREE(files);
+	/* without a key: the altered file is well-formed and proves (no HMAC check) */
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, NULL, 0, &err), MUD_OK);
+	assert_int_equal(files[1].verdict, MUD_CFILE_OK);
+	TALLOC_FREE(files);
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, key2, 0, &err), MUD_OK);
+	assert_int_equal(files[0].verdict, MUD_CFILE_TAMPERED);
+	TALLOC_FREE(files);
+	/* bound */
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, NULL, 1, &err), MUD_OK);
+	assert_int_equal(num, 1);
+	TALLOC_FREE(files);
+
+	/* errors: no directory, short key */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, "/nonexistent/x", NULL, 0, &err),
+			 MUD_ERR_IO);
+	write_file(key2, "short", 5);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, key2, 0, &err), MUD_ERR_IO);
+	assert_string_equal(err.text, "cache key file holds 5 bytes, fewer than 32");
+	assert_null(files);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
 #define TEST(f)	cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -1934,6 +2125,8 @@ int main(void)
 		TEST(test_persist_too_large),
 		TEST(test_persist_mutations),
 		TEST(test_threads),
+		TEST(test_operator_view),
+		TEST(test_dir_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1340,6 +1340,141 @@ static void test_threads(void **state)
 	}
 }
 
+
+/*
+ *	HTTP proxy (CONNECT): tests/tools/connect_proxy.py, started here.
+ */
+
+/** Lines of the proxy log equal to line. */
+static int proxy_count(char const *log, char const *line)
+{
+	FILE *fp = fopen(log, "r");
+	char buf[512];
+	int n = 0;
+
+	if (!fp) return 0;
+	while (fgets(buf, sizeof(buf), fp)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, line) == 0) n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static void test_proxy(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char const *top = getenv("top_srcdir");
+	char const *python = getenv("PYTHON3");
+	char script[PATH_MAX];
+	char proxy[64];
+	char line[128];
+	test_server_t px = { .name = "proxy" };
+	mud_fetch_opts_t opts = opts_default();
+	mud_fetch_result_t *res = NULL;
+	mud_urlpolicy_t *open_pol = NULL;
+	mud_error_t err = { 0 };
+	char *url;
+	int lines;
+	int rc;
+
+	if (!top || !*top) top = ".";
+	if (!python || !*python) python = "python3";
+	snprintf(script, sizeof(script), "%s/tests/tools/connect_proxy.py", top);
+	snprintf(px.portfile, sizeof(px.portfile), "%s/proxy.port", fx.dir);
+	snprintf(px.log, sizeof(px.log), "%s/proxy.log", fx.dir);
+	{
+		char *argv[] = { (char *)python, script, "--portfile", px.portfile, "--log", px.log,
+				 NULL };
+
+		rc = posix_spawnp(&px.pid, python, NULL, NULL, argv, environ);
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(server_wait(&px), 0);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", px.port);
+
+	/* address checks on: the module resolves localhost, checks 127.0.0.1 (public by the
+	 * test hook for the good server's port) and asks the proxy for that IP literal */
+	opts.policy = policy_hooked(ctx, NULL);
+	opts.proxy = proxy;
+	url = url_of(ctx, &fx.good, "localhost", "/x.json");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	TALLOC_FREE(res);
+	snprintf(line, sizeof(line), "CONNECT 127.0.0.1:%d 200", fx.good.port);
+	assert_int_equal(proxy_count(px.log, line), 1);
+
+	/* an internal server (loopback, not marked public): refused by the module, the proxy
+	 * never hears of it */
+	lines = file_lines(px.log);
+	url = url_of(ctx, &fx.internal, "localhost", "/x.json");
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_URL);
+	assert_non_null(strstr(err.text, "host resolves to 127.0.0.1, in 127.0.0.0/8 loopback"));
+	assert_true(mud_where_refused(err.where));
+	assert_int_equal(file_lines(px.log), lines);
+
+	/* no address checks (allow_private_urls = yes): the proxy resolves the name */
+	assert_int_equal(mud_urlpolicy_create(ctx, &open_pol, NULL, NULL, true, &err), MUD_OK);
+	opts.policy = open_pol;
+	url = url_of(ctx, &fx.good, "localhost", "/x.json");
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	snprintf(line, sizeof(line), "CONNECT localhost:%d 200", fx.good.port);
+	assert_int_equal(proxy_count(px.log, line), 1);
+
+	/* no_proxy: direct */
+	lines = file_lines(px.log);
+	opts.no_proxy = "example.com, .localhost,other";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	opts.no_proxy = "localhost";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	opts.no_proxy = "*";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	assert_int_equal(file_lines(px.log), lines);
+	opts.no_proxy = "host.localhost, calhost";	/* neither matches "localhost" */
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	assert_int_equal(file_lines(px.log), lines + 1);
+
+	/* the environment's proxies are ignored: direct */
+	lines = file_lines(px.log);
+	setenv("https_proxy", proxy, 1);
+	setenv("HTTPS_PROXY", proxy, 1);
+	setenv("ALL_PROXY", proxy, 1);
+	opts.proxy = NULL;
+	opts.no_proxy = NULL;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	unsetenv("https_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("ALL_PROXY");
+	assert_int_equal(file_lines(px.log), lines);
+
+	/* the setting's syntax */
+	assert_int_equal(mud_fetch_proxy_check(NULL, &err), MUD_OK);
+	assert_int_equal(mud_fetch_proxy_check("http://proxy", &err), MUD_OK);
+	assert_int_equal(mud_fetch_proxy_check("http://proxy:3128/", &err), MUD_OK);
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch_proxy_check("https://proxy:3128", &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "https://proxy:3128: only http:// proxies (CONNECT) are "
+			    "supported");
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch_proxy_check("http://u:p@proxy:3128", &err), MUD_ERR_ARG);
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch_proxy_check("http://proxy:3128/x", &err), MUD_ERR_ARG);
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetch_proxy_check("http://proxy:0", &err), MUD_ERR_ARG);
+
+	talloc_free((void *)opts.policy);
+	server_stop(&px);
+	talloc_free_children(ctx);
+}
+
 #define T(_f) cmocka_unit_test_setup_teardown(_f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -1370,6 +1505,7 @@ int main(void)
 		T(test_policy_redirect),
 		T(test_policy_signature),
 		T(test_threads),
+		T(test_proxy),
 	};
 
 	if (mud_fetch_global_init(&err) != MUD_OK) {
