@@ -113,7 +113,9 @@ static void redis_stop(void)
 	redis_pid = 0;
 }
 
-/** A raw command for the test's own checks and tampering. */
+/** A raw command for the test's own checks and tampering (hiredis format: %s, %b). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static redisReply *raw(char const *fmt, ...)
 {
 	redisContext *c = raw_conn();
@@ -127,6 +129,7 @@ static redisReply *raw(char const *fmt, ...)
 	redisFree(c);
 	return rep;
 }
+#pragma GCC diagnostic pop
 
 /*
  *	Log capture.
@@ -136,6 +139,8 @@ static char log_last[512];
 static int log_warn;
 static int log_info;
 
+static void log_cb(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void log_cb(void *uctx, mud_log_level_t level, char const *fmt, ...)
 {
 	va_list ap;
