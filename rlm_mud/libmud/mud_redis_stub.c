@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "mud_private.h"
 #include "mud_redis.h"
 
