@@ -36,6 +36,7 @@ RCSID("$Id$")
 #include <sys/socket.h>
 
 #include "mud.h"
+#include "mud_redis.h"
 #include "rlm_mud_coa.h"
 
 #define VENDORPEC_CISCO_MUD	9	//!< Cisco's IANA enterprise number.
@@ -181,7 +182,39 @@ typedef struct rlm_mud_t {
 	uint32_t	metrics_interval;	//!< seconds between writes
 	mud_metrics_t	*metrics;		//!< counters (atomic)
 	mud_metrics_writer_t *metrics_writer;	//!< writer thread, NULL without metrics_file
+	char const	*redis_server;		//!< redis { } (docs/high-availability.md)
+	uint32_t	redis_port;
+	char const	*redis_username;
+	char const	*redis_password;
+	uint32_t	redis_database;
+	char const	*redis_key_file;
+	char const	*redis_prefix;
+	uint32_t	redis_connect_timeout;	//!< ms
+	uint32_t	redis_timeout;		//!< ms, per command
+	uint32_t	redis_pool_size;
+	uint32_t	redis_retry_max;	//!< s, backoff ceiling
+	bool		redis_tls;
+	mud_redis_t	*redis;			//!< shared state of the pool, NULL = none
 } rlm_mud_t;
+
+/** redis { }: state shared by a pool of servers (docs/high-availability.md). */
+static const CONF_PARSER redis_config[] = {
+	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, redis_server), NULL },
+	{ "port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, redis_port), "6379" },
+	{ "username", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, redis_username), NULL },
+	{ "password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_mud_t, redis_password),
+	  NULL },
+	{ "database", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, redis_database), "0" },
+	{ "key_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, redis_key_file), NULL },
+	{ "prefix", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, redis_prefix), "mud:" },
+	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, redis_connect_timeout),
+	  "100" },
+	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, redis_timeout), "100" },
+	{ "pool_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, redis_pool_size), "4" },
+	{ "retry_max", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, redis_retry_max), "30" },
+	{ "tls", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, redis_tls), "no" },
+	CONF_PARSER_TERMINATOR
+};
 
 /** iodef { }: incident reports (docs/iodef.md "From the FreeRADIUS module"). */
 static const CONF_PARSER iodef_config[] = {
@@ -263,8 +296,12 @@ static const CONF_PARSER module_config[] = {
 	{ "metrics_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, metrics_file), NULL },
 	{ "metrics_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, metrics_interval), "15" },
 	{ "iodef", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) iodef_config },
+	{ "redis", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) redis_config },
 	CONF_PARSER_TERMINATOR
 };
+
+static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
+	CC_HINT(format (printf, 3, 4));
 
 /** Per-method behaviour of the common function (no copy-pasted mod_* bodies). */
 typedef struct rlm_mud_method {
@@ -538,6 +575,247 @@ static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, mud_rcode
 }
 
 /*
+ *	Pool of servers (redis { }, docs/high-availability.md): the hooks into libmud's Redis
+ *	backend (mud_redis.h). Each one does nothing without a redis section.
+ */
+
+#define MUD_POOL_STATION_REFRESH	3600	//!< s: a station's shared record is rewritten at
+						//!< least this often while it re-authenticates
+#define MUD_POOL_COA_CLAIM		60	//!< s: one server re-authenticates a session per
+						//!< policy within this time
+
+/** The pool-wide fetch lease outlives both fetches (file and signature) with their timeouts. */
+static unsigned int pool_lease_ms(rlm_mud_t const *inst)
+{
+	return (inst->connect_timeout + inst->timeout) * 2 * 1000;
+}
+
+/** The lines of a dACL name: the local cache, else the policy another server compiled
+ *  (taken from Redis into the local cache). */
+static bool pool_acl_lookup(rlm_mud_t *inst, REQUEST *request, char const *name, char ***lines,
+			    size_t *num, bool *v6)
+{
+	char buf[MUD_LOG_CUT + 8];
+	mud_error_t err;
+
+	if (mud_cache_acl_lookup(inst->cache, request, name, lines, num, v6) && *num > 0) {
+		return true;
+	}
+	if (!inst->redis) return false;
+	log_safe(buf, sizeof(buf), name, strlen(name));
+	mud_error_clear(&err);
+	switch (mud_redis_acl_import(inst->redis, inst->cache, name, request->timestamp, &err)) {
+	case MUD_REDIS_FOUND:
+		RDEBUG2("MUD dACL %s: policy taken from Redis (compiled by another server)", buf);
+		break;
+
+	case MUD_REDIS_REFUSED:
+		RWARN("MUD dACL %s: the policy in Redis was refused (%s): not served", buf,
+		      err.text[0] ? err.text : "altered or forged value");
+		return false;
+
+	case MUD_REDIS_DOWN:
+		RDEBUG2("MUD dACL %s: Redis unavailable, local state only", buf);
+		return false;
+
+	case MUD_REDIS_NONE:
+		return false;
+	}
+	return mud_cache_acl_lookup(inst->cache, request, name, lines, num, v6) && *num > 0;
+}
+
+/** The holder of url's local fetch token, before it fetches: the policy another server of
+ *  the pool fetched (now in the local cache; a copy under ctx), or NULL and fetch (lease:
+ *  the pool-wide lease held, "" if Redis cannot say). Waits at most fetch_wait seconds for
+ *  another server's fetch in progress. */
+static mud_entry_t *pool_fetch_begin(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *url,
+				     time_t now, char lease[MUD_REDIS_TOKEN_LEN])
+{
+	mud_entry_t *e = NULL;
+
+	lease[0] = '\0';
+	if (!inst->redis) return NULL;
+	if (mud_redis_fetch_begin(inst->redis, inst->cache, url, now, pool_lease_ms(inst),
+				  inst->fetch_wait * 1000, lease) != MUD_REDIS_SHARED) return NULL;
+	if (mud_cache_lookup(inst->cache, ctx, &e, NULL, url, now) == MUD_CACHE_HIT && e &&
+	    e->status == MUD_OK) return e;
+	talloc_free(e);
+	return NULL;
+}
+
+/** fetch_mode = background, a local miss: a fresh policy another server of the pool fetched
+ *  answers now instead of "pending" (one Redis read, bounded by its timeout); the local fetch
+ *  token goes back. */
+static bool pool_policy_import(rlm_mud_t *inst, REQUEST *request, char const *url,
+			       mud_entry_t **e)
+{
+	if (!inst->redis) return false;
+	if (mud_redis_policy_import(inst->redis, inst->cache, url, request->timestamp, true, true,
+				    NULL) != MUD_REDIS_FOUND) return false;
+	if (mud_cache_lookup(inst->cache, request, e, NULL, url, request->timestamp) !=
+	    MUD_CACHE_HIT || !*e) {
+		TALLOC_FREE(*e);
+		return false;
+	}
+	RDEBUG2("MUD policy taken from Redis (fetched by another server)");
+	control_set(request, inst->da_cache, "shared");
+	return true;
+}
+
+/** After a fetch: share the stored policy with the pool, release the lease. */
+static void pool_fetch_end(rlm_mud_t *inst, char const *url, char const *lease, bool stored,
+			   time_t now)
+{
+	if (!inst->redis) return;
+	mud_redis_fetch_end(inst->redis, inst->cache, url, lease, stored, inst->cache_stale_max,
+			    now);
+}
+
+/** Share where a station's session is when that changed (or at least hourly), so that a
+ *  refresh on any server of the pool re-authenticates it. Never the CoA secret. */
+static void pool_station(rlm_mud_t *inst, REQUEST *request, char const *key,
+			 mud_station_t const *in, mud_station_t const *before)
+{
+	mud_station_t st;
+	mud_error_t err;
+
+	if (!inst->redis || !in->url_applied || !*in->url_applied) return;
+	if (before->url_applied && strcmp(before->url_applied, in->url_applied) == 0 &&
+	    before->policy_hash == in->policy_hash &&
+	    strcmp(before->audit_session_id, in->audit_session_id) == 0 &&
+	    strcmp(before->coa_dst, in->coa_dst) == 0 &&
+	    request->timestamp < before->last + MUD_POOL_STATION_REFRESH) return;
+	st = *in;
+	snprintf(st.key, sizeof(st.key), "%s", key);
+	st.coa_secret[0] = '\0';
+	st.last = request->timestamp;
+	mud_error_clear(&err);
+	if (mud_redis_station_put(inst->redis, &st, before->url_applied,
+				  MUD_STATIONS_IDLE_DEFAULT, &err) != MUD_OK) {
+		RDEBUG3("MUD station %s not shared: %s", key, err.text);
+	}
+}
+
+/** Add to the stations of url (n of them, a talloc array under ctx) those the pool knows that
+ *  this server does not (at most max in all); the later news of a station wins. */
+static size_t pool_stations(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *url,
+			    mud_station_t **st, size_t n, size_t max)
+{
+	mud_station_t *rs = NULL;
+	size_t rn;
+	size_t i;
+	size_t j;
+
+	if (!inst->redis) return n;
+	rn = mud_redis_stations_by_url(inst->redis, ctx, url, &rs, max);
+	for (i = 0; i < rn; i++) {
+		mud_station_t *na;
+
+		for (j = 0; j < n; j++) {
+			if (strcmp((*st)[j].key, rs[i].key) == 0) break;
+		}
+		if (j < n) {
+			if (rs[i].last > (*st)[j].last) (*st)[j].policy_hash = rs[i].policy_hash;
+			continue;
+		}
+		if (n >= max) break;
+		na = talloc_realloc(ctx, *st, mud_station_t, n + 1);
+		if (!na) break;
+		*st = na;
+		(*st)[n++] = rs[i];
+	}
+	return n;
+}
+
+/** The secret of a NAS for a CoA learned from the pool (the secret never goes into Redis):
+ *  this server's client of that address (the pool shares clients.conf), else coa_secret. */
+static char const *pool_coa_secret(char const *dst)
+{
+	fr_ipaddr_t ip;
+	RADCLIENT *client;
+
+	if (fr_pton(&ip, dst, -1, AF_UNSPEC, false) < 0) return NULL;
+	client = client_find(NULL, &ip, IPPROTO_UDP);
+	return client ? client->secret : NULL;
+}
+
+/** redis { }: the shared state of a pool (nothing without a server). */
+static int redis_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	CONF_SECTION *cs = cf_section_sub_find(conf, "redis");
+	mud_redis_opts_t o;
+	mud_error_t err;
+	char const *key;
+
+	if (!cs) cs = conf;
+	if (!inst->redis_server || !*inst->redis_server) return 0;
+	if (!mud_redis_available()) {
+		cf_log_err_cs(cs, "redis: this rlm_mud was built without hiredis (configure "
+			      "reported redis: no): install libhiredis-dev and rebuild, or remove "
+			      "the redis section");
+		return -1;
+	}
+	if (inst->redis_tls) {
+		cf_log_err_cs(cs, "redis: tls = yes is not supported by this build (Debian 12's "
+			      "hiredis 0.14 has no TLS): keep Redis on 127.0.0.1 or a private "
+			      "network, or tunnel it (docs/high-availability.md \"Security\")");
+		return -1;
+	}
+	key = (inst->redis_key_file && *inst->redis_key_file) ? inst->redis_key_file :
+	      inst->cache_key_file;
+	if (!key || !*key) {
+		cf_log_err_cs(cs, "redis: key_file (or the module's cache_key_file) is required: "
+			      "every shared value is signed with it, the same file on every server "
+			      "of the pool");
+		return -1;
+	}
+	if (inst->redis_port < 1 || inst->redis_port > 65535) {
+		cf_log_err_cs(cs, "redis: port must be 1..65535");
+		return -1;
+	}
+	if (inst->redis_timeout < 1 || inst->redis_timeout > MUD_REDIS_TIMEOUT_MAX ||
+	    inst->redis_connect_timeout < 1 ||
+	    inst->redis_connect_timeout > MUD_REDIS_TIMEOUT_MAX) {
+		cf_log_err_cs(cs, "redis: timeout and connect_timeout must be 1..%d ms",
+			      MUD_REDIS_TIMEOUT_MAX);
+		return -1;
+	}
+	if (inst->redis_pool_size < 1 || inst->redis_pool_size > MUD_REDIS_POOL_MAX) {
+		cf_log_err_cs(cs, "redis: pool_size must be 1..%d", MUD_REDIS_POOL_MAX);
+		return -1;
+	}
+	if (inst->redis_retry_max < 1 || inst->redis_retry_max > 3600) {
+		cf_log_err_cs(cs, "redis: retry_max must be 1..3600 seconds");
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.server = inst->redis_server;
+	o.port = (uint16_t)inst->redis_port;
+	o.username = inst->redis_username;
+	o.password = inst->redis_password;
+	o.database = inst->redis_database;
+	o.prefix = inst->redis_prefix;
+	o.key_file = key;
+	o.connect_timeout_ms = inst->redis_connect_timeout;
+	o.timeout_ms = inst->redis_timeout;
+	o.pool_size = inst->redis_pool_size;
+	o.retry_max_ms = inst->redis_retry_max * 1000;
+	o.log = libmud_log;
+	o.log_uctx = inst;
+	mud_error_clear(&err);
+	if (mud_redis_create(inst, &inst->redis, &o, &err) != MUD_OK) {
+		cf_log_err_cs(cs, "redis: %s (at %s)", err.text, err.where);
+		return -1;
+	}
+	/* never refused for an unreachable Redis: the pool's state is a bonus */
+	(void)mud_redis_ping(inst->redis, NULL);
+	INFO("rlm_mud (%s): pool state shared on Redis %s:%u database %u (prefix %s)",
+	     inst->name, inst->redis_server, inst->redis_port, inst->redis_database,
+	     inst->redis_prefix);
+	return 0;
+}
+
+/*
  *	Accounting memory: Calling-Station-Id -> URL.
  */
 
@@ -739,6 +1017,7 @@ static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, ch
 	}
 	if (mud_stations_update(inst->stations, key, &in, fields, request->timestamp, request,
 				&before, NULL) != MUD_OK) return NULL;
+	pool_station(inst, request, key, &in, &before);
 	if (before.url_applied && strcmp(before.url_applied, url) != 0) old = before.url_applied;
 	return old;
 }
@@ -1411,6 +1690,7 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	uint8_t *signer = NULL;
 	size_t signer_len = 0;
 	char buf[MUD_LOG_CUT + 8];
+	char lease[MUD_REDIS_TOKEN_LEN];
 
 	*evd = NULL;
 	policy_opts(inst, &opts);
@@ -1427,11 +1707,19 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 			RWDEBUG("Ignoring %s: %s", MUD_DA_CERT_SIGNER, serr.text);
 		}
 	}
+	e = pool_fetch_begin(inst, request, url->url, request->timestamp, lease);
+	if (e) {
+		RDEBUG2("MUD policy of %s taken from Redis (fetched by another server)",
+			log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
+		control_set(request, inst->da_cache, "shared");
+		return e;
+	}
 	RDEBUG2("Fetching MUD file %s", log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
 	if (mud_policy_fetch(request, &pol, url->url, &opts, evd, err) != MUD_OK) {
 		mud_metrics_fetch(inst->metrics, err->code);
 		mud_cache_fail(inst->cache, url->url, err->code, err->where, err->text,
 			       request->timestamp);
+		pool_fetch_end(inst, url->url, lease, false, request->timestamp);
 		return NULL;
 	}
 	mud_metrics_fetch(inst->metrics, MUD_OK);
@@ -1461,11 +1749,13 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	if (mud_cache_store(inst->cache, url->url, pol, request->timestamp, err) != MUD_OK) {
 		if (err->code == MUD_ERR_CONFLICT) {
 			acl_conflict(inst, request, url->url, pol, evd, err);
+			pool_fetch_end(inst, url->url, lease, false, request->timestamp);
 			return NULL;
 		}
 		RWDEBUG("Policy not cached: %s", err->text);
 		mud_error_clear(err);
 	}
+	pool_fetch_end(inst, url->url, lease, true, request->timestamp);
 	e = entry_from_policy(request, pol, request->timestamp, inst->cache_max_validity,
 			      inst->dns_refresh_min, inst->dns_refresh_max);
 	if (!e) mud_error_set(err, MUD_ERR_NOMEM, "rlm_mud", "out of memory");
@@ -1617,6 +1907,7 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 
 	if (!tmp) return;
 	n = mud_stations_by_url(inst->stations, tmp, url, &st, MUD_COA_BATCH);
+	n = pool_stations(inst, tmp, url, &st, n, MUD_COA_BATCH);
 	if (n == MUD_COA_BATCH) {
 		WARN("rlm_mud (%s): more than %d stations use %s: only the first %d get CoA, the "
 		     "others at their next re-authentication", inst->name, MUD_COA_BATCH, url,
@@ -1626,10 +1917,14 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 		rlm_mud_coa_req_t req;
 
 		if (st[i].policy_hash == hash || !st[i].coa_dst[0]) continue;
+		/* in a pool, one server re-authenticates each session per policy */
+		if (inst->redis && !mud_redis_coa_claim(inst->redis, st[i].key, hash,
+							MUD_POOL_COA_CLAIM)) continue;
 		memset(&req, 0, sizeof(req));
 		req.dst = st[i].coa_dst;
 		req.port = st[i].coa_port;
-		req.secret = st[i].coa_secret;
+		req.secret = st[i].coa_secret[0] ? st[i].coa_secret :
+			     pool_coa_secret(st[i].coa_dst);
 		req.nas_ip = st[i].nas_ip;
 		req.audit_session_id = st[i].audit_session_id;
 		/* with the audit-session-id known, the switch needs nothing else to match */
@@ -1734,6 +2029,7 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 	mud_error_t err;
 	time_t now = time(NULL);
 	char buf[MUD_LOG_CUT + 8];
+	char lease[MUD_REDIS_TOKEN_LEN];
 
 	if (!tmp) {
 		mud_cache_fail(inst->cache, url, MUD_ERR_NOMEM, "rlm_mud", "out of memory", now);
@@ -1746,6 +2042,14 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 		opts.signer_der_len = arglen;
 	}
 	log_safe(buf, sizeof(buf), url, strlen(url));
+	e = pool_fetch_begin(inst, tmp, url, now, lease);
+	if (e) {
+		INFO("rlm_mud (%s): MUD %s taken from Redis (fetched by another server)",
+		     inst->name, buf);
+		if (inst->coa) coa_for_url(inst, url, policy_hash(e), now);
+		talloc_free(tmp);
+		return;
+	}
 	mud_error_clear(&err);
 	rc = mud_policy_fetch(tmp, &pol, url, &opts, &evd, &err);
 	now = time(NULL);	/* the cache-validity counts from the end of the fetch */
@@ -1753,6 +2057,7 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 		mud_metrics_fetch(inst->metrics, err.code);
 		background_failed(inst, tmp, url, evd, &err, now,
 				  __atomic_load_n(abort, __ATOMIC_ACQUIRE) != 0);
+		pool_fetch_end(inst, url, lease, false, now);
 		talloc_free(tmp);
 		return;
 	}
@@ -1761,12 +2066,14 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 			ERROR("rlm_mud (%s): MUD %s: %s (dACL name %s); not applied", inst->name,
 			      buf, err.text, err.where);
 			background_failed(inst, tmp, url, pol, &err, now, false);
+			pool_fetch_end(inst, url, lease, false, now);
 			talloc_free(tmp);
 			return;
 		}
 		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
 	}
 	mud_metrics_fetch(inst->metrics, MUD_OK);
+	pool_fetch_end(inst, url, lease, true, now);
 	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
 	background_warnings(inst, buf, pol);
 	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
@@ -1937,6 +2244,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	}
 
 	if (inst->background) {
+		if (token && !e && pool_policy_import(inst, request, url, &e)) token = false;
 		if (token) (void)background_fetch(inst, request, url);
 		if (!e) return mud_pending(inst, request, url, acts);
 		token = false;	/* stale or negative: answered now, refreshed in the background */
@@ -2136,8 +2444,7 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 		lines = inst->quarantine->v6;
 		num = inst->quarantine->num_v6;
 		v6 = true;
-	} else if (!mud_cache_acl_lookup(inst->cache, request, name, &lines, &num, &v6) ||
-		   num == 0) {
+	} else if (!pool_acl_lookup(inst, request, name, &lines, &num, &v6)) {
 		REDEBUG("MUD dACL download: unknown ACL name \"%s\"", buf);
 		control_set(request, inst->da_status, "acl-unknown");
 		return RLM_MODULE_NOTFOUND;
@@ -2599,6 +2906,21 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 
 			if (m > 0) n += (int)m;
 		}
+		if (inst->redis && n >= 0 && (size_t)n < outlen) {
+			mud_redis_stats_t rs;
+			int m;
+
+			mud_redis_stats(inst->redis, &rs);
+			m = snprintf(out + n, outlen - (size_t)n, " redis=%s redis_errors=%" PRIu64
+				     " redis_skipped=%" PRIu64 " redis_refused=%" PRIu64
+				     " redis_published=%" PRIu64 " redis_imported=%" PRIu64
+				     " redis_leases_won=%" PRIu64 " redis_leases_lost=%" PRIu64
+				     " redis_reconnects=%" PRIu64, rs.up ? "up" : "down", rs.errors,
+				     rs.skipped, rs.refused, rs.published, rs.imported,
+				     rs.leases_won, rs.leases_lost, rs.reconnects);
+			if (m > 0) n += m;
+		}
+		if (n > 0 && (size_t)n >= outlen) n = (int)outlen - 1;	/* cut, as snprintf did */
 	} else if (strncmp(fmt, "status ", 7) == 0) {
 		mud_entry_t *e = NULL;
 		mud_cache_result_t cr;
@@ -3154,6 +3476,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			return -1;
 		}
 	}
+	if (redis_instantiate(conf, inst) < 0) return -1;
 	if (background_instantiate(conf, inst) < 0) return -1;
 	if (inst->fetch_wait > 300) {
 		cf_log_err_cs(conf, "fetch_wait must be 0..300 seconds");
@@ -3195,6 +3518,7 @@ static int mod_detach(void *instance)
 		pthread_mutex_destroy(&inst->wait_mutex);
 	}
 	inst->wait_init = false;
+	TALLOC_FREE(inst->redis);		/* after the fetch threads that use it */
 	TALLOC_FREE(inst->enforce_state);	/* stops its thread, deletes the table */
 	TALLOC_FREE(inst->cache);
 	TALLOC_FREE(inst->spool);

@@ -9,7 +9,8 @@ libcurl4-openssl-dev libjson-c-dev libc-ares-dev libnl-3-dev libnl-route-3-dev l
 libcmocka-dev libxml2-dev libxml2-utils libyang2-tools eapoltest
 python3 openssl ca-certificates dpkg-dev xz-utils cppcheck graphviz
 debhelper devscripts lintian fakeroot
-libnftables-dev iperf3 iputils-ping hostapd wpasupplicant"
+libnftables-dev iperf3 iputils-ping hostapd wpasupplicant
+libhiredis-dev redis-server"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

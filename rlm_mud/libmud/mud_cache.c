@@ -35,6 +35,7 @@
 #include <openssl/hmac.h>
 
 #include "mud_render_priv.h"
+#include "mud_redis.h"
 
 #define CACHE_MAX_ENTRIES_DEFAULT	10000
 #define CACHE_MAX_VALIDITY_DEFAULT	(MUD_CACHE_VALIDITY_MAX * 3600)
@@ -697,7 +698,7 @@ static bool entry_hmac(char out[65], uint8_t const *key, size_t key_len, char co
 /** Serialise a good entry; NULL and why if it does not fit CACHE_FILE_MAX, holds a control
  *  byte, or (*nomem) memory fails. */
 static char *entry_serialise(TALLOC_CTX *ctx, mud_cache_t const *cache, mud_entry_t const *e,
-			     size_t *len, bool *nomem, char *why, size_t whylen)
+			     bool with_mac, size_t *len, bool *nomem, char *why, size_t whylen)
 {
 	sbuf_t b = { 0 };
 	size_t i;
@@ -718,7 +719,7 @@ static char *entry_serialise(TALLOC_CTX *ctx, mud_cache_t const *cache, mud_entr
 	sbuf_kv_int(ctx, &b, "num-v6", (int64_t)e->num_v6);
 	for (i = 0; i < e->num_v4; i++) sbuf_kv(ctx, &b, "v4", e->lines_v4[i]);
 	for (i = 0; i < e->num_v6; i++) sbuf_kv(ctx, &b, "v6", e->lines_v6[i]);
-	if (cache->mac_key && !b.failed) {
+	if (with_mac && cache->mac_key && !b.failed) {
 		char mac[65];
 
 		if (!entry_hmac(mac, cache->mac_key, cache->mac_key_len, b.p, b.len)) {
@@ -1062,7 +1063,8 @@ bad:
 
 /** Re-prove a parsed entry: URL, format, lines, names, HMAC. false and why if it fails. */
 static bool entry_verify(mud_cache_t const *cache, mud_entry_t const *e, char const *data,
-			 int format, size_t mac_at, char const *mac, char *why, size_t whylen)
+			 int format, bool check_mac, size_t mac_at, char const *mac, char *why,
+			 size_t whylen)
 {
 	mud_error_t err;
 
@@ -1105,7 +1107,7 @@ static bool entry_verify(mud_cache_t const *cache, mud_entry_t const *e, char co
 		snprintf(why, whylen, "a dACL name in %s output", mud_format_name(cache->format));
 		return false;
 	}
-	if (cache->mac_key) {
+	if (check_mac && cache->mac_key) {
 		char want[65];
 
 		if (!mac[0]) {
@@ -1330,7 +1332,7 @@ static mud_entry_t *load_file(TALLOC_CTX *ctx, mud_cache_t const *cache, char co
 		e = NULL;
 		goto done;
 	}
-	if (!entry_verify(cache, e, (char const *)buf, format, mac_at, mac, why, whylen)) {
+	if (!entry_verify(cache, e, (char const *)buf, format, true, mac_at, mac, why, whylen)) {
 		e = NULL;
 		goto done;
 	}
@@ -1763,6 +1765,88 @@ static void inflight_clear(mud_cache_t *cache, char const *url)
 	pthread_mutex_unlock(&cache->mutex);
 }
 
+/** Insert a good entry e (private memory, stolen or freed) for url, data its serialisation
+ *  for the directory (NULL: nothing to write). The tail of mud_cache_store() and of
+ *  mud_cache_import().
+ *
+ * @param[in] shared	e comes from another server (mud_cache_import()): it only replaces an
+ *			older good entry (by fetched time), and a conflict leaves the fetch
+ *			token alone unless release_token.
+ * @param[in] release_token	clear the node's in-flight flag when e goes in (the caller
+ *				holds the token).
+ * @param[out] inserted	whether e went in (false: a newer or equal entry is there).
+ */
+static mud_rcode_t cache_insert(mud_cache_t *cache, char const *url, mud_entry_t *e,
+				TALLOC_CTX *tmp, char const *data, size_t len, bool shared,
+				bool release_token, bool *inserted, mud_error_t *err)
+{
+	cache_node_t *n;
+	uint64_t gen;
+	url_list_t evicted = { 0 };
+	mud_rcode_t rc = MUD_OK;
+	acl_ref_t const *holder;
+	char const *clash = NULL;
+	size_t i;
+
+	if (inserted) *inserted = false;
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+
+	if (shared && n && n->entry && n->entry->status == MUD_OK &&
+	    n->entry->fetched >= e->fetched) {
+		pthread_mutex_unlock(&cache->mutex);
+		talloc_free(e);
+		return MUD_OK;		/* what we hold is as new: keep it */
+	}
+
+	/* One name, one content: the first binding stays (docs/rendering.md). */
+	holder = name_conflict(cache, n, e, &clash);
+	if (clash) {
+		char name[MUD_MAX_ATTR_LEN + 8];
+		char other[128];
+
+		mudp_escape(name, sizeof(name), clash, strlen(clash));
+		mudp_escape(other, sizeof(other), holder ? holder->node->url : url,
+			    strlen(holder ? holder->node->url : url));
+		/* the caller records the failure */
+		if (n && (!shared || release_token)) n->inflight = false;
+		pthread_mutex_unlock(&cache->mutex);
+		talloc_free(e);
+		mud_error_clear(err);
+		if (holder) {
+			return mud_error_set(err, MUD_ERR_CONFLICT, name,
+					     "dACL name already bound to other lines, those of %s: "
+					     "policy not stored", other);
+		}
+		return mud_error_set(err, MUD_ERR_CONFLICT, name, "the IPv4 and IPv6 dACL names "
+				     "are the same: policy not stored");
+	}
+	if (!n) {
+		n = node_add(cache, url, siphash(cache->key, url));
+		if (!n) {
+			pthread_mutex_unlock(&cache->mutex);
+			talloc_free(e);
+			return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
+		}
+	} else {
+		lru_touch(cache, n);
+	}
+	node_set_entry(cache, n, e);		/* frees the previous entry */
+	gen = n->gen;
+	if (!shared || release_token) n->inflight = false;
+	n->retry_after = 0;
+	cache->stats.stores++;
+	cache_evict(cache, n, tmp, &evicted);
+	pthread_mutex_unlock(&cache->mutex);
+	if (inserted) *inserted = true;
+
+	if (cache->dir) rc = persist_sync(cache, url, data, len, gen, err);
+	for (i = 0; i < evicted.num; i++) {
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+	}
+	return rc;
+}
+
 /** Store a good policy (see mud.h).
  *
  * @return MUD_OK; MUD_ERR_ARG (no URL or no rendering); MUD_ERR_NOMEM; MUD_ERR_IO when the
@@ -1773,15 +1857,10 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 {
 	TALLOC_CTX *tmp;
 	mud_entry_t *e;
-	cache_node_t *n;
 	char *data = NULL;
 	size_t len = 0;
-	uint64_t gen;
-	url_list_t evicted = { 0 };
 	mud_rcode_t rc = MUD_OK;
-	acl_ref_t const *holder;
-	char const *clash = NULL;
-	size_t i;
+	mud_rcode_t irc;
 
 	if (!cache || !url || !*url || !pol || !pol->rendered) {
 		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_store",
@@ -1804,66 +1883,120 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 		bool nomem = false;
 		char why[96];
 
-		data = entry_serialise(tmp, cache, e, &len, &nomem, why, sizeof(why));
+		data = entry_serialise(tmp, cache, e, true, &len, &nomem, why, sizeof(why));
 		if (!data) {
 			rc = mud_error_set(err, nomem ? MUD_ERR_NOMEM : MUD_ERR_IO, url, "%s",
 					   why);
 		}
 	}
+	irc = cache_insert(cache, url, e, tmp, data, len, false, true, NULL, err);
+	if (irc == MUD_ERR_CONFLICT || irc == MUD_ERR_NOMEM) rc = irc;
+	else if (rc == MUD_OK) rc = irc;
+	talloc_free(tmp);
+	return rc;
+}
 
+/** Serialise the good entry of url for another server (see mud_redis.h). */
+mud_rcode_t mud_cache_export(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, char **data,
+			     size_t *len, time_t *expires, mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	cache_node_t *n;
+	mud_entry_t *e = NULL;
+	bool nomem = false;
+	char why[96];
+
+	*data = NULL;
+	*len = 0;
+	if (expires) *expires = 0;
+	if (!cache || !url || !*url || strlen(url) > MUD_MAX_URL_LEN) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_export", "no URL");
+	}
+	tmp = talloc_new(NULL);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
 	pthread_mutex_lock(&cache->mutex);
 	n = node_find(cache, url, siphash(cache->key, url));
-
-	/* One name, one content: the first binding stays (docs/rendering.md). */
-	holder = name_conflict(cache, n, e, &clash);
-	if (clash) {
-		char name[MUD_MAX_ATTR_LEN + 8];
-		char other[128];
-
-		mudp_escape(name, sizeof(name), clash, strlen(clash));
-		mudp_escape(other, sizeof(other), holder ? holder->node->url : url,
-			    strlen(holder ? holder->node->url : url));
-		if (n) n->inflight = false;		/* the caller records the failure */
-		pthread_mutex_unlock(&cache->mutex);
-		talloc_free(e);
-		talloc_free(tmp);
-		mud_error_clear(err);
-		if (holder) {
-			return mud_error_set(err, MUD_ERR_CONFLICT, name,
-					     "dACL name already bound to other lines, those of %s: "
-					     "policy not stored", other);
-		}
-		return mud_error_set(err, MUD_ERR_CONFLICT, name, "the IPv4 and IPv6 dACL names "
-				     "are the same: policy not stored");
-	}
-	if (!n) {
-		n = node_add(cache, url, siphash(cache->key, url));
-		if (!n) {
-			pthread_mutex_unlock(&cache->mutex);
-			talloc_free(e);
-			talloc_free(tmp);
-			return mud_error_set(err, MUD_ERR_NOMEM, url, "out of memory");
-		}
-	} else {
-		lru_touch(cache, n);
-	}
-	node_set_entry(cache, n, e);		/* frees the previous entry */
-	gen = n->gen;
-	n->inflight = false;
-	n->retry_after = 0;
-	cache->stats.stores++;
-	cache_evict(cache, n, tmp, &evicted);
+	if (n && n->entry && n->entry->status == MUD_OK) e = entry_copy(tmp, n->entry);
 	pthread_mutex_unlock(&cache->mutex);
-
-	if (cache->dir) {
-		mud_rcode_t prc = persist_sync(cache, url, data, len, gen, err);
-
-		if (rc == MUD_OK) rc = prc;
+	if (!e) {
+		talloc_free(tmp);
+		return mud_error_set(err, n && n->entry ? MUD_ERR_NOMEM : MUD_ERR_ARG, url,
+				     "no policy of this URL in the cache");
 	}
-	for (i = 0; i < evicted.num; i++) {
-		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+	/* no HMAC of the cache's own: the shared store signs what it holds */
+	*data = entry_serialise(ctx, cache, e, false, len, &nomem, why, sizeof(why));
+	if (!*data) {
+		talloc_free(tmp);
+		return mud_error_set(err, nomem ? MUD_ERR_NOMEM : MUD_ERR_LIMIT, url, "%s", why);
 	}
+	if (expires) *expires = e->expires;
 	talloc_free(tmp);
+	return MUD_OK;
+}
+
+/** Re-prove and insert an entry serialised by another server (see mud_redis.h). */
+mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
+			     char const *want_url, bool release_token, bool *imported,
+			     mud_error_t *err)
+{
+	TALLOC_CTX *tmp;
+	mud_entry_t *e;
+	char *copy;
+	char *url;
+	char *disk = NULL;
+	size_t disk_len = 0;
+	char mac[65];
+	size_t mac_at = 0;
+	int format = -1;
+	char why[256];
+	mud_rcode_t rc;
+
+	if (imported) *imported = false;
+	if (!cache || !data || len == 0 || len > CACHE_FILE_MAX) {
+		return mud_error_set(err, MUD_ERR_TOOBIG, "mud_cache_import",
+				     "shared entry empty or larger than %d bytes", CACHE_FILE_MAX);
+	}
+	tmp = talloc_new(NULL);
+	copy = tmp ? talloc_array(tmp, char, len + 1) : NULL;
+	if (!copy) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_import", "out of memory");
+	}
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	why[0] = '\0';
+	e = entry_parse(tmp, copy, len, &format, &mac_at, mac, why, sizeof(why));
+	if (!e) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_SCHEMA, "shared entry", "%s", why);
+	}
+	if (want_url && strcmp(e->url, want_url) != 0) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_MISMATCH, "shared entry",
+				     "entry of another URL");
+	}
+	if (!entry_verify(cache, e, copy, format, false, mac_at, mac, why, sizeof(why))) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_SCHEMA, "shared entry", "%s", why);
+	}
+	if (cache->dir) {
+		bool nomem = false;
+
+		disk = entry_serialise(tmp, cache, e, true, &disk_len, &nomem, why, sizeof(why));
+	}
+	url = talloc_strdup(tmp, e->url);	/* e may be freed by cache_insert() */
+	if (!url) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_import", "out of memory");
+	}
+	(void)talloc_steal(NULL, e);
+	rc = cache_insert(cache, url, e, tmp, disk, disk_len, true, release_token, imported,
+			  err);
+	talloc_free(tmp);
+	if (rc == MUD_ERR_IO) {
+		mud_error_clear(err);		/* in memory: the directory is a convenience */
+		rc = MUD_OK;
+	}
 	return rc;
 }
 
@@ -2326,13 +2459,14 @@ static void dir_read_one(TALLOC_CTX *ctx, char const *dir, uint8_t const *key, s
 	/* everything start-up checks but the HMAC, with the file's own format */
 	memset(&view, 0, sizeof(view));
 	view.format = (mud_format_t)format;
-	if (!entry_verify(&view, e, (char const *)buf, format, mac_at, mac, why, sizeof(why))) {
+	if (!entry_verify(&view, e, (char const *)buf, format, false, mac_at, mac, why,
+			  sizeof(why))) {
 		goto done;
 	}
 	if (key) {
 		view.mac_key = (uint8_t *)(uintptr_t)key;
 		view.mac_key_len = key_len;
-		if (!entry_verify(&view, e, (char const *)buf, format, mac_at, mac, why,
+		if (!entry_verify(&view, e, (char const *)buf, format, true, mac_at, mac, why,
 				  sizeof(why))) {
 			f->verdict = MUD_CFILE_TAMPERED;
 			goto done;

@@ -71,8 +71,9 @@ def worker(args, count, lat, codes, errors):
     ident = 0
     for _ in range(count):
         ident = (ident + 1) & 0xff
-        pkt = build(ident, args.secret.encode(), args.user.encode(),
-                    None if args.dacl else args.user.encode(), args.avpairs, not args.dacl)
+        user = args.next_user()
+        pkt = build(ident, args.secret.encode(), user.encode(),
+                    None if args.dacl else user.encode(), args.avpairs, not args.dacl)
         t0 = time.perf_counter()
         sock.sendto(pkt, dest)
         while True:
@@ -100,8 +101,21 @@ def main():
                     help="a Cisco-AVPair value as hex bytes (binary-safe)")
     ap.add_argument("--avpair", action="append", default=[], help="a Cisco-AVPair text value")
     ap.add_argument("--dacl", action="store_true", help="dACL download requests (User-Name = name)")
+    ap.add_argument("--users-file", help="User-Names (MACs or dACL names), one a line, used "
+                    "in turn, each once per round (a cold download per name)")
     ap.add_argument("--label", default="requests")
     args = ap.parse_args()
+    users = [args.user]
+    if args.users_file:
+        users = [l.strip() for l in open(args.users_file) if l.strip()]
+    lock = threading.Lock()
+    turn = [0]
+
+    def next_user():
+        with lock:
+            turn[0] += 1
+            return users[(turn[0] - 1) % len(users)]
+    args.next_user = next_user
     args.avpairs = [bytes.fromhex(h) for h in args.avpair_hex] + [a.encode() for a in args.avpair]
     if args.dacl:
         args.avpairs += [b"aaa:service=ip_admission", b"aaa:event=acl-download"]

@@ -30,9 +30,14 @@ IT_PIDS=
 IT_FAILED=0
 IT_PRELOAD=
 IT_SHIM_DIR=
+IT_SERVERS=
 
 it_cleanup() {
 	rc=$?
+	for _srv in $IT_SERVERS; do
+		it_server_use "$_srv"
+		it_stop_radiusd
+	done
 	if [ -n "$RAD_PID" ]; then
 		it_stop_radiusd
 	fi
@@ -733,3 +738,42 @@ it_switch_ack() { rm -f "$SWITCH_DIR.nak"; }
 # whose line contains PATTERN (fixed string).
 it_switch_recv() { grep '^recv ' "$SWITCH_LOG" | grep -c -F -- "$1" || true; }
 it_switch_sent() { grep '^send ' "$SWITCH_LOG" | grep -c -F -- "$1" || true; }
+
+# ---- A pool of servers (tests/integration/pool.sh): several raddbs and radiusd at once -------
+
+# it_server_save NAME: remember the current server (RADDB, AUTH_PORT, ACCT_PORT, RAD_LOG,
+# RAD_PID) as NAME_*, and clear RAD_PID (it_cleanup stops every saved server).
+it_server_save() {
+	eval "${1}_RADDB=\$RADDB ${1}_AUTH=\$AUTH_PORT ${1}_ACCT=\$ACCT_PORT"
+	eval "${1}_LOG=\${RAD_LOG:-} ${1}_PID=\${RAD_PID:-}"
+	case " $IT_SERVERS " in
+	*" $1 "*) ;;
+	*) IT_SERVERS="$IT_SERVERS $1" ;;
+	esac
+	RAD_PID=
+}
+
+# it_server_use NAME: make NAME the current server (it_send, it_stop_radiusd use it).
+it_server_use() {
+	eval "RADDB=\$${1}_RADDB AUTH_PORT=\$${1}_AUTH ACCT_PORT=\$${1}_ACCT"
+	eval "RAD_LOG=\$${1}_LOG RAD_PID=\$${1}_PID"
+}
+
+# it_server_start NAME / it_server_stop NAME: start or stop a saved server by its PID.
+it_server_start() {
+	it_server_use "$1"
+	it_start_radiusd
+	it_server_save "$1"
+}
+it_server_stop() {
+	it_server_use "$1"
+	it_stop_radiusd
+	it_server_save "$1"
+}
+
+# it_send_to NAME auth|acct FILE: it_send to a saved server.
+it_send_to() {
+	eval "_stp=\$${1}_AUTH _sta=\$${1}_ACCT"
+	if [ "$2" = acct ]; then _stp=$_sta; fi
+	radclient -x -r 1 -t 15 -f "$3" "127.0.0.1:$_stp" "$2" "$SECRET" 2>>"$IT_WORK/radclient.err"
+}
