@@ -1901,12 +1901,18 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	mud_station_t *st = NULL;
-	size_t n;
+	mud_error_t err;
+	size_t n = 0;
 	size_t i;
 	size_t sent = 0;
 
 	if (!tmp) return;
-	n = mud_stations_by_url(inst->stations, tmp, url, &st, MUD_COA_BATCH);
+	mud_error_clear(&err);
+	if (mud_stations_by_url(inst->stations, tmp, url, &st, MUD_COA_BATCH, &n, &err) !=
+	    MUD_OK) {
+		WARN("rlm_mud (%s): stations of %s: %s: only %zu get CoA, the others at their "
+		     "next re-authentication", inst->name, url, err.text, n);
+	}
 	n = pool_stations(inst, tmp, url, &st, n, MUD_COA_BATCH);
 	if (n == MUD_COA_BATCH) {
 		WARN("rlm_mud (%s): more than %d stations use %s: only the first %d get CoA, the "
@@ -1973,7 +1979,7 @@ static void background_failed(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *url,
 	memset(&acts, 0, sizeof(acts));
 	failure_actions(inst, err->code, kept, &acts);
 	if (failure_event(inst, ctx, url, evd, err, &ev, &other)) {
-		n = mud_stations_by_url(inst->stations, ctx, url, &st, 1);
+		(void)mud_stations_by_url(inst->stations, ctx, url, &st, 1, &n, NULL);
 		incident_report_station(inst, n ? &st[0] : NULL, ev, url, other, evd, err, &acts,
 					now);
 	}
@@ -2097,11 +2103,17 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
  *  waiting for a request, the expired policies that stations use (a DNS answer past its
  *  TTL, a file past its cache-validity); a refresh that compiles to other dACL names
  *  sends CoA as for any background fetch. Idle stations age out here too. */
+static int url_sort_cmp(void const *a, void const *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
 static void refresh_tick(void *uctx, time_t now)
 {
 	rlm_mud_t *inst = uctx;
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	char **urls = NULL;
+	size_t *users;
 	size_t n;
 	size_t i;
 	size_t queued = 0;
@@ -2109,15 +2121,21 @@ static void refresh_tick(void *uctx, time_t now)
 	if (!tmp) return;
 	(void)mud_stations_expire(inst->stations, now);
 	n = mud_cache_expired(inst->cache, tmp, now, &urls, MUD_REFRESH_BATCH);
+	users = n ? talloc_zero_array(tmp, size_t, n) : NULL;
+	if (n && !users) n = 0;
+	if (n) {
+		/* one pass over the station index for all of them */
+		qsort(urls, n, sizeof(*urls), url_sort_cmp);
+		mud_stations_count_urls(inst->stations, urls, n, users);
+	}
 	for (i = 0; i < n; i++) {
-		mud_station_t *st = NULL;
 		mud_entry_t *e = NULL;
 		bool token = false;
 		bool q = false;
 		mud_error_t err;
 
 		/* a policy nobody uses is refreshed by its next request, if any */
-		if (mud_stations_by_url(inst->stations, tmp, urls[i], &st, 1) == 0) continue;
+		if (users[i] == 0) continue;
 		if (mud_cache_lookup(inst->cache, tmp, &e, &token, urls[i], now) !=
 		    MUD_CACHE_STALE || !token) continue;
 		mud_error_clear(&err);

@@ -1812,9 +1812,16 @@ bool		mud_stations_remove(mud_stations_t *t, char const *key);
 size_t		mud_stations_expire(mud_stations_t *t, time_t now);
 
 /** The stations a URL's policy was applied to (for CoA when it changes), at most max,
- *  copied into a talloc array under ctx. */
-size_t		mud_stations_by_url(mud_stations_t *t, TALLOC_CTX *ctx, char const *url,
-				    mud_station_t **out, size_t max);
+ *  copied into a talloc array under ctx (one pass over the index).
+ *  @param[out] num	how many were copied (on MUD_ERR_NOMEM: those copied before).
+ *  @return MUD_OK; MUD_ERR_NOMEM (the list is incomplete); MUD_ERR_ARG. */
+mud_rcode_t	mud_stations_by_url(mud_stations_t *t, TALLOC_CTX *ctx, char const *url,
+				    mud_station_t **out, size_t max, size_t *num, mud_error_t *err);
+
+/** How many stations use each of urls (sorted by strcmp, no duplicates), in one pass over
+ *  the index: counts[i] for urls[i]. Never allocates. */
+void		mud_stations_count_urls(mud_stations_t *t, char * const *urls, size_t n,
+					size_t *counts);
 
 /** Counters. */
 void		mud_stations_stats(mud_stations_t *t, mud_stations_stats_t *out);

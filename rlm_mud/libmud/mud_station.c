@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -481,34 +482,70 @@ size_t mud_stations_expire(mud_stations_t *t, time_t now)
 }
 
 /** Stations a policy was applied to (see mud.h). */
-size_t mud_stations_by_url(mud_stations_t *t, TALLOC_CTX *ctx, char const *url,
-			   mud_station_t **out, size_t max)
+mud_rcode_t mud_stations_by_url(mud_stations_t *t, TALLOC_CTX *ctx, char const *url,
+				mud_station_t **out, size_t max, size_t *num, mud_error_t *err)
 {
 	mud_station_t *arr = NULL;
-	size_t num = 0;
 	size_t i;
+	mud_rcode_t rc = MUD_OK;
 
 	if (out) *out = NULL;
-	if (!t || !url || !out || max == 0) return 0;
-	for (i = 0; i < MUD_STATION_STRIPES && num < max; i++) {
+	if (num) *num = 0;
+	if (!t || !url || !out || !num) {
+		return mud_error_set(err, MUD_ERR_ARG, "stations", "no index, URL or output");
+	}
+	for (i = 0; i < MUD_STATION_STRIPES && *num < max && rc == MUD_OK; i++) {
 		st_stripe_t *s = &t->stripes[i];
 		st_node_t *n;
 
 		pthread_mutex_lock(&s->mutex);
-		for (n = s->lru_head; n && num < max; n = n->lru_next) {
+		for (n = s->lru_head; n && *num < max; n = n->lru_next) {
 			mud_station_t *na;
 
 			if (!n->st.url_applied || strcmp(n->st.url_applied, url) != 0) continue;
-			na = talloc_realloc(ctx, arr, mud_station_t, num + 1);
-			if (!na) break;
+			na = talloc_realloc(ctx, arr, mud_station_t, *num + 1);
+			if (!na || !station_copy(na, &na[*num], &n->st)) {
+				if (na) arr = na;
+				rc = mud_error_set(err, MUD_ERR_NOMEM, "stations",
+						   "out of memory after %zu station(s)", *num);
+				break;
+			}
 			arr = na;
-			if (!station_copy(arr, &arr[num], &n->st)) break;
-			num++;
+			(*num)++;
 		}
 		pthread_mutex_unlock(&s->mutex);
 	}
 	*out = arr;
-	return num;
+	return rc;
+}
+
+static int url_cmp(void const *key, void const *elem)
+{
+	return strcmp((char const *)key, *(char * const *)elem);
+}
+
+/** Stations per URL, one pass (see mud.h). */
+void mud_stations_count_urls(mud_stations_t *t, char * const *urls, size_t n, size_t *counts)
+{
+	size_t i;
+
+	if (!counts) return;
+	memset(counts, 0, n * sizeof(*counts));
+	if (!t || !urls || n == 0) return;
+	for (i = 0; i < MUD_STATION_STRIPES; i++) {
+		st_stripe_t *s = &t->stripes[i];
+		st_node_t *nd;
+
+		pthread_mutex_lock(&s->mutex);
+		for (nd = s->lru_head; nd; nd = nd->lru_next) {
+			char * const *hit;
+
+			if (!nd->st.url_applied) continue;
+			hit = bsearch(nd->st.url_applied, urls, n, sizeof(*urls), url_cmp);
+			if (hit) counts[hit - urls]++;
+		}
+		pthread_mutex_unlock(&s->mutex);
+	}
 }
 
 /** Counters (see mud.h). */

@@ -1650,7 +1650,8 @@ static mud_rcode_t run_st_by_url(walk_t *w, TALLOC_CTX *ctx, void **out, mud_err
 	mud_stations_t *t = stations_new(ctx);
 	mud_station_t *arr = NULL;
 	mud_error_t e2;
-	size_t num;
+	size_t num = 0;
+	mud_rcode_t rc;
 	int i;
 
 	mud_error_clear(&e2);
@@ -1665,12 +1666,10 @@ static mud_rcode_t run_st_by_url(walk_t *w, TALLOC_CTX *ctx, void **out, mud_err
 	}
 	*out = NULL;
 	armed();
-	num = mud_stations_by_url(t, ctx, ST_URL, &arr, 16);
+	rc = mud_stations_by_url(t, ctx, ST_URL, &arr, 16, &num, err);
 	unarmed();
-	if (!num) {
-		if (arr) return mud_error_set(err, MUD_ERR_ARG, "by_url", "array set, none found");
-		return mud_error_set(err, MUD_ERR_NOMEM, "by_url", "none (copy failed)");
-	}
+	if (rc != MUD_OK) return rc;
+	if (!num) return mud_error_set(err, MUD_ERR_ARG, "by_url", "none found");
 	w->state = talloc_asprintf(ctx, "%zu", num);
 	*out = arr;
 	return MUD_OK;
@@ -1710,14 +1709,12 @@ static void test_stations(void **state)
 	walk(&w);
 	walk_one("station get", "aa", run_st_get, print_st_get, NULL);
 
-	/* mud_stations_by_url() returns a count: out of memory, it returns the stations copied
-	 * so far, and the caller cannot tell (reported as degraded). */
+	/* mud_stations_by_url(): out of memory is MUD_ERR_NOMEM (the list is incomplete) */
 	memset(&w, 0, sizeof(w));
 	w.path = "station by url";
 	w.label = ST_URL;
 	w.run = run_st_by_url;
 	w.print = print_st_by_url;
-	w.shorter_ok = true;
 	walk(&w);
 	WALK_DONE();
 }

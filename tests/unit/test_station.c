@@ -214,18 +214,34 @@ static void test_by_url(void **state)
 		in.url_applied = i % 3 == 0 ? "https://a.example/x" : "https://b.example/y";
 		upd(t, key, &in, MUD_STATION_AUDIT | MUD_STATION_APPLIED, 10);
 	}
-	n = mud_stations_by_url(t, ctx, "https://a.example/x", &list, 1000);
+	assert_int_equal(mud_stations_by_url(t, ctx, "https://a.example/x", &list, 1000, &n, NULL),
+			 MUD_OK);
 	assert_int_equal(n, 100);
 	for (i = 0; i < n; i++) {
 		assert_string_equal(list[i].url_applied, "https://a.example/x");
 		assert_true(strncmp(list[i].audit_session_id, "audit", 5) == 0);
 	}
 	talloc_free(list);
-	n = mud_stations_by_url(t, ctx, "https://b.example/y", &list, 7);
+	assert_int_equal(mud_stations_by_url(t, ctx, "https://b.example/y", &list, 7, &n, NULL),
+			 MUD_OK);
 	assert_int_equal(n, 7);
 	talloc_free(list);
-	assert_int_equal(mud_stations_by_url(t, ctx, "https://c.example/", &list, 7), 0);
+	assert_int_equal(mud_stations_by_url(t, ctx, "https://c.example/", &list, 7, &n, NULL),
+			 MUD_OK);
+	assert_int_equal(n, 0);
 	assert_null(list);
+	assert_int_equal(mud_stations_by_url(t, ctx, NULL, &list, 7, &n, NULL), MUD_ERR_ARG);
+	{
+		/* all URLs in one pass: sorted input, no allocation */
+		char *urls[] = { "https://a.example/x", "https://b.example/y",
+				 "https://c.example/" };
+		size_t counts[3];
+
+		mud_stations_count_urls(t, urls, 3, counts);
+		assert_int_equal(counts[0], 100);
+		assert_int_equal(counts[1], 200);
+		assert_int_equal(counts[2], 0);
+	}
 	talloc_free(t);
 }
 
