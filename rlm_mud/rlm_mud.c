@@ -2098,6 +2098,8 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 }
 
 #define MUD_REFRESH_BATCH	1024	//!< expired policies looked at per tick, at most
+#define MUD_REPUBLISH_INTERVAL	5	//!< s between late publishes to Redis when
+					//!< refresh_interval = 0
 
 /** The ticker (the fetch service's thread, every refresh_interval s): refresh, without
  *  waiting for a request, the expired policies that stations use (a DNS answer past its
@@ -2120,7 +2122,15 @@ static void refresh_tick(void *uctx, time_t now)
 
 	if (!tmp) return;
 	(void)mud_stations_expire(inst->stations, now);
-	n = mud_cache_expired(inst->cache, tmp, now, &urls, MUD_REFRESH_BATCH);
+	if (inst->redis) {	/* what Redis missed while it was down or slow */
+		size_t late = mud_redis_republish(inst->redis, inst->cache,
+						  inst->cache_stale_max, now);
+
+		if (late) INFO("rlm_mud (%s): %zu polic%s published to Redis late", inst->name,
+			       late, late == 1 ? "y" : "ies");
+	}
+	n = inst->refresh_interval ? mud_cache_expired(inst->cache, tmp, now, &urls,
+						       MUD_REFRESH_BATCH) : 0;
 	users = n ? talloc_zero_array(tmp, size_t, n) : NULL;
 	if (n && !users) n = 0;
 	if (n) {
@@ -2933,9 +2943,10 @@ static ssize_t mud_xlat(void *instance, REQUEST *request, char const *fmt, char 
 				     " redis_skipped=%" PRIu64 " redis_refused=%" PRIu64
 				     " redis_published=%" PRIu64 " redis_imported=%" PRIu64
 				     " redis_leases_won=%" PRIu64 " redis_leases_lost=%" PRIu64
-				     " redis_reconnects=%" PRIu64, rs.up ? "up" : "down", rs.errors,
-				     rs.skipped, rs.refused, rs.published, rs.imported,
-				     rs.leases_won, rs.leases_lost, rs.reconnects);
+				     " redis_reconnects=%" PRIu64 " redis_republished=%" PRIu64,
+				     rs.up ? "up" : "down", rs.errors, rs.skipped, rs.refused,
+				     rs.published, rs.imported, rs.leases_won, rs.leases_lost,
+				     rs.reconnects, rs.republished);
 			if (m > 0) n += m;
 		}
 		if (n > 0 && (size_t)n >= outlen) n = (int)outlen - 1;	/* cut, as snprintf did */
@@ -3299,7 +3310,9 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 			cf_log_err_cs(conf, "refresh_interval must be 0..3600 seconds");
 			return -1;
 		}
-		fo.tick_interval = inst->refresh_interval;
+		/* the ticker refreshes (refresh_interval) and, with Redis, publishes late */
+		fo.tick_interval = inst->refresh_interval ? inst->refresh_interval :
+				   inst->redis ? MUD_REPUBLISH_INTERVAL : 0;
 		fo.tick = refresh_tick;
 		mud_error_clear(&err);
 		if (mud_fetchsvc_create(inst, &inst->fetchsvc, &fo, fetch_job, inst, &err) !=

@@ -85,7 +85,13 @@ struct mud_redis {
 	char		node[40];	//!< this process: host, pid, random (lease tokens)
 
 	mud_redis_stats_t stats;
+
+	char		**unpub;	//!< URLs whose publish failed, retried by
+					//!< mud_redis_republish() (talloc children of this)
+	size_t		num_unpub;
 };
+
+#define REPUBLISH_MAX	1024	//!< URLs remembered for a later publish, at most
 
 /** One command of a pipeline. */
 typedef struct {
@@ -949,6 +955,32 @@ mud_redis_begin_t mud_redis_fetch_begin(mud_redis_t *r, mud_cache_t *cache, char
 	}
 }
 
+/** Remember url for a later publish (Redis was down or slow); bounded, oldest dropped. */
+static void unpub_add(mud_redis_t *r, char const *url)
+{
+	size_t i;
+	char *copy;
+
+	pthread_mutex_lock(&r->mutex);
+	for (i = 0; i < r->num_unpub; i++) {
+		if (strcmp(r->unpub[i], url) == 0) goto done;
+	}
+	if (!r->unpub) {
+		r->unpub = talloc_zero_array(r, char *, REPUBLISH_MAX);
+		if (!r->unpub) goto done;
+	}
+	if (r->num_unpub == REPUBLISH_MAX) {
+		talloc_free(r->unpub[0]);
+		memmove(r->unpub, r->unpub + 1, (REPUBLISH_MAX - 1) * sizeof(*r->unpub));
+		r->num_unpub--;
+		r->stats.republish_dropped++;
+	}
+	copy = talloc_strdup(r->unpub, url);
+	if (copy) r->unpub[r->num_unpub++] = copy;
+done:
+	pthread_mutex_unlock(&r->mutex);
+}
+
 void mud_redis_fetch_end(mud_redis_t *r, mud_cache_t *cache, char const *url,
 			 char const *token, bool stored, unsigned int stale_max, time_t now)
 {
@@ -957,8 +989,51 @@ void mud_redis_fetch_end(mud_redis_t *r, mud_cache_t *cache, char const *url,
 	if (!r) return;
 	mud_error_clear(&err);
 	/* publish before the release: a server that takes the lease next finds the result */
-	if (stored) (void)mud_redis_policy_publish(r, cache, url, stale_max, now, &err);
+	if (stored &&
+	    mud_redis_policy_publish(r, cache, url, stale_max, now, &err) == MUD_ERR_FETCH) {
+		unpub_add(r, url);	/* the other servers learn it when Redis answers */
+	}
 	mud_redis_lease_release(r, url, token);
+}
+
+/** Publish again what could not be published (see mud_redis.h). */
+size_t mud_redis_republish(mud_redis_t *r, mud_cache_t *cache, unsigned int stale_max,
+			   time_t now)
+{
+	char **list;
+	size_t num;
+	size_t i;
+	size_t done = 0;
+	mud_error_t err;
+
+	if (!r) return 0;
+	pthread_mutex_lock(&r->mutex);
+	list = r->unpub;
+	num = r->num_unpub;
+	r->unpub = NULL;
+	r->num_unpub = 0;
+	pthread_mutex_unlock(&r->mutex);
+	if (!list) return 0;
+
+	for (i = 0; i < num; i++) {
+		mud_rcode_t rc;
+
+		mud_error_clear(&err);
+		rc = mud_redis_policy_publish(r, cache, list[i], stale_max, now, &err);
+		if (rc == MUD_ERR_FETCH) {
+			size_t j;
+
+			for (j = i; j < num; j++) unpub_add(r, list[j]);	/* still down */
+			break;
+		}
+		if (rc == MUD_OK) {
+			done++;
+			count(r, &r->stats.republished);
+		}
+		/* anything else: no longer cached (evicted, failed since): nothing to share */
+	}
+	talloc_free(list);
+	return done;
 }
 
 /*

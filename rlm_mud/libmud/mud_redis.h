@@ -72,6 +72,8 @@ typedef struct mud_redis_stats {
 	uint64_t	leases_won;
 	uint64_t	leases_lost;
 	uint64_t	reconnects;	//!< times it came back after being down
+	uint64_t	republished;	//!< policies published late (Redis was down at the fetch)
+	uint64_t	republish_dropped;	//!< forgotten: more than 1024 waited
 } mud_redis_stats_t;
 
 /** Outcome of a read. */
@@ -158,6 +160,12 @@ size_t		mud_redis_stations_by_url(mud_redis_t *r, TALLOC_CTX *ctx, char const *u
 
 /** Claim the re-authentication of a station for a policy (SET NX, ttl seconds): true if this
  *  server should send the CoA (also when Redis cannot say: better twice than never). */
+/** Publish the policies whose publish after their fetch failed (Redis down or slow): at
+ *  most the last 1024 such URLs are remembered; stops at the first failure (they wait for the
+ *  next call). Call periodically (the module's ticker). @return how many were published. */
+size_t		mud_redis_republish(mud_redis_t *r, mud_cache_t *cache, unsigned int stale_max,
+				    time_t now);
+
 bool		mud_redis_coa_claim(mud_redis_t *r, char const *station, uint64_t policy_hash,
 				    unsigned int ttl);
 

@@ -135,6 +135,16 @@ size_t mud_redis_stations_by_url(mud_redis_t *r, TALLOC_CTX *ctx, char const *ur
 	return 0;
 }
 
+size_t mud_redis_republish(mud_redis_t *r, mud_cache_t *cache, unsigned int stale_max,
+			   time_t now)
+{
+	(void)r;
+	(void)cache;
+	(void)stale_max;
+	(void)now;
+	return 0;
+}
+
 bool mud_redis_coa_claim(mud_redis_t *r, char const *station, uint64_t policy_hash,
 			 unsigned int ttl)
 {
