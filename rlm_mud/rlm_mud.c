@@ -1939,8 +1939,9 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 		req.cookie = (uint64_t)now;
 		if (rlm_mud_coa_send(inst->coa, &req) == 0) sent++;
 	}
-	if (sent) INFO("rlm_mud (%s): CoA sent to %zu station(s) for the new policy of %s",
-		       inst->name, sent, url);
+	if (sent) INFO("rlm_mud (%s): CoA sent to %zu station(s) for %s %s", inst->name, sent,
+		       hash == MUD_HASH_FAILED ? "the failed fetch (quarantine) of" :
+		       "the new policy of", url);
 	talloc_free(tmp);
 }
 
