@@ -1099,9 +1099,9 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 		rcode = fetch_hop_route(h->curl, hop_url, opts, &guard, &h->connect_to, why,
 					sizeof(why));
 		if (rcode == MUD_ERR_NOMEM) goto nomem;
-		if (rcode == MUD_ERR_URL) {
+		if (rcode == MUD_ERR_URL) {	/* no address of the host may be connected to */
 			fetch_where(where, sizeof(where), what, hop, hop_url);
-			rcode = mud_error_set(err, MUD_ERR_URL, where, "%s", why);
+			rcode = mud_error_set(err, MUD_ERR_REFUSED, where, "%s", why);
 			refused_url = hop_url;
 			refused_addr = guard.addr;
 			goto error;

@@ -24,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 MUDCTL=${MUDCTL:-$top_builddir/rlm_mud/mudctl}
 it_require
+IT_SETTLE=0	# each request of this suite is sent once (it counts them, and waits itself)
 it_setup
 it_start_web
 it_publish opsa signer
