@@ -1945,6 +1945,41 @@ static void coa_for_url(rlm_mud_t *inst, char const *url, uint64_t hash, time_t 
 	talloc_free(tmp);
 }
 
+/** enforce = nftables: the gateway enforces itself, so a settled fetch installs the new rules
+ *  of every station waiting for (or using another policy of) url at once, without waiting for
+ *  its re-authentication. */
+static void enforce_for_url(rlm_mud_t *inst, char const *url, uint64_t hash)
+{
+	TALLOC_CTX *tmp = talloc_new(NULL);
+	mud_station_t *st = NULL;
+	size_t n = 0;
+	size_t i;
+	size_t done = 0;
+	mud_error_t err;
+
+	if (!tmp) return;
+	mud_error_clear(&err);
+	if (mud_stations_by_url(inst->stations, tmp, url, &st, MUD_COA_BATCH, &n, &err) !=
+	    MUD_OK) {
+		WARN("rlm_mud (%s): MUD enforce: stations of %s: %s", inst->name, url, err.text);
+	}
+	for (i = 0; i < n; i++) {
+		char mac[18];
+
+		if (st[i].policy_hash == hash || !enforce_mac(st[i].key, mac)) continue;
+		mud_error_clear(&err);
+		if (mud_enforce_apply_url(inst->enforce_state, mac, url, 0, &err) != MUD_OK) {
+			WARN("rlm_mud (%s): MUD enforce: %s: %s (at %s)", inst->name, mac, err.text,
+			     err.where);
+			continue;
+		}
+		done++;
+	}
+	if (done) INFO("rlm_mud (%s): MUD enforce: rules of %s installed for %zu station(s) by "
+		       "its background fetch", inst->name, url, done);
+	talloc_free(tmp);
+}
+
 /** A background fetch (or its policy) failed: record it in the cache, log it, report a
  *  security event about a station waiting for url, and re-authenticate the stations that
  *  waited (they now get the failure's answer, the quarantine). A refresh that fails while
@@ -2085,6 +2120,7 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 	background_warnings(inst, buf, pol);
 	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
 			      inst->dns_refresh_max);
+	if (e && inst->enforce_state) enforce_for_url(inst, url, policy_hash(e));
 	if (e && inst->coa) coa_for_url(inst, url, policy_hash(e), now);
 	talloc_free(tmp);
 }

@@ -385,6 +385,14 @@ wait_for() {
 	return 0
 }
 
+# enforced URL N: fetch_mode = background answers a new URL pending (quarantine rules) and
+# installs the policy's rules when the fetch settles; wait (15 s at most) until that was done
+# N times for url (default once)
+enforced() {
+	wait_for "[ \"\$(grep -F 'MUD enforce: rules of $1 installed for' \"\$RAD_LOG\" |
+		grep -c 'by its background fetch')\" -ge ${2:-1} ]" 15
+}
+
 # hostapd as the NAS: its wired driver on the device's bridge port, wpa_supplicant (wired)
 # in the device doing EAP-TLS with the IDevID; the logoff makes hostapd send the Stop
 sc_hostapd() {
@@ -421,6 +429,8 @@ sc_hostapd() {
 	IT_PIDS="$IT_PIDS $spid"
 	if wait_for installed 15; then cf_ok "installed after EAP-TLS through hostapd"; else
 		cf_bad "no rules installed (hostapd: $(tail -n 1 "$CF_T/hostapd.log"))"; fi
+	if enforced "$url"; then cf_ok "policy rules when the fetch settled"; else
+		cf_bad "the policy's rules were not installed when its fetch settled"; fi
 	prime
 	flows url "$1"
 	# EAPOL-Logoff: hostapd ends the session and sends the Accounting Stop
@@ -460,6 +470,8 @@ EOF
 	if eapol_test -c "$CF_T/eapol.conf" -a 127.0.0.1 -p "$AUTH_PORT" -s "$SECRET" -t 20 \
 		-M "$DEVMAC" > "$CF_T/eapol.out" 2>&1; then cf_ok eapol_test; else cf_bad "eapol_test failed"; fi
 	if installed; then cf_ok installed; else cf_bad "no rules installed for $DEVMAC"; fi
+	if enforced "$url"; then cf_ok "policy rules when the fetch settled"; else
+		cf_bad "the policy's rules were not installed when its fetch settled"; fi
 	prime
 	flows url "$1"
 	stop
@@ -542,6 +554,12 @@ sc_replace() {	# ID FAMILY
 	fi
 	admit lldp "$url"
 	expect_status ok
+	if [ "$1" = cache-validity ]; then
+		# the expired policy was served (old rules) and refreshed in the background: the
+		# new rules are installed when that refresh settles (the second time for url)
+		if enforced "$url" 2; then cf_ok "new rules when the refresh settled"; else
+			cf_bad "the refreshed policy's rules were not installed"; fi
+	fi
 	flows v2 "$2"
 	stop
 	cf_end
@@ -559,6 +577,8 @@ sc_dhcphook() {
 		sh "$top_srcdir/docs/examples/mud-dhcp-hook.sh" add "$DEVMAC" "$(addr_of device "$1")"
 	then cf_ok hook; else cf_bad "the hook failed"; fi
 	if installed; then cf_ok installed; else cf_bad "no rules installed for $DEVMAC"; fi
+	if enforced "$url"; then cf_ok "policy rules when the fetch settled"; else
+		cf_bad "the policy's rules were not installed when its fetch settled"; fi
 	prime
 	flows url "$1"
 	stop
