@@ -1,7 +1,7 @@
 #!/bin/sh
 #
 # cache.sh - the policy cache inside the real server, with a short validity
-# (cache_max_validity = 4 s), a cache_dir and the default fetch_mode = background
+# (cache_max_validity = 6 s), a cache_dir and the default fetch_mode = background
 # (stale-while-revalidate) with CoA to a second real freeradius acting as the switch:
 #   the first request is answered pending, the next ones from the cache (one fetch);
 #   after expiry the stale policy is served at once and refreshed in the background
@@ -20,7 +20,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-VALIDITY=4
+VALIDITY=6
 it_require
 it_setup
 it_start_web

@@ -42,9 +42,8 @@ MUD_OPTS="	fetch_mode = background
 	coa = yes
 	coa_port = $SWITCH_PORT
 	dns_refresh_min = 1
-	dns_refresh_max = 3600
-	refresh_interval = 1"
-it_make_raddb raddb-dns
+	dns_refresh_max = 3600"
+MUD_REFRESH_INTERVAL=1 it_make_raddb raddb-dns
 it_start_radiusd
 C=$IT_WORK/cases
 AUDIT=0A0000010000DD5500000001

@@ -273,7 +273,8 @@ it_scrub_raddb() {
 
 # Build a private raddb: it_make_raddb [NAME] (default "raddb", under $IT_WORK).
 # MUD_OPTS (extra module config lines; a setting below is not overridden there: FreeRADIUS
-# takes the first), MUD_TIMEOUT, MUD_CONNECT_TIMEOUT may be set. New free ports each time.
+# takes the first), MUD_TIMEOUT, MUD_CONNECT_TIMEOUT, MUD_REFRESH_INTERVAL (default 0: the
+# suites that check a stale answer and its refresh must not race the ticker) may be set. New free ports each time.
 it_make_raddb() {
 	RADDB="$IT_WORK/${1:-raddb}"
 	rm -rf "$RADDB"
@@ -363,6 +364,7 @@ mud {
 	require_signature = yes
 	connect_timeout = ${MUD_CONNECT_TIMEOUT:-3}
 	timeout = ${MUD_TIMEOUT:-5}
+	refresh_interval = ${MUD_REFRESH_INTERVAL:-0}
 	context = "@CONTEXT@"
 	output_format = ${MUD_FORMAT:-cisco-dacl}
 	quarantine_vlan = 999

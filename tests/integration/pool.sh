@@ -85,7 +85,6 @@ redis_start
 it_start_switch
 mud_opts() {
 	MUD_OPTS="	fetch_mode = $1
-	refresh_interval = 0
 	fetch_threads = 4
 	pending_session_timeout = 30
 	coa = yes

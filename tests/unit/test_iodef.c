@@ -1972,9 +1972,17 @@ static void test_seal_decrypt(void **state)
 			/* Damaged: a flipped byte near the end, a cut, another key. */
 			sealed[sealed_len - 5] ^= 0x01;
 			mud_error_clear(&err);
-			assert_int_not_equal(mud_iodef_decrypt(*state, &doc, &doc_len, &sig,
-							       &sig_len, sealed, sealed_len, key,
-							       cert, &err), MUD_OK);
+			if (mud_iodef_decrypt(*state, &doc, &doc_len, &sig, &sig_len, sealed,
+					      sealed_len, key, cert, &err) == MUD_OK) {
+				/* a CBC padding survives a garbled last block about once in 256:
+				 * the content is then never the original (the signature, when
+				 * there is one, is what proves it) */
+				assert_false(doc_len == len && memcmp(doc, xml, len) == 0);
+				talloc_free(doc);
+				talloc_free(sig);
+				doc = NULL;
+				sig = NULL;
+			}
 			assert_null(doc);
 			assert_null(sig);
 			sealed[sealed_len - 5] ^= 0x01;
