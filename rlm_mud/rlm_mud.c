@@ -665,60 +665,11 @@ static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char
 	return st.url_seen;
 }
 
-/** Identifies the policy a station was given: its dACL names (content-addressed) or, for
- *  inline formats, its lines. 0 = none (a pending or quarantine answer). */
-/** Copy str (NULL: nothing) and a separator to p; returns the end. */
-static char *hash_put(char *p, char const *str, char sep)
-{
-	size_t n = str ? strlen(str) : 0;
-
-	memcpy(p, str ? str : "", n);
-	p[n] = sep;
-	return p + n + 1;
-}
-
+/** Identifies the policy a station was given (mud_entry_policy_hash()); a cached entry
+ *  carries it, computed once when stored. 0 = none (a pending or quarantine answer). */
 static uint64_t policy_hash(mud_entry_t const *e)
 {
-	char small[512];
-	char hex[65];
-	uint64_t h = 0;
-	size_t len = 0;
-	size_t i;
-	char *all;
-	char *p;
-
-	/*
-	 *	cisco-dacl: the names are content-addressed (130-bit hash of URL and lines), so
-	 *	they identify the policy; inline formats: the lines themselves. One allocation,
-	 *	one SHA-256: this runs on every applied policy.
-	 */
-	if (e->acl_name_v4 || e->acl_name_v6) {
-		len = (e->acl_name_v4 ? strlen(e->acl_name_v4) : 0) +
-		      (e->acl_name_v6 ? strlen(e->acl_name_v6) : 0) + 2;
-	} else {
-		for (i = 0; i < e->num_v4; i++) len += strlen(e->lines_v4[i]) + 1;
-		for (i = 0; i < e->num_v6; i++) len += strlen(e->lines_v6[i]) + 1;
-		len++;
-	}
-	/* the names (cisco-dacl) fit on the stack: no allocation per request */
-	all = len <= sizeof(small) ? small : talloc_array(NULL, char, len);
-	if (!all) return 1;	/* out of memory: "some policy", never "none" */
-	p = all;
-	if (e->acl_name_v4 || e->acl_name_v6) {
-		p = hash_put(p, e->acl_name_v4, '|');
-		p = hash_put(p, e->acl_name_v6, '\n');
-	} else {
-		for (i = 0; i < e->num_v4; i++) p = hash_put(p, e->lines_v4[i], '\n');
-		for (i = 0; i < e->num_v6; i++) p = hash_put(p, e->lines_v6[i], '\n');
-	}
-	mud_sha256_hex(hex, all, (size_t)(p - all));
-	if (all != small) talloc_free(all);
-	for (i = 0; i < 16; i++) {
-		char c = hex[i];
-
-		h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-	}
-	return h ? h : 1;
+	return e->policy_hash ? e->policy_hash : mud_entry_policy_hash(e);
 }
 
 /** Remember the URL (and policy) applied to a station, and where its session is for CoA.

@@ -295,6 +295,7 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 	e->expires = src->expires;
 	memcpy(e->file_sha256, src->file_sha256, sizeof(e->file_sha256));
 	e->file_sha256[sizeof(e->file_sha256) - 1] = '\0';
+	e->policy_hash = src->policy_hash;
 
 	arr = (char **)(e + 1);
 	p = (char *)(arr + src->num_v4 + 1 + src->num_v6 + 1);
@@ -310,6 +311,60 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 	e->lines_v6 = lines_pack(arr + src->num_v4 + 1, &p, src->lines_v6, src->num_v6);
 	e->num_v6 = src->num_v6;
 	return e;
+}
+
+/** Copy str (NULL: nothing) and a separator to p; returns the end. */
+static char *hash_put(char *p, char const *str, char sep)
+{
+	size_t n = str ? strlen(str) : 0;
+
+	memcpy(p, str ? str : "", n);
+	p[n] = sep;
+	return p + n + 1;
+}
+
+/** The policy hash of an entry (see mud.h). */
+uint64_t mud_entry_policy_hash(mud_entry_t const *e)
+{
+	char small[512];
+	char hex[65];
+	uint64_t h = 0;
+	size_t len = 0;
+	size_t i;
+	char *all;
+	char *p;
+
+	/*
+	 *	cisco-dacl: the names are content-addressed (130-bit hash of URL and lines), so
+	 *	they identify the policy; inline formats: the lines themselves. One SHA-256; the
+	 *	names fit on the stack.
+	 */
+	if (e->acl_name_v4 || e->acl_name_v6) {
+		len = (e->acl_name_v4 ? strlen(e->acl_name_v4) : 0) +
+		      (e->acl_name_v6 ? strlen(e->acl_name_v6) : 0) + 2;
+	} else {
+		for (i = 0; i < e->num_v4; i++) len += strlen(e->lines_v4[i]) + 1;
+		for (i = 0; i < e->num_v6; i++) len += strlen(e->lines_v6[i]) + 1;
+		len++;
+	}
+	all = len <= sizeof(small) ? small : talloc_array(NULL, char, len);
+	if (!all) return 1;	/* out of memory: "some policy", never "none" */
+	p = all;
+	if (e->acl_name_v4 || e->acl_name_v6) {
+		p = hash_put(p, e->acl_name_v4, '|');
+		p = hash_put(p, e->acl_name_v6, '\n');
+	} else {
+		for (i = 0; i < e->num_v4; i++) p = hash_put(p, e->lines_v4[i], '\n');
+		for (i = 0; i < e->num_v6; i++) p = hash_put(p, e->lines_v6[i], '\n');
+	}
+	mud_sha256_hex(hex, all, (size_t)(p - all));
+	if (all != small) talloc_free(all);
+	for (i = 0; i < 16; i++) {
+		char c = hex[i];
+
+		h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	return h ? h : 1;
 }
 
 /*
@@ -1370,6 +1425,7 @@ static mud_entry_t *load_file(TALLOC_CTX *ctx, mud_cache_t const *cache, char co
 		e = NULL;
 		goto done;
 	}
+	e->policy_hash = mud_entry_policy_hash(e);
 	(void)talloc_steal(ctx, e);
 
 done:
@@ -1743,6 +1799,7 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 
 	e = entry_copy(NULL, &src);
 	if (!e) return NULL;
+	e->policy_hash = mud_entry_policy_hash(e);	/* once, not on every request */
 	/* Untrusted text from the file: no control bytes, in memory or on disk. */
 	for (p = e->mfg_name; p && *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
