@@ -238,6 +238,9 @@ while [ "$r" -lt "$LROUNDS" ]; do
 	r=$((r + 1))
 done
 medians
+echo "memory after the same load: (a) RSS $(awk '/VmRSS/ {print $2}' "/proc/$A_PID/status") kB," \
+	"(b) RSS $(rss) kB (FreeRADIUS keeps each answered request for cleanup_delay: RSS" \
+	"grows with the request rate)"
 it_stop_pid "$A_PID"
 
 R0=$(rss)
