@@ -195,6 +195,11 @@ typedef struct rlm_mud_t {
 	uint32_t	redis_retry_max;	//!< s, backoff ceiling
 	bool		redis_tls;
 	mud_redis_t	*redis;			//!< shared state of the pool, NULL = none
+	DICT_ATTR const	*da_tunnel_type;	//!< reply_vlan(): resolved at instantiate (NULL:
+	DICT_ATTR const	*da_tunnel_medium;	//!< by name per request, as pair_make_reply())
+	DICT_ATTR const	*da_tunnel_group;
+	uint32_t	tunnel_type_vlan;	//!< Tunnel-Type VLAN (13, RFC 3580)
+	uint32_t	tunnel_medium_802;	//!< Tunnel-Medium-Type IEEE-802 (6)
 } rlm_mud_t;
 
 /** redis { }: state shared by a pool of servers (docs/high-availability.md). */
@@ -379,7 +384,10 @@ static void control_set(REQUEST *request, DICT_ATTR const *da, char const *value
 	fr_pair_delete_by_da(&request->config, da);
 	vp = fr_pair_afrom_da(request, da);
 	if (!vp) return;
-	if (fr_pair_value_from_str(vp, value, strlen(value)) < 0) {
+	if (da->type == PW_TYPE_STRING && !strchr(value, '\\')) {
+		/* what the parse below makes of a string without escapes, in one copy */
+		fr_pair_value_bstrncpy(vp, value, strlen(value));
+	} else if (fr_pair_value_from_str(vp, value, strlen(value)) < 0) {
 		talloc_free(vp);
 		return;
 	}
@@ -462,16 +470,70 @@ static void reply_clear_ours(rlm_mud_t const *inst, REQUEST *request)
 	}
 }
 
+/** A reply attribute as pair_make_reply(name, value, T_OP_SET) leaves it (operator, no
+ *  tag), for a value set natively: no name or value lookup per request. */
+static VALUE_PAIR *reply_set_new(REQUEST *request, DICT_ATTR const *da)
+{
+	VALUE_PAIR *vp;
+
+	vp = fr_pair_afrom_da(request->reply, da);
+	if (!vp) return NULL;
+	vp->op = T_OP_SET;
+	vp->tag = TAG_ANY;
+	return vp;
+}
+
+/** Add an integer attribute (:=) to the reply. */
+static void reply_set_int(REQUEST *request, DICT_ATTR const *da, uint32_t value)
+{
+	VALUE_PAIR *vp = reply_set_new(request, da);
+
+	if (!vp) return;
+	vp->vp_integer = value;
+	vp->type = VT_DATA;
+	fr_pair_add(&request->reply->vps, vp);
+}
+
 /** Tunnel-* attributes for a VLAN (RFC 3580 section 3.31). */
-static void reply_vlan(REQUEST *request, int vlan)
+static void reply_vlan(rlm_mud_t const *inst, REQUEST *request, int vlan)
 {
 	char buf[16];
+	VALUE_PAIR *vp;
 
 	if (vlan <= 0) return;
 	snprintf(buf, sizeof(buf), "%d", vlan);
-	pair_make_reply("Tunnel-Type", MUD_TUNNEL_TYPE_VLAN, T_OP_SET);
-	pair_make_reply("Tunnel-Medium-Type", "IEEE-802", T_OP_SET);
-	pair_make_reply("Tunnel-Private-Group-Id", buf, T_OP_SET);
+	if (!inst->da_tunnel_type || !inst->da_tunnel_medium || !inst->da_tunnel_group) {
+		pair_make_reply("Tunnel-Type", MUD_TUNNEL_TYPE_VLAN, T_OP_SET);
+		pair_make_reply("Tunnel-Medium-Type", "IEEE-802", T_OP_SET);
+		pair_make_reply("Tunnel-Private-Group-Id", buf, T_OP_SET);
+		return;
+	}
+	/* the same pairs, attributes and values resolved at instantiate */
+	reply_set_int(request, inst->da_tunnel_type, inst->tunnel_type_vlan);
+	reply_set_int(request, inst->da_tunnel_medium, inst->tunnel_medium_802);
+	vp = reply_set_new(request, inst->da_tunnel_group);
+	if (!vp) return;
+	fr_pair_value_bstrncpy(vp, buf, strlen(buf));
+	fr_pair_add(&request->reply->vps, vp);
+}
+
+/** Resolve what reply_vlan() adds, once (left NULL if the dictionary lacks a value). */
+static void reply_vlan_instantiate(rlm_mud_t *inst)
+{
+	DICT_ATTR const *type = dict_attrbyvalue(PW_TUNNEL_TYPE, 0);
+	DICT_ATTR const *medium = dict_attrbyvalue(PW_TUNNEL_MEDIUM_TYPE, 0);
+	DICT_ATTR const *group = dict_attrbyvalue(PW_TUNNEL_PRIVATE_GROUP_ID, 0);
+	DICT_VALUE *vlan = dict_valbyname(PW_TUNNEL_TYPE, 0, MUD_TUNNEL_TYPE_VLAN);
+	DICT_VALUE *ieee = dict_valbyname(PW_TUNNEL_MEDIUM_TYPE, 0, "IEEE-802");
+
+	if (!type || !medium || !group || !vlan || !ieee ||
+	    type->type != PW_TYPE_INTEGER || medium->type != PW_TYPE_INTEGER ||
+	    group->type != PW_TYPE_STRING) return;
+	inst->tunnel_type_vlan = (uint32_t)vlan->value;
+	inst->tunnel_medium_802 = (uint32_t)ieee->value;
+	inst->da_tunnel_type = type;
+	inst->da_tunnel_medium = medium;
+	inst->da_tunnel_group = group;
 }
 
 /** Failure: status, error text, quarantine VLAN and ACL if configured. */
@@ -537,7 +599,7 @@ static rlm_rcode_t mud_failed(rlm_mud_t const *inst, REQUEST *request, mud_rcode
 		mud_rendered_t const *q = inst->quarantine;
 
 		RDEBUG2("Applying quarantine VLAN %d", inst->qvlan);
-		reply_vlan(request, inst->qvlan);
+		reply_vlan(inst, request, inst->qvlan);
 		control_set_int(request, inst->da_vlan, (uint32_t)inst->qvlan);
 
 		switch (inst->out) {
@@ -901,58 +963,11 @@ static char *seen_lookup(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *key, char
 	return st.url_seen;
 }
 
-/** Identifies the policy a station was given: its dACL names (content-addressed) or, for
- *  inline formats, its lines. 0 = none (a pending or quarantine answer). */
-/** Copy str (NULL: nothing) and a separator to p; returns the end. */
-static char *hash_put(char *p, char const *str, char sep)
-{
-	size_t n = str ? strlen(str) : 0;
-
-	memcpy(p, str ? str : "", n);
-	p[n] = sep;
-	return p + n + 1;
-}
-
+/** Identifies the policy a station was given (mud_entry_policy_hash()); a cached entry
+ *  carries it, computed once when stored. 0 = none (a pending or quarantine answer). */
 static uint64_t policy_hash(mud_entry_t const *e)
 {
-	char hex[65];
-	uint64_t h = 0;
-	size_t len = 0;
-	size_t i;
-	char *all;
-	char *p;
-
-	/*
-	 *	cisco-dacl: the names are content-addressed (130-bit hash of URL and lines), so
-	 *	they identify the policy; inline formats: the lines themselves. One allocation,
-	 *	one SHA-256: this runs on every applied policy.
-	 */
-	if (e->acl_name_v4 || e->acl_name_v6) {
-		len = (e->acl_name_v4 ? strlen(e->acl_name_v4) : 0) +
-		      (e->acl_name_v6 ? strlen(e->acl_name_v6) : 0) + 2;
-	} else {
-		for (i = 0; i < e->num_v4; i++) len += strlen(e->lines_v4[i]) + 1;
-		for (i = 0; i < e->num_v6; i++) len += strlen(e->lines_v6[i]) + 1;
-		len++;
-	}
-	all = talloc_array(NULL, char, len);
-	if (!all) return 1;
-	p = all;	/* out of memory: "some policy", never "none" */
-	if (e->acl_name_v4 || e->acl_name_v6) {
-		p = hash_put(p, e->acl_name_v4, '|');
-		p = hash_put(p, e->acl_name_v6, '\n');
-	} else {
-		for (i = 0; i < e->num_v4; i++) p = hash_put(p, e->lines_v4[i], '\n');
-		for (i = 0; i < e->num_v6; i++) p = hash_put(p, e->lines_v6[i], '\n');
-	}
-	mud_sha256_hex(hex, all, (size_t)(p - all));
-	talloc_free(all);
-	for (i = 0; i < 16; i++) {
-		char c = hex[i];
-
-		h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-	}
-	return h ? h : 1;
+	return e->policy_hash ? e->policy_hash : mud_entry_policy_hash(e);
 }
 
 /** Remember the URL (and policy) applied to a station, and where its session is for CoA.
@@ -973,12 +988,22 @@ static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, ch
 	memset(&in, 0, sizeof(in));
 	in.url_applied = in_str(url);
 	in.policy_hash = hash;
-	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IP_ADDRESS, 0, TAG_ANY);
-	if (vp) {
-		inet_ntop(AF_INET, &vp->vp_ipaddr, in.nas_ip, sizeof(in.nas_ip));
+	if (rlm_mud_coa_target_from_request(request, &tgt) == 0) {
+		snprintf(in.coa_dst, sizeof(in.coa_dst), "%s", tgt.dst);
+		in.coa_port = tgt.port;
+		snprintf(in.coa_secret, sizeof(in.coa_secret), "%s", tgt.secret);
+		/* NAS-IP-Address, else NAS-IPv6-Address, as text: the target holds it already */
+		snprintf(in.nas_ip, sizeof(in.nas_ip), "%s", tgt.nas_ip);
 	} else {
-		vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY);
-		if (vp) inet_ntop(AF_INET6, &vp->vp_ipv6addr, in.nas_ip, sizeof(in.nas_ip));
+		vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IP_ADDRESS, 0, TAG_ANY);
+		if (vp) {
+			inet_ntop(AF_INET, &vp->vp_ipaddr, in.nas_ip, sizeof(in.nas_ip));
+		} else {
+			vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0,
+						 TAG_ANY);
+			if (vp) inet_ntop(AF_INET6, &vp->vp_ipv6addr, in.nas_ip,
+					  sizeof(in.nas_ip));
+		}
 	}
 	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY);
 	if (vp) snprintf(in.nas_id, sizeof(in.nas_id), "%s", vp->vp_strvalue);
@@ -1009,16 +1034,14 @@ static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, ch
 		fields |= MUD_STATION_AUDIT;
 		break;
 	}
-	if (rlm_mud_coa_target_from_request(request, &tgt) == 0) {
-		snprintf(in.coa_dst, sizeof(in.coa_dst), "%s", tgt.dst);
-		in.coa_port = tgt.port;
-		snprintf(in.coa_secret, sizeof(in.coa_secret), "%s", tgt.secret);
-		if (!in.nas_ip[0]) snprintf(in.nas_ip, sizeof(in.nas_ip), "%s", tgt.nas_ip);
-	}
 	if (mud_stations_update(inst->stations, key, &in, fields, request->timestamp, request,
 				&before, NULL) != MUD_OK) return NULL;
 	pool_station(inst, request, key, &in, &before);
 	if (before.url_applied && strcmp(before.url_applied, url) != 0) old = before.url_applied;
+	/* the copies not handed back are freed here, by this thread (not by the main thread
+	 * with the request: a cross-thread free is the expensive kind) */
+	if (!old) talloc_free(before.url_applied);
+	talloc_free(before.url_seen);
 	return old;
 }
 
@@ -1377,6 +1400,26 @@ static size_t lines_bytes(char * const *lines, size_t num, size_t overhead)
 	return total;
 }
 
+/** Add Cisco-AVPair = "ACS:CiscoSecure-Defined-ACL=<name>" to the reply (the line built on
+ *  the stack: no string left behind per request). */
+static int reply_add_defined_acl(rlm_mud_t const *inst, REQUEST *request, char const *name)
+{
+	static char const prefix[] = "ACS:CiscoSecure-Defined-ACL=";
+	size_t plen = sizeof(prefix) - 1;
+	size_t nlen = strlen(name);
+	char buf[512];
+	char *line;
+
+	if (plen + nlen < sizeof(buf)) {
+		memcpy(buf, prefix, plen);
+		memcpy(buf + plen, name, nlen + 1);
+		return reply_add_raw(request, inst->da_avpair, buf);
+	}
+	line = talloc_asprintf(request, "%s%s", prefix, name);
+	if (!line) return -1;
+	return reply_add_raw(request, inst->da_avpair, line);
+}
+
 /** Put a good policy into the reply and the control list. */
 static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entry_t const *e,
 			       char const *url, bool conflict)
@@ -1389,17 +1432,11 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 	switch (inst->out) {
 	case MUD_OUT_CISCO_DACL:
 		if (e->acl_name_v4) {
-			char *line = talloc_asprintf(request, "ACS:CiscoSecure-Defined-ACL=%s",
-						     e->acl_name_v4);
-
-			if (!line || reply_add_raw(request, inst->da_avpair, line) < 0) goto nomem;
+			if (reply_add_defined_acl(inst, request, e->acl_name_v4) < 0) goto nomem;
 			control_add(request, inst->da_acl_name, e->acl_name_v4);
 		}
 		if (e->acl_name_v6) {
-			char *line = talloc_asprintf(request, "ACS:CiscoSecure-Defined-ACL=%s",
-						     e->acl_name_v6);
-
-			if (!line || reply_add_raw(request, inst->da_avpair, line) < 0) goto nomem;
+			if (reply_add_defined_acl(inst, request, e->acl_name_v6) < 0) goto nomem;
 			control_add(request, inst->da_acl_name, e->acl_name_v6);
 		}
 		break;
@@ -1427,7 +1464,7 @@ static rlm_rcode_t apply_entry(rlm_mud_t const *inst, REQUEST *request, mud_entr
 		break;
 	}
 
-	reply_vlan(request, e->vlan);
+	reply_vlan(inst, request, e->vlan);
 	if (e->vlan > 0) control_set_int(request, inst->da_vlan, (uint32_t)e->vlan);
 	if (e->mfg_name) control_set(request, inst->da_mfg, e->mfg_name);
 	if (e->model_name) control_set(request, inst->da_model, e->model_name);
@@ -2351,7 +2388,10 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		actions_failed(inst, acts);	/* the policy does not fit the reply */
 		return rc;
 	}
-	if (acts->num == 0) actions_add(acts, false, "MUD policy of %s applied", url);
+	/* the History of an incident: formatted only when incidents are reported */
+	if (inst->spool && acts->num == 0) {
+		actions_add(acts, false, "MUD policy of %s applied", url);
+	}
 	check_url_change(inst, request, url, policy_hash(e));
 	{
 		char buf[MUD_LOG_CUT + 8];
@@ -2365,6 +2405,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		      e->acl_name_v4 ? e->acl_name_v4 : "-", e->acl_name_v6 ? e->acl_name_v6 : "-",
 		      cvp ? cvp->vp_strvalue : "-");
 	}
+	talloc_free(e);		/* by this thread, not with the request (see seen_applied()) */
 	return rc;
 }
 
@@ -2429,6 +2470,7 @@ static rlm_rcode_t mud_process(rlm_mud_t *inst, REQUEST *request)
 		incident_report(inst, request, MUD_EVENT_URL_CONFLICT, cand[win].url->url,
 				cand[other].url->url, NULL, MUD_OK, "MUD-URL-Source", text, &acts);
 	}
+	for (i = 0; i < num; i++) talloc_free(cand[i].url);	/* see seen_applied() */
 	return rc;
 }
 
@@ -3411,6 +3453,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->da_avpair = dict_attrbyvalue(CISCO_AVPAIR, VENDORPEC_CISCO_MUD);
 	inst->da_nfr = dict_attrbyvalue(PW_NAS_FILTER_RULE, 0);
 	inst->da_state = dict_attrbyvalue(PW_STATE, 0);
+	reply_vlan_instantiate(inst);
 	if (!inst->da_avpair || !inst->da_nfr || !inst->da_state) {
 		cf_log_err_cs(conf, "Cisco-AVPair, NAS-Filter-Rule or State "
 			      "missing from the dictionary");

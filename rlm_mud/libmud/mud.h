@@ -1030,6 +1030,8 @@ typedef struct mud_entry {
 	time_t		expires;	//!< fetched + min(cache-validity, ceiling); for failures:
 					//!< fail TTL
 	char		file_sha256[65];
+	uint64_t	policy_hash;	//!< mud_entry_policy_hash(), set by the cache when it
+					//!< stores the entry (copies carry it); 0: not computed
 } mud_entry_t;
 
 typedef struct mud_cache_opts {
@@ -1099,6 +1101,13 @@ mud_rcode_t	mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
  *  @return true when the last good policy is kept (still served, stale), else false. */
 bool		mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 			       char const *where, char const *text, time_t now);
+
+/** Identifies the policy an entry applies (what a station was given): the SHA-256 of its
+ *  dACL names (cisco-dacl: content-addressed, 130-bit hashes of URL and lines) or, without
+ *  names (inline formats), of its lines; its first 64 bits, never 0 (0 is "no policy" in
+ *  mud_station_t.policy_hash; out of memory also gives 1, "some policy"). The cache computes
+ *  it once per stored entry (mud_entry_t.policy_hash); this computes it for any entry. */
+uint64_t	mud_entry_policy_hash(mud_entry_t const *e);
 
 /** Find the lines of an issued dACL name (cisco): copies under ctx. Returns false if
  *  unknown. *v6 says which family the name is for. */

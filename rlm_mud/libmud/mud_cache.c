@@ -210,16 +210,6 @@ static time_t time_add(time_t a, time_t b)
 /*
  *	Deep copies of entries.
  */
-static char *str_dup_or_null(TALLOC_CTX *ctx, char const *s, bool *ok)
-{
-	char *r;
-
-	if (!s) return NULL;
-	r = talloc_strdup(ctx, s);
-	if (!r) *ok = false;
-	return r;
-}
-
 /** Copy n lines into a NULL-terminated talloc array (child of ctx). */
 static char **lines_dup(TALLOC_CTX *ctx, char * const *src, size_t n, bool *ok)
 {
@@ -241,14 +231,63 @@ static char **lines_dup(TALLOC_CTX *ctx, char * const *src, size_t n, bool *ok)
 	return out;
 }
 
-/** Deep copy of an entry under ctx; NULL on allocation failure (nothing left). */
+/** Bytes a string takes in a packed copy (0 for NULL). */
+static size_t str_size(char const *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/** Copy s (NULL: none) to *p, advancing *p; returns the copy. */
+static char *str_pack(char **p, char const *s)
+{
+	size_t n;
+	char *r;
+
+	if (!s) return NULL;
+	n = strlen(s) + 1;
+	r = *p;
+	memcpy(r, s, n);
+	*p += n;
+	return r;
+}
+
+/** Copy n lines (NULL lines as "") into the NULL-terminated array arr, strings at *p. */
+static char **lines_pack(char **arr, char **p, char * const *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) arr[i] = str_pack(p, src[i] ? src[i] : "");
+	arr[n] = NULL;
+	return arr;
+}
+
+/** Deep copy of an entry under ctx, in one allocation (every cache hit of the request
+ *  path makes one: one block to allocate and to free, not one per string); NULL on
+ *  allocation failure. Its members are not separate talloc blocks: the copy is freed
+ *  whole, never in part. */
 static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 {
 	mud_entry_t *e;
-	bool ok = true;
+	size_t size = sizeof(*e);
+	size_t i;
+	char **arr;
+	char *p;
 
-	e = talloc_zero(ctx, mud_entry_t);
+	size += (src->num_v4 + 1 + src->num_v6 + 1) * sizeof(char *);
+	size += str_size(src->url) + str_size(src->error_text ? src->error_text : "") +
+		str_size(src->error_where ? src->error_where : "") + str_size(src->mfg_name) +
+		str_size(src->model_name) + str_size(src->acl_name_v4) +
+		str_size(src->acl_name_v6);
+	for (i = 0; i < src->num_v4; i++) {
+		size += str_size(src->lines_v4[i] ? src->lines_v4[i] : "");
+	}
+	for (i = 0; i < src->num_v6; i++) {
+		size += str_size(src->lines_v6[i] ? src->lines_v6[i] : "");
+	}
+
+	e = talloc_zero_size(ctx, size);
 	if (!e) return NULL;
+	talloc_set_name_const(e, "mud_entry_t");
 
 	e->status = src->status;
 	e->vlan = src->vlan;
@@ -257,24 +296,76 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 	e->expires = src->expires;
 	memcpy(e->file_sha256, src->file_sha256, sizeof(e->file_sha256));
 	e->file_sha256[sizeof(e->file_sha256) - 1] = '\0';
+	e->policy_hash = src->policy_hash;
 
-	e->url = str_dup_or_null(e, src->url, &ok);
-	e->error_text = str_dup_or_null(e, src->error_text ? src->error_text : "", &ok);
-	e->error_where = str_dup_or_null(e, src->error_where ? src->error_where : "", &ok);
-	e->mfg_name = str_dup_or_null(e, src->mfg_name, &ok);
-	e->model_name = str_dup_or_null(e, src->model_name, &ok);
-	e->acl_name_v4 = str_dup_or_null(e, src->acl_name_v4, &ok);
-	e->acl_name_v6 = str_dup_or_null(e, src->acl_name_v6, &ok);
-	e->lines_v4 = lines_dup(e, src->lines_v4, src->num_v4, &ok);
+	arr = (char **)(e + 1);
+	p = (char *)(arr + src->num_v4 + 1 + src->num_v6 + 1);
+	e->url = str_pack(&p, src->url);
+	e->error_text = str_pack(&p, src->error_text ? src->error_text : "");
+	e->error_where = str_pack(&p, src->error_where ? src->error_where : "");
+	e->mfg_name = str_pack(&p, src->mfg_name);
+	e->model_name = str_pack(&p, src->model_name);
+	e->acl_name_v4 = str_pack(&p, src->acl_name_v4);
+	e->acl_name_v6 = str_pack(&p, src->acl_name_v6);
+	e->lines_v4 = lines_pack(arr, &p, src->lines_v4, src->num_v4);
 	e->num_v4 = src->num_v4;
-	e->lines_v6 = lines_dup(e, src->lines_v6, src->num_v6, &ok);
+	e->lines_v6 = lines_pack(arr + src->num_v4 + 1, &p, src->lines_v6, src->num_v6);
 	e->num_v6 = src->num_v6;
-
-	if (!ok) {
-		talloc_free(e);
-		return NULL;
-	}
 	return e;
+}
+
+/** Copy str (NULL: nothing) and a separator to p; returns the end. */
+static char *hash_put(char *p, char const *str, char sep)
+{
+	size_t n = str ? strlen(str) : 0;
+
+	memcpy(p, str ? str : "", n);
+	p[n] = sep;
+	return p + n + 1;
+}
+
+/** The policy hash of an entry (see mud.h). */
+uint64_t mud_entry_policy_hash(mud_entry_t const *e)
+{
+	char small[512];
+	char hex[65];
+	uint64_t h = 0;
+	size_t len = 0;
+	size_t i;
+	char *all;
+	char *p;
+
+	/*
+	 *	cisco-dacl: the names are content-addressed (130-bit hash of URL and lines), so
+	 *	they identify the policy; inline formats: the lines themselves. One SHA-256; the
+	 *	names fit on the stack.
+	 */
+	if (e->acl_name_v4 || e->acl_name_v6) {
+		len = (e->acl_name_v4 ? strlen(e->acl_name_v4) : 0) +
+		      (e->acl_name_v6 ? strlen(e->acl_name_v6) : 0) + 2;
+	} else {
+		for (i = 0; i < e->num_v4; i++) len += strlen(e->lines_v4[i]) + 1;
+		for (i = 0; i < e->num_v6; i++) len += strlen(e->lines_v6[i]) + 1;
+		len++;
+	}
+	all = len <= sizeof(small) ? small : talloc_array(NULL, char, len);
+	if (!all) return 1;	/* out of memory: "some policy", never "none" */
+	p = all;
+	if (e->acl_name_v4 || e->acl_name_v6) {
+		p = hash_put(p, e->acl_name_v4, '|');
+		p = hash_put(p, e->acl_name_v6, '\n');
+	} else {
+		for (i = 0; i < e->num_v4; i++) p = hash_put(p, e->lines_v4[i], '\n');
+		for (i = 0; i < e->num_v6; i++) p = hash_put(p, e->lines_v6[i], '\n');
+	}
+	mud_sha256_hex(hex, all, (size_t)(p - all));
+	if (all != small) talloc_free(all);
+	for (i = 0; i < 16; i++) {
+		char c = hex[i];
+
+		h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	return h ? h : 1;
 }
 
 /*
@@ -1336,6 +1427,7 @@ static mud_entry_t *load_file(TALLOC_CTX *ctx, mud_cache_t const *cache, char co
 		e = NULL;
 		goto done;
 	}
+	e->policy_hash = mud_entry_policy_hash(e);
 	(void)talloc_steal(ctx, e);
 
 done:
@@ -1743,6 +1835,7 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 
 	e = entry_copy(NULL, &src);
 	if (!e) return NULL;
+	e->policy_hash = mud_entry_policy_hash(e);	/* once, not on every request */
 	/* Untrusted text from the file: no control bytes, in memory or on disk. */
 	for (p = e->mfg_name; p && *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
@@ -2201,6 +2294,17 @@ static mud_cache_state_t node_state(mud_cache_t const *cache, cache_node_t const
 	if (now < e->expires) return MUD_CSTATE_FRESH;
 	if (now < time_add(e->expires, cache->stale_max)) return MUD_CSTATE_STALE;
 	return MUD_CSTATE_EXPIRED;
+}
+
+/** talloc_strdup() of s, NULL for NULL; *ok = false when the copy fails. */
+static char *str_dup_or_null(TALLOC_CTX *ctx, char const *s, bool *ok)
+{
+	char *r;
+
+	if (!s) return NULL;
+	r = talloc_strdup(ctx, s);
+	if (!r) *ok = false;
+	return r;
 }
 
 /** Fill info from a node (strings under ctx). false on allocation failure. Called with

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <pthread.h>
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>		/* before cms.h: declares PEM_read_bio_CMS only then */
@@ -655,6 +656,20 @@ done:
 	return rcode;
 }
 
+/*
+ *	SHA-256 for mud_sha256_hex(): the digest is fetched from the default provider once,
+ *	not on every call (EVP_sha256() is fetched again, under the provider store's lock, by
+ *	every EVP_Digest(); the request path hashes each applied policy). Read-only once set.
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+}
+
 /** SHA-256 of data as lowercase hex (see mud.h); "" if the digest fails.
  *
  * @param[out] out	65 bytes: 64 hex digits and a NUL.
@@ -669,8 +684,10 @@ void mud_sha256_hex(char out[65], void const *data, size_t len)
 	unsigned int i;
 
 	out[0] = '\0';
+	pthread_once(&sha256_once, sha256_fetch);
 	ERR_clear_error();
-	if (EVP_Digest(data ? data : "", data ? len : 0, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(data ? data : "", data ? len : 0, md, &mdlen,
+		       sha256_md ? sha256_md : EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32) {
 		ERR_clear_error();
 		return;

@@ -774,6 +774,18 @@ mud_rcode_t mud_urlpolicy_check_addr(mud_urlpolicy_t const *pol, int family,
 	return MUD_ERR_REFUSED;
 }
 
+/** A refused MUD URL: MUD_ERR_URL at "url-policy: MUD URL <escaped URL>" (formatted only
+ *  then: the check runs on every request). */
+static mud_rcode_t url_refused(mud_error_t *err, mud_url_t const *url, char const *why)
+{
+	char esc[URLPOLICY_ESC];
+	char where[sizeof(((mud_error_t *)NULL)->where)];
+
+	mudp_escape(esc, sizeof(esc), url->url, strlen(url->url));
+	snprintf(where, sizeof(where), MUD_WHERE_URL_POLICY ": MUD URL %s", esc);
+	return mud_error_set(err, MUD_ERR_REFUSED, where, "%s", why);
+}
+
 /** Check a parsed MUD URL (see mud.h). */
 mud_rcode_t mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const *url,
 				    mud_error_t *err)
@@ -782,15 +794,11 @@ mud_rcode_t mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const 
 	mud_error_t aerr;
 	char buf[MUD_AUTHORITY_MAX];
 	char why[URLPOLICY_WHY];
-	char esc[URLPOLICY_ESC];
-	char where[sizeof(((mud_error_t *)NULL)->where)];
 
 	if (!pol) return MUD_OK;
 	if (!url || !url->host || !url->url) {
 		return mud_error_set(err, MUD_ERR_ARG, MUD_WHERE_URL_POLICY, "missing URL");
 	}
-	mudp_escape(esc, sizeof(esc), url->url, strlen(url->url));
-	snprintf(where, sizeof(where), MUD_WHERE_URL_POLICY ": MUD URL %s", esc);
 	if (strchr(url->host, ':')) {
 		snprintf(buf, sizeof(buf), "[%s]:%u", url->host, (unsigned int)url->port);
 	} else {
@@ -798,10 +806,10 @@ mud_rcode_t mud_urlpolicy_check_url(mud_urlpolicy_t const *pol, mud_url_t const 
 	}
 	mud_error_clear(&aerr);
 	if (mud_authority_parse(&a, buf, strlen(buf), 0, &aerr) != MUD_OK) {
-		return mud_error_set(err, MUD_ERR_REFUSED, where, "%s", aerr.text);
+		return url_refused(err, url, aerr.text);
 	}
 	if (mud_urlpolicy_check_authority(pol, &a, why, sizeof(why)) != MUD_OK) {
-		return mud_error_set(err, MUD_ERR_REFUSED, where, "%s", why);
+		return url_refused(err, url, why);
 	}
 	return MUD_OK;
 }

@@ -334,6 +334,84 @@ static void test_miss_store_hit(void **state)
 	talloc_free(cache);
 }
 
+/** The first 64 bits of the SHA-256 of text, as mud_entry_policy_hash() derives them. */
+static uint64_t sha64(char const *text, size_t len)
+{
+	char hex[65];
+	uint64_t h = 0;
+	size_t i;
+
+	mud_sha256_hex(hex, text, len);
+	for (i = 0; i < 16; i++) {
+		h = (h << 4) | (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+	}
+	return h;
+}
+
+/** The policy hash: of the dACL names (cisco-dacl) or the lines, computed once when stored,
+ *  carried by every copy, the same as computed afresh. */
+static void test_policy_hash(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pa = mk_policy(ctx, "a", 42, 2, 3, 1, "#ACSACL#-IP-a-11111111",
+				     "#ACSACL#-IPV6-a-22222222", T0);
+	mud_policy_t *pb = mk_policy(ctx, "a", 42, 2, 3, 1, "#ACSACL#-IP-a-11111112",
+				     "#ACSACL#-IPV6-a-22222222", T0);
+	static char const names[] = "#ACSACL#-IP-a-11111111|#ACSACL#-IPV6-a-22222222\n";
+	TALLOC_CTX *rq = talloc_new(ctx);
+	mud_entry_t *ea;
+	mud_entry_t *eb;
+	mud_entry_t in;
+	char *lines[3];
+	char *big[40];
+	char *text;
+	size_t i;
+
+	look(cache, rq, URL_A, T0, MUD_CACHE_MISS, true);
+	store_ok(cache, URL_A, pa, T0);
+	look(cache, rq, URL_B, T0, MUD_CACHE_MISS, true);
+	store_ok(cache, URL_B, pb, T0);
+	ea = look(cache, rq, URL_A, T0 + 1, MUD_CACHE_HIT, false);
+	eb = look(cache, rq, URL_B, T0 + 1, MUD_CACHE_HIT, false);
+	assert_true(ea->policy_hash != 0);
+	assert_true(ea->policy_hash == sha64(names, sizeof(names) - 1));
+	assert_true(eb->policy_hash != ea->policy_hash);	/* one name differs */
+	ea->policy_hash = 0;
+	assert_true(mud_entry_policy_hash(ea) == sha64(names, sizeof(names) - 1));
+
+	/* no names (inline formats): the lines, each ended by a newline, short and long */
+	memset(&in, 0, sizeof(in));
+	lines[0] = talloc_strdup(rq, "ip:inacl#1=permit udp any any eq 53");
+	lines[1] = talloc_strdup(rq, "ip:inacl#2=deny ip any any");
+	lines[2] = talloc_strdup(rq, "ipv6:inacl#1=deny ipv6 any any");
+	in.lines_v4 = lines;
+	in.num_v4 = 2;
+	in.lines_v6 = lines + 2;
+	in.num_v6 = 1;
+	text = talloc_asprintf(rq, "%s\n%s\n%s\n", lines[0], lines[1], lines[2]);
+	assert_true(mud_entry_policy_hash(&in) == sha64(text, strlen(text)));
+	text = talloc_strdup(rq, "");
+	for (i = 0; i < 40; i++) {	/* over the stack buffer: the allocated path */
+		big[i] = talloc_asprintf(rq, "ip:inacl#%zu=permit tcp any host 192.0.2.%zu eq 443",
+					 i + 1, i + 1);
+		text = talloc_asprintf_append(text, "%s\n", big[i]);
+	}
+	assert_true(strlen(text) > 512);
+	in.lines_v4 = big;
+	in.num_v4 = 40;
+	in.num_v6 = 0;
+	assert_true(mud_entry_policy_hash(&in) == sha64(text, strlen(text)));
+	in.num_v4 = 0;			/* nothing at all: still "some policy", never 0 */
+	assert_true(mud_entry_policy_hash(&in) != 0);
+
+	talloc_free(rq);
+	talloc_free(cache);
+	talloc_free(pa);
+	talloc_free(pb);
+}
+
 static void test_expiry_ceiling(void **state)
 {
 	TALLOC_CTX *ctx = *state;
@@ -2104,6 +2182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_create_errors),
 		TEST(test_miss_store_hit),
+		TEST(test_policy_hash),
 		TEST(test_expiry_ceiling),
 		TEST(test_stale_boundary),
 		TEST(test_expired_list),

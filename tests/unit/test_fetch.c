@@ -1409,7 +1409,7 @@ static void test_proxy(void **state)
 	lines = file_lines(px.log);
 	url = url_of(ctx, &fx.internal, "localhost", "/x.json");
 	mud_error_clear(&err);
-	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_URL);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_REFUSED);
 	assert_non_null(strstr(err.text, "host resolves to 127.0.0.1, in 127.0.0.0/8 loopback"));
 	assert_true(mud_where_refused(err.where));
 	assert_int_equal(file_lines(px.log), lines);
