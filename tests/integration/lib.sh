@@ -440,7 +440,10 @@ it_send() {
 	fi
 	_so=$(it_send_once "$@")
 	_sn=0
-	while printf '%s\n' "$_so" | grep -q '"mud-status=pending"' &&
+	# pending: the test sites echo MUD-Status; Debian's default site (deb.sh, verify.sh) does
+	# not, and only a pending answer carries Termination-Action = RADIUS-Request
+	while printf '%s\n' "$_so" |
+		grep -q '"mud-status=pending"\|Termination-Action = RADIUS-Request' &&
 		[ "$_sn" -lt "${IT_SETTLE_MAX:-300}" ]; do
 		_sn=$((_sn + 1))
 		sleep 0.1
