@@ -2301,6 +2301,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	mud_error_t err;
 	mud_entry_t *e = NULL;
 	bool token = false;
+	bool refresh = false;
 	mud_cache_result_t cr;
 	char const *url = win->url->url;
 	rlm_rcode_t rc;
@@ -2347,9 +2348,15 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 
 	if (inst->background) {
 		if (token && !e && pool_policy_import(inst, request, url, &e)) token = false;
-		if (token) (void)background_fetch(inst, request, url);
-		if (!e) return mud_pending(inst, request, url, acts);
-		token = false;	/* stale or negative: answered now, refreshed in the background */
+		if (!e) {
+			/* the station is recorded (pending) before its fetch can settle, so that
+			 * the CoA and the incident report of that fetch find it */
+			rc = mud_pending(inst, request, url, acts);
+			if (token) (void)background_fetch(inst, request, url);
+			return rc;
+		}
+		refresh = token;	/* stale or negative: answered now, refreshed after */
+		token = false;
 	}
 
 	if (token) {
@@ -2380,13 +2387,14 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	if (e->status != MUD_OK) {
 		/* Reported when the fetch failed; a cache hit of that failure is not. */
 		actions_failed(inst, acts);
-		return mud_failed(inst, request, e->status, e->error_where ? e->error_where : "",
-				  e->error_text ? e->error_text : "", url);
+		rc = mud_failed(inst, request, e->status, e->error_where ? e->error_where : "",
+				e->error_text ? e->error_text : "", url);
+		goto done;
 	}
 	rc = apply_entry(inst, request, e, url, conflict);
 	if (rc != RLM_MODULE_UPDATED) {
 		actions_failed(inst, acts);	/* the policy does not fit the reply */
-		return rc;
+		goto done;
 	}
 	/* the History of an incident: formatted only when incidents are reported */
 	if (inst->spool && acts->num == 0) {
@@ -2406,6 +2414,9 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		      cvp ? cvp->vp_strvalue : "-");
 	}
 	talloc_free(e);		/* by this thread, not with the request (see seen_applied()) */
+done:
+	/* the refresh of what was served, once the station holds what it got */
+	if (refresh) (void)background_fetch(inst, request, url);
 	return rc;
 }
 
