@@ -1554,25 +1554,13 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 /** Read the HMAC key file: ours, not readable by group or others, 32..1024 bytes. */
 static mud_rcode_t key_load(mud_cache_t *cache, char const *path, mud_error_t *err)
 {
-	char where[sizeof(((mud_error_t *)NULL)->where)];
-	struct stat st;
 	uint8_t *key = NULL;
 	size_t len = 0;
 	mud_rcode_t rc;
 
-	mudp_escape(where, sizeof(where), path, strlen(path));
-	rc = mud_safe_read(cache, &key, &len, path, CACHE_KEY_MAX, MUD_SAFE_OWNED, err);
+	rc = mudp_key_read(cache, &key, &len, path, CACHE_KEY_MIN, CACHE_KEY_MAX,
+			   "cache key file", err);
 	if (rc != MUD_OK) return rc;
-	if (stat(path, &st) != 0 || (st.st_mode & 077)) {
-		talloc_free(key);
-		return mud_error_set(err, MUD_ERR_IO, where, "cache key file must not be readable "
-				     "by group or others (chmod 600)");
-	}
-	if (len < CACHE_KEY_MIN) {
-		talloc_free(key);
-		return mud_error_set(err, MUD_ERR_IO, where, "cache key file holds %zu bytes, "
-				     "fewer than %d", len, CACHE_KEY_MIN);
-	}
 	talloc_set_name_const(key, "cache key");
 	cache->mac_key = key;
 	cache->mac_key_len = len;

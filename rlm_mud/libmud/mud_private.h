@@ -88,4 +88,10 @@ mud_rcode_t	mudp_resolve_batch(mudp_dns_query_t *q, size_t n, char const *server
 /** Text of a MUDP_DNS_* status. */
 char const	*mudp_dns_status_name(int status);
 
+/** An HMAC key file (the cache's, Redis's): read with mud_safe_read() (owned by us), not
+ *  readable by group or others, min..max bytes; what names it in the errors ("cache key
+ *  file"). The key is a talloc child of ctx. */
+mud_rcode_t	mudp_key_read(TALLOC_CTX *ctx, uint8_t **key, size_t *len, char const *path,
+			      size_t min, size_t max, char const *what, mud_error_t *err);
+
 #endif /* MUD_PRIVATE_H */

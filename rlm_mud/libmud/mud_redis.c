@@ -556,25 +556,12 @@ static int _redis_free(mud_redis_t *r)
 /** Read the HMAC key: ours, not readable by group or others, KEY_MIN..KEY_MAX bytes. */
 static mud_rcode_t key_read(mud_redis_t *r, char const *path, mud_error_t *err)
 {
-	char where[sizeof(((mud_error_t *)NULL)->where)];
-	struct stat st;
 	uint8_t *key = NULL;
 	size_t len = 0;
 	mud_rcode_t rc;
 
-	mudp_escape(where, sizeof(where), path, strlen(path));
-	rc = mud_safe_read(r, &key, &len, path, KEY_MAX, MUD_SAFE_OWNED, err);
+	rc = mudp_key_read(r, &key, &len, path, KEY_MIN, KEY_MAX, "key file", err);
 	if (rc != MUD_OK) return rc;
-	if (stat(path, &st) != 0 || (st.st_mode & 077)) {
-		talloc_free(key);
-		return mud_error_set(err, MUD_ERR_IO, where, "key file must not be readable by "
-				     "group or others (chmod 600)");
-	}
-	if (len < KEY_MIN) {
-		talloc_free(key);
-		return mud_error_set(err, MUD_ERR_IO, where, "key file holds %zu bytes, fewer "
-				     "than %d", len, KEY_MIN);
-	}
 	r->key = key;
 	r->key_len = len;
 	return MUD_OK;

@@ -179,3 +179,33 @@ mud_rcode_t mud_safe_read(TALLOC_CTX *ctx, uint8_t **out, size_t *len, char cons
 	*len = got;
 	return MUD_OK;
 }
+
+/** An HMAC key file (see mud_private.h). */
+mud_rcode_t mudp_key_read(TALLOC_CTX *ctx, uint8_t **key, size_t *len, char const *path,
+			  size_t min, size_t max, char const *what, mud_error_t *err)
+{
+	char where[sizeof(((mud_error_t *)NULL)->where)];
+	struct stat st;
+	uint8_t *k = NULL;
+	size_t n = 0;
+	mud_rcode_t rc;
+
+	*key = NULL;
+	*len = 0;
+	mudp_escape(where, sizeof(where), path, strlen(path));
+	rc = mud_safe_read(ctx, &k, &n, path, max, MUD_SAFE_OWNED, err);
+	if (rc != MUD_OK) return rc;
+	if (stat(path, &st) != 0 || (st.st_mode & 077)) {
+		talloc_free(k);
+		return mud_error_set(err, MUD_ERR_IO, where, "%s must not be readable by group or "
+				     "others (chmod 600)", what);
+	}
+	if (n < min) {
+		talloc_free(k);
+		return mud_error_set(err, MUD_ERR_IO, where, "%s holds %zu bytes, fewer than %zu",
+				     what, n, min);
+	}
+	*key = k;
+	*len = n;
+	return MUD_OK;
+}
