@@ -67,9 +67,65 @@ typedef enum {
 } rlm_mud_out_t;
 
 
-/** Module instance. Read-only after instantiate except the locked seen table. */
-typedef struct rlm_mud_t {
+typedef struct rlm_mud_t rlm_mud_t;
+
+/** What the instances of one name share across HUP reloads (docs/operations.md "HUP").
+ *
+ * FreeRADIUS reloads a module by instantiating a new instance beside the running one and
+ * freeing the old one at a later HUP. Everything with threads or memory of the network
+ * (cache, station index, fetch service, CoA sender, Redis pool, nftables table, incident
+ * spool, metrics) lives here instead, created by the first instance of the name, borrowed by
+ * each later one and torn down with the last. The instance itself holds what a reload may
+ * change (site context, trust anchors, the quarantine built from them).
+ */
+typedef struct rlm_mud_shared {
+	struct rlm_mud_shared *next;	//!< registry list (shared_mutex)
+	char		*name;		//!< instance name, for log lines of the threads
+	unsigned int	refs;		//!< instances holding it (shared_mutex)
+	unsigned int	reloads;	//!< successful reloads (shared_mutex)
+	bool		registered;	//!< in the registry (shared_mutex)
+
+	pthread_mutex_t	cur_mutex;	//!< guards current, insts and each instance's bg_users
+	pthread_cond_t	cur_cond;	//!< broadcast when an instance's bg_users drops to 0
+	bool		cur_init;
+	rlm_mud_t	*current;	//!< what background work reads: the newest instance
+	rlm_mud_t	*insts;		//!< every live instance holding a reference
+
+	pthread_mutex_t	wait_mutex;	//!< guards fetch_gen
+	pthread_cond_t	wait_cond;	//!< broadcast when any fetch settles
+	uint64_t	fetch_gen;	//!< bumped when any fetch settles
+	bool		wait_init;
+	bool		fetch_init;	//!< mud_fetch_global_init() done
+
+	mud_iodef_config_t iodef;	//!< the spool writer's copy (strings owned here)
+
+	/* owned here (talloc children), borrowed by every instance */
+	mud_metrics_t	*metrics;
+	mud_cache_t	*cache;
+	mud_stations_t	*stations;
+	mud_redis_t	*redis;
+	mud_fetchsvc_t	*fetchsvc;
+	rlm_mud_coa_t	*coa;
+	mud_enforce_t	*enforce_state;
+	mud_spool_t	*spool;
+	mud_metrics_writer_t *metrics_writer;
+
+	/* settings a reload cannot change, as the first instance had them */
+	char		*start_settings;	//!< "cache_dir=... fetch_threads=..."
+	CONF_SECTION	*start_conf;	//!< the section the first instance was parsed from
+	CONF_SECTION	*latest_conf;	//!< the newest section a reload was parsed from
+} rlm_mud_shared_t;
+
+/** Module instance. Read-only after instantiate; the objects it borrows from sh are
+ *  thread-safe. */
+struct rlm_mud_t {
 	char const	*name;
+	rlm_mud_shared_t *sh;		//!< shared state (NULL until taken)
+	rlm_mud_t	*sh_next;	//!< sh->insts list (sh->cur_mutex)
+	unsigned int	bg_users;	//!< background jobs using this instance (sh->cur_mutex)
+	char		*settings;	//!< the settings a reload cannot change, rendered
+	mud_rendered_t	*prev_quarantine;	//!< quarantine of the instance this one replaced
+						//!< (its dACL names still answered), or NULL
 
 	char const	*ca_file;
 	char const	*ca_path;
@@ -159,15 +215,9 @@ typedef struct rlm_mud_t {
 	DICT_ATTR const	*da_nfr;
 	DICT_ATTR const	*da_state;
 
-	bool		fetch_init;		//!< mud_fetch_global_init() done
-	mud_stations_t	*stations;		//!< per-station state (thread-safe)
-	mud_fetchsvc_t	*fetchsvc;		//!< background fetches (fetch_mode = background)
-	rlm_mud_coa_t	*coa;			//!< CoA sender (coa = yes)
-
-	pthread_mutex_t	wait_mutex;		//!< guards fetch_gen
-	pthread_cond_t	wait_cond;		//!< broadcast when any fetch settles
-	uint64_t	fetch_gen;		//!< bumped when any fetch settles
-	bool		wait_init;
+	mud_stations_t	*stations;		//!< per-station state (borrowed from sh)
+	mud_fetchsvc_t	*fetchsvc;		//!< background fetches (borrowed from sh)
+	rlm_mud_coa_t	*coa;			//!< CoA sender (coa = yes; borrowed from sh)
 
 	char const	*enforce;		//!< "none" or "nftables" (docs/enforce.md)
 	char const	*enforce_bridge;	//!< bridge the stations sit on, NULL = any
@@ -200,7 +250,7 @@ typedef struct rlm_mud_t {
 	DICT_ATTR const	*da_tunnel_group;
 	uint32_t	tunnel_type_vlan;	//!< Tunnel-Type VLAN (13, RFC 3580)
 	uint32_t	tunnel_medium_802;	//!< Tunnel-Medium-Type IEEE-802 (6)
-} rlm_mud_t;
+};
 
 /** redis { }: state shared by a pool of servers (docs/high-availability.md). */
 static const CONF_PARSER redis_config[] = {
@@ -246,9 +296,9 @@ static const CONF_PARSER iodef_config[] = {
 
 static const CONF_PARSER module_config[] = {
 	{ "ca_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, ca_file), NULL },
-	{ "ca_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, ca_path), NULL },
+	{ "ca_path", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, ca_path), NULL },
 	{ "trust_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, trust_file), NULL },
-	{ "trust_path", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, trust_path), NULL },
+	{ "trust_path", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, trust_path), NULL },
 	{ "require_signature", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, require_signature),
 	  "yes" },
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, connect_timeout), "5" },
@@ -307,6 +357,28 @@ static const CONF_PARSER module_config[] = {
 
 static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 	CC_HINT(format (printf, 3, 4));
+
+/** The instance a background job (fetch, tick, metrics) reads: the newest one, kept alive
+ *  until bg_release() (a replaced instance's detach waits for its jobs). */
+static rlm_mud_t *bg_acquire(rlm_mud_shared_t *sh)
+{
+	rlm_mud_t *inst;
+
+	pthread_mutex_lock(&sh->cur_mutex);
+	inst = sh->current;
+	inst->bg_users++;
+	pthread_mutex_unlock(&sh->cur_mutex);
+	return inst;
+}
+
+static void bg_release(rlm_mud_t *inst)
+{
+	rlm_mud_shared_t *sh = inst->sh;
+
+	pthread_mutex_lock(&sh->cur_mutex);
+	if (--inst->bg_users == 0) pthread_cond_broadcast(&sh->cur_cond);
+	pthread_mutex_unlock(&sh->cur_mutex);
+}
 
 /** Per-method behaviour of the common function (no copy-pasted mod_* bodies). */
 typedef struct rlm_mud_method {
@@ -801,8 +873,8 @@ static char const *pool_coa_secret(char const *dst)
 	return client ? client->secret : NULL;
 }
 
-/** redis { }: the shared state of a pool (nothing without a server). */
-static int redis_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+/** redis { }: the shared state of a pool (nothing without a server), created in sh. */
+static int redis_instantiate(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
 {
 	CONF_SECTION *cs = cf_section_sub_find(conf, "redis");
 	mud_redis_opts_t o;
@@ -863,14 +935,15 @@ static int redis_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	o.pool_size = inst->redis_pool_size;
 	o.retry_max_ms = inst->redis_retry_max * 1000;
 	o.log = libmud_log;
-	o.log_uctx = inst;
+	o.log_uctx = sh;
 	mud_error_clear(&err);
-	if (mud_redis_create(inst, &inst->redis, &o, &err) != MUD_OK) {
+	if (mud_redis_create(sh, &sh->redis, &o, &err) != MUD_OK) {
 		cf_log_err_cs(cs, "redis: %s (at %s)", err.text, err.where);
 		return -1;
 	}
+	inst->redis = sh->redis;
 	/* never refused for an unreachable Redis: the pool's state is a bonus */
-	(void)mud_redis_ping(inst->redis, NULL);
+	(void)mud_redis_ping(sh->redis, NULL);
 	INFO("rlm_mud (%s): pool state shared on Redis %s:%u database %u (prefix %s)",
 	     inst->name, inst->redis_server, inst->redis_port, inst->redis_database,
 	     inst->redis_prefix);
@@ -1517,7 +1590,7 @@ static void enforce_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 	CC_HINT(format (printf, 3, 4));
 static void enforce_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 {
-	rlm_mud_t const *inst = uctx;
+	rlm_mud_shared_t const *inst = uctx;
 	char buf[512];
 	va_list ap;
 
@@ -1658,11 +1731,9 @@ static void enforce_stop(rlm_mud_t *inst, REQUEST *request, char const *key)
 	}
 }
 
-/** enforce = nftables: open the table (fails here, not on the first request, without
- *  CAP_NET_ADMIN or nftables support). */
+/** enforce = nftables: the quarantine rules of this instance's site context. */
 static int enforce_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 {
-	mud_enforce_opts_t o;
 	mud_error_t err;
 
 	if (!inst->enforce || strcmp(inst->enforce, "none") == 0) return 0;
@@ -1675,13 +1746,25 @@ static int enforce_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 		cf_log_err_cs(conf, "enforce: quarantine rules: %s", err.text);
 		return -1;
 	}
+	return 0;
+}
+
+/** enforce = nftables: open the table in sh (fails here, not on the first request, without
+ *  CAP_NET_ADMIN or nftables support). */
+static int enforce_open(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
+{
+	mud_enforce_opts_t o;
+	mud_error_t err;
+
+	if (!inst->enforce_quarantine) return 0;
 	memset(&o, 0, sizeof(o));
 	o.table = inst->enforce_table;
 	o.bridge = inst->enforce_bridge;
 	o.track = inst->enforce_track;
 	o.log = enforce_log;
-	o.log_uctx = inst;
-	if (mud_enforce_open(inst, &inst->enforce_state, &o, &err) != MUD_OK) {
+	o.log_uctx = sh;
+	mud_error_clear(&err);
+	if (mud_enforce_open(sh, &sh->enforce_state, &o, &err) != MUD_OK) {
 		cf_log_err_cs(conf, "enforce = nftables: %s (%s)", err.text, err.where);
 		return -1;
 	}
@@ -1802,10 +1885,10 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 /** Wake the requests waiting for an in-flight fetch (any URL: each re-checks its own). */
 static void fetch_settled(rlm_mud_t *inst)
 {
-	pthread_mutex_lock(&inst->wait_mutex);
-	inst->fetch_gen++;
-	pthread_cond_broadcast(&inst->wait_cond);
-	pthread_mutex_unlock(&inst->wait_mutex);
+	pthread_mutex_lock(&inst->sh->wait_mutex);
+	inst->sh->fetch_gen++;
+	pthread_cond_broadcast(&inst->sh->wait_cond);
+	pthread_mutex_unlock(&inst->sh->wait_mutex);
 }
 
 /** Another thread fetches url: wait (at most fetch_wait seconds) until it settles.
@@ -1830,19 +1913,20 @@ static mud_cache_result_t wait_inflight(rlm_mud_t *inst, REQUEST *request, char 
 	while (rc != ETIMEDOUT) {
 		uint64_t gen;
 
-		pthread_mutex_lock(&inst->wait_mutex);
-		gen = inst->fetch_gen;
-		pthread_mutex_unlock(&inst->wait_mutex);
+		pthread_mutex_lock(&inst->sh->wait_mutex);
+		gen = inst->sh->fetch_gen;
+		pthread_mutex_unlock(&inst->sh->wait_mutex);
 
 		cr = mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
 		if (cr != MUD_CACHE_MISS || *token) return cr;
 
-		pthread_mutex_lock(&inst->wait_mutex);
-		while (inst->fetch_gen == gen && rc != ETIMEDOUT) {
-			rc = pthread_cond_timedwait(&inst->wait_cond, &inst->wait_mutex, &deadline);
+		pthread_mutex_lock(&inst->sh->wait_mutex);
+		while (inst->sh->fetch_gen == gen && rc != ETIMEDOUT) {
+			rc = pthread_cond_timedwait(&inst->sh->wait_cond, &inst->sh->wait_mutex,
+						    &deadline);
 			if (rc != 0 && rc != ETIMEDOUT) rc = ETIMEDOUT;	/* EINVAL: give up */
 		}
-		pthread_mutex_unlock(&inst->wait_mutex);
+		pthread_mutex_unlock(&inst->sh->wait_mutex);
 	}
 	return mud_cache_lookup(inst->cache, request, e, token, url, request->timestamp);
 }
@@ -2095,11 +2179,10 @@ static void background_warnings(rlm_mud_t *inst, char const *url_log, mud_policy
 }
 
 /** A fetch job, on a fetch-service thread: the pipeline, the cache, then CoA. */
-static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
+static void fetch_job_run(rlm_mud_t *inst, char const *url, uint8_t const *arg, size_t arglen,
 			  int const volatile *abort)
 {
 	mud_rcode_t rc;
-	rlm_mud_t *inst = uctx;
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	mud_policy_opts_t opts;
 	mud_policy_t *pol = NULL;
@@ -2167,8 +2250,11 @@ static void fetch_job_run(void *uctx, char const *url, uint8_t const *arg, size_
 static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t arglen,
 		      int const volatile *abort)
 {
-	fetch_job_run(uctx, url, arg, arglen, abort);
-	fetch_settled(uctx);
+	rlm_mud_t *inst = bg_acquire(uctx);	/* the newest context and trust anchors */
+
+	fetch_job_run(inst, url, arg, arglen, abort);
+	fetch_settled(inst);
+	bg_release(inst);
 }
 
 #define MUD_REFRESH_BATCH	1024	//!< expired policies looked at per tick, at most
@@ -2184,9 +2270,8 @@ static int url_sort_cmp(void const *a, void const *b)
 	return strcmp(*(char * const *)a, *(char * const *)b);
 }
 
-static void refresh_tick(void *uctx, time_t now)
+static void refresh_tick_run(rlm_mud_t *inst, time_t now)
 {
-	rlm_mud_t *inst = uctx;
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	char **urls = NULL;
 	size_t *users;
@@ -2234,6 +2319,14 @@ static void refresh_tick(void *uctx, time_t now)
 	if (queued) DEBUG("rlm_mud (%s): %zu expired polic%s refreshed in the background",
 			  inst->name, queued, queued == 1 ? "y" : "ies");
 	talloc_free(tmp);
+}
+
+static void refresh_tick(void *uctx, time_t now)
+{
+	rlm_mud_t *inst = bg_acquire(uctx);
+
+	refresh_tick_run(inst, now);
+	bg_release(inst);
 }
 
 /** Queue the fetch of url (the caller holds the cache's fetch token). */
@@ -2528,6 +2621,26 @@ static long page_start(rlm_mud_t const *inst, REQUEST *request, size_t num)
 	return (long)v;
 }
 
+/** The lines of a quarantine dACL by name (q may be NULL). */
+static bool quarantine_lines(mud_rendered_t const *q, char const *name, char ***lines,
+			     size_t *num, bool *v6)
+{
+	if (!q) return false;
+	if (q->acl_name_v4 && strcmp(name, q->acl_name_v4) == 0) {
+		*lines = q->v4;
+		*num = q->num_v4;
+		*v6 = false;
+		return true;
+	}
+	if (q->acl_name_v6 && strcmp(name, q->acl_name_v6) == 0) {
+		*lines = q->v6;
+		*num = q->num_v6;
+		*v6 = true;
+		return true;
+	}
+	return false;
+}
+
 /** Answer a dACL download: the lines of the named ACL, paged if large. */
 static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 {
@@ -2540,13 +2653,7 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 	size_t used = 0;
 	char buf[MUD_LOG_CUT + 8];
 	char const *name;
-	char const *q_v4 = NULL;
-	char const *q_v6 = NULL;
 
-	if (inst->out == MUD_OUT_CISCO_DACL) {
-		q_v4 = inst->quarantine->acl_name_v4;
-		q_v6 = inst->quarantine->acl_name_v6;
-	}
 	vp = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
 	if (!vp) {
 		control_set(request, inst->da_status, "acl-unknown");
@@ -2555,13 +2662,10 @@ static rlm_rcode_t dacl_download(rlm_mud_t *inst, REQUEST *request)
 	name = vp->vp_strvalue;
 	log_safe(buf, sizeof(buf), name, vp->vp_length);
 
-	if (q_v4 && strcmp(name, q_v4) == 0) {
-		lines = inst->quarantine->v4;
-		num = inst->quarantine->num_v4;
-	} else if (q_v6 && strcmp(name, q_v6) == 0) {
-		lines = inst->quarantine->v6;
-		num = inst->quarantine->num_v6;
-		v6 = true;
+	if (inst->out == MUD_OUT_CISCO_DACL &&
+	    (quarantine_lines(inst->quarantine, name, &lines, &num, &v6) ||
+	     quarantine_lines(inst->prev_quarantine, name, &lines, &num, &v6))) {
+		RDEBUG3("MUD dACL download: the quarantine filter");
 	} else if (!pool_acl_lookup(inst, request, name, &lines, &num, &v6)) {
 		REDEBUG("MUD dACL download: unknown ACL name \"%s\"", buf);
 		control_set(request, inst->da_status, "acl-unknown");
@@ -2945,9 +3049,8 @@ static void metrics_coa(rlm_mud_t *inst, mud_metrics_coa_t *mc)
 }
 
 /** The textfile's contents, on the writer thread (never a request's). */
-static char *metrics_text(void *uctx, TALLOC_CTX *ctx)
+static char *metrics_text_inst(rlm_mud_t *inst, TALLOC_CTX *ctx)
 {
-	rlm_mud_t *inst = uctx;
 	mud_cache_stats_t cst;
 	mud_fetchsvc_stats_t fst;
 	mud_metrics_coa_t mc;
@@ -2957,6 +3060,15 @@ static char *metrics_text(void *uctx, TALLOC_CTX *ctx)
 	if (inst->fetchsvc) mud_fetchsvc_stats(inst->fetchsvc, &fst);
 	metrics_coa(inst, &mc);
 	return mud_metrics_render(ctx, inst->metrics, &cst, inst->fetchsvc ? &fst : NULL, &mc);
+}
+
+static char *metrics_text(void *uctx, TALLOC_CTX *ctx)
+{
+	rlm_mud_t *inst = bg_acquire(uctx);
+	char *text = metrics_text_inst(inst, ctx);
+
+	bg_release(inst);
+	return text;
 }
 
 /** " requests=N ... coa_ack=N" for %{mud:stats}: the textfile's main series, one line. */
@@ -2969,7 +3081,7 @@ static ssize_t metrics_stats(rlm_mud_t *inst, char *out, size_t outlen)
 	size_t pos = 0;
 
 	if (!tmp) return 0;
-	text = metrics_text(inst, tmp);
+	text = metrics_text_inst(inst, tmp);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char const *name = line + strlen("rlm_mud_");
@@ -3101,13 +3213,6 @@ static int ensure_cert_attr(CONF_SECTION *conf, char const *name, int num)
 	return 0;
 }
 
-static int mod_bootstrap(CONF_SECTION *conf, void *instance)
-{
-	if (ensure_cert_attr(conf, MUD_DA_CERT_URL, MUD_DA_CERT_URL_NUM) < 0) return -1;
-	if (ensure_cert_attr(conf, MUD_DA_CERT_SIGNER, MUD_DA_CERT_SIGNER_NUM) < 0) return -1;
-	return 0;
-}
-
 /** Look up a dictionary attribute the module needs. */
 static int need_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name)
 {
@@ -3125,7 +3230,7 @@ static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 	CC_HINT(format (printf, 3, 4));
 static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 {
-	rlm_mud_t const *inst = uctx;
+	rlm_mud_shared_t const *inst = uctx;
 	char buf[512];
 	va_list ap;
 
@@ -3148,7 +3253,8 @@ static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 	}
 }
 
-/** iodef { }: check the reporting settings and open the spool (nothing if spool_dir unset).
+/** iodef { }: check the reporting settings (nothing if spool_dir unset); iodef_open() opens
+ *  the spool.
  *
  * The settings are proven by rendering (and signing, with sign_key) a probe document, so
  * a bad reporter, TLP, language, key or certificate stops the server at start-up.
@@ -3156,7 +3262,6 @@ static void libmud_log(void *uctx, mud_log_level_t level, char const *fmt, ...)
 static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 {
 	CONF_SECTION *cs = cf_section_sub_find(conf, "iodef");
-	mud_spool_opts_t sopts;
 	mud_incident_t probe;
 	mud_error_t err;
 	TALLOC_CTX *tmp;
@@ -3259,11 +3364,47 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 			goto done;
 		}
 	}
+	ret = 0;
+done:
+	talloc_free(tmp);
+	return ret;
+}
+
+/** Copy a string of the iodef settings into sh (NULL stays NULL). */
+static bool iodef_dup(rlm_mud_shared_t *sh, char const **s)
+{
+	if (!*s) return true;
+	*s = talloc_strdup(sh, *s);
+	return *s != NULL;
+}
+
+/** iodef { }: open the spool and start its writer, in sh (nothing without spool_dir). The
+ *  writer keeps its own copy of the settings: it outlives this instance. */
+static int iodef_open(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
+{
+	CONF_SECTION *cs = cf_section_sub_find(conf, "iodef");
+	mud_spool_opts_t sopts;
+	mud_error_t err;
+	mud_iodef_config_t *c = &sh->iodef;
+
+	if (!cs) cs = conf;
+	if (!inst->iodef_spool_dir || !*inst->iodef_spool_dir) return 0;
+	*c = inst->iodef;
+	if (!iodef_dup(sh, &c->reporter) || !iodef_dup(sh, &c->contact_name) ||
+	    !iodef_dup(sh, &c->contact_email) || !iodef_dup(sh, &c->contact_phone) ||
+	    !iodef_dup(sh, &c->tlp) || !iodef_dup(sh, &c->lang) ||
+	    !iodef_dup(sh, &c->sign_key) || !iodef_dup(sh, &c->sign_cert) ||
+	    !iodef_dup(sh, &c->timezone) || !iodef_dup(sh, &c->restrictions)) {
+		cf_log_err_cs(cs, "Out of memory");
+		return -1;
+	}
+	/* the recipients (read-only) move to sh; this instance still points at them */
+	if (inst->iodef_rcpt) (void)talloc_steal(sh, inst->iodef_rcpt);
 
 	if (mkdir(inst->iodef_spool_dir, 0700) != 0 && errno != EEXIST) {
 		cf_log_err_cs(cs, "iodef: cannot create spool_dir %s: %s", inst->iodef_spool_dir,
 			      fr_syserror(errno));
-		goto done;
+		return -1;
 	}
 	memset(&sopts, 0, sizeof(sopts));
 	sopts.max_files = inst->iodef_max_files;
@@ -3271,24 +3412,23 @@ static int iodef_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	sopts.window = inst->iodef_window;
 	sopts.flush_rate = inst->iodef_flush_rate;
 	sopts.log = libmud_log;
-	sopts.log_uctx = inst;
-	if (mud_spool_open(inst, &inst->spool, inst->iodef_spool_dir, &sopts, &err) != MUD_OK) {
+	sopts.log_uctx = sh;
+	mud_error_clear(&err);
+	if (mud_spool_open(sh, &sh->spool, inst->iodef_spool_dir, &sopts, &err) != MUD_OK) {
 		cf_log_err_cs(cs, "iodef: cannot open spool_dir: %s (at %s)", err.text, err.where);
-		goto done;
+		return -1;
 	}
+	inst->spool = sh->spool;
 	/* Requests only record; a thread (started on the first report) writes. */
-	if (mud_spool_writer_start(inst->spool, &inst->iodef, &err) != MUD_OK) {
+	if (mud_spool_writer_start(sh->spool, &sh->iodef, &err) != MUD_OK) {
 		cf_log_err_cs(cs, "iodef: %s (at %s)", err.text, err.where);
-		goto done;
+		return -1;
 	}
 	INFO("rlm_mud (%s): incident reports (IODEF) spooled in %s%s%s, written in the "
 	     "background (at most %u per second)", inst->name, inst->iodef_spool_dir,
 	     inst->iodef.sign_key ? ", signed" : "",
 	     inst->iodef.encrypt ? ", encrypted" : "", inst->iodef_flush_rate);
-	ret = 0;
-done:
-	talloc_free(tmp);
-	return ret;
+	return 0;
 }
 
 /** Compile and render the quarantine filter for this instance's site context and output
@@ -3330,10 +3470,53 @@ static int quarantine_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
+/** Copy num strings under ctx (NULL when out of memory). */
+static char **lines_dup(TALLOC_CTX *ctx, char * const *in, size_t num)
+{
+	char **out = talloc_zero_array(ctx, char *, num ? num : 1);
+	size_t i;
+
+	if (!out) return NULL;
+	for (i = 0; i < num; i++) {
+		out[i] = talloc_strdup(out, in[i]);
+		if (!out[i]) return NULL;
+	}
+	return out;
+}
+
+/** A reload keeps the quarantine dACLs of the instance it replaced answerable: a switch
+ *  given their names just before the reload downloads them just after it. */
+static void quarantine_keep_prev(rlm_mud_t *inst, rlm_mud_t const *prev)
+{
+	mud_rendered_t const *q = prev ? prev->quarantine : NULL;
+	mud_rendered_t *c;
+
+	if (!q || inst->out != MUD_OUT_CISCO_DACL || !q->acl_name_v4 || !q->acl_name_v6 ||
+	    !inst->quarantine->acl_name_v4 || !inst->quarantine->acl_name_v6) return;
+	if (strcmp(q->acl_name_v4, inst->quarantine->acl_name_v4) == 0 &&
+	    strcmp(q->acl_name_v6, inst->quarantine->acl_name_v6) == 0) return;
+	c = talloc_zero(inst, mud_rendered_t);
+	if (!c) goto oom;
+	c->format = q->format;
+	c->acl_name_v4 = talloc_strdup(c, q->acl_name_v4);
+	c->acl_name_v6 = talloc_strdup(c, q->acl_name_v6);
+	c->v4 = lines_dup(c, q->v4, q->num_v4);
+	c->v6 = lines_dup(c, q->v6, q->num_v6);
+	if (!c->acl_name_v4 || !c->acl_name_v6 || !c->v4 || !c->v6) goto oom;
+	c->num_v4 = q->num_v4;
+	c->num_v6 = q->num_v6;
+	inst->prev_quarantine = c;
+	return;
+oom:
+	talloc_free(c);
+	WARN("rlm_mud (%s): reload: out of memory keeping the previous quarantine dACLs; a "
+	     "download of them is refused", inst->name);
+}
+
 /** CoA sender log lines into radius.log. */
 static void coa_log(void *uctx, rlm_mud_coa_level_t level, char const *msg)
 {
-	rlm_mud_t const *inst = uctx;
+	rlm_mud_shared_t const *inst = uctx;
 
 	switch (level) {
 	case RLM_MUD_COA_LOG_DEBUG:
@@ -3351,11 +3534,9 @@ static void coa_log(void *uctx, rlm_mud_coa_level_t level, char const *msg)
 	}
 }
 
-/** fetch_mode, the fetch service and the CoA sender. */
+/** fetch_mode and the checks of the background settings (each instance). */
 static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 {
-	mud_error_t err;
-
 	if (!inst->fetch_mode || strcmp(inst->fetch_mode, "inline") == 0) {
 		inst->background = false;
 	} else if (strcmp(inst->fetch_mode, "background") == 0) {
@@ -3369,64 +3550,78 @@ static int background_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 		cf_log_err_cs(conf, "pending_session_timeout must be 0..3600 seconds");
 		return -1;
 	}
+	if (inst->coa_enable && (inst->coa_port == 0 || inst->coa_port > 65535)) {
+		cf_log_err_cs(conf, "coa_port must be 1..65535");
+		return -1;
+	}
+	if (inst->refresh_interval > 3600) {
+		cf_log_err_cs(conf, "refresh_interval must be 0..3600 seconds");
+		return -1;
+	}
+	if (inst->fetch_wait > 300) {
+		cf_log_err_cs(conf, "fetch_wait must be 0..300 seconds");
+		return -1;
+	}
+	if (inst->metrics_file && *inst->metrics_file &&
+	    (inst->metrics_interval < 1 || inst->metrics_interval > 3600)) {
+		cf_log_err_cs(conf, "metrics_interval must be 1..3600 seconds");
+		return -1;
+	}
+	return 0;
+}
+
+/** The CoA sender and the fetch service (its threads and ticker), in sh. */
+static int background_start(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
+{
+	mud_fetchsvc_opts_t fo;
+	mud_error_t err;
+
 	if (inst->coa_enable) {
 		rlm_mud_coa_opts_t co;
 		char const *cerr = NULL;
 
-		if (inst->coa_port == 0 || inst->coa_port > 65535) {
-			cf_log_err_cs(conf, "coa_port must be 1..65535");
-			return -1;
-		}
 		memset(&co, 0, sizeof(co));
 		co.port = (uint16_t)inst->coa_port;
 		co.secret = inst->coa_secret;
 		co.retries = (int)inst->coa_retries;
 		co.log = coa_log;
-		co.uctx = inst;
-		inst->coa = rlm_mud_coa_create(inst, &co, &cerr);
-		if (!inst->coa) {
+		co.uctx = sh;
+		sh->coa = rlm_mud_coa_create(sh, &co, &cerr);
+		if (!sh->coa) {
 			cf_log_err_cs(conf, "CoA sender: %s", cerr ? cerr : "failed");
 			return -1;
 		}
+		inst->coa = sh->coa;
 	}
-	{	/* both modes: background fetches, and an operator's refresh (docs/operations.md) */
-		mud_fetchsvc_opts_t fo;
 
-		memset(&fo, 0, sizeof(fo));
-		fo.threads = inst->fetch_threads;
-		fo.queue_max = inst->fetch_queue_max;
-		fo.per_authority = inst->fetch_per_authority;
-		if (inst->refresh_interval > 3600) {
-			cf_log_err_cs(conf, "refresh_interval must be 0..3600 seconds");
-			return -1;
-		}
-		/* the ticker refreshes (refresh_interval) and, with Redis, publishes late */
-		fo.tick_interval = inst->refresh_interval ? inst->refresh_interval :
-				   inst->redis ? MUD_REPUBLISH_INTERVAL : 0;
-		fo.tick = refresh_tick;
-		mud_error_clear(&err);
-		if (mud_fetchsvc_create(inst, &inst->fetchsvc, &fo, fetch_job, inst, &err) !=
-		    MUD_OK) {
-			cf_log_err_cs(conf, "fetch service: %s (at %s)", err.text, err.where);
-			return -1;
-		}
+	/* both modes: background fetches, and an operator's refresh (docs/operations.md) */
+	memset(&fo, 0, sizeof(fo));
+	fo.threads = inst->fetch_threads;
+	fo.queue_max = inst->fetch_queue_max;
+	fo.per_authority = inst->fetch_per_authority;
+	/* the ticker refreshes (refresh_interval) and, with Redis, publishes late */
+	fo.tick_interval = inst->refresh_interval ? inst->refresh_interval :
+			   sh->redis ? MUD_REPUBLISH_INTERVAL : 0;
+	fo.tick = refresh_tick;
+	mud_error_clear(&err);
+	if (mud_fetchsvc_create(sh, &sh->fetchsvc, &fo, fetch_job, sh, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "fetch service: %s (at %s)", err.text, err.where);
+		return -1;
 	}
+	inst->fetchsvc = sh->fetchsvc;
 	return 0;
 }
 
-/** metrics_file: the writer thread (first write now: an unusable path fails the start). */
-static int metrics_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
+/** metrics_file: the writer thread, in sh (first write now: an unusable path fails the
+ *  start). */
+static int metrics_start(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
 {
 	mud_error_t err;
 
 	if (!inst->metrics_file || !*inst->metrics_file) return 0;
-	if (inst->metrics_interval < 1 || inst->metrics_interval > 3600) {
-		cf_log_err_cs(conf, "metrics_interval must be 1..3600 seconds");
-		return -1;
-	}
 	mud_error_clear(&err);
-	if (mud_metrics_writer_start(inst, &inst->metrics_writer, inst->metrics_file,
-				     inst->metrics_interval, metrics_text, inst, libmud_log, inst,
+	if (mud_metrics_writer_start(sh, &sh->metrics_writer, inst->metrics_file,
+				     inst->metrics_interval, metrics_text, sh, libmud_log, sh,
 				     &err) != MUD_OK) {
 		cf_log_err_cs(conf, "metrics_file: %s (at %s)", err.text, err.where);
 		return -1;
@@ -3434,21 +3629,335 @@ static int metrics_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
+/*
+ *	Shared state and reload (docs/operations.md "HUP").
+ */
+
+static pthread_mutex_t shared_mutex = PTHREAD_MUTEX_INITIALIZER;	//!< the registry
+static rlm_mud_shared_t *shared_list;		//!< shared states by instance name
+
+/** A secret in the settings text: only whether it changed (FNV-1a), never its value. */
+static uint32_t secret_tag(char const *secret)
+{
+	uint32_t h = 2166136261u;
+
+	for (; secret && *secret; secret++) h = (h ^ (uint8_t)*secret) * 16777619u;
+	return h;
+}
+
+/** Append "name=value" and a separator (\037: values may hold spaces) to *s. */
+static void settings_add(char **s, char const *name, char const *fmt, ...)
+	CC_HINT(format (printf, 3, 4));
+static void settings_add(char **s, char const *name, char const *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	if (!*s) return;
+	va_start(ap, fmt);
+	v = talloc_vasprintf(*s, fmt, ap);
+	va_end(ap);
+	*s = v ? talloc_asprintf_append(*s, "%s=%s\037", name, v) : NULL;
+}
+
+/** The settings a reload cannot change (they size or own what sh holds, or its threads use
+ *  them), rendered to compare a reload's with the running ones. Secrets only as a hash. */
+static char *settings_render(rlm_mud_t const *inst)
+{
+	char *s = talloc_strdup(inst, "");
+
+#define S(_x) ((_x) ? (_x) : "")
+	settings_add(&s, "cache_dir", "%s", S(inst->cache_dir));
+	settings_add(&s, "cache_key_file", "%s", S(inst->cache_key_file));
+	settings_add(&s, "cache_max_entries", "%u", inst->cache_max_entries);
+	settings_add(&s, "cache_max_validity", "%u", inst->cache_max_validity);
+	settings_add(&s, "cache_fail_ttl", "%u", inst->cache_fail_ttl);
+	settings_add(&s, "cache_stale_max", "%u", inst->cache_stale_max);
+	settings_add(&s, "dns_refresh_min", "%u", inst->dns_refresh_min);
+	settings_add(&s, "dns_refresh_max", "%u", inst->dns_refresh_max);
+	settings_add(&s, "output_format", "%s", S(inst->output_format));
+	settings_add(&s, "accounting_max_entries", "%u", inst->accounting_max_entries);
+	settings_add(&s, "fetch_threads", "%u", inst->fetch_threads);
+	settings_add(&s, "fetch_queue_max", "%u", inst->fetch_queue_max);
+	settings_add(&s, "fetch_per_authority", "%u", inst->fetch_per_authority);
+	settings_add(&s, "refresh_interval", "%u", inst->refresh_interval);
+	settings_add(&s, "coa", "%d", inst->coa_enable);
+	settings_add(&s, "coa_port", "%u", inst->coa_port);
+	settings_add(&s, "coa_retries", "%u", inst->coa_retries);
+	settings_add(&s, "coa_secret", "(#%08x)", secret_tag(inst->coa_secret));
+	settings_add(&s, "enforce", "%s", S(inst->enforce));
+	settings_add(&s, "enforce_table", "%s", S(inst->enforce_table));
+	settings_add(&s, "enforce_bridge", "%s", S(inst->enforce_bridge));
+	settings_add(&s, "enforce_track", "%d", inst->enforce_track);
+	settings_add(&s, "metrics_file", "%s", S(inst->metrics_file));
+	settings_add(&s, "metrics_interval", "%u", inst->metrics_interval);
+	settings_add(&s, "iodef.spool_dir", "%s", S(inst->iodef_spool_dir));
+	settings_add(&s, "iodef.reporter", "%s", S(inst->iodef_reporter));
+	settings_add(&s, "iodef.contact_name", "%s", S(inst->iodef_contact_name));
+	settings_add(&s, "iodef.contact_email", "%s", S(inst->iodef_contact_email));
+	settings_add(&s, "iodef.contact_phone", "%s", S(inst->iodef_contact_phone));
+	settings_add(&s, "iodef.tlp", "%s", S(inst->iodef_tlp));
+	settings_add(&s, "iodef.lang", "%s", S(inst->iodef_lang));
+	settings_add(&s, "iodef.sign_key", "%s", S(inst->iodef_sign_key));
+	settings_add(&s, "iodef.sign_cert", "%s", S(inst->iodef_sign_cert));
+	settings_add(&s, "iodef.window", "%u", inst->iodef_window);
+	settings_add(&s, "iodef.max_files", "%u", inst->iodef_max_files);
+	settings_add(&s, "iodef.max_bytes", "%u", inst->iodef_max_bytes);
+	settings_add(&s, "iodef.timezone", "%s", S(inst->iodef_timezone));
+	settings_add(&s, "iodef.restrictions", "%s", S(inst->iodef_restrictions));
+	settings_add(&s, "iodef.encrypt_cert", "%s", S(inst->iodef_encrypt_cert));
+	settings_add(&s, "iodef.encrypt_cipher", "%s", S(inst->iodef_encrypt_cipher));
+	settings_add(&s, "iodef.flush_rate", "%u", inst->iodef_flush_rate);
+	settings_add(&s, "redis.server", "%s", S(inst->redis_server));
+	settings_add(&s, "redis.port", "%u", inst->redis_port);
+	settings_add(&s, "redis.username", "%s", S(inst->redis_username));
+	settings_add(&s, "redis.password", "(#%08x)", secret_tag(inst->redis_password));
+	settings_add(&s, "redis.database", "%u", inst->redis_database);
+	settings_add(&s, "redis.key_file", "%s", S(inst->redis_key_file));
+	settings_add(&s, "redis.prefix", "%s", S(inst->redis_prefix));
+	settings_add(&s, "redis.connect_timeout", "%u", inst->redis_connect_timeout);
+	settings_add(&s, "redis.timeout", "%u", inst->redis_timeout);
+	settings_add(&s, "redis.pool_size", "%u", inst->redis_pool_size);
+	settings_add(&s, "redis.retry_max", "%u", inst->redis_retry_max);
+#undef S
+	return s;
+}
+
+/** A reload that changes a setting it cannot apply is refused as a whole: each such setting
+ *  is logged, and the running configuration stays (restart to apply it). */
+static int settings_compare(CONF_SECTION *conf, rlm_mud_t const *inst, char const *running)
+{
+	char const *a = running;
+	char const *b = inst->settings;
+	int changed = 0;
+
+	while (*a && *b) {
+		size_t la = strcspn(a, "\037");
+		size_t lb = strcspn(b, "\037");
+
+		if (la != lb || memcmp(a, b, la) != 0) {
+			cf_log_err_cs(conf, "reload: %.*s changed to %.*s, which needs a restart",
+				      (int)la, a, (int)lb, b);
+			changed++;
+		}
+		a += la + (a[la] == '\037');
+		b += lb + (b[lb] == '\037');
+	}
+	return changed ? -1 : 0;
+}
+
+/** Point the instance at what sh owns. */
+static void shared_borrow(rlm_mud_t *inst, rlm_mud_shared_t *sh)
+{
+	inst->metrics = sh->metrics;
+	inst->cache = sh->cache;
+	inst->stations = sh->stations;
+	inst->redis = sh->redis;
+	inst->fetchsvc = sh->fetchsvc;
+	inst->coa = sh->coa;
+	inst->enforce_state = sh->enforce_state;
+	inst->spool = sh->spool;
+}
+
+/** Stop the threads (they may still use an instance), then free what sh owns. */
+static void shared_free(rlm_mud_shared_t *sh)
+{
+	TALLOC_FREE(sh->metrics_writer);	/* reads the cache, fetch service and sender */
+	/* fetch threads first (they use the cache and the CoA sender), then the sender */
+	TALLOC_FREE(sh->fetchsvc);
+	if (sh->coa) {
+		rlm_mud_coa_free(sh->coa);
+		sh->coa = NULL;
+	}
+	TALLOC_FREE(sh->redis);			/* after the fetch threads that use it */
+	TALLOC_FREE(sh->enforce_state);		/* stops its thread, deletes the table */
+	TALLOC_FREE(sh->cache);
+	TALLOC_FREE(sh->spool);
+	if (sh->fetch_init) mud_fetch_global_free();
+	if (sh->wait_init) {
+		pthread_cond_destroy(&sh->wait_cond);
+		pthread_mutex_destroy(&sh->wait_mutex);
+	}
+	if (sh->cur_init) {
+		pthread_cond_destroy(&sh->cur_cond);
+		pthread_mutex_destroy(&sh->cur_mutex);
+	}
+	talloc_free(sh);
+}
+
+/** The first instance of a name: create the shared state (called with shared_mutex held).
+ *  On failure inst->sh is set all the same: detach frees what was made. */
+static int shared_create(CONF_SECTION *conf, rlm_mud_t *inst)
+{
+	rlm_mud_shared_t *sh;
+	mud_cache_opts_t copts;
+	mud_stations_opts_t sopts;
+	mud_error_t err;
+	size_t load_errors = 0;
+
+	sh = talloc_zero(NULL, rlm_mud_shared_t);	/* outlives this instance */
+	if (!sh) goto oom;
+	inst->sh = sh;
+	sh->refs = 1;
+	sh->name = talloc_strdup(sh, inst->name);
+	sh->start_settings = talloc_strdup(sh, inst->settings);
+	sh->start_conf = conf;
+	if (!sh->name || !sh->start_settings) goto oom;
+	if (pthread_mutex_init(&sh->cur_mutex, NULL) != 0) goto sync;
+	if (pthread_cond_init(&sh->cur_cond, NULL) != 0) {
+		pthread_mutex_destroy(&sh->cur_mutex);
+		goto sync;
+	}
+	sh->cur_init = true;
+	sh->current = inst;
+	sh->insts = inst;
+	if (pthread_mutex_init(&sh->wait_mutex, NULL) != 0) goto sync;
+	if (pthread_cond_init(&sh->wait_cond, NULL) != 0) {
+		pthread_mutex_destroy(&sh->wait_mutex);
+		goto sync;
+	}
+	sh->wait_init = true;
+
+	sh->metrics = mud_metrics_alloc(sh);
+	if (!sh->metrics) goto oom;
+	inst->metrics = sh->metrics;
+	if (enforce_open(conf, inst, sh) < 0) return -1;
+
+	mud_error_clear(&err);
+	if (mud_fetch_global_init(&err) != MUD_OK) {
+		cf_log_err_cs(conf, "HTTPS client initialisation failed: %s", err.text);
+		return -1;
+	}
+	sh->fetch_init = true;
+
+	memset(&copts, 0, sizeof(copts));
+	copts.max_entries = inst->cache_max_entries;
+	copts.max_validity = inst->cache_max_validity;
+	copts.fail_ttl = inst->cache_fail_ttl;
+	copts.stale_max = inst->cache_stale_max;
+	copts.dir = (inst->cache_dir && *inst->cache_dir) ? inst->cache_dir : NULL;
+	copts.key_file = (inst->cache_key_file && *inst->cache_key_file) ? inst->cache_key_file :
+									  NULL;
+	copts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+	copts.dns_ttl_min = inst->dns_refresh_min;
+	copts.dns_ttl_max = inst->dns_refresh_max;
+	copts.log = libmud_log;
+	copts.log_uctx = sh;
+	if (mud_cache_create(sh, &sh->cache, &copts, time(NULL), &load_errors,
+			     &err) != MUD_OK) {
+		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)",
+			      err.text, err.where);
+		return -1;
+	}
+	inst->cache = sh->cache;
+	if (load_errors > 0) {
+		WARN("rlm_mud (%s): %zu persisted cache entr%s in %s dropped (reasons above)",
+		     inst->name, load_errors, load_errors == 1 ? "y" : "ies", copts.dir);
+	}
+
+	memset(&sopts, 0, sizeof(sopts));
+	sopts.max_entries = inst->accounting_max_entries;
+	if (mud_stations_create(sh, &sh->stations, &sopts, &err) != MUD_OK) {
+		cf_log_err_cs(conf, "accounting_max_entries: %s", err.text);
+		return -1;
+	}
+	inst->stations = sh->stations;
+	if (redis_instantiate(conf, inst, sh) < 0) return -1;
+	if (background_start(conf, inst, sh) < 0) return -1;
+	if (iodef_open(conf, inst, sh) < 0) return -1;
+	if (metrics_start(conf, inst, sh) < 0) return -1;
+	shared_borrow(inst, sh);
+
+	sh->registered = true;
+	sh->next = shared_list;
+	shared_list = sh;
+	return 0;
+
+oom:
+	cf_log_err_cs(conf, "Out of memory");
+	return -1;
+sync:
+	cf_log_err_cs(conf, "Failed initialising a mutex or condition variable");
+	return -1;
+}
+
+/** A reload (HUP): this instance, complete and valid, takes over from the running one (called
+ *  with shared_mutex held; cannot fail). Requests already running keep the instance they
+ *  started in; background work uses this one from now on. */
+static void shared_join(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
+{
+	rlm_mud_t *prev;
+
+	inst->sh = sh;
+	sh->refs++;
+	sh->reloads++;
+	sh->latest_conf = conf;
+	shared_borrow(inst, sh);
+
+	/* current changes only here and in detach, both under shared_mutex */
+	prev = sh->current;
+	quarantine_keep_prev(inst, prev);
+
+	pthread_mutex_lock(&sh->cur_mutex);
+	inst->sh_next = sh->insts;
+	sh->insts = inst;
+	sh->current = inst;
+	pthread_mutex_unlock(&sh->cur_mutex);
+	INFO("rlm_mud (%s): reloaded (%u): site context %s, quarantine VLAN %d, %s; cache, "
+	     "stations and fetches kept", inst->name, sh->reloads,
+	     inst->context_file ? inst->context_file : "(none)", inst->qvlan,
+	     inst->trust ? "signer trust anchors reloaded" : "signatures not checked");
+}
+
+/** The running shared state of an instance name, NULL at start-up. */
+static rlm_mud_shared_t *shared_find(char const *name)
+{
+	rlm_mud_shared_t *sh;
+
+	pthread_mutex_lock(&shared_mutex);
+	for (sh = shared_list; sh; sh = sh->next) {
+		if (strcmp(sh->name, name) == 0) break;
+	}
+	pthread_mutex_unlock(&shared_mutex);
+	return sh;
+}
+
+/** A reload parses the newest configuration: FreeRADIUS 3.2 hands a HUP-safe module the
+ *  section it started with (module_conf_parse(node->cs)), and after a full re-read (a config
+ *  file changed) the new section to instantiate. Parsing it here applies what changed in the
+ *  text, and registers the context and trust files with the configuration FreeRADIUS watches
+ *  now, so that a later change of only them is still noticed. */
+static CONF_SECTION *reload_parse(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
+{
+	CONF_SECTION *use = (conf == sh->start_conf && sh->latest_conf) ? sh->latest_conf : conf;
+
+	if (cf_section_parse(use, inst, module_config) < 0) {
+		cf_log_err_cs(use, "reload: invalid configuration");
+		return NULL;
+	}
+	return use;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_mud_t *inst = instance;
+	rlm_mud_shared_t *sh;
 	mud_error_t err;
-	mud_cache_opts_t copts;
-	size_t load_errors = 0;
+	int rc = 0;
 
 	inst->name = cf_section_name2(conf);
 	if (!inst->name) inst->name = cf_section_name1(conf);
 
-	inst->metrics = mud_metrics_alloc(inst);
-	if (!inst->metrics) {
-		cf_log_err_cs(conf, "Out of memory");
-		return -1;
+	/* instantiate runs on the main thread only (start-up, HUP), like detach */
+	sh = shared_find(inst->name);
+	if (sh) {
+		conf = reload_parse(conf, inst, sh);
+		if (!conf) return -1;
 	}
+
+	/* in instantiate, not bootstrap: FreeRADIUS never reloads a module with a bootstrap */
+	if (ensure_cert_attr(conf, MUD_DA_CERT_URL, MUD_DA_CERT_URL_NUM) < 0 ||
+	    ensure_cert_attr(conf, MUD_DA_CERT_SIGNER, MUD_DA_CERT_SIGNER_NUM) < 0) return -1;
 	if (need_attr(conf, &inst->da_url, "MUD-URL") < 0 ||
 	    need_attr(conf, &inst->da_url_source, "MUD-URL-Source") < 0 ||
 	    need_attr(conf, &inst->da_mfg, "MUD-Manufacturer") < 0 ||
@@ -3503,11 +4012,15 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "accounting_max_entries must be at most %d", MUD_STATIONS_MAX);
 		return -1;
 	}
-
 	if (inst->max_redirects > 10) {
 		cf_log_err_cs(conf, "max_redirects must be 0..10");
 		return -1;
 	}
+	if (inst->dns_refresh_max > 0 && inst->dns_refresh_min > inst->dns_refresh_max) {
+		cf_log_err_cs(conf, "dns_refresh_min must not exceed dns_refresh_max");
+		return -1;
+	}
+	if (background_instantiate(conf, inst) < 0) return -1;
 	mud_error_clear(&err);
 	if (mud_fetch_proxy_check(inst->proxy, &err) != MUD_OK) {
 		cf_log_err_cs(conf, "%s", err.text);
@@ -3520,6 +4033,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 
+	/* what a reload may change: built whole before anything is swapped */
 	mud_error_clear(&err);
 	if (inst->trust_file || inst->trust_path) {
 		if (mud_trust_load(inst, &inst->trust, inst->trust_file, inst->trust_path,
@@ -3553,111 +4067,85 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		      inst->site->quarantine_vlan;
 	if (quarantine_instantiate(conf, inst) < 0) return -1;
 	if (enforce_instantiate(conf, inst) < 0) return -1;
-
-	if (mud_fetch_global_init(&err) != MUD_OK) {
-		cf_log_err_cs(conf, "HTTPS client initialisation failed: %s", err.text);
-		return -1;
-	}
-	inst->fetch_init = true;
-
-	memset(&copts, 0, sizeof(copts));
-	copts.max_entries = inst->cache_max_entries;
-	copts.max_validity = inst->cache_max_validity;
-	copts.fail_ttl = inst->cache_fail_ttl;
-	copts.stale_max = inst->cache_stale_max;
-	copts.dir = (inst->cache_dir && *inst->cache_dir) ? inst->cache_dir : NULL;
-	copts.key_file = (inst->cache_key_file && *inst->cache_key_file) ? inst->cache_key_file :
-									  NULL;
-	copts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
-	if (inst->dns_refresh_max > 0 && inst->dns_refresh_min > inst->dns_refresh_max) {
-		cf_log_err_cs(conf, "dns_refresh_min must not exceed dns_refresh_max");
-		return -1;
-	}
-	copts.dns_ttl_min = inst->dns_refresh_min;
-	copts.dns_ttl_max = inst->dns_refresh_max;
-	copts.log = libmud_log;
-	copts.log_uctx = inst;
-	if (mud_cache_create(inst, &inst->cache, &copts, time(NULL), &load_errors,
-			     &err) != MUD_OK) {
-		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)",
-			      err.text, err.where);
-		return -1;
-	}
-	if (load_errors > 0) {
-		WARN("rlm_mud (%s): %zu persisted cache entr%s in %s dropped (reasons above)",
-		     inst->name, load_errors, load_errors == 1 ? "y" : "ies", copts.dir);
-	}
-
-	{
-		mud_stations_opts_t sopts;
-
-		memset(&sopts, 0, sizeof(sopts));
-		sopts.max_entries = inst->accounting_max_entries;
-		if (mud_stations_create(inst, &inst->stations, &sopts, &err) != MUD_OK) {
-			cf_log_err_cs(conf, "accounting_max_entries: %s", err.text);
-			return -1;
-		}
-	}
-	if (redis_instantiate(conf, inst) < 0) return -1;
-	if (background_instantiate(conf, inst) < 0) return -1;
-	if (inst->fetch_wait > 300) {
-		cf_log_err_cs(conf, "fetch_wait must be 0..300 seconds");
-		return -1;
-	}
-	if (pthread_mutex_init(&inst->wait_mutex, NULL) != 0) {
-		cf_log_err_cs(conf, "Failed initialising a mutex");
-		return -1;
-	}
-	if (pthread_cond_init(&inst->wait_cond, NULL) != 0) {
-		pthread_mutex_destroy(&inst->wait_mutex);
-		cf_log_err_cs(conf, "Failed initialising a condition variable");
-		return -1;
-	}
-	inst->wait_init = true;
 	if (iodef_instantiate(conf, inst) < 0) return -1;
-	if (metrics_instantiate(conf, inst) < 0) return -1;
+	inst->settings = settings_render(inst);
+	if (!inst->settings) {
+		cf_log_err_cs(conf, "Out of memory");
+		return -1;
+	}
+	if (sh && settings_compare(conf, inst, sh->start_settings) < 0) return -1;
+
+	pthread_mutex_lock(&shared_mutex);
+	if (sh) {
+		shared_join(conf, inst, sh);
+	} else {
+		rc = shared_create(conf, inst);
+	}
+	pthread_mutex_unlock(&shared_mutex);
+	if (rc < 0) return -1;
+
+	/* the newest instance answers %{mud:...} (a replaced one's unregister is a no-op) */
 	xlat_register(inst->name, mud_xlat, NULL, inst);
 
-	INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name, mud_version(),
-	     inst->output_format, inst->trust ? "verified" : "not checked");
+	if (!sh) INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name,
+		      mud_version(), inst->output_format, inst->trust ? "verified" : "not checked");
 	return 0;
 }
 
+/** FreeRADIUS frees an instance at shutdown, when a reload fails, and a replaced one at a
+ *  later HUP: only the last instance of a name stops the threads and frees the state. */
 static int mod_detach(void *instance)
 {
 	rlm_mud_t *inst = instance;
+	rlm_mud_shared_t *sh = inst->sh;
+	rlm_mud_t **p;
 
 	xlat_unregister(inst->name, mud_xlat, instance);
-	TALLOC_FREE(inst->metrics_writer);	/* reads the cache, fetch service and sender */
-	/* fetch threads first (they use the cache and the CoA sender), then the sender */
-	TALLOC_FREE(inst->fetchsvc);
-	if (inst->coa) {
-		rlm_mud_coa_free(inst->coa);
-		inst->coa = NULL;
+	if (!sh) return 0;
+
+	pthread_mutex_lock(&shared_mutex);
+	if (sh->refs > 1) {
+		pthread_mutex_lock(&sh->cur_mutex);
+		for (p = &sh->insts; *p; p = &(*p)->sh_next) {
+			if (*p == inst) {
+				*p = inst->sh_next;
+				break;
+			}
+		}
+		/* newest first: the instance serving now, or the newest one left */
+		if (sh->current == inst) sh->current = sh->insts;
+		while (inst->bg_users > 0) pthread_cond_wait(&sh->cur_cond, &sh->cur_mutex);
+		pthread_mutex_unlock(&sh->cur_mutex);
+		sh->refs--;
+		pthread_mutex_unlock(&shared_mutex);
+		inst->sh = NULL;
+		return 0;
 	}
-	if (inst->wait_init) {
-		pthread_cond_destroy(&inst->wait_cond);
-		pthread_mutex_destroy(&inst->wait_mutex);
+	if (sh->registered) {
+		rlm_mud_shared_t **q;
+
+		for (q = &shared_list; *q; q = &(*q)->next) {
+			if (*q == sh) {
+				*q = sh->next;
+				break;
+			}
+		}
 	}
-	inst->wait_init = false;
-	TALLOC_FREE(inst->redis);		/* after the fetch threads that use it */
-	TALLOC_FREE(inst->enforce_state);	/* stops its thread, deletes the table */
-	TALLOC_FREE(inst->cache);
-	TALLOC_FREE(inst->spool);
-	if (inst->fetch_init) mud_fetch_global_free();
-	inst->fetch_init = false;
+	pthread_mutex_unlock(&shared_mutex);
+	shared_free(sh);	/* the threads stop while inst is still whole */
+	inst->sh = NULL;
 	return 0;
 }
 
-/** The module's one exported symbol. */
+/** The module's one exported symbol. HUP-safe: a HUP reloads the site context and the trust
+ *  anchors (docs/operations.md "HUP"). */
 extern module_t rlm_mud;
 module_t rlm_mud = {
 	.magic		= RLM_MODULE_INIT,
 	.name		= "mud",
-	.type		= RLM_TYPE_THREAD_SAFE,
+	.type		= RLM_TYPE_THREAD_SAFE | RLM_TYPE_HUP_SAFE,
 	.inst_size	= sizeof(rlm_mud_t),
 	.config		= module_config,
-	.bootstrap	= mod_bootstrap,
 	.instantiate	= mod_instantiate,
 	.detach		= mod_detach,
 	.methods = {

@@ -1,0 +1,194 @@
+#!/bin/sh
+#
+# hup.sh - a HUP reloads the site context and the trust anchors of the running server
+# (docs/operations.md "HUP"), FreeRADIUS-style: the new instance is built beside the running
+# one, swapped in only when valid; the cache, the station index, the fetch service and the
+# CoA sender are kept:
+#   1. a station gets the policy compiled with context A (service.example.com = 192.0.2.10);
+#   2. the context file changes (B: 192.0.2.20), kill -HUP: "reloaded" in radius.log; without
+#      a request, the ticker recompiles the cached policy with B (the cached one was compiled
+#      for A), the station learned before the HUP gets a CoA, its re-authentication the new
+#      dACL whose lines name 192.0.2.20; the dACL of the old quarantine names still downloads;
+#   3. a broken context file and HUP: the error says which file and where, FreeRADIUS keeps
+#      the running instance, answers are unchanged;
+#   4. trust anchors: trust_file replaced by an unrelated CA and HUP: a flushed URL is fetched
+#      again and refused (untrusted signer); the right CA back and HUP: served again;
+#   5. 60 s after the first reload, a HUP frees the replaced instances (their detach): the
+#      fetch threads, the CoA sender and the cache keep working (a new URL is fetched, its
+#      station gets CoA), and the last stop of the server is clean (sanitizers in the ASan
+#      build).
+#
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+it_require
+it_setup
+it_start_web
+it_publish dev signer
+it_publish dev2 signer
+it_start_switch
+
+C=$IT_WORK/cases
+CTX_A='{ "manufacturers": { "localhost": { "vlan": 100 } },
+  "dns": { "resolve": false,
+           "static": { "service.example.com": ["192.0.2.10", "2001:db8::a"] } },
+  "acl-prefix": "mud" }'
+CTX_B='{ "manufacturers": { "localhost": { "vlan": 100 } },
+  "dns": { "resolve": false,
+           "static": { "service.example.com": ["192.0.2.20", "2001:db8::b"] } },
+  "acl-prefix": "mud" }'
+printf '%s\n' "$CTX_A" > "$IT_WORK/context.json"
+
+MUD_REFRESH_INTERVAL=1
+MUD_OPTS="	coa = yes
+	coa_port = $SWITCH_PORT"
+RAD_DEBUG=""	# production logging: what an operator sees in radius.log
+it_make_raddb
+CTX=$RADDB/mud-context.json
+TRUST=$IT_WORK/sig/signer-ca.pem
+cp "$TRUST" "$IT_WORK/signer-ca.orig.pem"
+it_start_radiusd
+RAD_START=$(date +%s)
+
+# req NAME STATION URL [AUDIT]: a MAB (sent again while pending); reply in $C/NAME.out
+req() {
+	it_mab "$C/$1" "$2" "$(it_avpair lldp "$3")" \
+		"Cisco-AVPair = \"audit-session-id=${4:-0A00000100000000000000HU}\""
+	it_send auth "$C/$1" > "$C/$1.out"
+}
+# download NAME ACL: the dACL's lines on stdout
+download() {
+	it_dacl "$C/$1" "$2"
+	it_send auth "$C/$1" > "$C/$1.out"
+	it_has "$C/$1.out" "Received Access-Accept" || return 1
+	it_lines "$C/$1.out"
+}
+# xlat NAME CMD: %{mud:CMD} through the test hook; its text on stdout
+xlat() {
+	printf 'User-Name = "op"\nUser-Password = "op"\nConnect-Info = "mud-xlat=%s"\n' "$2" \
+		> "$C/$1"
+	IT_SETTLE=0 it_send auth "$C/$1" > "$C/$1.out"
+	it_reply_values "$C/$1.out" Reply-Message | sed -n 's/^xlat=//p'
+}
+# hup: touch the changed files into the future (FreeRADIUS compares mtimes to the second),
+# send SIGHUP, wait (10 s at most) for one more "reloaded" or "HUP failed" line. FreeRADIUS
+# ignores a HUP less than 5 s after the previous one (and a module's within 2 s of its
+# instantiation): the first waits for that.
+hup() {
+	while [ $(( $(date +%s) - ${HUP_LAST:-$RAD_START} )) -lt 6 ]; do sleep 0.2; done
+	HUP_N=$(( ${HUP_N:-0} + 1 ))
+	touch -d "@$(( $(date +%s) + HUP_N * 7 + 60 ))" "$CTX" "$TRUST"
+	_before=$(grep -c "reloaded (\|HUP failed for module" "$RAD_LOG")
+	HUP_LAST=$(date +%s)
+	kill -HUP "$RAD_PID"
+	_w=0
+	while [ $_w -lt 100 ]; do
+		[ "$(grep -c "reloaded (\|HUP failed for module" "$RAD_LOG")" -gt "$_before" ] &&
+			return 0
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	return 1
+}
+# wait_coa AUDIT: wait (15 s at most) for a CoA to the session
+wait_coa() {
+	_w=0
+	while [ $_w -lt 150 ] && [ "$(it_switch_recv "$1")" = 0 ]; do
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	[ "$(it_switch_recv "$1")" -ge 1 ]
+}
+
+URL=$BASE/it/dev.json
+URL2=$BASE/it/dev2.json
+
+# 1. Context A.
+req a1 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+N4=$(it_acl_name "$C/a1.out" IP)
+lines=$(download dl-a1 "$N4")
+ok=0
+it_has "$C/a1.out" '"mud-status=ok"' || ok=1
+echo "$lines" | grep -q "host 192.0.2.10 eq 443" || ok=1
+it_result "hup: context A compiled into the station's dACL" $ok "$N4: $(echo "$lines" | head -n 1)"
+
+# the quarantine dACL of context A (a URL the policy refuses: denied.example)
+req q1 00:11:22:33:99:02 "https://denied.example/x.json" 0A0000010000000000000HU2
+QN4=$(it_acl_name "$C/q1.out" IP)
+
+# 2. Context B, HUP: reloaded; the ticker recompiles, CoA to the station of step 1.
+printf '%s\n' "$CTX_B" > "$CTX"
+ok=0
+hup || ok=1
+HUP_START=$HUP_LAST
+grep -q "rlm_mud (mud): reloaded (1): site context $CTX" "$RAD_LOG" || ok=1
+wait_coa 0A0000010000000000000HU1 || ok=1
+req b1 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+M4=$(it_acl_name "$C/b1.out" IP)
+lines=$(download dl-b1 "$M4")
+it_has "$C/b1.out" '"mud-status=ok"' || ok=1
+[ -n "$M4" ] && [ "$M4" != "$N4" ] || ok=1
+echo "$lines" | grep -q "host 192.0.2.20 eq 443" || ok=1
+qlines=$(download dl-q1 "$QN4")
+[ -n "$qlines" ] || ok=1
+it_result "hup: new context -> reloaded, recompiled, CoA to a station known before the HUP" \
+	$ok "$N4 -> $M4; CoA $(it_switch_recv 0A0000010000000000000HU1); $(echo "$lines" | head -n 1)"
+
+# 3. A broken context: the reload fails, the running instance stays.
+printf '{ "manufacturers": { "localhost": { "vlan": "one hundred" } } }\n' > "$CTX"
+ok=0
+hup || ok=1
+grep -q "HUP failed for module \"mud\"" "$RAD_LOG" || ok=1
+grep -q "Invalid context file $CTX: " "$RAD_LOG" || ok=1
+req c1 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+[ "$(it_acl_name "$C/c1.out" IP)" = "$M4" ] || ok=1
+it_has "$C/c1.out" '"mud-status=ok"' || ok=1
+it_result "hup: broken context -> reload refused, the running context kept" $ok \
+	"$(grep "Invalid context file" "$RAD_LOG" | tail -n 1 | cut -c1-160)"
+printf '%s\n' "$CTX_B" > "$CTX"
+
+# 4. Trust anchors: an unrelated CA -> a refetched file is refused; the right CA back.
+cp "$IT_WORK/pki/ca.pem" "$TRUST"
+ok=0
+hup || ok=1
+[ "$(xlat flush1 "flush $URL2")" != "" ] || ok=1
+req t1 00:11:22:33:99:03 "$URL2" 0A0000010000000000000HU3
+it_has "$C/t1.out" '"mud-status=signature-invalid"' || ok=1
+grep -q "dev2.json: signature-invalid: .*unable to get local issuer certificate" "$RAD_LOG" || ok=1
+cp "$IT_WORK/signer-ca.orig.pem" "$TRUST"
+hup || ok=1
+xlat flush2 "flush $URL2" >/dev/null
+req t2 00:11:22:33:99:03 "$URL2" 0A0000010000000000000HU3
+it_has "$C/t2.out" '"mud-status=ok"' || ok=1
+it_result "hup: trust anchors reloaded (unrelated CA refused, the right one accepted)" $ok \
+	"$(it_reply_values "$C/t1.out" Reply-Message | tr '\n' ' ')"
+
+# 5. 60 s after the first reload a HUP frees the replaced instances; the shared state lives.
+now=$(date +%s)
+[ $((now - HUP_START)) -lt 62 ] && sleep $((62 - (now - HUP_START)))
+printf '%s\n' "$CTX_A" > "$CTX"
+ok=0
+hup || ok=1
+coa_before=$(it_switch_recv 0A0000010000000000000HU1)
+wait_coa_more() {
+	_w=0
+	while [ $_w -lt 150 ] && [ "$(it_switch_recv 0A0000010000000000000HU1)" = "$coa_before" ]; do
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	[ "$(it_switch_recv 0A0000010000000000000HU1)" -gt "$coa_before" ]
+}
+wait_coa_more || ok=1
+xlat flush3 "flush $URL2" >/dev/null
+req d1 00:11:22:33:99:04 "$URL2" 0A0000010000000000000HU4
+it_has "$C/d1.out" '"mud-status=ok"' || ok=1
+lines=$(download dl-d1 "$(it_acl_name "$C/d1.out" IP)")
+echo "$lines" | grep -q "host 192.0.2.10 eq 443" || ok=1
+kill -0 "$RAD_PID" || ok=1
+it_stop_radiusd
+grep -q "rlm_mud (mud): reloaded (4)" "$RAD_LOG" || ok=1
+it_result "hup: replaced instances freed after 60 s; fetches, CoA and cache still work" $ok \
+	"$(grep -c "reloaded (" "$RAD_LOG") reloads"
+
+it_finish
