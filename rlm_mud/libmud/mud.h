@@ -947,7 +947,8 @@ typedef struct mud_policy_opts {
 	mud_format_t		format;		//!< output format
 	char const		*compile_tag;	//!< what the rules are compiled with (site context,
 						//!< format...), copied into mud_policy_t and the
-						//!< cache entry; NULL = "" (mud_cache_set_compile_tag())
+						//!< cache entry; NULL = ""
+						//!< (mud_cache_set_compile_tag())
 } mud_policy_opts_t;
 
 /** What the pipeline produced, and evidence for reports. */
