@@ -91,6 +91,17 @@ static void print_entry(mud_cache_file_t const *f, bool keyed)
 	if (e->model_name) printf("model-name: %s\n", e->model_name);
 	printf("acl-name-v4: %s\n", e->acl_name_v4 ? e->acl_name_v4 : "-");
 	printf("acl-name-v6: %s\n", e->acl_name_v6 ? e->acl_name_v6 : "-");
+	if (e->signer_der) {
+		/* RFC 2253 text: control and non-ASCII bytes come escaped */
+		char *text = mud_signer_to_text(NULL, e->signer_der, e->signer_der_len);
+
+		printf("signer: %s\n", text ? text : "? (not a DER Name)");
+		talloc_free(text);
+	} else {
+		printf("signer: - (unknown: not verified, or cached by an earlier version)\n");
+	}
+	/* persisted values hold no control byte (the reader refuses them) */
+	printf("compile-tag: %s\n", e->compile_tag && *e->compile_tag ? e->compile_tag : "-");
 	if (!keyed) {
 		printf("hmac: %s\n", f->has_hmac ? "present, not checked (no --key)" : "none");
 	} else {

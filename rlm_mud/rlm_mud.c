@@ -1447,6 +1447,8 @@ static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, 
 		e->lines_v6 = r->v6;
 		e->num_v6 = r->num_v6;
 	}
+	e->signer_der = pol->signer_der;	/* borrowed too: what the fetch verified */
+	e->signer_der_len = pol->signer_der_len;
 	e->cache_validity = validity;
 	e->fetched = now;
 	life = (time_t)validity * 3600;
@@ -2398,6 +2400,9 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	mud_cache_result_t cr;
 	char const *url = win->url->url;
 	rlm_rcode_t rc;
+	VALUE_PAIR *svp;
+	uint8_t *signer = NULL;
+	size_t signer_len = 0;
 
 	/* lists and IP literals, before the cache: a refused URL is never served */
 	mud_error_clear(&err);
@@ -2452,6 +2457,19 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		token = false;
 	}
 
+	/*
+	 *	RFC 8520 section 11: the device certificate's mud-signer binds whatever policy it
+	 *	gets, cached or not (the cache is keyed by URL alone: the entry may come from a
+	 *	device without one, or from a refresh). Checked, as by the fetch, only with trust
+	 *	anchors; a malformed extension is ignored as by fetch_policy().
+	 */
+	svp = inst->trust ? find_cert_attr(request, inst->da_cert_signer) : NULL;
+	if (svp && mud_signer_from_x509_ext(request, &signer, &signer_len, svp->vp_octets,
+					    svp->vp_length, NULL) != MUD_OK) signer = NULL;
+	if (token && e && e->status == MUD_OK && !mud_entry_signer_ok(e, signer, signer_len)) {
+		TALLOC_FREE(e);		/* fetched again with this constraint, never the fallback */
+	}
+
 	if (token) {
 		mud_entry_t *fresh;
 		mud_policy_t *evd = NULL;
@@ -2482,6 +2500,26 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		actions_failed(inst, acts);
 		rc = mud_failed(inst, request, e->status, e->error_where ? e->error_where : "",
 				e->error_text ? e->error_text : "", url);
+		goto done;
+	}
+	if (!mud_entry_signer_ok(e, signer, signer_len)) {
+		mud_policy_t cached;
+		char where[sizeof(err.where)];
+		char *got = e->signer_der ? mud_signer_to_text(request, e->signer_der,
+							       e->signer_der_len) : NULL;
+		char *want = mud_signer_to_text(request, signer, signer_len);
+
+		/* as a fetched file with another signer fails: signature-invalid, incident */
+		memset(&cached, 0, sizeof(cached));
+		memcpy(cached.file_sha256, e->file_sha256, sizeof(cached.file_sha256));
+		mud_error_clear(&err);
+		snprintf(where, sizeof(where), "cached policy of %s", url);
+		mud_error_set(&err, MUD_ERR_SIG_SIGNER, where,
+			      "cached policy signed by \"%s\", the certificate requires \"%s\" "
+			      "(mud-signer)", got ? got : "(signer not recorded)",
+			      want ? want : "?");
+		rc = mud_failed(inst, request, err.code, err.where, err.text, url);
+		report_failure(inst, request, url, &cached, &err, false, acts);
 		goto done;
 	}
 	rc = apply_entry(inst, request, e, url, conflict);

@@ -791,12 +791,18 @@ typedef struct mud_context {
 	bool			svc_nd;		//!< IPv6 neighbour discovery (ICMPv6 133..136)
 	mud_ctx_prefixes_t	svc_dns;	//!< resolvers: udp and tcp port 53
 	mud_ctx_prefixes_t	svc_ntp;	//!< time servers: udp port 123
+
+	char			digest[65];	//!< SHA-256 (hex) of the context text parsed (the
+						//!< file's bytes for mud_context_load()); of no
+						//!< bytes for mud_context_alloc(): part of a
+						//!< compile tag (mud_cache_set_compile_tag())
 } mud_context_t;
 
-/** Load a context from JSON text (format in docs/configuration.md). */
+/** Load a context from JSON text (format in docs/configuration.md); digest is the SHA-256
+ *  of data. */
 mud_rcode_t	mud_context_parse(TALLOC_CTX *ctx, mud_context_t **out, char const *data,
 				  size_t len, mud_error_t *err);
-/** Load a context from a file. */
+/** Load a context from a file; digest is the SHA-256 of the file's bytes. */
 mud_rcode_t	mud_context_load(TALLOC_CTX *ctx, mud_context_t **out, char const *path,
 				 mud_error_t *err);
 /** An empty context (no abstractions resolvable, DNS resolution on). */
@@ -939,6 +945,10 @@ typedef struct mud_policy_opts {
 	mud_resolve_t		resolve;	//!< DNS hook (NULL -> default)
 	void			*resolve_uctx;
 	mud_format_t		format;		//!< output format
+	char const		*compile_tag;	//!< what the rules are compiled with (site context,
+						//!< format...), copied into mud_policy_t and the
+						//!< cache entry; NULL = ""
+						//!< (mud_cache_set_compile_tag())
 } mud_policy_opts_t;
 
 /** What the pipeline produced, and evidence for reports. */
@@ -950,6 +960,10 @@ typedef struct mud_policy {
 	char			*sig_url;	//!< URL of the signature fetched
 						//!< (NULL if not checked)
 	char			*signer;	//!< signer subject (RFC 2253) if verified
+	uint8_t			*signer_der;	//!< DER of the verified signer certificate's
+						//!< subject Name, NULL if not verified
+	size_t			signer_der_len;
+	char			*compile_tag;	//!< opts->compile_tag ("" if none)
 	char			file_sha256[65];	//!< of the MUD file bytes
 	char			sig_sha256[65];	//!< of the signature bytes ("" if none)
 	char			*server_ip;	//!< MUD server address connected to
@@ -1032,7 +1046,26 @@ typedef struct mud_entry {
 	char		file_sha256[65];
 	uint64_t	policy_hash;	//!< mud_entry_policy_hash(), set by the cache when it
 					//!< stores the entry (copies carry it); 0: not computed
+	uint8_t		*signer_der;	//!< DER subject Name of the certificate the file's
+					//!< signature was verified with; NULL: unknown (not
+					//!< verified, or persisted by a version without it)
+	size_t		signer_der_len;
+	char		*compile_tag;	//!< compile tag the lines were made with ("" none; a
+					//!< copy may have NULL for ""); see
+					//!< mud_cache_set_compile_tag()
 } mud_entry_t;
+
+#define MUD_COMPILE_TAG_MAX	255	//!< bytes of a compile tag kept as given; a longer one,
+					//!< or one with a control byte, is kept as
+					//!< "sha256:<hex of it>" (persisted entries are text lines)
+#define MUD_SIGNER_DER_MAX	(16 * 1024)	//!< bytes of a recorded signer Name at most
+						//!< (as an id-pe-mudsigner value, mud_url.c)
+
+/** Whether an entry may be served to a device whose certificate names the signer der
+ *  (id-pe-mudsigner, RFC 8520 section 11): true when der is NULL (no constraint); otherwise
+ *  true only if the entry's recorded signer equals der by the comparison the signature check
+ *  uses for MUD_ERR_SIG_SIGNER. An entry with no recorded signer never satisfies one. */
+bool		mud_entry_signer_ok(mud_entry_t const *e, uint8_t const *der, size_t der_len);
 
 typedef struct mud_cache_opts {
 	size_t		max_entries;	//!< 0 -> 10000; least recently used evicted
@@ -1057,6 +1090,8 @@ typedef struct mud_cache_opts {
 					//!< by us, mode 0600/0400) over each persisted
 					//!< entry; entries without a valid HMAC are
 					//!< dropped at load. NULL: no HMAC.
+	char const	*compile_tag;	//!< current compile tag (NULL = ""), see
+					//!< mud_cache_set_compile_tag()
 } mud_cache_opts_t;
 
 typedef struct mud_cache mud_cache_t;
@@ -1064,8 +1099,8 @@ typedef struct mud_cache mud_cache_t;
 /** Lookup outcome. */
 typedef enum {
 	MUD_CACHE_HIT = 0,	//!< fresh good entry copied out
-	MUD_CACHE_STALE,	//!< expired good entry copied out; if *fetch_token,
-				//!< caller refreshes
+	MUD_CACHE_STALE,	//!< expired good entry (or one of another compile tag)
+				//!< copied out; if *fetch_token, caller refreshes
 	MUD_CACHE_NEGATIVE,	//!< recent failure copied out (status != MUD_OK); do not fetch
 	MUD_CACHE_MISS,		//!< nothing; if *fetch_token the caller fetches,
 				//!< else one is in flight
@@ -1079,6 +1114,15 @@ typedef enum {
  *  counted in *load_errors if not NULL and reported through opts->log with file and reason. */
 mud_rcode_t	mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_t const *opts,
 				 time_t now, size_t *load_errors, mud_error_t *err);
+
+/** Set the cache's current compile tag (a copy; NULL = ""; thread-safe). A good entry
+ *  whose compile_tag differs (compiled with another site context, format, ...) is never a
+ *  HIT: mud_cache_lookup() gives it as MUD_CACHE_STALE, with the fetch token as for an
+ *  expired entry, so that it is fetched and compiled again, and mud_cache_expired() lists
+ *  it. It is served no longer than it would have been without the change: until its
+ *  expiry plus stale_max (the window counts from its expiry, not from the change).
+ *  Out of memory keeps the previous tag. */
+void		mud_cache_set_compile_tag(mud_cache_t *cache, char const *tag);
 
 /** Look up url. On HIT/STALE/NEGATIVE *entry is a deep copy under ctx.
  *  *fetch_token is set true when this caller must fetch (MISS or STALE, and no other
@@ -1120,8 +1164,9 @@ char		*mud_cache_acl_holder(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl
 /** Drop url from the cache (memory and disk). */
 void		mud_cache_forget(mud_cache_t *cache, char const *url);
 
-/** The URLs whose good policy is past its expiry (cache-validity, or the DNS TTL bound) but
- *  still served (within stale_max), with no fetch in flight and no failure being waited
+/** The URLs whose good policy is past its expiry (cache-validity, or the DNS TTL bound) or
+ *  compiled with another compile tag (mud_cache_set_compile_tag()), but still served
+ *  (within stale_max of its expiry), with no fetch in flight and no failure being waited
  *  out: what a refresh without a request should fetch (mud_cache_lookup() then hands the
  *  fetch token to one caller). Most recently used first.
  *  @param[out] urls	talloc array of copies under ctx (NULL when none).
@@ -1143,7 +1188,8 @@ void		mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out);
 /** What an entry is to an operator. */
 typedef enum {
 	MUD_CSTATE_FRESH = 0,	//!< good policy, not expired: served
-	MUD_CSTATE_STALE,	//!< good policy past expiry, within stale_max: served, refreshed
+	MUD_CSTATE_STALE,	//!< good policy past expiry (or compiled for another compile tag),
+				//!< within stale_max of its expiry: served, refreshed
 	MUD_CSTATE_EXPIRED,	//!< good policy past stale_max: no longer served
 	MUD_CSTATE_NEGATIVE,	//!< a failure remembered for fail_ttl
 	MUD_CSTATE_RETRY,	//!< a failure past fail_ttl: the next request fetches again
@@ -1169,6 +1215,11 @@ typedef struct mud_cache_info {
 	size_t		num_v6;
 	char		*error_text;	//!< failures only (escaped, cut), else NULL
 	char		file_sha256[65];
+	bool		other_context;	//!< a good policy compiled with another compile tag
+					//!< than the cache's (state STALE or EXPIRED)
+	char		*compile_tag;	//!< good policies: its compile tag (escaped), else NULL
+	char		*signer;	//!< good policies: the signer (RFC 2253, escaped) the
+					//!< file was verified with, NULL if unknown
 } mud_cache_info_t;
 
 /** Every URL of the cache, sorted by URL (at most cache_max_entries of them: the cache is

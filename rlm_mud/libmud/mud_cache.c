@@ -100,6 +100,8 @@ struct mud_cache {
 	void		*log_uctx;
 	uint8_t		*mac_key;	//!< HMAC key of persisted entries, NULL = none
 	size_t		mac_key_len;
+	char		*compile_tag;	//!< current compile tag (normalised, never NULL); a good
+					//!< entry of another tag is never a HIT
 
 	cache_node_t	**buckets;
 	size_t		num_buckets;	//!< power of two
@@ -277,7 +279,8 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 	size += str_size(src->url) + str_size(src->error_text ? src->error_text : "") +
 		str_size(src->error_where ? src->error_where : "") + str_size(src->mfg_name) +
 		str_size(src->model_name) + str_size(src->acl_name_v4) +
-		str_size(src->acl_name_v6);
+		str_size(src->acl_name_v6) + str_size(src->compile_tag ? src->compile_tag : "");
+	if (src->signer_der) size += src->signer_der_len;
 	for (i = 0; i < src->num_v4; i++) {
 		size += str_size(src->lines_v4[i] ? src->lines_v4[i] : "");
 	}
@@ -311,7 +314,46 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 	e->num_v4 = src->num_v4;
 	e->lines_v6 = lines_pack(arr + src->num_v4 + 1, &p, src->lines_v6, src->num_v6);
 	e->num_v6 = src->num_v6;
+	e->compile_tag = str_pack(&p, src->compile_tag ? src->compile_tag : "");
+	if (src->signer_der && src->signer_der_len) {
+		e->signer_der = (uint8_t *)p;
+		memcpy(p, src->signer_der, src->signer_der_len);
+		e->signer_der_len = src->signer_der_len;
+		p += src->signer_der_len;
+	}
 	return e;
+}
+
+/** A compile tag as the cache keeps it (see MUD_COMPILE_TAG_MAX): "" for NULL, the tag if
+ *  it fits a persisted line, else "sha256:<hex of it>". Under ctx; NULL if out of memory. */
+static char *tag_norm(TALLOC_CTX *ctx, char const *tag)
+{
+	size_t len = tag ? strlen(tag) : 0;
+	char hex[65];
+	size_t i;
+
+	for (i = 0; i < len && len <= MUD_COMPILE_TAG_MAX; i++) {
+		unsigned char c = (unsigned char)tag[i];
+
+		if (c < 0x20 || c == 0x7f) break;
+	}
+	if (i == len && len <= MUD_COMPILE_TAG_MAX) return talloc_strdup(ctx, tag ? tag : "");
+	mud_sha256_hex(hex, tag, len);
+	return talloc_asprintf(ctx, "sha256:%s", hex);
+}
+
+/** Was e compiled with the cache's current compile tag? Called with cache->mutex held. */
+static bool entry_tag_current(mud_cache_t const *cache, mud_entry_t const *e)
+{
+	return strcmp(e->compile_tag ? e->compile_tag : "", cache->compile_tag) == 0;
+}
+
+/** Whether e may be served to a device requiring the signer der (see mud.h). */
+bool mud_entry_signer_ok(mud_entry_t const *e, uint8_t const *der, size_t der_len)
+{
+	if (!der) return true;
+	if (!e || !e->signer_der || e->signer_der_len == 0) return false;
+	return mudp_signer_match(e->signer_der, e->signer_der_len, der, der_len, NULL) == MUD_OK;
 }
 
 /** Copy str (NULL: nothing) and a separator to p; returns the end. */
@@ -671,6 +713,9 @@ static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
  *	cache-validity: <hours>
  *	vlan: <0..4094>
  *	file-sha256: <64 hex or empty>
+ *	signer: <hex>			(optional: DER subject Name of the certificate the
+ *					file's signature was verified with; absent: unknown)
+ *	compile-tag: <value>		(optional: the compile tag; absent: "")
  *	mfg-name: <value>		(optional)
  *	model-name: <value>		(optional)
  *	acl-name-v4: <value>		(optional)
@@ -681,6 +726,11 @@ static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
  *	v6: <value>			(num-v6 times, in order)
  *	hmac: <64 hex>			(with a key: HMAC-SHA256 of every byte above)
  *	end
+ *
+ *	Both optional lines were added in place (files without them, written by earlier
+ *	versions, still load: signer unknown, compile tag ""); they are written only when
+ *	known or not empty, so a cache without signatures or tags writes what an earlier
+ *	version reads.
  *
  *	Values escape '\' as "\\"; they never hold a control byte (the writer
  *	refuses, the reader refuses a raw one and a "\xNN" escape of one), so no
@@ -754,6 +804,30 @@ static void sbuf_kv(TALLOC_CTX *ctx, sbuf_t *b, char const *key, char const *val
 	sbuf_add(ctx, b, "\n", 1);
 }
 
+/** key: the bytes as lowercase hex (nothing when there are none). */
+static void sbuf_kv_hex(TALLOC_CTX *ctx, sbuf_t *b, char const *key, uint8_t const *data,
+			size_t len)
+{
+	static char const hex[] = "0123456789abcdef";
+	char chunk[128];
+	size_t i;
+	size_t o = 0;
+
+	if (!data || len == 0 || b->failed) return;
+	sbuf_add(ctx, b, key, strlen(key));
+	sbuf_add(ctx, b, ": ", 2);
+	for (i = 0; i < len; i++) {
+		chunk[o++] = hex[data[i] >> 4];
+		chunk[o++] = hex[data[i] & 0x0f];
+		if (o == sizeof(chunk)) {
+			sbuf_add(ctx, b, chunk, o);
+			o = 0;
+		}
+	}
+	sbuf_add(ctx, b, chunk, o);
+	sbuf_add(ctx, b, "\n", 1);
+}
+
 static void sbuf_kv_int(TALLOC_CTX *ctx, sbuf_t *b, char const *key, int64_t value)
 {
 	char num[32];
@@ -802,6 +876,10 @@ static char *entry_serialise(TALLOC_CTX *ctx, mud_cache_t const *cache, mud_entr
 	sbuf_kv_int(ctx, &b, "cache-validity", (int64_t)e->cache_validity);
 	sbuf_kv_int(ctx, &b, "vlan", (int64_t)e->vlan);
 	sbuf_kv(ctx, &b, "file-sha256", e->file_sha256);
+	if (e->signer_der_len <= MUD_SIGNER_DER_MAX) {	/* else unknown: never larger */
+		sbuf_kv_hex(ctx, &b, "signer", e->signer_der, e->signer_der_len);
+	}
+	if (e->compile_tag && *e->compile_tag) sbuf_kv(ctx, &b, "compile-tag", e->compile_tag);
 	sbuf_kv(ctx, &b, "mfg-name", e->mfg_name);
 	sbuf_kv(ctx, &b, "model-name", e->model_name);
 	sbuf_kv(ctx, &b, "acl-name-v4", e->acl_name_v4);
@@ -935,7 +1013,7 @@ static bool is_sha256_hex(char const *s)
 /** Keys of the header, each allowed once. */
 enum {
 	K_URL = 0, K_FORMAT, K_FETCHED, K_EXPIRES, K_VALIDITY, K_VLAN, K_SHA, K_MFG, K_MODEL,
-	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_HMAC, K_MAX
+	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_SIGNER, K_TAG, K_HMAC, K_MAX
 };
 
 static char const * const key_names[K_MAX] = {
@@ -943,8 +1021,34 @@ static char const * const key_names[K_MAX] = {
 	[K_EXPIRES] = "expires", [K_VALIDITY] = "cache-validity", [K_VLAN] = "vlan",
 	[K_SHA] = "file-sha256", [K_MFG] = "mfg-name", [K_MODEL] = "model-name",
 	[K_ACL4] = "acl-name-v4", [K_ACL6] = "acl-name-v6", [K_NUM4] = "num-v4",
-	[K_NUM6] = "num-v6", [K_HMAC] = "hmac",
+	[K_NUM6] = "num-v6", [K_SIGNER] = "signer", [K_TAG] = "compile-tag", [K_HMAC] = "hmac",
 };
+
+/** Decode the hex of a signer line into e (lowercase, even, 1..MUD_SIGNER_DER_MAX bytes). */
+static bool signer_decode(mud_entry_t *e, char const *val)
+{
+	size_t len = strlen(val);
+	size_t i;
+	uint8_t *der;
+
+	if (len == 0 || len % 2 != 0 || len / 2 > MUD_SIGNER_DER_MAX) return false;
+	der = talloc_array(e, uint8_t, len / 2);
+	if (!der) return false;
+	for (i = 0; i < len; i += 2) {
+		int hi = hexval(val[i]);
+		int lo = hexval(val[i + 1]);
+
+		if (hi < 0 || lo < 0 || (val[i] >= 'A' && val[i] <= 'F') ||
+		    (val[i + 1] >= 'A' && val[i + 1] <= 'F')) {
+			talloc_free(der);
+			return false;
+		}
+		der[i / 2] = (uint8_t)((hi << 4) | lo);
+	}
+	e->signer_der = der;
+	e->signer_der_len = len / 2;
+	return true;
+}
 
 /** Parse one persisted file (data NUL-terminated at len). NULL and why if malformed.
  *  *mac_at is the offset of the "hmac:" line (len if none), *mac its value. */
@@ -1106,6 +1210,13 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len, i
 				if (!e->lines_v6) goto nomem;
 			}
 			break;
+		case K_SIGNER:
+			if (!signer_decode(e, val)) goto bad_value;
+			break;
+		case K_TAG:
+			if (!*val || strlen(val) > MUD_COMPILE_TAG_MAX) goto bad_value;
+			e->compile_tag = val;
+			break;
 		case K_HMAC:
 			if (!is_sha256_hex(val)) goto bad_value;
 			memcpy(mac, val, 65);
@@ -1139,7 +1250,8 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len, i
 	}
 	e->error_text = talloc_strdup(e, "");
 	e->error_where = talloc_strdup(e, "");
-	if (!e->error_text || !e->error_where) goto nomem;
+	if (!e->compile_tag) e->compile_tag = talloc_strdup(e, "");	/* before tags: "" */
+	if (!e->error_text || !e->error_where || !e->compile_tag) goto nomem;
 	return e;
 
 bad_value:
@@ -1163,6 +1275,15 @@ static bool entry_verify(mud_cache_t const *cache, mud_entry_t const *e, char co
 	if (mud_url_parse(NULL, NULL, e->url, strlen(e->url), &err) != MUD_OK) {
 		snprintf(why, whylen, "url: %.200s", err.text);
 		return false;
+	}
+	if (e->signer_der) {
+		char *text = mud_signer_to_text(NULL, e->signer_der, e->signer_der_len);
+
+		if (!text) {
+			snprintf(why, whylen, "signer: not a DER Name");
+			return false;
+		}
+		talloc_free(text);
 	}
 	if (format != (int)cache->format) {
 		snprintf(why, whylen, "rendered as %s, the cache holds %s",
@@ -1620,6 +1741,11 @@ mud_rcode_t mud_cache_create(TALLOC_CTX *ctx, mud_cache_t **out, mud_cache_opts_
 	cache->format = opts->format;
 	cache->log = opts->log;
 	cache->log_uctx = opts->log_uctx;
+	cache->compile_tag = tag_norm(cache, opts->compile_tag);
+	if (!cache->compile_tag) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_create", "out of memory");
+		goto error;
+	}
 	cache_seed(cache, now);
 
 	cache->num_buckets = CACHE_BUCKETS_MIN;
@@ -1662,8 +1788,23 @@ error:
 	return rc;
 }
 
-/** Look up url (see mud.h). */
-/** The expired, still served URLs (see mud.h). */
+/** Set the current compile tag (see mud.h). */
+void mud_cache_set_compile_tag(mud_cache_t *cache, char const *tag)
+{
+	char *copy;
+	char *old;
+
+	if (!cache) return;
+	copy = tag_norm(NULL, tag);	/* private memory: no allocation under the cache's ctx */
+	if (!copy) return;
+	pthread_mutex_lock(&cache->mutex);
+	old = cache->compile_tag;
+	cache->compile_tag = talloc_steal(cache, copy);
+	talloc_free(old);		/* a child of the shared context: under the lock */
+	pthread_mutex_unlock(&cache->mutex);
+}
+
+/** The expired (or compiled with another tag), still served URLs (see mud.h). */
 size_t mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char ***urls,
 			 size_t max)
 {
@@ -1680,7 +1821,8 @@ size_t mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char *
 	for (n = cache->lru_head; n && num < max; n = n->lru_next) {
 		mud_entry_t const *e = n->entry;
 
-		if (!e || e->status != MUD_OK || now < e->expires) continue;
+		if (!e || e->status != MUD_OK) continue;
+		if (now < e->expires && entry_tag_current(cache, e)) continue;
 		if (now >= time_add(e->expires, cache->stale_max)) continue;
 		if (now < n->retry_after) continue;
 		if (n->inflight && now < time_add(n->inflight_since, cache->inflight_max)) continue;
@@ -1697,6 +1839,8 @@ size_t mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char *
 	return num;
 }
 
+/** Look up url (see mud.h). A good entry of another compile tag is STALE while a stale
+ *  entry would be served (until its expiry plus stale_max), and hands out the token. */
 mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_entry_t **entry,
 				    bool *fetch_token, char const *url, time_t now)
 {
@@ -1732,7 +1876,7 @@ mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_ent
 	if (!e) {
 		res = MUD_CACHE_MISS;
 	} else if (e->status == MUD_OK) {
-		if (now < e->expires) {
+		if (now < e->expires && entry_tag_current(cache, e)) {
 			res = MUD_CACHE_HIT;
 			copy = true;
 		} else if (now < time_add(e->expires, cache->stale_max)) {
@@ -1820,8 +1964,15 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 	src.num_v4 = pol->rendered->v4 ? pol->rendered->num_v4 : 0;
 	src.lines_v6 = pol->rendered->v6;
 	src.num_v6 = pol->rendered->v6 ? pol->rendered->num_v6 : 0;
+	if (pol->signer_der && pol->signer_der_len <= MUD_SIGNER_DER_MAX) {
+		src.signer_der = pol->signer_der;	/* larger: unknown, satisfies nothing */
+		src.signer_der_len = pol->signer_der_len;
+	}
+	src.compile_tag = tag_norm(NULL, pol->compile_tag);
+	if (!src.compile_tag) return NULL;
 
 	e = entry_copy(NULL, &src);
+	talloc_free(src.compile_tag);
 	if (!e) return NULL;
 	e->policy_hash = mud_entry_policy_hash(e);	/* once, not on every request */
 	/* Untrusted text from the file: no control bytes, in memory or on disk. */
@@ -2279,7 +2430,7 @@ static mud_cache_state_t node_state(mud_cache_t const *cache, cache_node_t const
 
 	if (!e) return n->inflight ? MUD_CSTATE_FETCHING : MUD_CSTATE_EMPTY;
 	if (e->status != MUD_OK) return now < e->expires ? MUD_CSTATE_NEGATIVE : MUD_CSTATE_RETRY;
-	if (now < e->expires) return MUD_CSTATE_FRESH;
+	if (now < e->expires && entry_tag_current(cache, e)) return MUD_CSTATE_FRESH;
 	if (now < time_add(e->expires, cache->stale_max)) return MUD_CSTATE_STALE;
 	return MUD_CSTATE_EXPIRED;
 }
@@ -2319,6 +2470,19 @@ static bool node_info(mud_cache_t const *cache, TALLOC_CTX *ctx, cache_node_t co
 	info->file_sha256[sizeof(info->file_sha256) - 1] = '\0';
 	info->acl_name_v4 = str_dup_or_null(ctx, e->acl_name_v4, &ok);
 	info->acl_name_v6 = str_dup_or_null(ctx, e->acl_name_v6, &ok);
+	if (e->status == MUD_OK) {
+		char esc[MUD_COMPILE_TAG_MAX * 4 + 1];
+		char const *t = e->compile_tag ? e->compile_tag : "";
+
+		info->other_context = !entry_tag_current(cache, e);
+		mudp_escape(esc, sizeof(esc), t, strlen(t));
+		info->compile_tag = talloc_strdup(ctx, esc);
+		if (!info->compile_tag) ok = false;
+		if (e->signer_der) {	/* as text once the lock is released (info_signer()) */
+			info->signer = talloc_memdup(ctx, e->signer_der, e->signer_der_len);
+			if (!info->signer) ok = false;
+		}
+	}
 	if (e->status != MUD_OK) {
 		char esc[CACHE_ERR_TEXT_MAX + 1];
 		char const *t = e->error_text ? e->error_text : "";
@@ -2328,6 +2492,30 @@ static bool node_info(mud_cache_t const *cache, TALLOC_CTX *ctx, cache_node_t co
 		if (!info->error_text) ok = false;
 	}
 	return ok;
+}
+
+/** Turn the signer DER node_info() left in info->signer into its text (escaped), without
+ *  the lock. An undecodable one becomes NULL (unknown). */
+static bool info_signer(mud_cache_info_t *info)
+{
+	char *text;
+	char esc[256];
+	uint8_t *der = (uint8_t *)info->signer;
+
+	if (!der) return true;
+	info->signer = NULL;
+	text = mud_signer_to_text(NULL, der, talloc_get_size(der));
+	if (text) {
+		mudp_escape(esc, sizeof(esc), text, strlen(text));
+		info->signer = talloc_strdup(talloc_parent(der), esc);
+	}
+	talloc_free(der);
+	if (text && !info->signer) {
+		talloc_free(text);
+		return false;
+	}
+	talloc_free(text);
+	return true;
 }
 
 static int info_cmp_url(void const *a, void const *b)
@@ -2343,6 +2531,7 @@ mud_rcode_t mud_cache_list(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t
 	mud_cache_info_t *arr = NULL;
 	cache_node_t const *n;
 	size_t i = 0;
+	size_t num_done;
 
 	if (out) *out = NULL;
 	if (num) *num = 0;
@@ -2362,6 +2551,12 @@ mud_rcode_t mud_cache_list(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t
 	}
 	pthread_mutex_unlock(&cache->mutex);
 
+	for (num_done = 0; num_done < i; num_done++) {
+		if (!info_signer(&arr[num_done])) {
+			talloc_free(tmp);
+			return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_list", "out of memory");
+		}
+	}
 	if (i > 1) qsort(arr, i, sizeof(*arr), info_cmp_url);
 	if (arr) (void)talloc_steal(ctx, arr);
 	talloc_free(tmp);
@@ -2410,6 +2605,10 @@ mud_rcode_t mud_cache_show(mud_cache_t *cache, TALLOC_CTX *ctx, mud_cache_info_t
 		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_show", "out of memory");
 	}
 	pthread_mutex_unlock(&cache->mutex);
+	if (!info_signer(info)) {
+		talloc_free(tmp);
+		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_show", "out of memory");
+	}
 
 	*out = talloc_steal(ctx, info);
 	if (entry) *entry = copy ? talloc_steal(ctx, copy) : NULL;

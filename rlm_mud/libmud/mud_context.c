@@ -840,6 +840,7 @@ mud_rcode_t mud_context_parse(TALLOC_CTX *ctx, mud_context_t **out, char const *
 	}
 	rc = parse_root(&p, root);
 	if (rc != MUD_OK) goto error;
+	mud_sha256_hex(p.c->digest, data, len);	/* the bytes as given (as read from the file) */
 
 	json_object_put(root);
 	*out = talloc_steal(ctx, p.c);
@@ -910,6 +911,7 @@ mud_context_t *mud_context_alloc(TALLOC_CTX *ctx)
 
 	if (!c) return NULL;
 	c->dns_resolve = true;
+	mud_sha256_hex(c->digest, "", 0);	/* no file: the digest of no bytes */
 	c->acl_prefix = talloc_strdup(c, "mud");
 	if (!c->acl_prefix) {
 		talloc_free(c);

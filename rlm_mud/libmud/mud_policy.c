@@ -29,17 +29,41 @@ static mud_rcode_t policy_finish(mud_policy_t *pol, mud_policy_opts_t const *opt
 	return mud_ruleset_render(pol, &pol->rendered, pol->rules, opts->format, err);
 }
 
-/** Verify sig over file (if a trust store is configured) and record the evidence. */
+/** Verify sig over file (if a trust store is configured) and record the evidence: the
+ *  signer's subject as text and as DER (what a cached policy is checked against later).
+ *  A device certificate that names a mud-signer needs a signature even when missing ones
+ *  are tolerated (a file without one cannot be shown to come from that signer). */
 static mud_rcode_t policy_verify(mud_policy_t *pol, uint8_t const *file, size_t file_len,
 				 uint8_t const *sig, size_t sig_len, mud_policy_opts_t const *opts,
 				 mud_error_t *err)
 {
 	if (sig && sig_len) mud_sha256_hex(pol->sig_sha256, sig, sig_len);
 	if (!opts->trust) return MUD_OK;
-	if ((!sig || !sig_len) && !opts->require_signature) return MUD_OK;
+	if ((!sig || !sig_len) && !opts->require_signature && !opts->signer_der) return MUD_OK;
 
-	return mud_sig_verify(pol, opts->trust, file, file_len, sig, sig_len, opts->at,
-			      opts->signer_der, opts->signer_der_len, &pol->signer, err);
+	return mudp_sig_verify(pol, opts->trust, file, file_len, sig, sig_len, opts->at,
+			       opts->signer_der, opts->signer_der_len, &pol->signer,
+			       &pol->signer_der, &pol->signer_der_len, err);
+}
+
+/** A new policy for url with opts' compile tag (NULL on allocation failure). */
+static mud_policy_t *policy_new(TALLOC_CTX *ctx, char const *url, mud_policy_opts_t const *opts)
+{
+	mud_policy_t *pol;
+
+	pol = talloc_zero(ctx, mud_policy_t);
+	if (!pol) return NULL;
+	pol->compile_tag = talloc_strdup(pol, opts->compile_tag ? opts->compile_tag : "");
+	if (!pol->compile_tag) goto error;
+	if (url) {
+		pol->url = talloc_strdup(pol, url);
+		if (!pol->url) goto error;
+	}
+	return pol;
+
+error:
+	talloc_free(pol);
+	return NULL;
 }
 
 /** Run the pipeline on bytes at hand (see mud.h). */
@@ -54,15 +78,8 @@ mud_rcode_t mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char cons
 	if (!out || !opts || !file) return mud_error_set(err, MUD_ERR_ARG, "", "missing argument");
 	*out = NULL;
 
-	pol = talloc_zero(ctx, mud_policy_t);
+	pol = policy_new(ctx, url, opts);
 	if (!pol) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
-	if (url) {
-		pol->url = talloc_strdup(pol, url);
-		if (!pol->url) {
-			rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
-			goto error;
-		}
-	}
 	mud_sha256_hex(pol->file_sha256, file, file_len);
 
 	rc = policy_verify(pol, file, file_len, sig, sig_len, opts, err);
@@ -136,15 +153,10 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 
 	tmp = talloc_new(ctx);
 	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
-	pol = talloc_zero(tmp, mud_policy_t);
+	pol = policy_new(tmp, url, opts);
 	if (!pol) {
 		talloc_free(tmp);
 		return mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
-	}
-	pol->url = talloc_strdup(pol, url);
-	if (!pol->url) {
-		rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
-		goto error;
 	}
 
 	rc = mud_url_parse(tmp, &parsed, url, strlen(url), err);
@@ -200,7 +212,7 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 			policy_failed(pol, failed);	/* refused: never tolerated */
 			if (err && err->code == MUD_OK) *err = sigerr;
 			goto error;
-		} else if (rc == MUD_ERR_HTTP && !opts->require_signature) {
+		} else if (rc == MUD_ERR_HTTP && !opts->require_signature && !opts->signer_der) {
 			sigres = NULL;	/* no signature published: allowed by configuration */
 		} else if (rc == MUD_ERR_HTTP) {
 			rc = mud_error_set(err, MUD_ERR_SIG_MISSING, pol->sig_url,

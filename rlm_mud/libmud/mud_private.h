@@ -55,6 +55,26 @@ mud_rcode_t	mudp_ace_validate(mud_acl_t const *acl, mud_ace_t const *ace,
 mud_rcode_t	mudp_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where,
 			char const *what);
 
+/** mud_sig_verify(), and on success the DER encoding of the verified signer certificate's
+ *  subject Name under ctx (*subject_der, *subject_der_len; both may be NULL: not wanted).
+ *  Defined in mud_sig.c. */
+mud_rcode_t	mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
+				uint8_t const *content, size_t content_len,
+				uint8_t const *sig, size_t sig_len, time_t at,
+				uint8_t const *signer_der, size_t signer_der_len,
+				char **signer_subject, uint8_t **subject_der,
+				size_t *subject_der_len, mud_error_t *err);
+
+/** Does a recorded signer (got: the DER subject of a verified signer certificate, as
+ *  mudp_sig_verify() gives it) satisfy an expected signer (want: a device certificate's
+ *  mud-signer)? Decided by the very comparison mud_sig_verify() uses for the constraint
+ *  (MUD_ERR_SIG_SIGNER), so the cache and the signature check cannot disagree.
+ *  Defined in mud_sig.c.
+ *  @return MUD_OK when they match; MUD_ERR_SIG_SIGNER otherwise (also when either is not a
+ *	    DER Name), err->text saying why. */
+mud_rcode_t	mudp_signer_match(uint8_t const *got_der, size_t got_len,
+				  uint8_t const *want_der, size_t want_len, mud_error_t *err);
+
 /** Outcome of one DNS query (mudp_dns_query_t.status). */
 #define MUDP_DNS_OK		0	//!< answered (possibly with no address of the family)
 #define MUDP_DNS_NOTFOUND	1	//!< NXDOMAIN / no data

@@ -502,45 +502,95 @@ done:
 	return rcode;
 }
 
-/** Compare the signer's subject with the expected DER Name. */
-static mud_rcode_t sig_check_signer(X509 *signer, uint8_t const *signer_der, size_t signer_der_len,
-				    mud_error_t *err)
+/** Decode a DER Name of exactly len bytes; NULL (and err, about what) if it is not one. */
+static X509_NAME *sig_name_decode(uint8_t const *der, size_t len, char const *what,
+				  mud_error_t *err)
 {
-	unsigned char const *p = signer_der;
+	unsigned char const *p = der;
+	X509_NAME *name;
+
+	ERR_clear_error();
+	if (len > (size_t)MUD_MAX_SIG_SIZE) {
+		(void)mud_error_set(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
+				    "%s name of %zu bytes is too long", what, len);
+		return NULL;
+	}
+	name = der ? d2i_X509_NAME(NULL, &p, (long)len) : NULL;
+	if (!name) {
+		char text[96];
+
+		snprintf(text, sizeof(text), "%s is not a DER Name", what);
+		(void)mudp_ossl_error(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME", text);
+		return NULL;
+	}
+	if ((size_t)(p - der) != len) {
+		(void)mud_error_set(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
+				    "%s has %zu trailing bytes", what, len - (size_t)(p - der));
+		X509_NAME_free(name);
+		ERR_clear_error();
+		return NULL;
+	}
+	return name;
+}
+
+/** The one comparison of a signer's subject with the expected signer (mud-signer): the
+ *  signature check and the cache (mudp_signer_match) both decide by it. */
+static mud_rcode_t sig_name_check(X509_NAME const *got, uint8_t const *signer_der,
+				  size_t signer_der_len, mud_error_t *err)
+{
 	X509_NAME *want;
 	char got_text[SIG_NAME_TEXT];
 	char want_text[SIG_NAME_TEXT];
 	mud_rcode_t rcode = MUD_OK;
 
-	ERR_clear_error();
-	if (signer_der_len > (size_t)MUD_MAX_SIG_SIZE) {
-		return mud_error_set(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
-				     "expected signer name of %zu bytes is too long",
-				     signer_der_len);
-	}
-	want = d2i_X509_NAME(NULL, &p, (long)signer_der_len);
-	if (!want) {
-		return mudp_ossl_error(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
-				      "expected signer (mud-signer) is not a DER Name");
-	}
-	if ((size_t)(p - signer_der) != signer_der_len) {
-		rcode = mud_error_set(err, MUD_ERR_SIG_SIGNER, "d2i_X509_NAME",
-				      "expected signer (mud-signer) has %zu trailing bytes",
-				      signer_der_len - (size_t)(p - signer_der));
-		goto done;
-	}
-	if (X509_NAME_cmp(want, X509_get_subject_name(signer)) != 0) {
-		sig_name_text(got_text, sizeof(got_text), X509_get_subject_name(signer));
+	want = sig_name_decode(signer_der, signer_der_len, "expected signer (mud-signer)", err);
+	if (!want) return MUD_ERR_SIG_SIGNER;
+	if (X509_NAME_cmp(want, got) != 0) {
+		sig_name_text(got_text, sizeof(got_text), got);
 		sig_name_text(want_text, sizeof(want_text), want);
 		rcode = mud_error_set(err, MUD_ERR_SIG_SIGNER, "mud-signer",
 				      "signed by \"%s\", device requires \"%s\"",
 				      got_text, want_text);
 	}
-
-done:
 	X509_NAME_free(want);
 	ERR_clear_error();
 	return rcode;
+}
+
+/** Does a recorded signer (the DER subject of a verified signer certificate) satisfy the
+ *  expected signer? The same comparison as the signature check (see mud_private.h). */
+mud_rcode_t mudp_signer_match(uint8_t const *got_der, size_t got_len, uint8_t const *want_der,
+			      size_t want_len, mud_error_t *err)
+{
+	X509_NAME *got;
+	mud_rcode_t rcode;
+
+	got = sig_name_decode(got_der, got_len, "recorded signer", err);
+	if (!got) return MUD_ERR_SIG_SIGNER;
+	rcode = sig_name_check(got, want_der, want_len, err);
+	X509_NAME_free(got);
+	return rcode;
+}
+
+/** DER encoding of a Name under ctx; NULL on failure. */
+static uint8_t *sig_name_der(TALLOC_CTX *ctx, X509_NAME const *name, size_t *len)
+{
+	unsigned char *enc = NULL;
+	uint8_t *out;
+	int n;
+
+	ERR_clear_error();
+	n = i2d_X509_NAME(name, &enc);
+	if (n <= 0 || !enc) {
+		ERR_clear_error();
+		return NULL;
+	}
+	out = talloc_memdup(ctx, enc, (size_t)n);
+	OPENSSL_free(enc);
+	if (!out) return NULL;
+	talloc_set_name_const(out, "signer DER");
+	*len = (size_t)n;
+	return out;
 }
 
 /** Verify a detached CMS signature (see mud.h).
@@ -570,14 +620,31 @@ mud_rcode_t mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 			   uint8_t const *signer_der, size_t signer_der_len,
 			   char **signer_subject, mud_error_t *err)
 {
+	return mudp_sig_verify(ctx, trust, content, content_len, sig, sig_len, at, signer_der,
+			       signer_der_len, signer_subject, NULL, NULL, err);
+}
+
+/** mud_sig_verify() that also gives the DER encoding of the signer's subject (see
+ *  mud_private.h). */
+mud_rcode_t mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
+			    uint8_t const *content, size_t content_len,
+			    uint8_t const *sig, size_t sig_len, time_t at,
+			    uint8_t const *signer_der, size_t signer_der_len,
+			    char **signer_subject, uint8_t **subject_der, size_t *subject_der_len,
+			    mud_error_t *err)
+{
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sinfos;
 	X509 *signer = NULL;
 	char *subject = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
 	mud_rcode_t rcode;
 	int num;
 
 	if (signer_subject) *signer_subject = NULL;
+	if (subject_der) *subject_der = NULL;
+	if (subject_der_len) *subject_der_len = 0;
 	if (!trust || !trust->store) {
 		return mud_error_set(err, MUD_ERR_ARG, "mud_sig_verify", "no trust anchors");
 	}
@@ -635,18 +702,32 @@ mud_rcode_t mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 	if (rcode != MUD_OK) goto done;
 
 	if (signer_der) {
-		rcode = sig_check_signer(signer, signer_der, signer_der_len, err);
+		rcode = sig_name_check(X509_get_subject_name(signer), signer_der, signer_der_len,
+				       err);
 		if (rcode != MUD_OK) goto done;
 	}
 
+	if (subject_der && subject_der_len) {
+		der = sig_name_der(ctx, X509_get_subject_name(signer), &der_len);
+		if (!der) {
+			rcode = mud_error_set(err, MUD_ERR_NOMEM, "i2d_X509_NAME",
+					      "out of memory");
+			goto done;
+		}
+	}
 	if (signer_subject) {
 		subject = sig_name_talloc(ctx, X509_get_subject_name(signer));
 		if (!subject) {
+			talloc_free(der);
 			rcode = mud_error_set(err, MUD_ERR_NOMEM, "X509_NAME_print_ex",
 					      "out of memory");
 			goto done;
 		}
 		*signer_subject = subject;
+	}
+	if (der) {
+		*subject_der = der;
+		*subject_der_len = der_len;
 	}
 	rcode = MUD_OK;
 

@@ -8,7 +8,10 @@
 #   extension comes back in the reply list and the second authentication also
 #   gets the policy;
 #   id-pe-mudsigner naming the file's signer -> policy; naming another signer
-#   -> signature-invalid (quarantine).
+#   -> signature-invalid (quarantine);
+#   a policy cached for a device without a constraint (MAB) is not served to a
+#   device whose certificate names another signer (signature-invalid, incident
+#   spooled, nothing fetched again); one naming its signer gets it from the cache.
 #
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,10 +24,16 @@ if ! command -v eapol_test >/dev/null 2>&1; then
 fi
 it_setup
 it_start_web
-for n in x509 resume signer-ok signer-bad; do
+for n in x509 resume signer-ok signer-bad signer-cached; do
 	it_publish "$n" signer
 done
-it_make_raddb
+SPOOL=$IT_WORK/spool
+MUD_OPTS="	iodef {
+		spool_dir = \"$SPOOL\"
+		reporter = \"csirt.example.com\"
+		contact_name = \"Example CSIRT\"
+		contact_email = \"csirt@example.com\"
+	}" it_make_raddb
 it_start_radiusd
 C=$IT_WORK/cases
 P=$IT_WORK/pki
@@ -154,5 +163,51 @@ accept_msgs "$C/dev-signer-bad.out" | grep -qx "mud-status=signature-invalid" ||
 grep -q "MUD $BASE/it/signer-bad.json: .*rogue" "$RAD_LOG" || ok=1
 it_result "eap-tls: mud-signer names another signer -> signature-invalid" $ok \
 	"$(accept_msgs "$C/dev-signer-bad.out" | tr '\n' ' ')"
+
+# 6. The cache is keyed by URL: a policy fetched for a MAB device (no certificate, no
+#    constraint) must not reach a device whose certificate names another signer
+#    (RFC 8520 section 11); a device naming the file's signer gets it from the cache.
+it_lldp_mab "$C/mab-cached" 02:00:00:00:06:01 "$BASE/it/signer-cached.json"
+it_send auth "$C/mab-cached" > "$C/mab-cached.out"
+ok=0
+it_has "$C/mab-cached.out" '"mud-status=ok"' || ok=1
+[ "$(it_fetches /it/signer-cached.json)" = 1 ] || ok=1
+it_result "mab: policy of signer-cached.json fetched and cached (no constraint)" $ok \
+	"$(it_reply_values "$C/mab-cached.out" Reply-Message | tr '\n' ' ')"
+
+mark=$(wc -l < "$RAD_LOG")
+device dev-cached-bad "$(MUD_EXT signer-cached)" \
+	"1.3.6.1.5.5.7.1.30 = DER:$(subject_der_hex "$IT_WORK/sig/rogue-signer.pem")"
+eap_settled dev-cached-bad
+tail -n +"$((mark + 1))" "$RAD_LOG" > "$C/cached-bad.log"
+ok=0
+grep -q "^SUCCESS" "$C/dev-cached-bad.out" || ok=1
+accept_msgs "$C/dev-cached-bad.out" | grep -qx "mud-status=signature-invalid" || ok=1
+accept_msgs "$C/dev-cached-bad.out" | grep -qx "mud-cache=hit" || ok=1
+[ "$(vlans "$C/dev-cached-bad.out")" = 1 ] || ok=1
+grep -q "MUD station .* URL $BASE/it/signer-cached.json: signature-invalid: cached policy signed by \"[^\"]*CN=mud-signer[^\"]*\", the certificate requires \"[^\"]*rogue" \
+	"$C/cached-bad.log" || ok=1
+grep -q "rlm_mud incident .*signer-cached.json" "$C/cached-bad.log" || ok=1
+[ "$(it_fetches /it/signer-cached.json)" = 1 ] || ok=1	# decided from the cache
+_i=0
+while ! grep -l "signer-cached.json" "$SPOOL"/*.xml >/dev/null 2>&1 && [ $_i -lt 50 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+grep -l "signer-cached.json" "$SPOOL"/*.xml 2>/dev/null | xargs grep -l "cached policy signed by" \
+	>/dev/null 2>&1 || ok=1
+it_result "eap-tls: cached policy (fetched for MAB) of another signer than the certificate's mud-signer -> signature-invalid, IODEF incident" \
+	$ok "$(accept_msgs "$C/dev-cached-bad.out" | tr '\n' ' ')"
+
+device dev-cached-ok "$(MUD_EXT signer-cached)" \
+	"1.3.6.1.5.5.7.1.30 = DER:$(subject_der_hex "$IT_WORK/sig/signer.pem")"
+eap_settled dev-cached-ok
+ok=0
+grep -q "^SUCCESS" "$C/dev-cached-ok.out" || ok=1
+accept_msgs "$C/dev-cached-ok.out" | grep -qx "mud-status=ok" || ok=1
+accept_msgs "$C/dev-cached-ok.out" | grep -qx "mud-cache=hit" || ok=1
+[ "$(it_fetches /it/signer-cached.json)" = 1 ] || ok=1
+it_result "eap-tls: cached policy whose signer the certificate names -> ok (from the cache)" \
+	$ok "$(accept_msgs "$C/dev-cached-ok.out" | tr '\n' ' ')"
 
 it_finish

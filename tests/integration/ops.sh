@@ -252,6 +252,8 @@ grep -q "^ok  *$BASE/it/opsa.json .*vlan=100" "$C/mc-list.out" || ok=1
 "$MUDCTL" cache show --key "$IT_WORK/cache.key" "$IT_WORK/cachedir" "$BASE/it/opsa.json" > "$C/mc-show.out" 2>&1 || ok=1
 grep -q "^v4: ip:inacl#1=" "$C/mc-show.out" || ok=1
 grep -q "^hmac: ok" "$C/mc-show.out" || ok=1
+grep -q "^signer: CN=mud-signer.example.com,O=rlm_mud test$" "$C/mc-show.out" || ok=1
+grep -q "^compile-tag: " "$C/mc-show.out" || ok=1
 f=$(ls "$IT_WORK/cachedir" | head -n 1)
 cp "$IT_WORK/cachedir/$f" "$C/saved-entry"
 sed -i 's/^vlan: 100$/vlan: 101/' "$IT_WORK/cachedir/$f"

@@ -5,6 +5,7 @@
  */
 #include "test_common.h"
 #include "mud_render_priv.h"
+#include "mud_redis.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -2175,6 +2176,386 @@ static void test_dir_read(void **state)
 	talloc_free_children(ctx);
 }
 
+/*
+ *	Signer and compile tag (RFC 8520 section 11; context changes)
+ */
+
+/* Name { CN = "S1" } as UTF8String, the same as PrintableString "s1" (X509_NAME_cmp
+ * compares canonical forms: case and string type do not matter), another name, and a
+ * truncated one. */
+static uint8_t const NAME_S1[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
+				   0x04, 0x03, 0x0c, 0x02, 0x53, 0x31 };
+static uint8_t const NAME_S1_PRINTABLE[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
+					     0x55, 0x04, 0x03, 0x13, 0x02, 0x73, 0x31 };
+static uint8_t const NAME_S2[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
+				   0x04, 0x03, 0x0c, 0x02, 0x53, 0x32 };
+#define NAME_S1_HEX	"300d310b30090603550403" "0c025331"
+
+/** pol as verified with signer der (NULL: not verified) and compiled with tag. */
+static mud_policy_t *with(mud_policy_t *pol, uint8_t const *der, size_t len, char const *tag)
+{
+	pol->signer_der = der ? talloc_memdup(pol, der, len) : NULL;
+	pol->signer_der_len = der ? len : 0;
+	pol->compile_tag = tag ? talloc_strdup(pol, tag) : NULL;
+	return pol;
+}
+
+static void test_signer_entry(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pol;
+	mud_entry_t *e;
+	mud_entry_t *e2;
+	mud_cache_info_t *one = NULL;
+	mud_error_t err;
+
+	pol = with(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), NAME_S1, sizeof(NAME_S1), NULL);
+	store_ok(cache, URL_A, pol, T0);
+	TALLOC_FREE(pol);	/* the cache holds its own copy */
+	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->signer_der_len, sizeof(NAME_S1));
+	assert_memory_equal(e->signer_der, NAME_S1, sizeof(NAME_S1));
+	assert_string_equal(e->compile_tag, "");
+	e2 = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_ptr_not_equal(e->signer_der, e2->signer_der);	/* deep copies */
+
+	/* no constraint; the same name, also in another string type and case; another one;
+	 * a constraint that is not a Name */
+	assert_true(mud_entry_signer_ok(e, NULL, 0));
+	assert_true(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
+	assert_true(mud_entry_signer_ok(e, NAME_S1_PRINTABLE, sizeof(NAME_S1_PRINTABLE)));
+	assert_false(mud_entry_signer_ok(e, NAME_S2, sizeof(NAME_S2)));
+	assert_false(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1) - 1));
+	assert_false(mud_entry_signer_ok(e, (uint8_t const *)"\x04\x01\x00", 3));
+	assert_false(mud_entry_signer_ok(NULL, NAME_S1, sizeof(NAME_S1)));
+	assert_true(mud_entry_signer_ok(NULL, NULL, 0));
+
+	/* no recorded signer: satisfies no constraint, but serves devices without one */
+	store_ok(cache, URL_B, mk_real(ctx, URL_B, "b", 7, 1, 1, 1, T0), T0);
+	e = look(cache, ctx, URL_B, T0, MUD_CACHE_HIT, false);
+	assert_null(e->signer_der);
+	assert_int_equal(e->signer_der_len, 0);
+	assert_false(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
+	assert_true(mud_entry_signer_ok(e, NULL, 0));
+
+	/* a recorded signer that is not a Name satisfies nothing either */
+	pol = with(mk_real(ctx, URL_C, "c", 7, 1, 1, 1, T0), (uint8_t const *)"\x04\x01\x00", 3,
+		   NULL);
+	store_ok(cache, URL_C, pol, T0);
+	e = look(cache, ctx, URL_C, T0, MUD_CACHE_HIT, false);
+	assert_false(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
+
+	/* the operator view shows it as text */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_show(cache, ctx, &one, NULL, URL_A, T0, &err), MUD_OK);
+	assert_string_equal(one->signer, "CN=S1");
+	assert_string_equal(one->compile_tag, "");
+	assert_false(one->other_context);
+	TALLOC_FREE(one);
+	assert_int_equal(mud_cache_show(cache, ctx, &one, NULL, URL_B, T0, &err), MUD_OK);
+	assert_null(one->signer);
+	TALLOC_FREE(one);
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_compile_tag(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .stale_max = 600, .fail_ttl = 60, .compile_tag = "ctx1" };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pol_a;
+	mud_policy_t *pol_b;
+	mud_entry_t *e;
+	mud_cache_info_t *info = NULL;
+	mud_error_t err;
+	char **urls = NULL;
+	char **lines = NULL;
+	size_t num = 0;
+	bool v6;
+	char long_tag[MUD_COMPILE_TAG_MAX + 2];
+	mud_cache_stats_t st;
+
+	/* compiled with the current tag: a hit; with another (or none): stale, refetched */
+	store_ok(cache, URL_A, with(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), NULL, 0, "ctx1"),
+		 T0);
+	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_string_equal(e->compile_tag, "ctx1");
+	store_ok(cache, URL_B, with(mk_real(ctx, URL_B, "b", 7, 1, 1, 1, T0), NULL, 0, NULL),
+		 T0);
+	e = look(cache, ctx, URL_B, T0, MUD_CACHE_STALE, true);		/* the token */
+	assert_string_equal(e->compile_tag, "");
+	look(cache, ctx, URL_B, T0 + 1, MUD_CACHE_STALE, false);	/* single flight */
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 1, &urls, 10), 0);	/* in flight */
+	store_ok(cache, URL_B, with(mk_real(ctx, URL_B, "b", 7, 1, 1, 1, T0 + 2), NULL, 0,
+				    "ctx1"), T0 + 2);
+	look(cache, ctx, URL_B, T0 + 3, MUD_CACHE_HIT, false);
+
+	/* the context changes: every policy is refreshed, still served meanwhile */
+	mud_cache_set_compile_tag(cache, "ctx2");
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 4, &urls, 10), 2);
+	TALLOC_FREE(urls);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_list(cache, ctx, &info, &num, T0 + 4, &err), MUD_OK);
+	assert_int_equal(num, 2);
+	assert_string_equal(info[0].url, URL_A);
+	assert_int_equal(info[0].state, MUD_CSTATE_STALE);
+	assert_true(info[0].other_context);
+	assert_string_equal(info[0].compile_tag, "ctx1");
+	TALLOC_FREE(info);
+
+	/* A is recompiled to other lines: new content-addressed names, no conflict with its
+	 * own earlier binding; the old names are gone, the new ones answer */
+	pol_a = with(mk_real(ctx, URL_A, "a-new", 7, 1, 2, 1, T0 + 5), NULL, 0, "ctx2");
+	look(cache, ctx, URL_A, T0 + 5, MUD_CACHE_STALE, true);
+	e = look(cache, ctx, URL_A, T0 + 5, MUD_CACHE_STALE, false);
+	assert_string_not_equal(e->acl_name_v4, pol_a->rendered->acl_name_v4);
+	store_ok(cache, URL_A, pol_a, T0 + 5);
+	assert_false(mud_cache_acl_lookup(cache, ctx, e->acl_name_v4, &lines, &num, &v6));
+	assert_true(mud_cache_acl_lookup(cache, ctx, pol_a->rendered->acl_name_v4, &lines, &num,
+					 &v6));
+	assert_int_equal(num, 2);
+	TALLOC_FREE(lines);
+	e = look(cache, ctx, URL_A, T0 + 6, MUD_CACHE_HIT, false);
+	assert_string_equal(e->compile_tag, "ctx2");
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 6, &urls, 10), 1);
+	assert_string_equal(urls[0], URL_B);
+	TALLOC_FREE(urls);
+
+	/* B's refresh fails: the policy compiled for ctx1 is kept (stale), retried after
+	 * fail_ttl, and served no longer than expiry + stale_max (B expires at T0 + 3602) */
+	look(cache, ctx, URL_B, T0 + 7, MUD_CACHE_STALE, true);
+	assert_true(mud_cache_fail(cache, URL_B, MUD_ERR_FETCH, URL_B, "down", T0 + 8));
+	look(cache, ctx, URL_B, T0 + 9, MUD_CACHE_STALE, false);
+	assert_int_equal(mud_cache_expired(cache, ctx, T0 + 9, &urls, 10), 0);
+	look(cache, ctx, URL_B, T0 + 8 + 60, MUD_CACHE_STALE, true);
+	assert_true(mud_cache_fail(cache, URL_B, MUD_ERR_FETCH, URL_B, "down", T0 + 3602 + 500));
+	look(cache, ctx, URL_B, T0 + 3602 + 550, MUD_CACHE_STALE, false);
+	look(cache, ctx, URL_B, T0 + 3602 + 600, MUD_CACHE_MISS, true);
+
+	/* back to the first tag: entries of ctx1 would be hits again; NULL is "" */
+	pol_b = with(mk_real(ctx, URL_B, "b", 7, 1, 1, 1, T0), NULL, 0, NULL);
+	store_ok(cache, URL_B, pol_b, T0);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_STALE, true);
+	mud_cache_set_compile_tag(cache, NULL);
+	look(cache, ctx, URL_B, T0, MUD_CACHE_HIT, false);
+	look(cache, ctx, URL_A, T0 + 6, MUD_CACHE_STALE, true);
+
+	/* a tag too long for a persisted line, or with a control byte, is kept as its hash:
+	 * the same on both sides */
+	memset(long_tag, 'x', sizeof(long_tag) - 1);
+	long_tag[sizeof(long_tag) - 1] = '\0';
+	mud_cache_set_compile_tag(cache, long_tag);
+	store_ok(cache, URL_C, with(mk_real(ctx, URL_C, "c", 7, 1, 1, 1, T0), NULL, 0,
+				    long_tag), T0);
+	e = look(cache, ctx, URL_C, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(strlen(e->compile_tag), strlen("sha256:") + 64);
+	assert_memory_equal(e->compile_tag, "sha256:", 7);
+	mud_cache_set_compile_tag(cache, "a\nb");
+	store_ok(cache, URL_D, with(mk_real(ctx, URL_D, "d", 7, 1, 1, 1, T0), NULL, 0, "a\nb"),
+		 T0);
+	e = look(cache, ctx, URL_D, T0, MUD_CACHE_HIT, false);
+	assert_memory_equal(e->compile_tag, "sha256:", 7);
+	mud_cache_set_compile_tag(NULL, "x");	/* harmless */
+
+	mud_cache_stats(cache, &st);
+	assert_true(st.stale_hits > 0);
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
+static void test_persist_signer_tag(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *cdir = talloc_asprintf(ctx, "%s/c", dir);
+	char *key = talloc_asprintf(ctx, "%s/key", dir);
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = cdir, .key_file = key, .log = log_capture,
+				  .log_uctx = &log, .compile_tag = "ctx1" };
+	mud_cache_t *cache = NULL;
+	mud_entry_t *e;
+	mud_error_t err;
+	size_t bad = 99;
+	char *text;
+	char *p;
+	char *old;
+	mud_cache_file_t *files = NULL;
+	size_t num = 0;
+
+	assert_int_equal(mkdir(cdir, 0700), 0);
+	write_file(key, "0123456789abcdef0123456789abcdef", 32);
+	assert_int_equal(chmod(key, 0600), 0);
+
+	cache = mk_cache(ctx, &opts, T0);
+	store_ok(cache, URL_A, with(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), NAME_S1,
+				    sizeof(NAME_S1), "ctx1"), T0);
+	store_ok(cache, URL_B, with(mk_real(ctx, URL_B, "b", 8, 1, 1, 0, T0), NULL, 0, NULL), T0);
+	TALLOC_FREE(cache);
+	text = test_read_file(ctx, file_of(ctx, cdir, URL_A), NULL);
+	assert_non_null(strstr(text, "\nsigner: " NAME_S1_HEX "\ncompile-tag: ctx1\n"));
+	/* unknown signer and no tag: no lines (an earlier version reads the file) */
+	old = test_read_file(ctx, file_of(ctx, cdir, URL_B), NULL);
+	assert_null(strstr(old, "signer:"));
+	assert_null(strstr(old, "compile-tag:"));
+
+	/* restart: both kept; B, compiled for "", is stale under ctx1 */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 10, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 0);
+	e = look(cache, ctx, URL_A, T0 + 10, MUD_CACHE_HIT, false);
+	assert_int_equal(e->signer_der_len, sizeof(NAME_S1));
+	assert_memory_equal(e->signer_der, NAME_S1, sizeof(NAME_S1));
+	assert_string_equal(e->compile_tag, "ctx1");
+	assert_true(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
+	assert_false(mud_entry_signer_ok(e, NAME_S2, sizeof(NAME_S2)));
+	e = look(cache, ctx, URL_B, T0 + 10, MUD_CACHE_STALE, true);
+	assert_null(e->signer_der);
+	assert_string_equal(e->compile_tag, "");
+	TALLOC_FREE(cache);
+
+	/* the signer (S1 -> S2, still a valid Name) or the tag changed: the HMAC says so */
+	p = strstr(text, "\nsigner: " NAME_S1_HEX);
+	p[strlen("\nsigner: " NAME_S1_HEX) - 1] = '2';
+	plant(ctx, cdir, URL_A, text, strlen(text));
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 10, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why_dropped(ctx, log, cdir, URL_A),
+			    "hmac does not match (altered, or another key)");
+	look(cache, ctx, URL_A, T0 + 10, MUD_CACHE_MISS, true);
+	TALLOC_FREE(cache);
+	p[strlen("\nsigner: " NAME_S1_HEX) - 1] = '1';
+	p = strstr(text, "compile-tag: ctx1");
+	p[strlen("compile-tag: ctx1") - 1] = '2';
+	plant(ctx, cdir, URL_A, text, strlen(text));
+	talloc_free(log);
+	log = talloc_strdup(ctx, "");
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 10, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why_dropped(ctx, log, cdir, URL_A),
+			    "hmac does not match (altered, or another key)");
+	TALLOC_FREE(cache);
+
+	/* offline view: signer and tag read back */
+	p[strlen("compile-tag: ctx1") - 1] = '1';
+	plant(ctx, cdir, URL_A, text, strlen(text));
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, cdir, key, 0, &err), MUD_OK);
+	assert_int_equal(num, 2);
+	assert_string_equal(files[0].entry->url, URL_A);
+	assert_int_equal(files[0].verdict, MUD_CFILE_OK);
+	assert_memory_equal(files[0].entry->signer_der, NAME_S1, sizeof(NAME_S1));
+	assert_string_equal(files[0].entry->compile_tag, "ctx1");
+	TALLOC_FREE(files);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** Files written before signers and tags were recorded load (signer unknown, tag ""); the
+ *  new lines are checked like every other. */
+static void test_persist_old_and_bad_signer(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = dir, .log = log_capture, .log_uctx = &log };
+	mud_cache_t *cache = NULL;
+	mud_entry_t *e;
+	mud_error_t err;
+	size_t bad = 99;
+	char *good;
+	size_t i;
+	struct {
+		char const	*url;
+		char const	*extra;
+		char const	*why;
+	} cases[] = {
+		{ "https://s1.example/odd", "signer: 300", "line 13: bad value of \"signer\"" },
+		{ "https://s2.example/upper", "signer: 300D310B30090603550403" "0C025331",
+		  "line 13: bad value of \"signer\"" },
+		{ "https://s3.example/nothex", "signer: zz", "line 13: bad value of \"signer\"" },
+		{ "https://s4.example/empty", "signer: ", "line 13: bad value of \"signer\"" },
+		{ "https://s5.example/notname", "signer: 040100", "signer: not a DER Name" },
+		{ "https://s6.example/twice", "signer: " NAME_S1_HEX "\nsigner: " NAME_S1_HEX,
+		  "line 14: repeated key \"signer\"" },
+		{ "https://s7.example/tagempty", "compile-tag: ",
+		  "line 13: bad value of \"compile-tag\"" },
+		{ "https://s8.example/tagtwice", "compile-tag: a\ncompile-tag: a",
+		  "line 14: repeated key \"compile-tag\"" },
+	};
+
+	/* an earlier version's file, and one with both new lines */
+	good = good_file(ctx, URL_A);
+	plant(ctx, dir, URL_A, good, strlen(good));
+	good = build_file(ctx, URL_B, "AUTO", good_v4, 1, NULL, NULL, 0,
+			  "signer: " NAME_S1_HEX "\ncompile-tag: t\\\\x\n");
+	plant(ctx, dir, URL_B, good, strlen(good));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *extra = talloc_asprintf(ctx, "%s\n", cases[i].extra);
+		char *f = build_file(ctx, cases[i].url, "AUTO", good_v4, 1, NULL, NULL, 0, extra);
+
+		plant(ctx, dir, cases[i].url, f, strlen(f));
+	}
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &bad, &err), MUD_OK);
+	assert_int_equal(bad, sizeof(cases) / sizeof(cases[0]));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_string_equal(why_dropped(ctx, log, dir, cases[i].url), cases[i].why);
+	}
+	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_null(e->signer_der);
+	assert_string_equal(e->compile_tag, "");
+	assert_false(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
+	e = look(cache, ctx, URL_B, T0, MUD_CACHE_STALE, true);	/* tag "t\x": not "" */
+	assert_string_equal(e->compile_tag, "t\\x");
+	assert_true(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
+	mud_cache_set_compile_tag(cache, "t\\x");	/* the tag it was compiled with */
+	look(cache, ctx, URL_B, T0 + 1, MUD_CACHE_HIT, false);
+	look(cache, ctx, URL_A, T0 + 1, MUD_CACHE_STALE, true);
+	talloc_free(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** The policy shared with other servers (mud_cache_export/import, the Redis payload) keeps
+ *  the signer and the tag. */
+static void test_export_signer_tag(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .compile_tag = "ctx1" };
+	mud_cache_t *a = mk_cache(ctx, &opts, T0);
+	mud_cache_t *b;
+	mud_entry_t *e;
+	mud_error_t err;
+	char *data = NULL;
+	size_t len = 0;
+	time_t expires = 0;
+	bool imported = false;
+
+	opts.compile_tag = "ctx2";
+	b = mk_cache(ctx, &opts, T0);
+	store_ok(a, URL_A, with(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), NAME_S1,
+				sizeof(NAME_S1), "ctx1"), T0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_export(a, ctx, URL_A, &data, &len, &expires, &err), MUD_OK);
+	assert_int_equal(mud_cache_import(b, data, len, URL_A, false, &imported, &err), MUD_OK);
+	assert_true(imported);
+	/* compiled with another context than b's: not a hit there */
+	e = look(b, ctx, URL_A, T0, MUD_CACHE_STALE, true);
+	assert_memory_equal(e->signer_der, NAME_S1, sizeof(NAME_S1));
+	assert_string_equal(e->compile_tag, "ctx1");
+	talloc_free(a);
+	talloc_free(b);
+	talloc_free_children(ctx);
+}
+
 #define TEST(f)	cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -2206,6 +2587,11 @@ int main(void)
 		TEST(test_threads),
 		TEST(test_operator_view),
 		TEST(test_dir_read),
+		TEST(test_signer_entry),
+		TEST(test_compile_tag),
+		TEST(test_persist_signer_tag),
+		TEST(test_persist_old_and_bad_signer),
+		TEST(test_export_signer_tag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,6 +138,9 @@ static void test_alloc_defaults(void **state)
 	assert_int_equal(c->quarantine_vlan, 0);
 	assert_true(c->dns_resolve);
 	assert_string_equal(c->acl_prefix, "mud");
+	/* SHA-256 of no bytes */
+	assert_string_equal(c->digest,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	talloc_free(c);
 }
 
@@ -506,6 +509,27 @@ static void test_load(void **state)
 	assert_int_equal(mud_context_load(*state, &c, path, &err), MUD_OK);
 	assert_int_equal(c->num_manufacturers, 2);
 	assert_int_equal(c->default_vlan, 10);
+	/* the digest is of the file's bytes: the same text gives the same digest, one more
+	 * byte (a blank line, same meaning) another */
+	{
+		char want[65];
+		mud_context_t *c2 = NULL;
+
+		mud_sha256_hex(want, example, strlen(example));
+		assert_string_equal(c->digest, want);
+		assert_int_equal(mud_context_parse(*state, &c2, example, strlen(example), &err),
+				 MUD_OK);
+		assert_string_equal(c2->digest, want);
+		talloc_free(c2);
+		fd = open(path, O_WRONLY | O_APPEND);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "\n", 1), 1);
+		close(fd);
+		assert_int_equal(mud_context_load(*state, &c2, path, &err), MUD_OK);
+		assert_string_not_equal(c2->digest, want);
+		assert_int_equal(strlen(c2->digest), 64);
+		talloc_free(c2);
+	}
 	talloc_free(c);
 	assert_no_leak(*state);
 

@@ -507,6 +507,71 @@ static void test_tampered(void **state)
 	talloc_free(pol2);
 }
 
+/* Name { CN = "S1" } (DER), and the last hex digit of it as persisted */
+static uint8_t const SIGNER_S1[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
+				     0x04, 0x03, 0x0c, 0x02, 0x53, 0x31 };
+
+static void s1_to_s2(char *val, size_t len)
+{
+	char *p = strstr(val, "\nsigner: 300d310b30090603550403" "0c025331\n");
+
+	(void)len;
+	assert_non_null(p);
+	p[strlen("\nsigner: 300d310b30090603550403" "0c02533")] = '2';	/* CN=S2: a Name */
+}
+
+/** The signer a policy was verified with and its compile tag travel through Redis, under the
+ *  envelope's HMAC. */
+static void test_share_signer_tag(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_t *a = cache_new(ctx);
+	mud_cache_t *b = cache_new(ctx);
+	mud_redis_t *ra = client(ctx, NULL);
+	mud_redis_t *rb = client(ctx, NULL);
+	mud_policy_t *pol = policy(ctx, URL_A, 443, 2, 0, T0);
+	mud_entry_t *e = NULL;
+	bool token = false;
+	char key[128];
+	char hex[65];
+
+	pol->signer_der = talloc_memdup(pol, SIGNER_S1, sizeof(SIGNER_S1));
+	pol->signer_der_len = sizeof(SIGNER_S1);
+	pol->compile_tag = talloc_strdup(pol, "ctx-a");
+	mud_cache_set_compile_tag(a, "ctx-a");
+	store(a, URL_A, pol, T0);
+	assert_int_equal(mud_redis_policy_publish(ra, a, URL_A, 3600, T0, NULL), MUD_OK);
+	mud_sha256_hex(hex, URL_A, strlen(URL_A));
+	snprintf(key, sizeof(key), "mud:p:%s", hex);
+
+	/* b compiles with the same context: a hit, with the signer */
+	mud_cache_set_compile_tag(b, "ctx-a");
+	assert_int_equal(mud_redis_policy_import(rb, b, URL_A, T0, false, false, NULL),
+			 MUD_REDIS_FOUND);
+	assert_int_equal(mud_cache_lookup(b, ctx, &e, &token, URL_A, T0), MUD_CACHE_HIT);
+	assert_int_equal(e->signer_der_len, sizeof(SIGNER_S1));
+	assert_memory_equal(e->signer_der, SIGNER_S1, sizeof(SIGNER_S1));
+	assert_string_equal(e->compile_tag, "ctx-a");
+	assert_true(mud_entry_signer_ok(e, SIGNER_S1, sizeof(SIGNER_S1)));
+	TALLOC_FREE(e);
+	/* with another context: served while b refetches and recompiles */
+	mud_cache_set_compile_tag(b, "ctx-b");
+	assert_int_equal(mud_cache_lookup(b, ctx, &e, &token, URL_A, T0), MUD_CACHE_STALE);
+	assert_true(token);
+	TALLOC_FREE(e);
+
+	/* the signer changed in Redis (still a valid Name): refused */
+	tamper(key, s1_to_s2);
+	assert_int_equal(mud_redis_policy_import(rb, b, URL_A, T0 + 1, false, false, NULL),
+			 MUD_REDIS_REFUSED);
+	assert_non_null(strstr(log_last, "hmac does not match"));
+	talloc_free(ra);
+	talloc_free(rb);
+	talloc_free(a);
+	talloc_free(b);
+	talloc_free(pol);
+}
+
 static void test_other_key(void **state)
 {
 	TALLOC_CTX *ctx = *state;
@@ -864,6 +929,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_errors, setup, test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_share_policy, setup, test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_tampered, setup, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_share_signer_tag, setup, test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_other_key, setup, test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_lease, setup, test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_fetch_handover, setup, test_teardown_ctx),

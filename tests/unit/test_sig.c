@@ -142,6 +142,28 @@ static mud_rcode_t verify(void *ctx, mud_trust_t *trust, uint8_t const *c, size_
 
 /* ---------------------------------------------------------------- */
 
+/* A MUD file the pipeline accepts (signed as policy.json by group_setup). */
+static char const POLICY_JSON[] = "{\"ietf-mud:mud\":{\"mud-version\":1,"
+	"\"mud-url\":\"https://mud.example.com/policy.json\","
+	"\"last-update\":\"2024-05-01T10:00:00+00:00\",\"cache-validity\":48,"
+	"\"is-supported\":true,\"systeminfo\":\"t\","
+	"\"from-device-policy\":{\"access-lists\":{\"access-list\":[{\"name\":\"a\"}]}}},"
+	"\"ietf-access-control-list:acls\":{\"acl\":[{\"name\":\"a\","
+	"\"type\":\"ipv4-acl-type\",\"aces\":{\"ace\":[{\"name\":\"d\",\"matches\":"
+	"{\"ipv4\":{\"protocol\":17},\"udp\":{\"destination-port\":{\"operator\":\"eq\","
+	"\"port\":53}}},\"actions\":{\"forwarding\":\"accept\"}}]}}]}}\n";
+
+/** Write text to path; false on failure. */
+static bool write_all(char const *path, char const *text)
+{
+	FILE *fp = fopen(path, "w");
+	bool ok;
+
+	if (!fp) return false;
+	ok = fputs(text, fp) >= 0;
+	return fclose(fp) == 0 && ok;
+}
+
 static int group_setup(void **state)
 {
 	char *cmd;
@@ -172,6 +194,10 @@ static int group_setup(void **state)
 	SH(MKSIG " init '%s'", top, g_dir);
 	SH("printf '{\"ietf-mud:mud\": {\"mud-version\": 1}}\\n' > '%s/content.json'", g_dir);
 	SH(": > '%s/empty.json'", g_dir);
+	cmd = talloc_asprintf(NULL, "%s/policy.json", g_dir);
+	if (rc == 0) rc = write_all(cmd, POLICY_JSON) ? 0 : -1;
+	talloc_free(cmd);
+	SH(MKSIG " sign '%s' signer '%s/policy.json'", top, g_dir, g_dir);
 	SH(MKSIG " sign '%s' signer '%s/content.json'", top, g_dir, g_dir);
 	SH(MKSIG " sign '%s' signer '%s/empty.json'", top, g_dir, g_dir);
 	SH(MKSIG " sign '%s' expired-signer '%s/content.json' '%s/expired.p7s'",
@@ -612,6 +638,86 @@ static void test_signer_der(void **state)
 	talloc_free(trust);
 }
 
+/* The pipeline records the verified signer as DER and the compile tag; the cache's check
+ * (mud_entry_signer_ok) decides as the signature check does; a device's mud-signer needs a
+ * signature even where a missing one is tolerated. */
+static void test_policy_signer(void **state)
+{
+	void *ctx = *state;
+	mud_trust_t *trust = trust_gen(ctx, "signer-ca.pem");
+	size_t clen, slen, dlen, olen;
+	uint8_t *c = gen_read(ctx, "policy.json", &clen);
+	uint8_t *s = gen_read(ctx, "policy.p7s", &slen);
+	uint8_t *der = subject_der(ctx, "signer.pem", &dlen);
+	uint8_t *other = subject_der(ctx, "rogue-signer.pem", &olen);
+	char const *url = "https://mud.example.com/policy.json";
+	mud_policy_opts_t opts;
+	mud_policy_t *pol = NULL;
+	mud_entry_t e;
+	mud_error_t err;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.trust = trust;
+	opts.require_signature = true;
+	opts.format = MUD_FMT_CISCO_DACL;
+	opts.compile_tag = "ctx=1";
+	mud_error_clear(&err);
+	assert_int_equal(mud_policy_from_bytes(ctx, &pol, url, c, clen, s, slen, &opts, &err),
+			 MUD_OK);
+	assert_string_equal(pol->signer, SIGNER_SUBJECT);
+	assert_int_equal(pol->signer_der_len, dlen);
+	assert_memory_equal(pol->signer_der, der, dlen);
+	assert_string_equal(pol->compile_tag, "ctx=1");
+	assert_int_equal(ERR_peek_error(), 0);
+
+	/* the cache's comparison agrees with the signature check's, both ways */
+	memset(&e, 0, sizeof(e));
+	e.signer_der = pol->signer_der;
+	e.signer_der_len = pol->signer_der_len;
+	assert_true(mud_entry_signer_ok(&e, der, dlen));
+	assert_false(mud_entry_signer_ok(&e, other, olen));
+	assert_int_equal(ERR_peek_error(), 0);
+	TALLOC_FREE(pol);
+	opts.signer_der = der;
+	opts.signer_der_len = dlen;
+	assert_int_equal(mud_policy_from_bytes(ctx, &pol, url, c, clen, s, slen, &opts, &err),
+			 MUD_OK);
+	TALLOC_FREE(pol);
+	opts.signer_der = other;
+	opts.signer_der_len = olen;
+	assert_int_equal(mud_policy_from_bytes(ctx, &pol, url, c, clen, s, slen, &opts, &err),
+			 MUD_ERR_SIG_SIGNER);
+	assert_null(pol);
+
+	/* missing signatures tolerated: not for a device that names its signer */
+	opts.require_signature = false;
+	opts.compile_tag = NULL;
+	opts.signer_der = NULL;
+	mud_error_clear(&err);
+	assert_int_equal(mud_policy_from_bytes(ctx, &pol, url, c, clen, NULL, 0, &opts, &err),
+			 MUD_OK);
+	assert_null(pol->signer_der);
+	assert_string_equal(pol->compile_tag, "");
+	TALLOC_FREE(pol);
+	opts.signer_der = der;
+	mud_error_clear(&err);
+	assert_int_equal(mud_policy_from_bytes(ctx, &pol, url, c, clen, NULL, 0, &opts, &err),
+			 MUD_ERR_SIG_MISSING);
+	assert_null(pol);
+	/* no trust anchors: nothing is checked, nothing recorded */
+	opts.trust = NULL;
+	assert_int_equal(mud_policy_from_bytes(ctx, &pol, url, c, clen, s, slen, &opts, &err),
+			 MUD_OK);
+	assert_null(pol->signer_der);
+
+	talloc_free(pol);
+	talloc_free(der);
+	talloc_free(other);
+	talloc_free(c);
+	talloc_free(s);
+	talloc_free(trust);
+}
+
 static void test_pem_cms(void **state)
 {
 	void *ctx = *state;
@@ -962,6 +1068,7 @@ int main(void)
 		T(test_rogue_signer),
 		T(test_tampered),
 		T(test_signer_der),
+		T(test_policy_signer),
 		T(test_pem_cms),
 		T(test_embedded_rejected),
 		T(test_nocerts),
