@@ -1499,6 +1499,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 
 	*out = talloc_steal(ctx, res);
 	talloc_free(tmp);	/* runs the handle destructor */
+	ERR_clear_error();	/* what libcurl left on this thread's OpenSSL queue */
 	return MUD_OK;
 
 setopt_error:
@@ -1515,5 +1516,9 @@ error:
 					    refused_addr);
 	}
 	talloc_free(tmp);
+	/* libcurl 7.88 leaves "shutdown while in init" on this thread's OpenSSL queue when a
+	 * handshake failed (SSL_shutdown at cleanup): never leave it to the thread's next
+	 * OpenSSL user (another module, in the server) */
+	ERR_clear_error();
 	return rcode;
 }
