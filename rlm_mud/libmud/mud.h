@@ -417,7 +417,9 @@ typedef struct mud_ca mud_ca_t;
 							//!< certificate files together (a sanity
 							//!< bound: the Mozilla bundle is ~220 KiB)
 #define MUD_CA_MAX_DIR_FILES	4096	//!< certificate files (<hash>.<n>) read from a CA directory
-#define MUD_CA_MAX_CERTS	20000	//!< certificates in one mud_ca_t (load time grows with it)
+#define MUD_CA_MAX_CERTS	5000	//!< certificates in one mud_ca_t: a sanity bound (the Mozilla
+					//!< bundle has ~150; 5000 load in ~1.5 s, and it grows faster
+					//!< than linearly)
 
 /** Load the trust anchors for MUD servers, once (at instantiate, or on HUP before a swap).
  *
@@ -524,7 +526,9 @@ mud_rcode_t	mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
  *  (not https), MUD_ERR_REFUSED (a URL-policy refusal: where = "url-policy: <what>
  *  [redirect N ]<url>"),
  *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH (also: too many redirects), MUD_ERR_HTTP
- *  (where = "HTTP <status>"), MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
+ *  (where = "HTTP <status>"), MUD_ERR_TOOBIG, MUD_ERR_UNSUPPORTED (opts->ca with a libcurl
+ *  whose TLS library is not OpenSSL, or before mud_fetch_global_init()). Thread-safe (one easy
+ *  handle per call; one mud_ca_t may serve every thread). */
 mud_rcode_t	mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
 			  mud_fetch_opts_t const *opts, mud_error_t *err);
 

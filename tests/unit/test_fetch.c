@@ -1468,6 +1468,21 @@ static void test_ca_load(void **state)
 	ca_load_fails(ctx, path, NULL, MUD_ERR_TOOBIG, path, "CA file: 16777217 bytes, more than "
 		      "16777216");
 
+	/* over MUD_CA_MAX_CERTS (the same certificate, counted each time) */
+	snprintf(path, sizeof(path), "%s/many.pem", d);
+	{
+		char *one = test_read_file(ctx, fx.ca, NULL);
+		int i;
+
+		assert_non_null(one);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		for (i = 0; i <= MUD_CA_MAX_CERTS; i++) fputs(one, fp);
+		assert_int_equal(fclose(fp), 0);
+		talloc_free(one);
+	}
+	ca_load_fails(ctx, path, NULL, MUD_ERR_LIMIT, path, "more than 5000 CA certificates");
+
 	/* unreadable (root reads anything: not testable then) */
 	if (geteuid() != 0) {
 		snprintf(path, sizeof(path), "%s/noread.pem", d);
@@ -1559,6 +1574,18 @@ static void test_ca_fetch(void **state)
 	assert_string_equal(res->server_cert_pem, pem);
 	TALLOC_FREE(res);
 	talloc_free(pem);
+
+	/* as with CURLOPT_CAINFO (libcurl sets X509_V_FLAG_PARTIAL_CHAIN), any certificate given
+	 * is an anchor: here the server's own */
+	opts.ca = ca_load_ok(ctx, fx.server_pem, NULL, 1);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	talloc_free((void *)opts.ca);
+	opts.ca = NULL;
+	opts.ca_file = fx.server_pem;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	opts.ca_file = NULL;
 
 	/* the hashed directory, loaded */
 	opts.ca = dir;
