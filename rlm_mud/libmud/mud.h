@@ -416,10 +416,11 @@ typedef struct mud_ca mud_ca_t;
 #define MUD_CA_MAX_BYTES	(16 * 1024 * 1024)	//!< a CA file, and all of a CA directory's
 							//!< certificate files together (a sanity
 							//!< bound: the Mozilla bundle is ~220 KiB)
-#define MUD_CA_MAX_DIR_FILES	4096	//!< certificate files (<hash>.<n>) read from a CA directory
-#define MUD_CA_MAX_CERTS	5000	//!< certificates in one mud_ca_t: a sanity bound (the Mozilla
-					//!< bundle has ~150; 5000 load in ~1.5 s, and it grows faster
-					//!< than linearly)
+#define MUD_CA_MAX_DIR_FILES	4096	//!< certificate files (<hash>.<n>) read from a CA
+					//!< directory
+#define MUD_CA_MAX_CERTS	5000	//!< certificates in one mud_ca_t: a sanity bound (the
+					//!< Mozilla bundle has ~150; 5000 load in ~1.5 s, and it
+					//!< grows faster than linearly)
 
 /** Load the trust anchors for MUD servers, once (at instantiate, or on HUP before a swap).
  *

@@ -319,7 +319,8 @@ static mud_rcode_t ca_add_dir(mud_ca_t *ca, char const *dir, mud_error_t *err)
 			if (errno != 0) {
 				int e = errno;
 
-				rc = mud_error_set(err, MUD_ERR_IO, esc, "CA directory: readdir: %s",
+				rc = mud_error_set(err, MUD_ERR_IO, esc,
+						   "CA directory: readdir: %s",
 						   strerror_r(e, ebuf, sizeof(ebuf)));
 			}
 			break;

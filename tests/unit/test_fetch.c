@@ -1488,7 +1488,8 @@ static void test_ca_load(void **state)
 		snprintf(path, sizeof(path), "%s/noread.pem", d);
 		cat_files(path, fx.ca, NULL, NULL);
 		assert_int_equal(chmod(path, 0), 0);
-		ca_load_fails(ctx, path, NULL, MUD_ERR_IO, path, "CA file: open: Permission denied");
+		ca_load_fails(ctx, path, NULL, MUD_ERR_IO, path,
+			      "CA file: open: Permission denied");
 	}
 
 	/* a good file does not save a bad directory, nor the reverse */
@@ -1498,7 +1499,8 @@ static void test_ca_load(void **state)
 	ca_load_fails(ctx, key, fx.cadir, MUD_ERR_ARG, key, "no certificate in the CA file");
 
 	/* the directory: a file, empty, only files OpenSSL would not look at */
-	ca_load_fails(ctx, NULL, fx.ca, MUD_ERR_IO, fx.ca, "CA directory: opendir: Not a directory");
+	ca_load_fails(ctx, NULL, fx.ca, MUD_ERR_IO, fx.ca,
+		      "CA directory: opendir: Not a directory");
 	snprintf(cdir, sizeof(cdir), "%s/cadir", d);
 	assert_int_equal(mkdir(cdir, 0700), 0);
 	ca_load_fails(ctx, NULL, cdir, MUD_ERR_ARG, cdir, "no certificate in the CA directory");
