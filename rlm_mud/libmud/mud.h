@@ -408,10 +408,61 @@ bool		mud_where_refused(char const *where);
  *	Fetch (mud_fetch.c, libcurl)
  * ==================================================================== */
 
+/** Trust anchors for MUD servers (the HTTPS client's CAs): ca_file and/or ca_path read and
+ *  checked once by mud_ca_load(), then immutable, so one object serves every thread and every
+ *  fetch (nothing is read from disk at fetch time). Never the system default store. */
+typedef struct mud_ca mud_ca_t;
+
+#define MUD_CA_MAX_BYTES	(16 * 1024 * 1024)	//!< a CA file, and all of a CA directory's
+							//!< certificate files together (a sanity
+							//!< bound: the Mozilla bundle is ~220 KiB)
+#define MUD_CA_MAX_DIR_FILES	4096	//!< certificate files (<hash>.<n>) read from a CA
+					//!< directory
+#define MUD_CA_MAX_CERTS	5000	//!< certificates in one mud_ca_t: a sanity bound (the
+					//!< Mozilla bundle has ~150; 5000 load in ~1.5 s, and it
+					//!< grows faster than linearly)
+
+/** Load the trust anchors for MUD servers, once (at instantiate, or on HUP before a swap).
+ *
+ *  ca_file: a PEM file with one or more certificates (other PEM blocks, such as keys or CRLs,
+ *  are ignored); a symbolic link is followed; it must be a regular file of at most
+ *  MUD_CA_MAX_BYTES. ca_path: an OpenSSL hashed directory (openssl rehash / c_rehash): every
+ *  file named <8 hex digits>.<n> (what OpenSSL would look up; other files are ignored) is read
+ *  now, each must hold at least one PEM certificate, all together at most MUD_CA_MAX_BYTES.
+ *  Certificates need not be self-signed: any certificate given is trusted as an anchor
+ *  (X509_V_FLAG_PARTIAL_CHAIN, as libcurl sets for CURLOPT_CAINFO). The object holds an
+ *  X509_STORE that is never modified after this returns; the talloc destructor releases it
+ *  (fetches still running keep their own reference).
+ *
+ * @param[in] ctx	talloc parent of the result.
+ * @param[out] out	the anchors; NULL on failure (nothing is left under ctx).
+ * @param[in] ca_file	PEM file, or NULL/"".
+ * @param[in] ca_path	hashed directory, or NULL/"" (at least one of the two).
+ * @param[out] err	first error, may be NULL. where = the file or directory (escaped), text =
+ *			what is wrong: "CA file: stat: No such file or directory",
+ *			"CA file: a directory, not a regular file", "no certificate in the CA
+ *			file", "CA directory: opendir: Permission denied", ...
+ * @return MUD_OK; MUD_ERR_IO (missing, unreadable, not a regular file / not a directory);
+ *	   MUD_ERR_ARG (neither given, no certificate, malformed PEM); MUD_ERR_TOOBIG (over
+ *	   MUD_CA_MAX_BYTES); MUD_ERR_LIMIT (over MUD_CA_MAX_DIR_FILES or MUD_CA_MAX_CERTS);
+ *	   MUD_ERR_NOMEM. */
+mud_rcode_t	mud_ca_load(TALLOC_CTX *ctx, mud_ca_t **out, char const *ca_file,
+			    char const *ca_path, mud_error_t *err);
+
+/** Certificates loaded (from ca_file and ca_path together; a certificate given twice counts
+ *  twice). 0 for NULL. */
+size_t		mud_ca_count(mud_ca_t const *ca);
+
 typedef struct mud_fetch_opts {
-	char const	*ca_file;		//!< PEM bundle of CAs for MUD servers
+	mud_ca_t const	*ca;			//!< trust anchors for MUD servers, loaded once;
+						//!< when set, ca_file and ca_path are not used
+						//!< (libcurl reads no CA file). Must stay valid
+						//!< until the fetch returns.
+	char const	*ca_file;		//!< without ca: PEM bundle of CAs for MUD
+						//!< servers, read by libcurl at each connection
 						//!< (NULL: ca_path only).
-	char const	*ca_path;		//!< hashed CA directory (NULL: ca_file only).
+	char const	*ca_path;		//!< without ca: hashed CA directory (NULL:
+						//!< ca_file only).
 	long		connect_timeout_ms;	//!< 0 -> 5000.
 	long		timeout_ms;		//!< total; 0 -> 15000.
 	size_t		max_size;		//!< 0 -> MUD_MAX_FILE_SIZE; never above it.
@@ -476,7 +527,9 @@ mud_rcode_t	mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
  *  (not https), MUD_ERR_REFUSED (a URL-policy refusal: where = "url-policy: <what>
  *  [redirect N ]<url>"),
  *  MUD_ERR_TLS, MUD_ERR_TIMEOUT, MUD_ERR_FETCH (also: too many redirects), MUD_ERR_HTTP
- *  (where = "HTTP <status>"), MUD_ERR_TOOBIG. Thread-safe (one easy handle per call). */
+ *  (where = "HTTP <status>"), MUD_ERR_TOOBIG, MUD_ERR_UNSUPPORTED (opts->ca with a libcurl
+ *  whose TLS library is not OpenSSL, or before mud_fetch_global_init()). Thread-safe (one easy
+ *  handle per call; one mud_ca_t may serve every thread). */
 mud_rcode_t	mud_fetch(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *url,
 			  mud_fetch_opts_t const *opts, mud_error_t *err);
 
@@ -998,6 +1051,9 @@ mud_rcode_t	mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char cons
 
 #define MUD_SAFE_OWNED	0x01	//!< mud_safe_read(): the file must be owned by the effective uid
 				//!< and have a single link (files the server wrote itself)
+#define MUD_SAFE_FOLLOW	0x02	//!< mud_safe_read(): a symbolic link is followed (files an
+				//!< operator points at: CA bundles, /etc/ssl/certs); what it
+				//!< names must still be a regular file, checked before opening
 
 /** Check a directory the server keeps state in: not a symbolic link, a directory, owned by the
  *  effective uid, not writable by group or others, writable by us.
@@ -1011,8 +1067,9 @@ mud_rcode_t	mud_safe_dir_check(char const *dir, char const *what, mud_error_t *e
 /** Read a whole file without following a symbolic link or blocking: lstat() first (a FIFO,
  *  device, socket, directory or link is refused unopened), then
  *  open(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), fstat() (same inode, regular), size
- *  bound, read; NUL-terminated under ctx.
- * @param[in] flags	MUD_SAFE_OWNED or 0.
+ *  bound, read; NUL-terminated under ctx. With MUD_SAFE_FOLLOW: stat() and open() without
+ *  O_NOFOLLOW instead (the link's target must be a regular file).
+ * @param[in] flags	MUD_SAFE_OWNED, MUD_SAFE_FOLLOW, or 0.
  * @return MUD_OK, MUD_ERR_IO (text says why: "a FIFO, not a regular file", ...),
  *	   MUD_ERR_TOOBIG (larger than max), MUD_ERR_NOMEM, MUD_ERR_ARG. */
 mud_rcode_t	mud_safe_read(TALLOC_CTX *ctx, uint8_t **out, size_t *len, char const *path,

@@ -4,10 +4,23 @@
  * The only file of libmud that includes <curl/curl.h>. Each call uses its own
  * easy handle (wrapped in a talloc object whose destructor cleans it up), so
  * calls from different threads never share curl state. TLS verification of
- * the peer and of the host name is always on, against the CA file and/or
- * directory given by the caller: never the system store. Only https is
- * allowed, for the first request and for every redirect. The body is
- * bounded (MAXFILESIZE for announced lengths, the write callback for the rest).
+ * the peer and of the host name is always on, against the caller's anchors:
+ * never the system store. Only https is allowed, for the first request and for
+ * every redirect. The body is bounded (MAXFILESIZE for announced lengths, the
+ * write callback for the rest).
+ *
+ * The anchors are either a mud_ca_t (opts->ca: loaded once by mud_ca_load(),
+ * shared read-only by every fetch and thread) or, without it, a CA file and/or
+ * directory that libcurl reads at each connection (mudctl). A mud_ca_t reaches
+ * OpenSSL in the CURLOPT_SSL_CTX_FUNCTION callback, which libcurl calls for
+ * every new TLS connection (a redirect to another server, the tunnel through a
+ * proxy): SSL_CTX_set1_verify_cert_store() takes a reference to its X509_STORE.
+ * OpenSSL checks the server's chain against the verify store when one is set,
+ * never against the SSL_CTX's cert store, and the verify store is the one that
+ * libcurl never touches: libcurl 7.88 fills, flags and caches
+ * (CURLOPT_CA_CACHE_TIMEOUT) the cert store after this callback, 8.3 and later
+ * before it. CURLOPT_CAINFO/CAPATH are NULL then, so libcurl reads no file and
+ * its cert store stays empty.
  *
  * The URL policy (mud_urlpolicy.c, opts->policy) is enforced here, where the
  * connections are made:
@@ -33,6 +46,8 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -42,9 +57,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "mud_private.h"
 
@@ -63,6 +80,7 @@ typedef struct {
 	CURL			*curl;
 	struct curl_slist	*headers;
 	struct curl_slist	*connect_to;	//!< the pinned address of a proxied hop
+	X509_STORE		*ca_store;	//!< the fetch's own reference to opts->ca's store
 } fetch_handle_t;
 
 /** Body being received; the buffer lives under the call's tmp context. */
@@ -90,12 +108,16 @@ typedef struct {
  *  known also when verification fails (curl has no CERTINFO then). */
 #define FETCH_PEER_PEM_MAX	16384	//!< a leaf certificate in PEM is ~1-3 KiB
 
+/** What the SSL_CTX callback installs, and what the verify callback captures. */
 typedef struct {
+	X509_STORE	*store;		//!< opts->ca's anchors (the handle's reference), or NULL
 	char		pem[FETCH_PEER_PEM_MAX];
 	size_t		len;		//!< 0: none captured
 } fetch_peer_t;
 
 static int fetch_peer_idx = -1;		//!< SSL_CTX ex_data slot, set by mud_fetch_global_init()
+static bool fetch_openssl;		//!< libcurl's TLS library is OpenSSL (its SSL_CTX is
+					//!< ours to configure), set by mud_fetch_global_init()
 
 /** OpenSSL verify callback: records the end-entity certificate, never changes the verdict. */
 static int fetch_verify_cb(int preverify_ok, X509_STORE_CTX *x)
@@ -127,16 +149,261 @@ static int fetch_verify_cb(int preverify_ok, X509_STORE_CTX *x)
 	return preverify_ok;
 }
 
-/** CURLOPT_SSL_CTX_FUNCTION: attach the capture; the verify mode curl chose is kept. */
+/** CURLOPT_SSL_CTX_FUNCTION, once per new TLS connection: install the mud_ca_t anchors
+ *  (if any) as the verify store, attach the capture; the verify mode curl chose is kept. */
 static CURLcode fetch_ssl_ctx(CURL *curl, void *sslctx, void *parm)
 {
 	SSL_CTX *c = sslctx;
+	fetch_peer_t *peer = parm;
 
 	(void)curl;
+	if (peer->store && SSL_CTX_set1_verify_cert_store(c, peer->store) != 1) {
+		ERR_clear_error();
+		return CURLE_SSL_CACERT_BADFILE;	/* fails the connection: MUD_ERR_TLS */
+	}
 	if (fetch_peer_idx < 0 ||
-	    SSL_CTX_set_ex_data(c, fetch_peer_idx, parm) != 1) return CURLE_OK;
+	    SSL_CTX_set_ex_data(c, fetch_peer_idx, peer) != 1) return CURLE_OK;
 	SSL_CTX_set_verify(c, SSL_CTX_get_verify_mode(c), fetch_verify_cb);
 	return CURLE_OK;
+}
+
+/*
+ *	Trust anchors for MUD servers (mud_ca_t)
+ */
+
+/** Trust anchors for MUD servers (opaque in mud.h). */
+struct mud_ca {
+	X509_STORE	*store;		//!< anchors; never modified after mud_ca_load()
+	size_t		num_certs;	//!< certificates added
+};
+
+static int _mud_ca_free(mud_ca_t *ca)
+{
+	if (ca->store) X509_STORE_free(ca->store);
+	ca->store = NULL;
+	return 0;
+}
+
+/** PEM password callback: no password, never a prompt (an encrypted key is not read). */
+static int ca_no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/** Add every certificate of one PEM file to ca's store, reading at most *budget bytes (which
+ *  shrinks by the file's size). what names the file in messages ("CA file"); in_dir: the
+ *  budget is the directory's, dir its name for the message when it runs out.
+ *  @return MUD_OK, MUD_ERR_IO, MUD_ERR_TOOBIG, MUD_ERR_ARG (malformed PEM, no certificate),
+ *	    MUD_ERR_LIMIT, MUD_ERR_NOMEM. */
+static mud_rcode_t ca_add_file(mud_ca_t *ca, char const *path, char const *what,
+			       char const *dir, size_t *budget, mud_error_t *err)
+{
+	STACK_OF(X509_INFO) *infos = NULL;
+	mud_error_t rerr;
+	mud_rcode_t rc;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	size_t count = 0;
+	char esc[sizeof(((mud_error_t *)NULL)->where)];
+	BIO *bio;
+	int i;
+
+	mudp_escape(esc, sizeof(esc), path, strlen(path));
+	mud_error_clear(&rerr);
+	rc = mud_safe_read(ca, &buf, &len, path, *budget, MUD_SAFE_FOLLOW, &rerr);
+	if (rc == MUD_ERR_TOOBIG && dir) {
+		char desc[sizeof(esc)];
+
+		mudp_escape(desc, sizeof(desc), dir, strlen(dir));
+		return mud_error_set(err, rc, desc, "CA directory: certificate files larger than "
+				     "%d bytes together", MUD_CA_MAX_BYTES);
+	}
+	if (rc != MUD_OK) return mud_error_set(err, rc, esc, "%s: %s", what, rerr.text);
+	*budget -= len;
+
+	ERR_clear_error();
+	bio = BIO_new_mem_buf(buf, (int)len);	/* len <= MUD_CA_MAX_BYTES */
+	if (!bio) {
+		talloc_free(buf);
+		return mudp_ossl_error(err, MUD_ERR_NOMEM, esc, "BIO_new_mem_buf failed");
+	}
+	infos = PEM_X509_INFO_read_bio(bio, NULL, ca_no_password, NULL);
+	BIO_free(bio);
+	talloc_free(buf);
+	if (!infos) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "%s: malformed PEM", what);
+		return mudp_ossl_error(err, MUD_ERR_ARG, esc, text);
+	}
+
+	rc = MUD_OK;
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *info = sk_X509_INFO_value(infos, i);
+
+		if (!info->x509) continue;	/* a key, a CRL: not an anchor */
+		if (ca->num_certs >= MUD_CA_MAX_CERTS) {
+			rc = mud_error_set(err, MUD_ERR_LIMIT, esc, "more than %d CA certificates",
+					   MUD_CA_MAX_CERTS);
+			goto done;
+		}
+		/*
+		 *	Fill the certificate's lazily computed extension cache now, in
+		 *	the loading thread: otherwise the first verifications write it
+		 *	while other threads read it (as mud_trust_load() does).
+		 */
+		(void)X509_check_purpose(info->x509, -1, 0);
+		if (X509_STORE_add_cert(ca->store, info->x509) != 1) {
+			rc = mudp_ossl_error(err, MUD_ERR_NOMEM, esc, "X509_STORE_add_cert failed");
+			goto done;
+		}
+		ca->num_certs++;
+		count++;
+	}
+	if (count == 0) rc = mud_error_set(err, MUD_ERR_ARG, esc, "no certificate in the %s", what);
+
+done:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	ERR_clear_error();
+	return rc;
+}
+
+/** Is name what OpenSSL looks a certificate up by in a hashed directory: 8 lowercase hex
+ *  digits, a dot, a decimal sequence number ("9d66eef0.0")? ("<hash>.r<n>" is a CRL.) */
+static bool ca_hash_name(char const *name)
+{
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) {
+			return false;
+		}
+	}
+	if (name[8] != '.' || !name[9]) return false;
+	for (i = 9; name[i]; i++) {
+		if (name[i] < '0' || name[i] > '9' || i > 12) return false;
+	}
+	return true;
+}
+
+/** Read every <hash>.<n> file of a hashed CA directory now (OpenSSL would read them one by
+ *  one at verification time, from whatever the directory holds then). */
+static mud_rcode_t ca_add_dir(mud_ca_t *ca, char const *dir, mud_error_t *err)
+{
+	DIR *dp;
+	struct dirent *de;
+	mud_rcode_t rc = MUD_OK;
+	size_t budget = MUD_CA_MAX_BYTES;
+	size_t files = 0;
+	char path[4096];
+	char esc[sizeof(((mud_error_t *)NULL)->where)];
+	char ebuf[128];
+	int n;
+
+	mudp_escape(esc, sizeof(esc), dir, strlen(dir));
+	dp = opendir(dir);
+	if (!dp) {
+		int e = errno;
+
+		return mud_error_set(err, MUD_ERR_IO, esc, "CA directory: opendir: %s",
+				     strerror_r(e, ebuf, sizeof(ebuf)));
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(dp);
+		if (!de) {
+			if (errno != 0) {
+				int e = errno;
+
+				rc = mud_error_set(err, MUD_ERR_IO, esc,
+						   "CA directory: readdir: %s",
+						   strerror_r(e, ebuf, sizeof(ebuf)));
+			}
+			break;
+		}
+		if (!ca_hash_name(de->d_name)) continue;
+		if (++files > MUD_CA_MAX_DIR_FILES) {
+			rc = mud_error_set(err, MUD_ERR_LIMIT, esc, "CA directory: more than %d "
+					   "certificate files", MUD_CA_MAX_DIR_FILES);
+			break;
+		}
+		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			rc = mud_error_set(err, MUD_ERR_IO, esc, "CA directory: path too long");
+			break;
+		}
+		rc = ca_add_file(ca, path, "CA directory file", dir, &budget, err);
+		if (rc != MUD_OK) break;
+	}
+	closedir(dp);
+	if (rc == MUD_OK && files == 0) {
+		rc = mud_error_set(err, MUD_ERR_ARG, esc, "no certificate in the CA directory (no "
+				   "<hash>.0 file: run openssl rehash on it)");
+	}
+	return rc;
+}
+
+/** Load the trust anchors for MUD servers (see mud.h). */
+mud_rcode_t mud_ca_load(TALLOC_CTX *ctx, mud_ca_t **out, char const *ca_file,
+			char const *ca_path, mud_error_t *err)
+{
+	mud_ca_t *ca;
+	mud_rcode_t rc;
+	size_t budget = MUD_CA_MAX_BYTES;
+
+	if (!out) return mud_error_set(err, MUD_ERR_ARG, "mud_ca_load", "no output pointer");
+	*out = NULL;
+	if (ca_file && !*ca_file) ca_file = NULL;
+	if (ca_path && !*ca_path) ca_path = NULL;
+	if (!ca_file && !ca_path) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_ca_load",
+				     "neither a CA file nor a CA directory given");
+	}
+
+	ca = talloc_zero(ctx, mud_ca_t);
+	if (!ca) return mud_error_set(err, MUD_ERR_NOMEM, "mud_ca_load", "out of memory");
+	talloc_set_destructor(ca, _mud_ca_free);
+
+	ERR_clear_error();
+	ca->store = X509_STORE_new();
+	if (!ca->store) {
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_new", "out of memory");
+		goto error;
+	}
+	/* as libcurl sets on the store it fills from CURLOPT_CAINFO (no CRL file) */
+	if (X509_STORE_set_flags(ca->store, X509_V_FLAG_TRUSTED_FIRST |
+				 X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+		rc = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_set_flags", "failed");
+		goto error;
+	}
+
+	if (ca_file) {
+		rc = ca_add_file(ca, ca_file, "CA file", NULL, &budget, err);
+		if (rc != MUD_OK) goto error;
+	}
+	if (ca_path) {
+		rc = ca_add_dir(ca, ca_path, err);
+		if (rc != MUD_OK) goto error;
+	}
+
+	ERR_clear_error();
+	*out = ca;
+	return MUD_OK;
+
+error:
+	talloc_free(ca);
+	ERR_clear_error();
+	return rc;
+}
+
+/** Certificates loaded (see mud.h). */
+size_t mud_ca_count(mud_ca_t const *ca)
+{
+	return ca ? ca->num_certs : 0;
 }
 
 /** CURLOPT_OPENSOCKETFUNCTION: the URL policy on the address libcurl is about to connect
@@ -462,6 +729,7 @@ static int _fetch_handle_free(fetch_handle_t *h)
 	if (h->curl) curl_easy_cleanup(h->curl);
 	if (h->headers) curl_slist_free_all(h->headers);
 	if (h->connect_to) curl_slist_free_all(h->connect_to);
+	if (h->ca_store) X509_STORE_free(h->ca_store);
 	return 0;
 }
 
@@ -815,6 +1083,8 @@ mud_rcode_t mud_fetch_global_init(mud_error_t *err)
 		fetch_peer_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 
 	vi = curl_version_info(CURLVERSION_NOW);
+	/* the SSL_CTX callback hands over an OpenSSL SSL_CTX only with OpenSSL */
+	fetch_openssl = vi && vi->ssl_version && strncmp(vi->ssl_version, "OpenSSL/", 8) == 0;
 	if (vi && vi->protocols) {
 		char const * const *p;
 
@@ -855,7 +1125,7 @@ do { \
  * @param[out] out	the result (body, status, content type, effective URL,
  *			primary IP, leaf certificate PEM); NULL on failure.
  * @param[in] url	https URL (at most MUD_MAX_URL_LEN bytes).
- * @param[in] opts	CA file/dir (at least one, else MUD_ERR_ARG), timeouts,
+ * @param[in] opts	anchors: ca, or CA file/dir (at least one, else MUD_ERR_ARG), timeouts,
  *			size cap, redirects, Accept and User-Agent.
  * @param[out] err	first error, may be NULL. where is the URL (escaped),
  *			or "HTTP <status>" for MUD_ERR_HTTP.
@@ -967,8 +1237,12 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	if (rcode != MUD_OK) return rcode;
 
 	mudp_escape(esc, sizeof(esc), url, strlen(url));
-	if (!opts || (!opts->ca_file && !opts->ca_path)) {
+	if (!opts || (!opts->ca && !opts->ca_file && !opts->ca_path)) {
 		return mud_error_set(err, MUD_ERR_ARG, esc, "no CA configured for MUD servers");
+	}
+	if (opts->ca && !fetch_openssl) {
+		return mud_error_set(err, MUD_ERR_UNSUPPORTED, esc, "a loaded CA store needs "
+				     "libcurl with OpenSSL and mud_fetch_global_init()");
 	}
 	what = opts->what ? opts->what : "URL";
 
@@ -1045,10 +1319,12 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 	FETCH_SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/*
 	 *	NULL disables the compiled-in bundle / directory, so only
-	 *	what the caller configured is trusted.
+	 *	what the caller configured is trusted. With opts->ca both are
+	 *	NULL: libcurl reads no file, the anchors are installed by
+	 *	fetch_ssl_ctx() into every connection's SSL_CTX.
 	 */
-	FETCH_SETOPT(CURLOPT_CAINFO, opts->ca_file);
-	FETCH_SETOPT(CURLOPT_CAPATH, opts->ca_path);
+	FETCH_SETOPT(CURLOPT_CAINFO, opts->ca ? NULL : opts->ca_file);
+	FETCH_SETOPT(CURLOPT_CAPATH, opts->ca ? NULL : opts->ca_path);
 	FETCH_SETOPT(CURLOPT_CERTINFO, 1L);
 	FETCH_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	FETCH_SETOPT(CURLOPT_WRITEFUNCTION, fetch_write);
@@ -1061,11 +1337,24 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 		FETCH_SETOPT(CURLOPT_NOPROGRESS, 0L);
 	}
 
-	/* the server's certificate, for reports, also when it fails verification */
+	/* the anchors of opts->ca (a reference of our own, held until the handle is
+	 * freed), and the server's certificate, for reports, also when it fails verification */
 	peer = talloc_zero(tmp, fetch_peer_t);
 	if (!peer) goto nomem;
-	if (curl_easy_setopt(h->curl, CURLOPT_SSL_CTX_DATA, peer) != CURLE_OK ||
+	if (opts->ca) {
+		if (X509_STORE_up_ref(opts->ca->store) != 1) goto nomem;
+		h->ca_store = opts->ca->store;
+		peer->store = h->ca_store;
+	}
+	if (!fetch_openssl ||
+	    curl_easy_setopt(h->curl, CURLOPT_SSL_CTX_DATA, peer) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_SSL_CTX_FUNCTION, fetch_ssl_ctx) != CURLE_OK) {
+		if (opts->ca) {
+			rcode = mud_error_set(err, MUD_ERR_UNSUPPORTED, "curl_easy_setopt",
+					      "CURLOPT_SSL_CTX_FUNCTION unsupported: the loaded "
+					      "CA store cannot be used");
+			goto error;
+		}
 		peer = NULL;	/* TLS backend without SSL_CTX access: no capture */
 	}
 
@@ -1211,6 +1500,7 @@ mud_rcode_t mud_fetch_ex(TALLOC_CTX *ctx, mud_fetch_result_t **out, char const *
 
 	*out = talloc_steal(ctx, res);
 	talloc_free(tmp);	/* runs the handle destructor */
+	ERR_clear_error();	/* what libcurl left on this thread's OpenSSL queue */
 	return MUD_OK;
 
 setopt_error:
@@ -1227,5 +1517,9 @@ error:
 					    refused_addr);
 	}
 	talloc_free(tmp);
+	/* libcurl 7.88 leaves "shutdown while in init" on this thread's OpenSSL queue when a
+	 * handshake failed (SSL_shutdown at cleanup): never leave it to the thread's next
+	 * OpenSSL user (another module, in the server) */
+	ERR_clear_error();
 	return rcode;
 }

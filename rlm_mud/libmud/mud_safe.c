@@ -109,12 +109,17 @@ mud_rcode_t mud_safe_read(TALLOC_CTX *ctx, uint8_t **out, size_t *len, char cons
 	mudp_escape(where, sizeof(where), path, strlen(path));
 
 	/* Look before opening: a FIFO, device or socket is never opened at all. */
-	if (lstat(path, &ls) != 0) return io_fail(err, path, "stat", errno);
+	if (flags & MUD_SAFE_FOLLOW) {
+		if (stat(path, &ls) != 0) return io_fail(err, path, "stat", errno);
+	} else {
+		if (lstat(path, &ls) != 0) return io_fail(err, path, "stat", errno);
+	}
 	if (!S_ISREG(ls.st_mode)) {
 		return mud_error_set(err, MUD_ERR_IO, where, "%s, not a regular file",
 				     file_kind(ls.st_mode));
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+		  ((flags & MUD_SAFE_FOLLOW) ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		if (errno == ELOOP) {
 			return mud_error_set(err, MUD_ERR_IO, where,

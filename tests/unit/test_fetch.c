@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
@@ -32,6 +33,8 @@
 
 #include "config.h"
 #include "test_common.h"
+
+#include <openssl/err.h>
 
 extern char **environ;
 
@@ -1284,6 +1287,443 @@ static void test_policy_signature(void **state)
 	talloc_free(trust);
 }
 
+
+/*
+ *	mud_ca_t: trust anchors loaded once (mud_ca_load), installed in every connection by the
+ *	SSL_CTX callback; libcurl reads no CA file.
+ */
+
+/** mud_ca_load() must fail with code, where = path, text starting with prefix; nothing left
+ *  under ctx, nothing on the OpenSSL error queue. */
+static void ca_load_fails(TALLOC_CTX *ctx, char const *file, char const *dir, mud_rcode_t code,
+			  char const *where, char const *prefix)
+{
+	mud_ca_t *ca = (mud_ca_t *)ctx;	/* must be reset to NULL */
+	mud_error_t err = { 0 };
+	size_t blocks = talloc_total_blocks(ctx);
+
+	if (mud_ca_load(ctx, &ca, file, dir, &err) != code || err.code != code ||
+	    strcmp(err.where, where) != 0 || strncmp(err.text, prefix, strlen(prefix)) != 0) {
+		fprintf(stderr, "mud_ca_load(%s, %s): got %d \"%s\" at \"%s\", expected %d "
+			"\"%s...\" at \"%s\"\n", file ? file : "NULL", dir ? dir : "NULL",
+			(int)err.code, err.text, err.where, (int)code, prefix, where);
+		fail();
+	}
+	assert_null(ca);
+	assert_int_equal(talloc_total_blocks(ctx), blocks);
+	assert_int_equal(ERR_peek_error(), 0);
+}
+
+static mud_ca_t *ca_load_ok(TALLOC_CTX *ctx, char const *file, char const *dir, size_t count)
+{
+	mud_ca_t *ca = NULL;
+	mud_error_t err = { 0 };
+
+	if (mud_ca_load(ctx, &ca, file, dir, &err) != MUD_OK) {
+		fprintf(stderr, "mud_ca_load(%s, %s): %s (at %s)\n", file ? file : "NULL",
+			dir ? dir : "NULL", err.text, err.where);
+		fail();
+	}
+	assert_non_null(ca);
+	assert_ptr_equal(talloc_parent(ca), ctx);
+	assert_int_equal(mud_ca_count(ca), count);
+	assert_int_equal(ERR_peek_error(), 0);
+	return ca;
+}
+
+/** Concatenate files into path. */
+static void cat_files(char const *path, char const *a, char const *b, char const *c)
+{
+	char const *in[] = { a, b, c };
+	FILE *out = fopen(path, "wb");
+	size_t i;
+
+	assert_non_null(out);
+	for (i = 0; i < ARRAY_LEN(in); i++) {
+		char buf[4096];
+		size_t n;
+		FILE *fp;
+
+		if (!in[i]) continue;
+		fp = fopen(in[i], "rb");
+		assert_non_null(fp);
+		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+			assert_int_equal(fwrite(buf, 1, n, out), n);
+		}
+		fclose(fp);
+	}
+	assert_int_equal(fclose(out), 0);
+}
+
+/** A PEM file (a copy of pem) padded with text lines (ignored by PEM readers) to size bytes. */
+static void pem_padded(char const *path, char const *pem, size_t size)
+{
+	char line[200];
+	size_t len;
+	FILE *fp;
+
+	cat_files(path, pem, NULL, NULL);
+	fp = fopen(path, "ab");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = (size_t)ftell(fp);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	while (len < size) {
+		size_t n = size - len < sizeof(line) ? size - len : sizeof(line);
+
+		if (n < sizeof(line)) line[n - 1] = '\n';
+		assert_int_equal(fwrite(line, 1, n, fp), n);
+		len += n;
+	}
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void test_ca_load(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char d[sizeof(fx.dir) + 32];
+	char path[PATH_MAX];
+	char path2[PATH_MAX];
+	char key[PATH_MAX];
+	char cdir[sizeof(d) + 16];
+	char where[PATH_MAX];
+	mud_error_t err = { 0 };
+	FILE *fp;
+	int fd;
+
+	snprintf(d, sizeof(d), "%s/caload", fx.dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(key, sizeof(key), "%s/server.key", fx.dir);
+
+	/* arguments */
+	assert_int_equal(mud_ca_load(ctx, NULL, fx.ca, NULL, &err), MUD_ERR_ARG);
+	mud_error_clear(&err);
+	ca_load_fails(ctx, NULL, NULL, MUD_ERR_ARG, "mud_ca_load",
+		      "neither a CA file nor a CA directory given");
+	ca_load_fails(ctx, "", "", MUD_ERR_ARG, "mud_ca_load", "neither");
+
+	/* good: a file, the hashed directory, both, a bundle, a symbolic link to a file */
+	talloc_free(ca_load_ok(ctx, fx.ca, NULL, 1));
+	talloc_free(ca_load_ok(ctx, NULL, fx.cadir, 1));
+	talloc_free(ca_load_ok(ctx, fx.ca, fx.cadir, 2));
+	snprintf(path, sizeof(path), "%s/bundle.pem", d);
+	cat_files(path, fx.ca, key, fx.other_ca);	/* a key between them is ignored */
+	talloc_free(ca_load_ok(ctx, path, NULL, 2));
+	snprintf(path2, sizeof(path2), "%s/link.pem", d);
+	assert_int_equal(symlink(fx.ca, path2), 0);
+	talloc_free(ca_load_ok(ctx, path2, "", 1));
+	assert_int_equal(mud_ca_count(NULL), 0);
+
+	/* a missing file; a dangling link */
+	snprintf(path, sizeof(path), "%s/missing.pem", d);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_IO, path,
+		      "CA file: stat: No such file or directory");
+	snprintf(path2, sizeof(path2), "%s/dangling.pem", d);
+	assert_int_equal(symlink(path, path2), 0);
+	ca_load_fails(ctx, path2, NULL, MUD_ERR_IO, path2,
+		      "CA file: stat: No such file or directory");
+
+	/* empty */
+	snprintf(path, sizeof(path), "%s/empty.pem", d);
+	assert_int_equal(write_file(path, "", 0), 0);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_ARG, path, "no certificate in the CA file");
+
+	/* garbage: text and binary */
+	snprintf(path, sizeof(path), "%s/garbage.pem", d);
+	assert_int_equal(write_file(path, "not a certificate\n", 18), 0);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_ARG, path, "no certificate in the CA file");
+	assert_int_equal(write_file(path, sig_bin, sizeof(sig_bin)), 0);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_ARG, path, "no certificate in the CA file");
+
+	/* malformed PEM: a block cut short, a block whose content is no certificate */
+	snprintf(path, sizeof(path), "%s/cut.pem", d);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUZ\n", fp);
+	fclose(fp);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_ARG, path, "CA file: malformed PEM");
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n", fp);
+	fclose(fp);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_ARG, path, "CA file: malformed PEM");
+
+	/* a private key only */
+	ca_load_fails(ctx, key, NULL, MUD_ERR_ARG, key, "no certificate in the CA file");
+
+	/* a directory given as the file; a FIFO (refused unopened: never blocks) */
+	ca_load_fails(ctx, fx.cadir, NULL, MUD_ERR_IO, fx.cadir,
+		      "CA file: a directory, not a regular file");
+	snprintf(path, sizeof(path), "%s/fifo.pem", d);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_IO, path, "CA file: a FIFO, not a regular file");
+
+	/* over MUD_CA_MAX_BYTES (sparse: nothing is written to disk) */
+	snprintf(path, sizeof(path), "%s/huge.pem", d);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)MUD_CA_MAX_BYTES + 1), 0);
+	close(fd);
+	ca_load_fails(ctx, path, NULL, MUD_ERR_TOOBIG, path, "CA file: 16777217 bytes, more than "
+		      "16777216");
+
+	/* over MUD_CA_MAX_CERTS (the same certificate, counted each time) */
+	snprintf(path, sizeof(path), "%s/many.pem", d);
+	{
+		char *one = test_read_file(ctx, fx.ca, NULL);
+		int i;
+
+		assert_non_null(one);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		for (i = 0; i <= MUD_CA_MAX_CERTS; i++) fputs(one, fp);
+		assert_int_equal(fclose(fp), 0);
+		talloc_free(one);
+	}
+	ca_load_fails(ctx, path, NULL, MUD_ERR_LIMIT, path, "more than 5000 CA certificates");
+
+	/* unreadable (root reads anything: not testable then) */
+	if (geteuid() != 0) {
+		snprintf(path, sizeof(path), "%s/noread.pem", d);
+		cat_files(path, fx.ca, NULL, NULL);
+		assert_int_equal(chmod(path, 0), 0);
+		ca_load_fails(ctx, path, NULL, MUD_ERR_IO, path,
+			      "CA file: open: Permission denied");
+	}
+
+	/* a good file does not save a bad directory, nor the reverse */
+	snprintf(path, sizeof(path), "%s/missing", d);
+	ca_load_fails(ctx, fx.ca, path, MUD_ERR_IO, path,
+		      "CA directory: opendir: No such file or directory");
+	ca_load_fails(ctx, key, fx.cadir, MUD_ERR_ARG, key, "no certificate in the CA file");
+
+	/* the directory: a file, empty, only files OpenSSL would not look at */
+	ca_load_fails(ctx, NULL, fx.ca, MUD_ERR_IO, fx.ca,
+		      "CA directory: opendir: Not a directory");
+	snprintf(cdir, sizeof(cdir), "%s/cadir", d);
+	assert_int_equal(mkdir(cdir, 0700), 0);
+	ca_load_fails(ctx, NULL, cdir, MUD_ERR_ARG, cdir, "no certificate in the CA directory");
+	snprintf(path2, sizeof(path2), "%s/ca.pem", cdir);
+	cat_files(path2, fx.ca, NULL, NULL);
+	snprintf(path2, sizeof(path2), "%s/9D66EEF0.0", cdir);	/* not lower case */
+	cat_files(path2, fx.ca, NULL, NULL);
+	snprintf(path2, sizeof(path2), "%s/12345678.r0", cdir);	/* a CRL's name */
+	cat_files(path2, fx.ca, NULL, NULL);
+	ca_load_fails(ctx, NULL, cdir, MUD_ERR_ARG, cdir, "no certificate in the CA directory");
+
+	/* ... a hash-named file: read; one with garbage names itself */
+	snprintf(path2, sizeof(path2), "%s/0123abcd.0", cdir);
+	cat_files(path2, fx.ca, NULL, fx.other_ca);
+	talloc_free(ca_load_ok(ctx, NULL, cdir, 2));
+	snprintf(path2, sizeof(path2), "%s/0123abcd.1", cdir);
+	assert_int_equal(write_file(path2, "junk\n", 5), 0);
+	snprintf(where, sizeof(where), "%s", path2);
+	ca_load_fails(ctx, NULL, cdir, MUD_ERR_ARG, where,
+		      "no certificate in the CA directory file");
+	assert_int_equal(unlink(path2), 0);
+
+	/* ... a hash-named directory is not a certificate file */
+	assert_int_equal(mkdir(path2, 0700), 0);
+	ca_load_fails(ctx, NULL, cdir, MUD_ERR_IO, where,
+		      "CA directory file: a directory, not a regular file");
+	assert_int_equal(rmdir(path2), 0);
+
+	/* ... the directory's files count together against MUD_CA_MAX_BYTES: two good files of
+	 * just over half of it each (whichever is read first, the second is too much) */
+	snprintf(path2, sizeof(path2), "%s/0123abcd.2", cdir);
+	pem_padded(path2, fx.ca, MUD_CA_MAX_BYTES / 2 + 1);
+	talloc_free(ca_load_ok(ctx, NULL, cdir, 3));
+	snprintf(where, sizeof(where), "%s/0123abcd.3", cdir);
+	assert_int_equal(link(path2, where), 0);
+	ca_load_fails(ctx, NULL, cdir, MUD_ERR_TOOBIG, cdir,
+		      "CA directory: certificate files larger than 16777216 bytes together");
+	assert_int_equal(unlink(path2), 0);
+	assert_int_equal(unlink(where), 0);
+	talloc_free(ca_load_ok(ctx, NULL, cdir, 2));
+
+	/* unreadable directory */
+	if (geteuid() != 0) {
+		assert_int_equal(chmod(cdir, 0), 0);
+		ca_load_fails(ctx, NULL, cdir, MUD_ERR_IO, cdir,
+			      "CA directory: opendir: Permission denied");
+		assert_int_equal(chmod(cdir, 0700), 0);
+	}
+}
+
+static void test_ca_fetch(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = { .max_redirs = -1 };
+	mud_fetch_result_t *res = NULL;
+	mud_fetch_result_t *failed = NULL;
+	mud_error_t err = { 0 };
+	mud_ca_t *good = ca_load_ok(ctx, fx.ca, NULL, 1);
+	mud_ca_t *other = ca_load_ok(ctx, fx.other_ca, NULL, 1);
+	mud_ca_t *dir = ca_load_ok(ctx, NULL, fx.cadir, 1);
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	char path[sizeof(fx.dir) + 32];
+	char *pem;
+
+	/* the ca alone is a CA configuration; the leaf is still captured */
+	opts.ca = good;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	assert_memory_equal(res->body, x_json, sizeof(x_json) - 1);
+	pem = test_read_file(ctx, fx.server_pem, NULL);
+	assert_non_null(pem);
+	assert_non_null(res->server_cert_pem);
+	assert_string_equal(res->server_cert_pem, pem);
+	TALLOC_FREE(res);
+	talloc_free(pem);
+
+	/* as with CURLOPT_CAINFO (libcurl sets X509_V_FLAG_PARTIAL_CHAIN), any certificate given
+	 * is an anchor: here the server's own */
+	opts.ca = ca_load_ok(ctx, fx.server_pem, NULL, 1);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	talloc_free((void *)opts.ca);
+	opts.ca = NULL;
+	opts.ca_file = fx.server_pem;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	opts.ca_file = NULL;
+
+	/* the hashed directory, loaded */
+	opts.ca = dir;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+
+	/* ca wins: libcurl is given no CA file, neither a missing one nor the right one */
+	opts.ca = good;
+	opts.ca_file = "/nonexistent/ca.pem";
+	opts.ca_path = "/nonexistent";
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	opts.ca = other;
+	opts.ca_file = fx.ca;
+	opts.ca_path = fx.cadir;
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_TLS);
+	assert_null(res);
+	assert_string_equal(err.where, url);
+	assert_string_equal(err.text,
+			    "SSL certificate problem: unable to get local issuer certificate");
+	/* the certificate the server presented is evidence also then */
+	pem = test_read_file(ctx, fx.server_pem, NULL);
+	assert_non_null(failed);
+	assert_string_equal(failed->server_cert_pem, pem);
+	TALLOC_FREE(failed);
+	talloc_free(pem);
+	opts.ca_file = NULL;
+	opts.ca_path = NULL;
+
+	/* an unrelated CA: the same error as today's untrusted server; that server passes with
+	 * its own CA */
+	mud_error_clear(&err);
+	opts.ca = good;
+	talloc_free(url);
+	url = url_of(ctx, &fx.untrusted, "127.0.0.1", "/x.json");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_string_equal(err.text,
+			    "SSL certificate problem: unable to get local issuer certificate");
+	opts.ca = other;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	talloc_free(url);
+
+	/* verification is otherwise unchanged: expiry, host name */
+	mud_error_clear(&err);
+	opts.ca = good;
+	url = url_of(ctx, &fx.expired, "127.0.0.1", "/x.json");
+	assert_int_equal(mud_fetch_ex(ctx, &res, url, &opts, &failed, &err), MUD_ERR_TLS);
+	assert_string_equal(err.text, "SSL certificate problem: certificate has expired");
+	snprintf(path, sizeof(path), "%s/expired.pem", fx.dir);
+	pem = test_read_file(ctx, path, NULL);
+	assert_non_null(failed);
+	assert_string_equal(failed->server_cert_pem, pem);
+	TALLOC_FREE(failed);
+	talloc_free(pem);
+	talloc_free(url);
+	mud_error_clear(&err);
+	url = url_of(ctx, &fx.wronghost, "localhost", "/x.json");
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_non_null(strstr(err.text, "no alternative certificate subject name matches"));
+	talloc_free(url);
+	assert_int_equal(log_lines(&fx.expired), 0);
+	assert_int_equal(log_lines(&fx.wronghost), 0);
+
+	/* a failed handshake leaves nothing on this thread's OpenSSL queue (libcurl would) */
+	url = url_of(ctx, &fx.expired, "127.0.0.1", "/x.json");
+	opts.ca = NULL;
+	opts.ca_file = fx.ca;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, NULL), MUD_ERR_TLS);
+	assert_int_equal(ERR_peek_error(), 0);
+	opts.ca = good;
+	opts.ca_file = NULL;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, NULL), MUD_ERR_TLS);
+	assert_int_equal(ERR_peek_error(), 0);
+	talloc_free(url);
+
+	/* the caller may free its mud_ca_t after the fetch: the handle's reference is gone */
+	talloc_free(good);
+	talloc_free(other);
+	talloc_free(dir);
+	assert_int_equal(ERR_peek_error(), 0);
+}
+
+/* Every new connection gets the anchors: a redirect to another server (a second TLS
+ * connection on the same handle, where libcurl 7.87+ offers its cached CA store). */
+static void test_ca_redirect(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_fetch_opts_t opts = { .max_redirs = -1 };
+	mud_fetch_result_t *res = NULL;
+	mud_error_t err = { 0 };
+	mud_ca_t *good = ca_load_ok(ctx, fx.ca, NULL, 1);
+	mud_ca_t *both;
+	char path[sizeof(fx.dir) + 32];
+	char *url;
+	char *final;
+	int conns = conn_count(&fx.good);
+	int uconns = conn_count(&fx.untrusted);
+	int ulines = log_lines(&fx.untrusted);
+
+	snprintf(path, sizeof(path), "%s/both.pem", fx.dir);
+	cat_files(path, fx.ca, fx.other_ca, NULL);
+	both = ca_load_ok(ctx, path, NULL, 2);
+
+	/* 127.0.0.1 -> localhost, then -> 127.0.0.1 again: three hops, two servers' names */
+	opts.ca = good;
+	final = url_of(ctx, &fx.good, "127.0.0.1", "/x.json");
+	url = talloc_asprintf(ctx, "https://127.0.0.1:%d/redirect-to?url=https://localhost:%d/"
+			      "redirect-https%%3Fto=/x.json", fx.good.port, fx.good.port);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	assert_string_equal(res->effective_url, talloc_asprintf(res, "https://localhost:%d/x.json",
+								fx.good.port));
+	TALLOC_FREE(res);
+	assert_true(conn_count(&fx.good) >= conns + 2);	/* 127.0.0.1, localhost */
+	talloc_free(url);
+	talloc_free(final);
+
+	/* a redirect to a server of another CA: the second connection is checked too */
+	mud_error_clear(&err);
+	url = talloc_asprintf(ctx, "https://127.0.0.1:%d/redirect-to?url=https://localhost:%d/"
+			      "x.json", fx.good.port, fx.untrusted.port);
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_string_equal(err.text,
+			    "SSL certificate problem: unable to get local issuer certificate");
+	assert_int_equal(conn_count(&fx.untrusted), uconns + 1);
+	assert_int_equal(log_lines(&fx.untrusted), ulines);	/* no request reached it */
+	opts.ca = both;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	TALLOC_FREE(res);
+	talloc_free(url);
+
+	talloc_free(good);
+	talloc_free(both);
+}
+
 /*
  *	Concurrency: each thread has its own talloc root (talloc is not thread-safe).
  */
@@ -1291,9 +1731,12 @@ static void test_policy_signature(void **state)
 #define TEST_PER_THREAD	5
 
 typedef struct {
-	int	port;
-	int	ok;
-	int	leaked;
+	int		port;
+	int		ok;
+	int		leaked;
+	mud_ca_t const	*ca;		//!< shared by all threads (test_ca_threads)
+	int		bad_port;	//!< test_ca_threads: a server of another CA
+	int		refused;	//!< its fetches failing with MUD_ERR_TLS
 } thread_arg_t;
 
 static void *fetch_thread(void *uctx)
@@ -1319,6 +1762,67 @@ static void *fetch_thread(void *uctx)
 	arg->leaked = (int)talloc_total_blocks(root) - 1;
 	talloc_free(root);
 	return NULL;
+}
+
+/* One mud_ca_t for all threads, fetching at once: a server it trusts and one it does not. */
+static void *ca_fetch_thread(void *uctx)
+{
+	thread_arg_t *arg = uctx;
+	TALLOC_CTX *root = talloc_new(NULL);
+	mud_fetch_opts_t opts = { .ca = arg->ca, .max_redirs = -1 };
+	char url[128];
+	char bad[128];
+	int i;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/x.json", arg->port);
+	snprintf(bad, sizeof(bad), "https://localhost:%d/x.json", arg->bad_port);
+	for (i = 0; i < TEST_PER_THREAD; i++) {
+		mud_fetch_result_t *res = NULL;
+		mud_error_t err = { 0 };
+
+		if ((mud_fetch(root, &res, url, &opts, &err) == MUD_OK) &&
+		    (res->len == sizeof(x_json) - 1) &&
+		    (memcmp(res->body, x_json, res->len) == 0)) {
+			arg->ok++;
+		}
+		TALLOC_FREE(res);
+		mud_error_clear(&err);
+		if (mud_fetch(root, &res, bad, &opts, &err) == MUD_ERR_TLS && !res) arg->refused++;
+	}
+	if (ERR_peek_error() != 0) {	/* this thread's OpenSSL queue */
+		char ebuf[256];
+
+		ERR_error_string_n(ERR_peek_error(), ebuf, sizeof(ebuf));
+		fprintf(stderr, "thread: OpenSSL error left: %s\n", ebuf);
+		arg->ok = -1;
+	}
+	arg->leaked = (int)talloc_total_blocks(root) - 1;
+	talloc_free(root);
+	return NULL;
+}
+
+static void test_ca_threads(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	pthread_t tid[TEST_THREADS];
+	thread_arg_t args[TEST_THREADS];
+	mud_ca_t *ca = ca_load_ok(ctx, fx.ca, fx.cadir, 2);
+	int i;
+
+	for (i = 0; i < TEST_THREADS; i++) {
+		args[i] = (thread_arg_t){ .port = fx.good.port, .ca = ca,
+					  .bad_port = fx.untrusted.port };
+		assert_int_equal(pthread_create(&tid[i], NULL, ca_fetch_thread, &args[i]), 0);
+	}
+	for (i = 0; i < TEST_THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+	}
+	for (i = 0; i < TEST_THREADS; i++) {
+		assert_int_equal(args[i].ok, TEST_PER_THREAD);
+		assert_int_equal(args[i].refused, TEST_PER_THREAD);
+		assert_int_equal(args[i].leaked, 0);
+	}
+	talloc_free(ca);
 }
 
 static void test_threads(void **state)
@@ -1373,6 +1877,8 @@ static void test_proxy(void **state)
 	mud_fetch_opts_t opts = opts_default();
 	mud_fetch_result_t *res = NULL;
 	mud_urlpolicy_t *open_pol = NULL;
+	mud_ca_t *ca_good;
+	mud_ca_t *ca_other;
 	mud_error_t err = { 0 };
 	char *url;
 	int lines;
@@ -1403,6 +1909,26 @@ static void test_proxy(void **state)
 	TALLOC_FREE(res);
 	snprintf(line, sizeof(line), "CONNECT 127.0.0.1:%d 200", fx.good.port);
 	assert_int_equal(proxy_count(px.log, line), 1);
+
+	/* a loaded CA store reaches the TLS connection inside the tunnel too */
+	ca_good = ca_load_ok(ctx, fx.ca, NULL, 1);
+	ca_other = ca_load_ok(ctx, fx.other_ca, NULL, 1);
+	opts.ca = ca_good;
+	opts.ca_file = NULL;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_OK);
+	assert_int_equal(res->len, sizeof(x_json) - 1);
+	TALLOC_FREE(res);
+	assert_int_equal(proxy_count(px.log, line), 2);
+	opts.ca = ca_other;
+	assert_int_equal(mud_fetch(ctx, &res, url, &opts, &err), MUD_ERR_TLS);
+	assert_string_equal(err.text,
+			    "SSL certificate problem: unable to get local issuer certificate");
+	assert_int_equal(proxy_count(px.log, line), 3);
+	mud_error_clear(&err);
+	opts.ca = NULL;
+	opts.ca_file = fx.ca;
+	TALLOC_FREE(ca_good);
+	TALLOC_FREE(ca_other);
 
 	/* an internal server (loopback, not marked public): refused by the module, the proxy
 	 * never hears of it */
@@ -1505,6 +2031,10 @@ int main(void)
 		T(test_policy_redirect),
 		T(test_policy_signature),
 		T(test_threads),
+		T(test_ca_load),
+		T(test_ca_fetch),
+		T(test_ca_redirect),
+		T(test_ca_threads),
 		T(test_proxy),
 	};
 
