@@ -123,9 +123,14 @@ struct rlm_mud_t {
 	rlm_mud_shared_t *sh;		//!< shared state (NULL until taken)
 	rlm_mud_t	*sh_next;	//!< sh->insts list (sh->cur_mutex)
 	unsigned int	bg_users;	//!< background jobs using this instance (sh->cur_mutex)
+	unsigned int	generation;	//!< 0 at start-up, then the reload that made it
 	char		*settings;	//!< the settings a reload cannot change, rendered
 	mud_rendered_t	*prev_quarantine;	//!< quarantine of the instance this one replaced
 						//!< (its dACL names still answered), or NULL
+	mud_ca_t	*ca;		//!< MUD servers' CAs (ca_file, ca_path), loaded once
+	char		compile_tag[65];	//!< what policies are compiled with (context,
+						//!< format, parser, libmud): cache entries with
+						//!< another are refreshed
 
 	char const	*ca_file;
 	char const	*ca_path;
@@ -1782,8 +1787,7 @@ static void policy_opts(rlm_mud_t const *inst, mud_policy_opts_t *opts_out)
 	mud_policy_opts_t opts;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.fetch.ca_file = inst->ca_file;
-	opts.fetch.ca_path = inst->ca_path;
+	opts.fetch.ca = inst->ca;		/* ca_file/ca_path, as loaded (HUP reloads) */
 	opts.fetch.connect_timeout_ms = (long)inst->connect_timeout * 1000;
 	opts.fetch.timeout_ms = (long)inst->timeout * 1000;
 	opts.fetch.max_size = inst->max_file_size;
@@ -1797,6 +1801,7 @@ static void policy_opts(rlm_mud_t const *inst, mud_policy_opts_t *opts_out)
 	opts.parse_flags = inst->lenient ? MUD_PARSE_LENIENT : MUD_PARSE_STRICT;
 	opts.site = inst->site;
 	opts.format = inst->out == MUD_OUT_NFR ? MUD_FMT_NAS_FILTER_RULE : MUD_FMT_CISCO_DACL;
+	opts.compile_tag = inst->compile_tag;
 	*opts_out = opts;
 }
 
@@ -3881,6 +3886,7 @@ static int shared_create(CONF_SECTION *conf, rlm_mud_t *inst)
 	copts.dns_ttl_max = inst->dns_refresh_max;
 	copts.log = libmud_log;
 	copts.log_uctx = sh;
+	copts.compile_tag = inst->compile_tag;
 	if (mud_cache_create(sh, &sh->cache, &copts, time(NULL), &load_errors,
 			     &err) != MUD_OK) {
 		cf_log_err_cs(conf, "Failed creating the MUD cache: %s (at %s)",
@@ -3929,8 +3935,12 @@ static void shared_join(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *s
 	inst->sh = sh;
 	sh->refs++;
 	sh->reloads++;
+	inst->generation = sh->reloads;
 	sh->latest_conf = conf;
 	shared_borrow(inst, sh);
+	/* policies compiled for another context are stale now: served, and refreshed by the
+	 * ticker (stations use them) or their next request; CoA where the dACLs change */
+	mud_cache_set_compile_tag(sh->cache, inst->compile_tag);
 
 	/* current changes only here and in detach, both under shared_mutex */
 	prev = sh->current;
@@ -3974,6 +3984,17 @@ static CONF_SECTION *reload_parse(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_s
 		return NULL;
 	}
 	return use;
+}
+
+/** The compile tag: SHA-256 of everything a compiled policy depends on besides its file. */
+static void compile_tag_make(rlm_mud_t *inst)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "libmud=%s\nformat=%s\nlenient=%d\ncontext=%s\n",
+		     mud_version(), inst->output_format, inst->lenient, inst->site->digest);
+	mud_sha256_hex(inst->compile_tag, buf, n > 0 ? (size_t)n : 0);
 }
 
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
@@ -4105,6 +4126,19 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		      inst->site->quarantine_vlan;
 	if (quarantine_instantiate(conf, inst) < 0) return -1;
 	if (enforce_instantiate(conf, inst) < 0) return -1;
+	compile_tag_make(inst);
+	{	/* the MUD servers' CAs: neither set is the system's bundle */
+		bool sys = !(inst->ca_file && *inst->ca_file) && !(inst->ca_path && *inst->ca_path);
+		char const *file = sys ? mud_ca_system_file() : inst->ca_file;
+
+		mud_error_clear(&err);
+		if (mud_ca_load(inst, &inst->ca, file, sys ? NULL : inst->ca_path, &err) != MUD_OK) {
+			cf_log_err_cs(conf, "Failed loading the MUD servers' CAs (%s): %s (at %s)",
+				      sys ? "no ca_file or ca_path: the system's bundle" :
+				      "ca_file, ca_path", err.text, err.where);
+			return -1;
+		}
+	}
 	if (iodef_instantiate(conf, inst) < 0) return -1;
 	inst->settings = settings_render(inst);
 	if (!inst->settings) {
@@ -4157,6 +4191,8 @@ static int mod_detach(void *instance)
 		sh->refs--;
 		pthread_mutex_unlock(&shared_mutex);
 		inst->sh = NULL;
+		INFO("rlm_mud (%s): configuration %u freed (replaced by a reload); the cache, "
+		     "stations and fetches stay", inst->name, inst->generation);
 		return 0;
 	}
 	if (sh->registered) {

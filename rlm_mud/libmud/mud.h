@@ -453,6 +453,12 @@ mud_rcode_t	mud_ca_load(TALLOC_CTX *ctx, mud_ca_t **out, char const *ca_file,
  *  twice). 0 for NULL. */
 size_t		mud_ca_count(mud_ca_t const *ca);
 
+/** The system's CA bundle, for a configuration that names no CA for the MUD servers:
+ *  OpenSSL's default certificate file (Debian: /usr/lib/ssl/cert.pem ->
+ *  /etc/ssl/certs/ca-certificates.crt). The SSL_CERT_FILE environment variable is ignored,
+ *  like the proxy variables. */
+char const	*mud_ca_system_file(void);
+
 typedef struct mud_fetch_opts {
 	mud_ca_t const	*ca;			//!< trust anchors for MUD servers, loaded once;
 						//!< when set, ca_file and ca_path are not used

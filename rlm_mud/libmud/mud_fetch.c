@@ -406,6 +406,12 @@ size_t mud_ca_count(mud_ca_t const *ca)
 	return ca ? ca->num_certs : 0;
 }
 
+/** The system's CA bundle (see mud.h). */
+char const *mud_ca_system_file(void)
+{
+	return X509_get_default_cert_file();
+}
+
 /** CURLOPT_OPENSOCKETFUNCTION: the URL policy on the address libcurl is about to connect
  *  to, before the socket exists. A refused address makes libcurl try the next one (if
  *  any); the first refusal is kept for the error. */
