@@ -376,6 +376,14 @@ static rlm_mud_t *bg_acquire(rlm_mud_shared_t *sh)
 	return inst;
 }
 
+/** Keep this instance (a request's) alive while it waits on the network (inline fetch). */
+static void inst_hold(rlm_mud_t *inst)
+{
+	pthread_mutex_lock(&inst->sh->cur_mutex);
+	inst->bg_users++;
+	pthread_mutex_unlock(&inst->sh->cur_mutex);
+}
+
 static void bg_release(rlm_mud_t *inst)
 {
 	rlm_mud_shared_t *sh = inst->sh;
@@ -1813,27 +1821,14 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	mud_policy_opts_t opts;
 	mud_policy_t *pol = NULL;
 	mud_entry_t *e;
-	VALUE_PAIR *vp;
-	uint8_t *signer = NULL;
-	size_t signer_len = 0;
 	char buf[MUD_LOG_CUT + 8];
 	char lease[MUD_REDIS_TOKEN_LEN];
 
 	*evd = NULL;
 	policy_opts(inst, &opts);
-	vp = find_cert_attr(request, inst->da_cert_signer);
-	if (vp) {
-		mud_error_t serr;
-
-		mud_error_clear(&serr);
-		if (mud_signer_from_x509_ext(request, &signer, &signer_len, vp->vp_octets,
-					     vp->vp_length, &serr) == MUD_OK) {
-			opts.signer_der = signer;
-			opts.signer_der_len = signer_len;
-		} else {
-			RWDEBUG("Ignoring %s: %s", MUD_DA_CERT_SIGNER, serr.text);
-		}
-	}
+	/* no mud-signer here: the policy is the URL's, for every device; mud_policy_for()
+	 * checks each device's mud-signer against the signer the cache records, so one
+	 * device's constraint never turns the URL into a failure for the others */
 	e = pool_fetch_begin(inst, request, url->url, request->timestamp, lease);
 	if (e) {
 		RDEBUG2("MUD policy of %s taken from Redis (fetched by another server)",
@@ -2206,10 +2201,10 @@ static void fetch_job_run(rlm_mud_t *inst, char const *url, uint8_t const *arg, 
 	}
 	policy_opts(inst, &opts);
 	opts.fetch.abort = abort;	/* detach / HUP: give up at once */
-	if (arglen) {
-		opts.signer_der = arg;
-		opts.signer_der_len = arglen;
-	}
+	/* jobs carry no argument: a device's mud-signer is checked per request against the
+	 * signer the cache records (mud_policy_for()), never by the URL's fetch */
+	(void)arg;
+	(void)arglen;
 	log_safe(buf, sizeof(buf), url, strlen(url));
 	e = pool_fetch_begin(inst, tmp, url, now, lease);
 	if (e) {
@@ -2339,25 +2334,12 @@ static void refresh_tick(void *uctx, time_t now)
 /** Queue the fetch of url (the caller holds the cache's fetch token). */
 static bool background_fetch(rlm_mud_t *inst, REQUEST *request, char const *url)
 {
-	VALUE_PAIR *vp;
-	uint8_t *signer = NULL;
-	size_t signer_len = 0;
 	bool queued = false;
 	mud_error_t err;
 
-	vp = find_cert_attr(request, inst->da_cert_signer);
-	if (vp) {
-		mud_error_clear(&err);
-		if (mud_signer_from_x509_ext(request, &signer, &signer_len, vp->vp_octets,
-					     vp->vp_length, &err) != MUD_OK) {
-			RWDEBUG("Ignoring %s: %s", MUD_DA_CERT_SIGNER, err.text);
-			signer = NULL;
-			signer_len = 0;
-		}
-	}
+	/* without the device's mud-signer, as fetch_policy() */
 	mud_error_clear(&err);
-	if (mud_fetchsvc_submit(inst->fetchsvc, url, signer, signer_len, &queued, &err) !=
-	    MUD_OK) {
+	if (mud_fetchsvc_submit(inst->fetchsvc, url, NULL, 0, &queued, &err) != MUD_OK) {
 		/* hand the token back as a failure: the next request tries again after
 		 * cache_fail_ttl, the queue never grows without bound */
 		mud_cache_fail(inst->cache, url, err.code, err.where, err.text,
@@ -2472,7 +2454,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	if (svp && mud_signer_from_x509_ext(request, &signer, &signer_len, svp->vp_octets,
 					    svp->vp_length, NULL) != MUD_OK) signer = NULL;
 	if (token && e && e->status == MUD_OK && !mud_entry_signer_ok(e, signer, signer_len)) {
-		TALLOC_FREE(e);		/* fetched again with this constraint, never the fallback */
+		TALLOC_FREE(e);		/* fetched again (checked below), never the fallback */
 	}
 
 	if (token) {
@@ -2480,7 +2462,9 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		mud_policy_t *evd = NULL;
 
 		mud_error_clear(&err);
+		inst_hold(inst);	/* a fetch may outlast FreeRADIUS's 60 s after a reload */
 		fresh = fetch_policy(inst, request, win->url, &evd, &err);
+		bg_release(inst);
 		fetch_settled(inst);
 		if (fresh) {
 			e = fresh;
@@ -2942,8 +2926,9 @@ static ssize_t ops_list(rlm_mud_t *inst, REQUEST *request, char const *arg, char
 				     mud_cache_state_name(c->state));
 		} else {
 			n = snprintf(line, sizeof(line),
-				     "|%s %s%s expires-in=%ld vlan=%d v4=%s v6=%s", c->url,
+				     "|%s %s%s%s expires-in=%ld vlan=%d v4=%s v6=%s", c->url,
 				     mud_cache_state_name(c->state),
+				     c->other_context ? " other-context" : "",
 				     c->inflight ? " refreshing" : "",
 				     ops_delta(c->expires, request->timestamp), c->vlan,
 				     c->acl_name_v4 ? c->acl_name_v4 : "-",
@@ -2996,6 +2981,17 @@ static ssize_t ops_show(rlm_mud_t *inst, REQUEST *request, char const *url, char
 			      c->acl_name_v4 ? c->acl_name_v4 : "-",
 			      c->acl_name_v6 ? c->acl_name_v6 : "-", c->num_v4, c->num_v6,
 			      c->file_sha256[0] ? c->file_sha256 : "-");
+		if (c->signer) {
+			char *p;
+
+			log_safe(esc, sizeof(esc), c->signer, strlen(c->signer));
+			for (p = esc; *p; p++) {
+				if (*p == '|') *p = '/';
+			}
+		}
+		(void)ops_add(out, outlen, &pos, "|context=%s|signer=%s",
+			      c->other_context ? "other (refreshed when used)" : "current",
+			      c->signer ? esc : "-");
 	}
 	talloc_free(c);
 	return (ssize_t)pos;
@@ -4132,7 +4128,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		char const *file = sys ? mud_ca_system_file() : inst->ca_file;
 
 		mud_error_clear(&err);
-		if (mud_ca_load(inst, &inst->ca, file, sys ? NULL : inst->ca_path, &err) != MUD_OK) {
+		if (mud_ca_load(inst, &inst->ca, file, sys ? NULL : inst->ca_path,
+				&err) != MUD_OK) {
 			cf_log_err_cs(conf, "Failed loading the MUD servers' CAs (%s): %s (at %s)",
 				      sys ? "no ca_file or ca_path: the system's bundle" :
 				      "ca_file, ca_path", err.text, err.where);

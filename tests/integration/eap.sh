@@ -8,7 +8,8 @@
 #   extension comes back in the reply list and the second authentication also
 #   gets the policy;
 #   id-pe-mudsigner naming the file's signer -> policy; naming another signer
-#   -> signature-invalid (quarantine);
+#   -> signature-invalid (quarantine), and a MAB of that URL still gets its policy (the
+#   constraint is checked per device, never cached as a failure of the URL);
 #   a policy cached for a device without a constraint (MAB) is not served to a
 #   device whose certificate names another signer (signature-invalid, incident
 #   spooled, nothing fetched again); one naming its signer gets it from the cache.
@@ -160,9 +161,18 @@ ok=0
 grep -q "^SUCCESS" "$C/dev-signer-bad.out" || ok=1
 accept_msgs "$C/dev-signer-bad.out" | grep -qx "mud-status=signature-invalid" || ok=1
 [ "$(vlans "$C/dev-signer-bad.out")" = 1 ] || ok=1
-grep -q "MUD $BASE/it/signer-bad.json: .*rogue" "$RAD_LOG" || ok=1
+grep -q "URL $BASE/it/signer-bad.json: signature-invalid: .*rogue" "$RAD_LOG" || ok=1
 it_result "eap-tls: mud-signer names another signer -> signature-invalid" $ok \
 	"$(accept_msgs "$C/dev-signer-bad.out" | tr '\n' ' ')"
+
+# 5b. That device's constraint is its own: the URL's policy is not a failure for a device
+#     without one (the fetch is the URL's; the mud-signer is checked per device).
+it_lldp_mab "$C/mab-signer-bad" 02:00:00:00:05:01 "$BASE/it/signer-bad.json"
+it_send auth "$C/mab-signer-bad" > "$C/mab-signer-bad.out"
+ok=0
+it_has "$C/mab-signer-bad.out" '"mud-status=ok"' || ok=1
+it_result "mab: the same URL without a mud-signer -> ok (one device's constraint is not cached)" \
+	$ok "$(it_reply_values "$C/mab-signer-bad.out" Reply-Message | tr '\n' ' ')"
 
 # 6. The cache is keyed by URL: a policy fetched for a MAB device (no certificate, no
 #    constraint) must not reach a device whose certificate names another signer
