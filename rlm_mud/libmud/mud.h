@@ -568,6 +568,22 @@ mud_rcode_t	mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 			       uint8_t const *signer_der, size_t signer_der_len,
 			       char **signer_subject, mud_error_t *err);
 
+#define MUD_SIGNER_CHAIN_MAX	MUD_MAX_SIG_SIZE	//!< bytes of a recorded signer chain
+						//!< at most: its certificates come from one
+						//!< signature; a longer one is not recorded
+#define MUD_SIGNER_CHAIN_CERTS	16	//!< certificates of a recorded chain at most (a
+					//!< sanity bound); more: not recorded
+
+/** Re-check a recorded signer chain (mud_policy_t.signer_chain: signer certificate first,
+ *  then untrusted intermediates, DER, concatenated) against trust, offline, at time at
+ *  (0 = now), by the verifier the signature check uses (same store, flags and purpose).
+ *  Thread-safe: trust is only read.
+ * @return MUD_OK if the signer chains to an anchor of trust; MUD_ERR_SIG_UNTRUSTED,
+ *	   MUD_ERR_SIG_EXPIRED or MUD_ERR_SIG as the signature check gives them;
+ *	   MUD_ERR_ARG for no trust, an empty, malformed or too long chain; MUD_ERR_NOMEM. */
+mud_rcode_t	mud_trust_check_chain(mud_trust_t const *trust, uint8_t const *chain,
+				      size_t chain_len, time_t at, mud_error_t *err);
+
 /** SHA-256 of data as 64 lowercase hex chars + NUL into out[65]. */
 void		mud_sha256_hex(char out[65], void const *data, size_t len);
 
@@ -1023,6 +1039,12 @@ typedef struct mud_policy {
 						//!< subject Name, NULL if not verified
 	size_t			signer_der_len;
 	char			*compile_tag;	//!< opts->compile_tag ("" if none)
+	uint8_t			*signer_chain;	//!< the verified signer's chain: the signer
+						//!< certificate, then the other certificates
+						//!< of the SignedData, each DER, concatenated;
+						//!< NULL if not verified, or past
+						//!< MUD_SIGNER_CHAIN_MAX / _CERTS ("no chain")
+	size_t			signer_chain_len;
 	char			file_sha256[65];	//!< of the MUD file bytes
 	char			sig_sha256[65];	//!< of the signature bytes ("" if none)
 	char			*server_ip;	//!< MUD server address connected to
@@ -1116,6 +1138,11 @@ typedef struct mud_entry {
 	char		*compile_tag;	//!< compile tag the lines were made with ("" none; a
 					//!< copy may have NULL for ""); see
 					//!< mud_cache_set_compile_tag()
+	uint8_t		*signer_chain;	//!< mud_policy_t.signer_chain of the fetch (signer
+					//!< certificate first, DER, concatenated); NULL: none
+					//!< (not verified, too long, or persisted by a version
+					//!< without it); see mud_cache_revalidate()
+	size_t		signer_chain_len;
 } mud_entry_t;
 
 #define MUD_COMPILE_TAG_MAX	255	//!< bytes of a compile tag kept as given; a longer one,
@@ -1236,6 +1263,27 @@ void		mud_cache_forget(mud_cache_t *cache, char const *url);
  *  @return how many, at most max (0 also when out of memory). */
 size_t		mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char ***urls,
 				  size_t max);
+
+/** Re-check every good policy's signer against the current trust anchors, offline (after
+ *  the anchors were reloaded: a signer CA removed). A policy with a recorded chain
+ *  (mud_entry_t.signer_chain) is checked with mud_trust_check_chain() at the time it was
+ *  fetched (only the set of anchors is re-checked, not the passing of time); one that no
+ *  longer chains is dropped from memory, from the persistence directory and from the dACL
+ *  name index (a fetch in flight keeps its token), and reported through opts.log (WARN,
+ *  with the URL and the reason). A policy without a chain (not verified, or persisted by
+ *  an older version) is kept but served as MUD_CACHE_STALE (with the fetch token, and
+ *  listed by mud_cache_expired()) until it is stored again, so that it is refetched and
+ *  verified on its next use. The X.509 work runs without the cache's lock; a policy
+ *  replaced meanwhile (another file_sha256) is left alone. Thread-safe.
+ *  @param[in] trust	current signer anchors; NULL: signatures are not checked, nothing to
+ *			do (returns 0).
+ *  @param[in] now	unused for the check itself (at = each entry's fetch time); kept for
+ *			the cache's "no hidden clocks" rule.
+ *  @param[out] dropped	if not NULL: talloc array (under ctx) of copies of the dropped URLs,
+ *			at most max of them; NULL when none (or out of memory).
+ *  @return how many policies were dropped (all are dropped, even past max). */
+size_t		mud_cache_revalidate(mud_cache_t *cache, mud_trust_t const *trust, time_t now,
+				     TALLOC_CTX *ctx, char ***dropped, size_t max);
 
 /** Counters for stats/xlat. */
 typedef struct mud_cache_stats {

@@ -78,6 +78,10 @@ struct cache_node {
 	time_t		inflight_since;	//!< when it was handed out
 	time_t		retry_after;	//!< no new token before this (after a failure)
 	acl_ref_t	aref[2];	//!< [0] v4 name, [1] v6 name
+	bool		recheck;	//!< the good entry has no signer chain and the trust
+					//!< anchors were re-checked (mud_cache_revalidate()):
+					//!< never a HIT until stored again; reset by
+					//!< node_set_entry()
 };
 
 struct mud_cache {
@@ -281,6 +285,7 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 		str_size(src->model_name) + str_size(src->acl_name_v4) +
 		str_size(src->acl_name_v6) + str_size(src->compile_tag ? src->compile_tag : "");
 	if (src->signer_der) size += src->signer_der_len;
+	if (src->signer_chain) size += src->signer_chain_len;
 	for (i = 0; i < src->num_v4; i++) {
 		size += str_size(src->lines_v4[i] ? src->lines_v4[i] : "");
 	}
@@ -321,6 +326,12 @@ static mud_entry_t *entry_copy(TALLOC_CTX *ctx, mud_entry_t const *src)
 		e->signer_der_len = src->signer_der_len;
 		p += src->signer_der_len;
 	}
+	if (src->signer_chain && src->signer_chain_len) {
+		e->signer_chain = (uint8_t *)p;
+		memcpy(p, src->signer_chain, src->signer_chain_len);
+		e->signer_chain_len = src->signer_chain_len;
+		p += src->signer_chain_len;
+	}
 	return e;
 }
 
@@ -346,6 +357,14 @@ static char *tag_norm(TALLOC_CTX *ctx, char const *tag)
 static bool entry_tag_current(mud_cache_t const *cache, mud_entry_t const *e)
 {
 	return strcmp(e->compile_tag ? e->compile_tag : "", cache->compile_tag) == 0;
+}
+
+/** May n's good entry be a HIT until it expires: compiled with the current tag, and not
+ *  waiting for a refetch after a re-check of the trust anchors found no chain to check?
+ *  Called with cache->mutex held. */
+static bool node_current(mud_cache_t const *cache, cache_node_t const *n)
+{
+	return !n->recheck && entry_tag_current(cache, n->entry);
 }
 
 /** Whether e may be served to a device requiring the signer der (see mud.h). */
@@ -604,6 +623,7 @@ static void node_set_entry(mud_cache_t *cache, cache_node_t *n, mud_entry_t *e)
 	}
 	n->entry = e;
 	n->gen = ++cache->gen;
+	n->recheck = false;
 	if (!e) return;
 
 	(void)talloc_steal(n, e);
@@ -716,6 +736,8 @@ static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
  *	signer: <hex>			(optional: DER subject Name of the certificate the
  *					file's signature was verified with; absent: unknown)
  *	compile-tag: <value>		(optional: the compile tag; absent: "")
+ *	signer-chain: <hex>		(optional: the signer's certificate chain, DER,
+ *					signer first; absent: none, see mud_cache_revalidate())
  *	mfg-name: <value>		(optional)
  *	model-name: <value>		(optional)
  *	acl-name-v4: <value>		(optional)
@@ -727,8 +749,8 @@ static bool token_take(mud_cache_t *cache, cache_node_t *n, time_t now)
  *	hmac: <64 hex>			(with a key: HMAC-SHA256 of every byte above)
  *	end
  *
- *	Both optional lines were added in place (files without them, written by earlier
- *	versions, still load: signer unknown, compile tag ""); they are written only when
+ *	The optional lines were added in place (files without them, written by earlier
+ *	versions, still load: signer unknown, compile tag "", no chain); they are written only when
  *	known or not empty, so a cache without signatures or tags writes what an earlier
  *	version reads.
  *
@@ -879,6 +901,9 @@ static char *entry_serialise(TALLOC_CTX *ctx, mud_cache_t const *cache, mud_entr
 	if (e->signer_der_len <= MUD_SIGNER_DER_MAX) {	/* else unknown: never larger */
 		sbuf_kv_hex(ctx, &b, "signer", e->signer_der, e->signer_der_len);
 	}
+	if (e->signer_chain_len <= MUD_SIGNER_CHAIN_MAX) {	/* else none: never larger */
+		sbuf_kv_hex(ctx, &b, "signer-chain", e->signer_chain, e->signer_chain_len);
+	}
 	if (e->compile_tag && *e->compile_tag) sbuf_kv(ctx, &b, "compile-tag", e->compile_tag);
 	sbuf_kv(ctx, &b, "mfg-name", e->mfg_name);
 	sbuf_kv(ctx, &b, "model-name", e->model_name);
@@ -1013,7 +1038,7 @@ static bool is_sha256_hex(char const *s)
 /** Keys of the header, each allowed once. */
 enum {
 	K_URL = 0, K_FORMAT, K_FETCHED, K_EXPIRES, K_VALIDITY, K_VLAN, K_SHA, K_MFG, K_MODEL,
-	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_SIGNER, K_TAG, K_HMAC, K_MAX
+	K_ACL4, K_ACL6, K_NUM4, K_NUM6, K_SIGNER, K_TAG, K_CHAIN, K_HMAC, K_MAX
 };
 
 static char const * const key_names[K_MAX] = {
@@ -1021,17 +1046,19 @@ static char const * const key_names[K_MAX] = {
 	[K_EXPIRES] = "expires", [K_VALIDITY] = "cache-validity", [K_VLAN] = "vlan",
 	[K_SHA] = "file-sha256", [K_MFG] = "mfg-name", [K_MODEL] = "model-name",
 	[K_ACL4] = "acl-name-v4", [K_ACL6] = "acl-name-v6", [K_NUM4] = "num-v4",
-	[K_NUM6] = "num-v6", [K_SIGNER] = "signer", [K_TAG] = "compile-tag", [K_HMAC] = "hmac",
+	[K_NUM6] = "num-v6", [K_SIGNER] = "signer", [K_TAG] = "compile-tag",
+	[K_CHAIN] = "signer-chain", [K_HMAC] = "hmac",
 };
 
-/** Decode the hex of a signer line into e (lowercase, even, 1..MUD_SIGNER_DER_MAX bytes). */
-static bool signer_decode(mud_entry_t *e, char const *val)
+/** Decode the hex of a signer or signer-chain line under e (lowercase, even, 1..max bytes). */
+static bool hex_decode(mud_entry_t *e, char const *val, size_t max, uint8_t **out,
+		       size_t *out_len)
 {
 	size_t len = strlen(val);
 	size_t i;
 	uint8_t *der;
 
-	if (len == 0 || len % 2 != 0 || len / 2 > MUD_SIGNER_DER_MAX) return false;
+	if (len == 0 || len % 2 != 0 || len / 2 > max) return false;
 	der = talloc_array(e, uint8_t, len / 2);
 	if (!der) return false;
 	for (i = 0; i < len; i += 2) {
@@ -1045,8 +1072,8 @@ static bool signer_decode(mud_entry_t *e, char const *val)
 		}
 		der[i / 2] = (uint8_t)((hi << 4) | lo);
 	}
-	e->signer_der = der;
-	e->signer_der_len = len / 2;
+	*out = der;
+	*out_len = len / 2;
 	return true;
 }
 
@@ -1211,7 +1238,16 @@ static mud_entry_t *entry_parse(TALLOC_CTX *ctx, char const *data, size_t len, i
 			}
 			break;
 		case K_SIGNER:
-			if (!signer_decode(e, val)) goto bad_value;
+			if (!hex_decode(e, val, MUD_SIGNER_DER_MAX, &e->signer_der,
+					&e->signer_der_len)) {
+				goto bad_value;
+			}
+			break;
+		case K_CHAIN:
+			if (!hex_decode(e, val, MUD_SIGNER_CHAIN_MAX, &e->signer_chain,
+					&e->signer_chain_len)) {
+				goto bad_value;
+			}
 			break;
 		case K_TAG:
 			if (!*val || strlen(val) > MUD_COMPILE_TAG_MAX) goto bad_value;
@@ -1822,7 +1858,7 @@ size_t mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char *
 		mud_entry_t const *e = n->entry;
 
 		if (!e || e->status != MUD_OK) continue;
-		if (now < e->expires && entry_tag_current(cache, e)) continue;
+		if (now < e->expires && node_current(cache, n)) continue;
 		if (now >= time_add(e->expires, cache->stale_max)) continue;
 		if (now < n->retry_after) continue;
 		if (n->inflight && now < time_add(n->inflight_since, cache->inflight_max)) continue;
@@ -1876,7 +1912,7 @@ mud_cache_result_t mud_cache_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, mud_ent
 	if (!e) {
 		res = MUD_CACHE_MISS;
 	} else if (e->status == MUD_OK) {
-		if (now < e->expires && entry_tag_current(cache, e)) {
+		if (now < e->expires && node_current(cache, n)) {
 			res = MUD_CACHE_HIT;
 			copy = true;
 		} else if (now < time_add(e->expires, cache->stale_max)) {
@@ -1967,6 +2003,10 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 	if (pol->signer_der && pol->signer_der_len <= MUD_SIGNER_DER_MAX) {
 		src.signer_der = pol->signer_der;	/* larger: unknown, satisfies nothing */
 		src.signer_der_len = pol->signer_der_len;
+	}
+	if (pol->signer_chain && pol->signer_chain_len <= MUD_SIGNER_CHAIN_MAX) {
+		src.signer_chain = pol->signer_chain;	/* larger: none (never recorded) */
+		src.signer_chain_len = pol->signer_chain_len;
 	}
 	src.compile_tag = tag_norm(NULL, pol->compile_tag);
 	if (!src.compile_tag) return NULL;
@@ -2384,6 +2424,150 @@ void mud_cache_forget(mud_cache_t *cache, char const *url)
 	(void)persist_sync(cache, url, NULL, 0, 0, NULL);
 }
 
+/** One good policy to re-check: what identifies it, copied out under the lock. */
+typedef struct {
+	char		*url;
+	char		file_sha256[65];
+} reval_item_t;
+
+/** Copy out the chain of url's good entry if it is still the policy file_sha256 names
+ *  (under ctx; NULL: gone, replaced, or out of memory, then marked to be refetched). */
+static uint8_t *reval_chain(mud_cache_t *cache, TALLOC_CTX *ctx, reval_item_t const *it,
+			    size_t *len, time_t *fetched)
+{
+	cache_node_t *n;
+	uint8_t *chain = NULL;
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, it->url, siphash(cache->key, it->url));
+	if (n && n->entry && n->entry->status == MUD_OK && n->entry->signer_chain &&
+	    strcmp(n->entry->file_sha256, it->file_sha256) == 0) {
+		chain = talloc_memdup(ctx, n->entry->signer_chain, n->entry->signer_chain_len);
+		*len = n->entry->signer_chain_len;
+		*fetched = n->entry->fetched;
+		if (!chain) n->recheck = true;	/* out of memory: not checked, refetched */
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	return chain;
+}
+
+static bool node_flush(mud_cache_t *cache, cache_node_t *n);
+
+/** Drop url's good entry if it is still the policy file_sha256 names (memory, dACL names,
+ *  then its file), or with mark_only only mark it to be refetched (it could not be
+ *  checked). Returns whether it was still there. */
+static bool reval_drop(mud_cache_t *cache, reval_item_t const *it, bool mark_only)
+{
+	cache_node_t *n;
+	bool found = false;
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, it->url, siphash(cache->key, it->url));
+	if (n && n->entry && n->entry->status == MUD_OK &&
+	    strcmp(n->entry->file_sha256, it->file_sha256) == 0) {
+		found = true;
+		if (mark_only) {
+			n->recheck = true;
+		} else {
+			(void)node_flush(cache, n);
+		}
+	}
+	pthread_mutex_unlock(&cache->mutex);
+	if (found && !mark_only) (void)persist_sync(cache, it->url, NULL, 0, 0, NULL);
+	return found;
+}
+
+/** Re-check every good policy's signer against trust (see mud.h). */
+size_t mud_cache_revalidate(mud_cache_t *cache, mud_trust_t const *trust, time_t now,
+			    TALLOC_CTX *ctx, char ***dropped, size_t max)
+{
+	TALLOC_CTX *tmp;
+	reval_item_t *items = NULL;
+	cache_node_t *n;
+	char **out = NULL;
+	size_t num_items = 0;
+	size_t num_out = 0;
+	size_t num_dropped = 0;
+	size_t i;
+
+	(void)now;	/* each chain is checked at its policy's fetch time */
+	if (dropped) *dropped = NULL;
+	if (!cache || !trust) return 0;
+	tmp = talloc_new(NULL);		/* private: allocations under the lock are ours */
+	if (!tmp) return 0;
+	if (dropped && max > 0) out = talloc_zero_array(ctx, char *, max);
+
+	/*
+	 *	Under the lock: the policies with a chain are listed (URL and file_sha256, not
+	 *	their chains: up to MUD_SIGNER_CHAIN_MAX each), the others are marked to be
+	 *	refetched.
+	 */
+	pthread_mutex_lock(&cache->mutex);
+	if (cache->num_nodes > 0) items = talloc_array(tmp, reval_item_t, cache->num_nodes);
+	for (n = cache->lru_head; n; n = n->lru_next) {
+		mud_entry_t const *e = n->entry;
+
+		if (!e || e->status != MUD_OK) continue;
+		if (!e->signer_chain || !items || num_items >= cache->num_nodes) {
+			n->recheck = true;	/* no chain (or out of memory): refetch it */
+			continue;
+		}
+		items[num_items].url = talloc_strdup(items, n->url);
+		if (!items[num_items].url) {
+			n->recheck = true;	/* out of memory: at least refetch it */
+			continue;
+		}
+		memcpy(items[num_items].file_sha256, e->file_sha256, 65);
+		num_items++;
+	}
+	pthread_mutex_unlock(&cache->mutex);
+
+	/* Without the lock: the X.509 work. */
+	for (i = 0; i < num_items; i++) {
+		reval_item_t const *it = &items[i];
+		mud_error_t err;
+		mud_rcode_t rc;
+		uint8_t *chain;
+		size_t len = 0;
+		time_t fetched = 0;
+		char esc_url[128];
+		char esc_why[256];
+
+		chain = reval_chain(cache, tmp, it, &len, &fetched);
+		if (!chain) continue;		/* gone or replaced meanwhile */
+		mud_error_clear(&err);
+		rc = mud_trust_check_chain(trust, chain, len, fetched, &err);
+		talloc_free(chain);
+		if (rc == MUD_OK) continue;
+		if (rc == MUD_ERR_NOMEM) {	/* not checked: refetched instead */
+			(void)reval_drop(cache, it, true);
+			continue;
+		}
+		if (!reval_drop(cache, it, false)) continue;	/* replaced meanwhile */
+
+		num_dropped++;
+		if (cache->log) {
+			mudp_escape(esc_url, sizeof(esc_url), it->url, strlen(it->url));
+			mudp_escape(esc_why, sizeof(esc_why), err.text, strlen(err.text));
+			cache->log(cache->log_uctx, MUD_LOG_WARN,
+				   "cached policy %s dropped: its signer no longer chains to a "
+				   "trust anchor (%s)", esc_url, esc_why);
+		}
+		if (out && num_out < max) {
+			out[num_out] = talloc_strdup(out, it->url);
+			if (out[num_out]) num_out++;
+		}
+	}
+	talloc_free(tmp);
+
+	if (out && num_out > 0) {
+		*dropped = out;
+	} else {
+		talloc_free(out);
+	}
+	return num_dropped;
+}
+
 /** Counters (see mud.h). */
 void mud_cache_stats(mud_cache_t *cache, mud_cache_stats_t *out)
 {
@@ -2430,7 +2614,7 @@ static mud_cache_state_t node_state(mud_cache_t const *cache, cache_node_t const
 
 	if (!e) return n->inflight ? MUD_CSTATE_FETCHING : MUD_CSTATE_EMPTY;
 	if (e->status != MUD_OK) return now < e->expires ? MUD_CSTATE_NEGATIVE : MUD_CSTATE_RETRY;
-	if (now < e->expires && entry_tag_current(cache, e)) return MUD_CSTATE_FRESH;
+	if (now < e->expires && node_current(cache, n)) return MUD_CSTATE_FRESH;
 	if (now < time_add(e->expires, cache->stale_max)) return MUD_CSTATE_STALE;
 	return MUD_CSTATE_EXPIRED;
 }

@@ -43,7 +43,8 @@ static mud_rcode_t policy_verify(mud_policy_t *pol, uint8_t const *file, size_t 
 
 	return mudp_sig_verify(pol, opts->trust, file, file_len, sig, sig_len, opts->at,
 			       opts->signer_der, opts->signer_der_len, &pol->signer,
-			       &pol->signer_der, &pol->signer_der_len, err);
+			       &pol->signer_der, &pol->signer_der_len, &pol->signer_chain,
+			       &pol->signer_chain_len, err);
 }
 
 /** A new policy for url with opts' compile tag (NULL on allocation failure). */

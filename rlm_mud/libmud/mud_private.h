@@ -56,14 +56,18 @@ mud_rcode_t	mudp_ossl_error(mud_error_t *err, mud_rcode_t code, char const *wher
 			char const *what);
 
 /** mud_sig_verify(), and on success the DER encoding of the verified signer certificate's
- *  subject Name under ctx (*subject_der, *subject_der_len; both may be NULL: not wanted).
- *  Defined in mud_sig.c. */
+ *  subject Name under ctx (*subject_der, *subject_der_len; both may be NULL: not wanted)
+ *  and the signer's chain under ctx (*chain, *chain_len; both may be NULL: not wanted):
+ *  the signer certificate, then every other certificate the SignedData carries, each as
+ *  DER, concatenated (mud_policy_t.signer_chain; *chain stays NULL when it would pass
+ *  MUD_SIGNER_CHAIN_MAX or MUD_SIGNER_CHAIN_CERTS). Defined in mud_sig.c. */
 mud_rcode_t	mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 				uint8_t const *content, size_t content_len,
 				uint8_t const *sig, size_t sig_len, time_t at,
 				uint8_t const *signer_der, size_t signer_der_len,
 				char **signer_subject, uint8_t **subject_der,
-				size_t *subject_der_len, mud_error_t *err);
+				size_t *subject_der_len, uint8_t **chain, size_t *chain_len,
+				mud_error_t *err);
 
 /** Does a recorded signer (got: the DER subject of a verified signer certificate, as
  *  mudp_sig_verify() gives it) satisfy an expected signer (want: a device certificate's

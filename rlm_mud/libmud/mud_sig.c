@@ -448,11 +448,13 @@ static mud_rcode_t sig_chain_rcode(int verr)
 	}
 }
 
-/** Verify the signer's certificate chain at time at (0 = now). */
-static mud_rcode_t sig_check_chain(CMS_ContentInfo *cms, X509 *signer, mud_trust_t const *trust,
-				   time_t at, mud_error_t *err)
+/** Verify a signer certificate against the trust anchors, with the untrusted certificates
+ *  offered as intermediates, at time at (0 = now). The one verifier of signers: the
+ *  signature check (sig_check_chain) and the re-check of a recorded chain
+ *  (mud_trust_check_chain) both decide by it, with the same store, flags and purpose. */
+static mud_rcode_t sig_verify_signer(X509 *signer, STACK_OF(X509) *untrusted,
+				     mud_trust_t const *trust, time_t at, mud_error_t *err)
 {
-	STACK_OF(X509) *certs;
 	X509_STORE_CTX *sctx;
 	X509 *bad;
 	mud_rcode_t rcode;
@@ -462,13 +464,9 @@ static mud_rcode_t sig_check_chain(CMS_ContentInfo *cms, X509 *signer, mud_trust
 	int ok;
 
 	ERR_clear_error();
-	certs = CMS_get1_certs(cms);	/* NULL when the signature carries none */
 	sctx = X509_STORE_CTX_new();
-	if (!sctx) {
-		if (certs) sk_X509_pop_free(certs, X509_free);
-		return mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_new", "out of memory");
-	}
-	if (X509_STORE_CTX_init(sctx, trust->store, signer, certs) != 1) {
+	if (!sctx) return mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_new", "out of memory");
+	if (X509_STORE_CTX_init(sctx, trust->store, signer, untrusted) != 1) {
 		rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_init", "failed");
 		goto done;
 	}
@@ -497,7 +495,167 @@ static mud_rcode_t sig_check_chain(CMS_ContentInfo *cms, X509 *signer, mud_trust
 
 done:
 	X509_STORE_CTX_free(sctx);
+	ERR_clear_error();
+	return rcode;
+}
+
+/** Verify the signer's certificate chain at time at (0 = now), with the certificates the
+ *  signature carries as intermediates. */
+static mud_rcode_t sig_check_chain(CMS_ContentInfo *cms, X509 *signer, mud_trust_t const *trust,
+				   time_t at, mud_error_t *err)
+{
+	STACK_OF(X509) *certs;
+	mud_rcode_t rcode;
+
+	ERR_clear_error();
+	certs = CMS_get1_certs(cms);	/* NULL when the signature carries none */
+	rcode = sig_verify_signer(signer, certs, trust, at, err);
 	if (certs) sk_X509_pop_free(certs, X509_free);
+	return rcode;
+}
+
+/** Append the DER of x to the chain being built in *buf (talloc, grown under ctx).
+ *  @return 1 when added; 0 when x cannot be encoded or would take the chain past
+ *	    MUD_SIGNER_CHAIN_MAX bytes; -1 when out of memory. */
+static int sig_chain_add(TALLOC_CTX *ctx, uint8_t **buf, size_t *len, X509 *x)
+{
+	unsigned char *enc = NULL;
+	uint8_t *grown;
+	int n;
+
+	ERR_clear_error();
+	n = i2d_X509(x, &enc);
+	if (n <= 0 || !enc) {
+		ERR_clear_error();
+		return 0;
+	}
+	if ((size_t)n > MUD_SIGNER_CHAIN_MAX - *len) {
+		OPENSSL_free(enc);
+		return 0;
+	}
+	grown = talloc_realloc(ctx, *buf, uint8_t, *len + (size_t)n);
+	if (!grown) {
+		OPENSSL_free(enc);
+		return -1;
+	}
+	memcpy(grown + *len, enc, (size_t)n);
+	OPENSSL_free(enc);
+	*buf = grown;
+	*len += (size_t)n;
+	return 1;
+}
+
+/** The signer's chain as recorded (see mud_policy_t.signer_chain): the signer certificate,
+ *  then each other certificate the SignedData carries, as concatenated DER, under ctx.
+ *  NULL with *nomem set when out of memory. A chain past MUD_SIGNER_CHAIN_MAX bytes or
+ *  MUD_SIGNER_CHAIN_CERTS certificates gives NULL without *nomem: no chain is recorded,
+ *  and the cache treats such a policy as one without a chain (served stale, so refetched
+ *  and verified again, after a re-check of the trust anchors). */
+static uint8_t *sig_chain_record(TALLOC_CTX *ctx, CMS_ContentInfo *cms, X509 *signer,
+				 size_t *len, bool *nomem)
+{
+	STACK_OF(X509) *certs;
+	uint8_t *buf = NULL;
+	size_t num = 1;
+	int added;
+	int i;
+
+	*len = 0;
+	*nomem = false;
+	added = sig_chain_add(ctx, &buf, len, signer);
+	if (added != 1) goto fail;
+
+	ERR_clear_error();
+	certs = CMS_get1_certs(cms);	/* NULL when the signature carries none */
+	for (i = 0; certs && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (X509_cmp(x, signer) == 0) continue;
+		if (++num > MUD_SIGNER_CHAIN_CERTS) {
+			added = 0;
+		} else {
+			added = sig_chain_add(ctx, &buf, len, x);
+		}
+		if (added != 1) {
+			sk_X509_pop_free(certs, X509_free);
+			goto fail;
+		}
+	}
+	if (certs) sk_X509_pop_free(certs, X509_free);
+	ERR_clear_error();
+	talloc_set_name_const(buf, "signer chain");
+	return buf;
+
+fail:
+	*nomem = added < 0;
+	talloc_free(buf);
+	*len = 0;
+	ERR_clear_error();
+	return NULL;
+}
+
+/** Re-check a recorded signer chain against the trust anchors (see mud.h). */
+mud_rcode_t mud_trust_check_chain(mud_trust_t const *trust, uint8_t const *chain,
+				  size_t chain_len, time_t at, mud_error_t *err)
+{
+	STACK_OF(X509) *rest = NULL;
+	X509 *signer = NULL;
+	unsigned char const *p = chain;
+	unsigned char const *end = chain + chain_len;
+	size_t num = 0;
+	mud_rcode_t rcode;
+
+	if (!trust || !trust->store) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_trust_check_chain", "no trust anchors");
+	}
+	if (!chain || chain_len == 0) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_trust_check_chain", "no chain");
+	}
+	if (chain_len > MUD_SIGNER_CHAIN_MAX) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_trust_check_chain",
+				     "chain of %zu bytes exceeds %d", chain_len,
+				     MUD_SIGNER_CHAIN_MAX);
+	}
+
+	ERR_clear_error();
+	rest = sk_X509_new_null();
+	if (!rest) return mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_new_null", "out of memory");
+	while (p < end) {
+		unsigned char const *at_cert = p;
+		X509 *x;
+
+		if (++num > MUD_SIGNER_CHAIN_CERTS) {
+			rcode = mud_error_set(err, MUD_ERR_ARG, "mud_trust_check_chain",
+					      "chain has more than %d certificates",
+					      MUD_SIGNER_CHAIN_CERTS);
+			goto done;
+		}
+		x = d2i_X509(NULL, &p, (long)(end - p));
+		if (!x || p <= at_cert || p > end) {
+			char text[64];
+
+			if (x) X509_free(x);
+			snprintf(text, sizeof(text), "certificate %zu of the chain is not DER",
+				 num);
+			rcode = mudp_ossl_error(err, MUD_ERR_ARG, "d2i_X509", text);
+			goto done;
+		}
+		if (!signer) {
+			signer = x;
+			continue;
+		}
+		if (!sk_X509_push(rest, x)) {
+			X509_free(x);
+			rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_push", "out of memory");
+			goto done;
+		}
+	}
+
+	rcode = sig_verify_signer(signer, rest, trust, at, err);
+
+done:
+	if (signer) X509_free(signer);
+	sk_X509_pop_free(rest, X509_free);
 	ERR_clear_error();
 	return rcode;
 }
@@ -621,17 +779,17 @@ mud_rcode_t mud_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 			   char **signer_subject, mud_error_t *err)
 {
 	return mudp_sig_verify(ctx, trust, content, content_len, sig, sig_len, at, signer_der,
-			       signer_der_len, signer_subject, NULL, NULL, err);
+			       signer_der_len, signer_subject, NULL, NULL, NULL, NULL, err);
 }
 
-/** mud_sig_verify() that also gives the DER encoding of the signer's subject (see
- *  mud_private.h). */
+/** mud_sig_verify() that also gives the DER encoding of the signer's subject and the
+ *  signer's chain (see mud_private.h). */
 mud_rcode_t mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 			    uint8_t const *content, size_t content_len,
 			    uint8_t const *sig, size_t sig_len, time_t at,
 			    uint8_t const *signer_der, size_t signer_der_len,
 			    char **signer_subject, uint8_t **subject_der, size_t *subject_der_len,
-			    mud_error_t *err)
+			    uint8_t **chain, size_t *chain_len, mud_error_t *err)
 {
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sinfos;
@@ -639,9 +797,13 @@ mud_rcode_t mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 	char *subject = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
+	uint8_t *ch = NULL;
+	size_t ch_len = 0;
 	mud_rcode_t rcode;
 	int num;
 
+	if (chain) *chain = NULL;
+	if (chain_len) *chain_len = 0;
 	if (signer_subject) *signer_subject = NULL;
 	if (subject_der) *subject_der = NULL;
 	if (subject_der_len) *subject_der_len = 0;
@@ -715,10 +877,21 @@ mud_rcode_t mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 			goto done;
 		}
 	}
+	if (chain && chain_len) {
+		bool nomem;
+
+		ch = sig_chain_record(ctx, cms, signer, &ch_len, &nomem);
+		if (!ch && nomem) {
+			talloc_free(der);
+			rcode = mud_error_set(err, MUD_ERR_NOMEM, "i2d_X509", "out of memory");
+			goto done;
+		}
+	}
 	if (signer_subject) {
 		subject = sig_name_talloc(ctx, X509_get_subject_name(signer));
 		if (!subject) {
 			talloc_free(der);
+			talloc_free(ch);
 			rcode = mud_error_set(err, MUD_ERR_NOMEM, "X509_NAME_print_ex",
 					      "out of memory");
 			goto done;
@@ -728,6 +901,10 @@ mud_rcode_t mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 	if (der) {
 		*subject_der = der;
 		*subject_der_len = der_len;
+	}
+	if (ch) {
+		*chain = ch;
+		*chain_len = ch_len;
 	}
 	rcode = MUD_OK;
 
