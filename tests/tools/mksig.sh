@@ -12,11 +12,13 @@
 #	  DIR/expired-signer.pem .key		  leaf by signer-ca, valid only in 2020
 #	  DIR/rogue-ca.pem   DIR/rogue-ca.key	  an unrelated root
 #	  DIR/rogue-signer.pem .key		  leaf by rogue-ca, valid now
+#	  DIR/int-ca.pem     DIR/int-ca.key	  intermediate CA by signer-ca
+#	  DIR/int-signer.pem .key		  leaf by int-ca, valid now for 2 years
 #	The leaves carry keyUsage=digitalSignature and no extendedKeyUsage (like
 #	real MUD signers, which often lack emailProtection). Also leaves
 #	DIR/ca-db/ (openssl ca state) and DIR/openssl.cnf behind.
 #
-#   mksig.sh sign [--pem] [--embed] [--nocerts] DIR SIGNER FILE [OUT]
+#   mksig.sh sign [--pem] [--embed] [--nocerts] [--certfile PEM] DIR SIGNER FILE [OUT]
 #	Signs FILE with DIR/SIGNER.pem + DIR/SIGNER.key (SIGNER is signer,
 #	expired-signer or rogue-signer, or any other name made in DIR) as a
 #	detached DER CMS SignedData (RFC 8520 section 13.2, the ".p7s"), with
@@ -26,6 +28,7 @@
 #	  --pem	    write PEM ("-----BEGIN CMS-----") instead of DER
 #	  --embed   embed the content (not detached; for negative tests)
 #	  --nocerts do not include the signer certificate
+#	  --certfile PEM  also include the certificates of PEM (intermediates)
 #
 # Exit status: 0 on success, 1 on failure (message on stderr), 2 on usage error.
 set -eu
@@ -74,6 +77,12 @@ commonName		= supplied
 basicConstraints	= critical, CA:TRUE
 keyUsage		= critical, keyCertSign, cRLSign
 subjectKeyIdentifier	= hash
+
+[ int_ext ]
+basicConstraints	= critical, CA:TRUE, pathlen:0
+keyUsage		= critical, keyCertSign, cRLSign
+subjectKeyIdentifier	= hash
+authorityKeyIdentifier	= keyid
 
 [ signer_ext ]
 basicConstraints	= critical, CA:FALSE
@@ -131,17 +140,22 @@ cmd_init() {
 		-startdate 20200101000000Z -enddate 20210101000000Z
 	root "$d" rogue-ca "/O=rlm_mud rogue/CN=rlm_mud rogue CA"
 	leaf "$d" rogue-signer rogue-ca "/O=rlm_mud rogue/CN=mud-signer.example.com" -days 730
+	leaf "$d" int-ca signer-ca "/O=rlm_mud test/CN=rlm_mud test intermediate CA" \
+		-days 1825 -extensions int_ext
+	leaf "$d" int-signer int-ca "/O=rlm_mud test/CN=int-signer.example.com" -days 730
 }
 
 cmd_sign() {
 	form=DER
 	detach=
 	certs=
+	certfile=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--pem) form=PEM ;;
 		--embed) detach=-nodetach ;;
 		--nocerts) certs=-nocerts ;;
+		--certfile) [ $# -ge 2 ] || usage; certfile=$2; shift ;;
 		--) shift; break ;;
 		-*) usage ;;
 		*) break ;;
@@ -163,8 +177,13 @@ cmd_sign() {
 	[ -r "$f" ] || die "cannot read $f"
 	# $detach and $certs are deliberately unquoted: empty or one word.
 	# shellcheck disable=SC2086
+	if [ -n "$certfile" ]; then
+		set -- -certfile "$certfile"
+	else
+		set --
+	fi
 	openssl cms -sign -binary -md sha256 -outform "$form" -in "$f" \
-		-signer "$d/$s.pem" -inkey "$d/$s.key" $detach $certs -out "$out" \
+		-signer "$d/$s.pem" -inkey "$d/$s.key" $detach $certs "$@" -out "$out" \
 		|| die "cannot sign $f"
 }
 

@@ -1,6 +1,8 @@
 /*
  * test_sig.c - mud_trust_load, mud_sig_verify, mud_sha256_hex.
  *
+ * mud_trust_check_chain (re-check of a recorded signer chain).
+ *
  * Keys and certificates are made at test time by tests/tools/mksig.sh in a
  * mkdtemp() directory that the group teardown removes. The real Luminaire
  * signature from CiscoDevNet/MUD-Manager comes from $SHARED_DIR/mudfiles.
@@ -140,6 +142,43 @@ static mud_rcode_t verify(void *ctx, mud_trust_t *trust, uint8_t const *c, size_
 	return rc;
 }
 
+/** DER of a generated certificate (under ctx). */
+static uint8_t *cert_der(void *ctx, char const *pem_name, size_t *len)
+{
+	char *path = gen_path(ctx, pem_name);
+	FILE *fp = fopen(path, "r");
+	X509 *x;
+	unsigned char *der = NULL;
+	uint8_t *out;
+	int n;
+
+	if (!fp) fail_msg("cannot open %s", path);
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (!x) fail_msg("no certificate in %s", path);
+	n = i2d_X509(x, &der);
+	X509_free(x);
+	assert_true(n > 0);
+	out = talloc_memdup(ctx, der, (size_t)n);
+	OPENSSL_free(der);
+	*len = (size_t)n;
+	talloc_free(path);
+	return out;
+}
+
+/** mud_trust_check_chain(); the code is err's, the error queue stays empty. */
+static mud_rcode_t check_chain(mud_trust_t *trust, uint8_t const *chain, size_t len, time_t at,
+			       mud_error_t *err)
+{
+	mud_rcode_t rc;
+
+	mud_error_clear(err);
+	rc = mud_trust_check_chain(trust, chain, len, at, err);
+	assert_int_equal(rc, err->code);
+	assert_int_equal(ERR_peek_error(), 0);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- */
 
 /* A MUD file the pipeline accepts (signed as policy.json by group_setup). */
@@ -209,6 +248,10 @@ static int group_setup(void **state)
 	SH(MKSIG " sign --embed '%s' signer '%s/content.json' '%s/embed.p7s'",
 	   top, g_dir, g_dir, g_dir);
 	SH(MKSIG " sign --nocerts '%s' signer '%s/content.json' '%s/nocerts.p7s'",
+	   top, g_dir, g_dir, g_dir);
+	SH(MKSIG " sign --certfile '%s/int-ca.pem' '%s' int-signer '%s/policy.json' "
+	   "'%s/policy-int.p7s'", top, g_dir, g_dir, g_dir, g_dir);
+	SH(MKSIG " sign --nocerts '%s' signer '%s/policy.json' '%s/policy-nocerts.p7s'",
 	   top, g_dir, g_dir, g_dir);
 	SH("cat '%s/signer-ca.pem' '%s/signer.pem' > '%s/ca-and-signer.pem'", g_dir, g_dir, g_dir);
 	/* anchors/: a CA, its c_rehash link, a README, a key and a hidden junk file */
@@ -809,6 +852,189 @@ static void test_leaf_anchor(void **state)
 	talloc_free(trust);
 }
 
+/* ---------------------------------------------------------------- */
+/*	Recorded signer chains (mud_trust_check_chain)			    */
+/* ---------------------------------------------------------------- */
+
+/** The pipeline (policy.json signed by sig_name with trust) and its recorded chain. */
+static mud_policy_t *chain_policy(void *ctx, mud_trust_t *trust, char const *sig_name)
+{
+	size_t clen, slen;
+	uint8_t *c = gen_read(ctx, "policy.json", &clen);
+	uint8_t *s = gen_read(ctx, sig_name, &slen);
+	mud_policy_opts_t opts;
+	mud_policy_t *pol = NULL;
+	mud_error_t err;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.trust = trust;
+	opts.require_signature = true;
+	opts.format = MUD_FMT_CISCO_DACL;
+	mud_error_clear(&err);
+	if (mud_policy_from_bytes(ctx, &pol, "https://mud.example.com/policy.json", c, clen, s,
+				  slen, &opts, &err) != MUD_OK) {
+		fail_msg("mud_policy_from_bytes(%s): %s (%s)", sig_name, err.text, err.where);
+	}
+	talloc_free(c);
+	talloc_free(s);
+	return pol;
+}
+
+/** A verified signature records the signer certificate first, then the signature's other
+ *  certificates; re-checked against the same anchors it chains, against others it does not,
+ *  with the same code and text as the signature check. */
+static void test_chain_recorded(void **state)
+{
+	void *ctx = *state;
+	mud_trust_t *trust = trust_gen(ctx, "signer-ca.pem");
+	mud_trust_t *rogue = trust_gen(ctx, "rogue-ca.pem");
+	mud_trust_t *pinned = trust_gen(ctx, "ca-and-signer.pem");
+	mud_policy_t *pol;
+	size_t slen, clen, plen;
+	uint8_t *signer = cert_der(ctx, "signer.pem", &slen);
+	uint8_t *c = gen_read(ctx, "policy.json", &clen);
+	uint8_t *p7s = gen_read(ctx, "policy.p7s", &plen);
+	mud_error_t err;
+	mud_error_t sigerr;
+	time_t now = time(NULL);
+
+	pol = chain_policy(ctx, trust, "policy.p7s");
+	assert_non_null(pol->signer_chain);
+	assert_int_equal(pol->signer_chain_len, slen);		/* one certificate carried */
+	assert_memory_equal(pol->signer_chain, signer, slen);
+	assert_true(talloc_is_parent(pol->signer_chain, pol));
+
+	assert_int_equal(check_chain(trust, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_OK);
+	assert_int_equal(check_chain(trust, pol->signer_chain, pol->signer_chain_len, 0, &err),
+			 MUD_OK);
+	/* CA removed (another CA configured): the same verdict as the signature check's */
+	assert_int_equal(check_chain(rogue, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_ERR_SIG_UNTRUSTED);
+	assert_int_equal(verify(ctx, rogue, c, clen, p7s, plen, now, NULL, 0, NULL, &sigerr),
+			 MUD_ERR_SIG_UNTRUSTED);
+	assert_string_equal(err.text, sigerr.text);
+	assert_string_equal(err.where, sigerr.where);
+	/* at a time the signer was not valid: expired, as the signature check says */
+	assert_int_equal(check_chain(trust, pol->signer_chain, pol->signer_chain_len,
+				     now + 3 * 366 * 86400, &err), MUD_ERR_SIG_EXPIRED);
+	assert_int_equal(verify(ctx, trust, c, clen, p7s, plen, now + 3 * 366 * 86400, NULL, 0,
+				NULL, &sigerr), MUD_ERR_SIG_EXPIRED);
+	assert_string_equal(err.text, sigerr.text);
+	TALLOC_FREE(pol);
+
+	/* a signature without certificates, its signer pinned as an anchor: the chain is the
+	 * anchor's certificate; without that anchor it no longer chains */
+	pol = chain_policy(ctx, pinned, "policy-nocerts.p7s");
+	assert_int_equal(pol->signer_chain_len, slen);
+	assert_memory_equal(pol->signer_chain, signer, slen);
+	assert_int_equal(check_chain(pinned, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_OK);
+	assert_int_equal(check_chain(rogue, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_ERR_SIG_UNTRUSTED);
+	TALLOC_FREE(pol);
+
+	/* not verified (no anchors configured): no chain */
+	pol = chain_policy(ctx, NULL, "policy.p7s");
+	assert_null(pol->signer_chain);
+	assert_int_equal(pol->signer_chain_len, 0);
+	TALLOC_FREE(pol);
+
+	talloc_free(signer);
+	talloc_free(c);
+	talloc_free(p7s);
+	talloc_free(trust);
+	talloc_free(rogue);
+	talloc_free(pinned);
+}
+
+/** A signer under an intermediate CA carried by the signature: the chain holds both; it
+ *  chains to the root, or to the intermediate alone (partial chains, as the signature
+ *  check allows), not without the intermediate. */
+static void test_chain_intermediate(void **state)
+{
+	void *ctx = *state;
+	mud_trust_t *root = trust_gen(ctx, "signer-ca.pem");
+	mud_trust_t *inter = trust_gen(ctx, "int-ca.pem");
+	mud_trust_t *rogue = trust_gen(ctx, "rogue-ca.pem");
+	mud_policy_t *pol;
+	size_t slen, ilen;
+	uint8_t *signer = cert_der(ctx, "int-signer.pem", &slen);
+	uint8_t *ica = cert_der(ctx, "int-ca.pem", &ilen);
+	mud_error_t err;
+	time_t now = time(NULL);
+
+	pol = chain_policy(ctx, root, "policy-int.p7s");
+	assert_string_equal(pol->signer, "CN=int-signer.example.com,O=rlm_mud test");
+	assert_int_equal(pol->signer_chain_len, slen + ilen);
+	assert_memory_equal(pol->signer_chain, signer, slen);
+	assert_memory_equal(pol->signer_chain + slen, ica, ilen);
+
+	assert_int_equal(check_chain(root, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_OK);
+	assert_int_equal(check_chain(inter, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_OK);
+	assert_int_equal(check_chain(rogue, pol->signer_chain, pol->signer_chain_len, now, &err),
+			 MUD_ERR_SIG_UNTRUSTED);
+	/* the signer alone does not reach the root */
+	assert_int_equal(check_chain(root, signer, slen, now, &err), MUD_ERR_SIG_UNTRUSTED);
+	assert_non_null(strstr(err.text, "unable to get local issuer certificate"));
+
+	talloc_free(pol);
+	talloc_free(signer);
+	talloc_free(ica);
+	talloc_free(root);
+	talloc_free(inter);
+	talloc_free(rogue);
+}
+
+/** Malformed chains are MUD_ERR_ARG, never a crash, never a pass. */
+static void test_chain_malformed(void **state)
+{
+	void *ctx = *state;
+	mud_trust_t *trust = trust_gen(ctx, "signer-ca.pem");
+	size_t slen;
+	uint8_t *signer = cert_der(ctx, "signer.pem", &slen);
+	uint8_t *buf;
+	size_t i;
+	mud_error_t err;
+	time_t now = time(NULL);
+
+	assert_int_equal(check_chain(trust, NULL, 0, now, &err), MUD_ERR_ARG);
+	assert_int_equal(check_chain(trust, signer, 0, now, &err), MUD_ERR_ARG);
+	assert_int_equal(check_chain(NULL, signer, slen, now, &err), MUD_ERR_ARG);
+	assert_string_equal(err.text, "no trust anchors");
+	/* truncated, garbage, trailing bytes */
+	assert_int_equal(check_chain(trust, signer, slen - 1, now, &err), MUD_ERR_ARG);
+	assert_string_equal(err.where, "d2i_X509");
+	assert_non_null(strstr(err.text, "certificate 1 of the chain is not DER"));
+	assert_int_equal(check_chain(trust, (uint8_t const *)"\x30\x03\x02\x01\x00", 5, now, &err),
+			 MUD_ERR_ARG);
+	buf = talloc_array(ctx, uint8_t, slen + 3);
+	memcpy(buf, signer, slen);
+	memcpy(buf + slen, "\x30\x01\x00", 3);
+	assert_int_equal(check_chain(trust, buf, slen + 3, now, &err), MUD_ERR_ARG);
+	assert_non_null(strstr(err.text, "certificate 2 of the chain is not DER"));
+	TALLOC_FREE(buf);
+	/* too long: more than MUD_SIGNER_CHAIN_CERTS certificates, more than the byte bound */
+	buf = talloc_array(ctx, uint8_t, slen * (MUD_SIGNER_CHAIN_CERTS + 1));
+	for (i = 0; i < MUD_SIGNER_CHAIN_CERTS + 1; i++) memcpy(buf + i * slen, signer, slen);
+	assert_int_equal(check_chain(trust, buf, slen * MUD_SIGNER_CHAIN_CERTS, now, &err),
+			 MUD_OK);
+	assert_int_equal(check_chain(trust, buf, slen * (MUD_SIGNER_CHAIN_CERTS + 1), now, &err),
+			 MUD_ERR_ARG);
+	assert_non_null(strstr(err.text, "more than 16 certificates"));
+	TALLOC_FREE(buf);
+	buf = talloc_zero_array(ctx, uint8_t, MUD_SIGNER_CHAIN_MAX + 1);
+	memcpy(buf, signer, slen);
+	assert_int_equal(check_chain(trust, buf, MUD_SIGNER_CHAIN_MAX + 1, now, &err),
+			 MUD_ERR_ARG);
+	TALLOC_FREE(buf);
+
+	talloc_free(signer);
+	talloc_free(trust);
+}
+
 static void test_trust_dir(void **state)
 {
 	void *ctx = *state;
@@ -1073,6 +1299,9 @@ int main(void)
 		T(test_embedded_rejected),
 		T(test_nocerts),
 		T(test_leaf_anchor),
+		T(test_chain_recorded),
+		T(test_chain_intermediate),
+		T(test_chain_malformed),
 		T(test_trust_dir),
 		T(test_trust_errors),
 		T(test_threads),
