@@ -1,7 +1,9 @@
 /*
  * test_cache.c - unit tests of the policy cache (mud_cache.c): state
  * transitions with explicit clocks, single-flight, dACL name index, LRU,
- * persistence (round trip and hostile files) and a multi-threaded run.
+ * persistence (round trip and hostile files), a multi-threaded run, and the re-check of
+ * cached policies' signer chains against reloaded trust anchors (certificates made at test
+ * time by tests/tools/mksig.sh).
  */
 #include "test_common.h"
 #include "mud_render_priv.h"
@@ -14,6 +16,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #define T0	((time_t)1700000000)
 #define URL_A	"https://lighting.example.com/lightbulb2000.json"
@@ -2487,6 +2492,14 @@ static void test_persist_old_and_bad_signer(void **state)
 		  "line 13: bad value of \"compile-tag\"" },
 		{ "https://s8.example/tagtwice", "compile-tag: a\ncompile-tag: a",
 		  "line 14: repeated key \"compile-tag\"" },
+		{ "https://s9.example/chainodd", "signer-chain: 300",
+		  "line 13: bad value of \"signer-chain\"" },
+		{ "https://s10.example/chainupper", "signer-chain: DEADBEEF",
+		  "line 13: bad value of \"signer-chain\"" },
+		{ "https://s11.example/chainempty", "signer-chain: ",
+		  "line 13: bad value of \"signer-chain\"" },
+		{ "https://s12.example/chaintwice", "signer-chain: 00\nsigner-chain: 00",
+		  "line 14: repeated key \"signer-chain\"" },
 	};
 
 	/* an earlier version's file, and one with both new lines */
@@ -2510,6 +2523,8 @@ static void test_persist_old_and_bad_signer(void **state)
 	}
 	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
 	assert_null(e->signer_der);
+	assert_null(e->signer_chain);		/* before chains: none */
+	assert_int_equal(e->signer_chain_len, 0);
 	assert_string_equal(e->compile_tag, "");
 	assert_false(mud_entry_signer_ok(e, NAME_S1, sizeof(NAME_S1)));
 	e = look(cache, ctx, URL_B, T0, MUD_CACHE_STALE, true);	/* tag "t\x": not "" */
@@ -2556,6 +2571,292 @@ static void test_export_signer_tag(void **state)
 	talloc_free_children(ctx);
 }
 
+/*
+ *	Signer chains: persisted, shared, re-checked against reloaded trust anchors
+ */
+
+/** pol with a recorded signer chain (NULL: none). */
+static mud_policy_t *with_chain(mud_policy_t *pol, uint8_t const *chain, size_t len)
+{
+	pol->signer_chain = chain ? talloc_memdup(pol, chain, len) : NULL;
+	pol->signer_chain_len = chain ? len : 0;
+	return pol;
+}
+
+static uint8_t const CHAIN_FAKE[] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x0a };
+#define CHAIN_FAKE_HEX	"deadbeef000a"
+
+/** The chain is copied on store, deep-copied by lookups, persisted under the HMAC and
+ *  shared (export/import); a file with an altered chain is dropped. */
+static void test_persist_chain(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *cdir = talloc_asprintf(ctx, "%s/c", dir);
+	char *key = talloc_asprintf(ctx, "%s/key", dir);
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = cdir, .key_file = key, .log = log_capture,
+				  .log_uctx = &log };
+	mud_cache_t *cache = NULL;
+	mud_cache_t *other;
+	mud_policy_t *pol;
+	mud_entry_t *e;
+	mud_entry_t *e2;
+	mud_error_t err;
+	size_t bad = 99;
+	char *text;
+	char *p;
+	char *data = NULL;
+	size_t len = 0;
+	time_t expires = 0;
+	bool imported = false;
+	uint8_t *big;
+
+	assert_int_equal(mkdir(cdir, 0700), 0);
+	write_file(key, "0123456789abcdef0123456789abcdef", 32);
+	assert_int_equal(chmod(key, 0600), 0);
+
+	cache = mk_cache(ctx, &opts, T0);
+	pol = with_chain(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, T0), CHAIN_FAKE, sizeof(CHAIN_FAKE));
+	store_ok(cache, URL_A, pol, T0);
+	TALLOC_FREE(pol);		/* the cache holds its own copy */
+	store_ok(cache, URL_B, mk_real(ctx, URL_B, "b", 8, 1, 1, 0, T0), T0);
+	/* a chain past the bound (never recorded so) is not kept */
+	big = talloc_zero_array(ctx, uint8_t, MUD_SIGNER_CHAIN_MAX + 1);
+	store_ok(cache, URL_C, with_chain(mk_real(ctx, URL_C, "c", 9, 1, 1, 0, T0), big,
+					  MUD_SIGNER_CHAIN_MAX + 1), T0);
+	TALLOC_FREE(big);
+	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	e2 = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->signer_chain_len, sizeof(CHAIN_FAKE));
+	assert_memory_equal(e->signer_chain, CHAIN_FAKE, sizeof(CHAIN_FAKE));
+	assert_ptr_not_equal(e->signer_chain, e2->signer_chain);	/* deep copies */
+	e = look(cache, ctx, URL_B, T0, MUD_CACHE_HIT, false);
+	assert_null(e->signer_chain);
+	e = look(cache, ctx, URL_C, T0, MUD_CACHE_HIT, false);
+	assert_null(e->signer_chain);
+
+	/* shared with another server: the chain travels with the policy */
+	other = mk_cache(ctx, &(mud_cache_opts_t){ 0 }, T0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_export(cache, ctx, URL_A, &data, &len, &expires, &err), MUD_OK);
+	assert_non_null(strstr(data, "\nsigner-chain: " CHAIN_FAKE_HEX "\n"));
+	assert_int_equal(mud_cache_import(other, data, len, URL_A, false, &imported, &err),
+			 MUD_OK);
+	assert_true(imported);
+	e = look(other, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_memory_equal(e->signer_chain, CHAIN_FAKE, sizeof(CHAIN_FAKE));
+	TALLOC_FREE(other);
+	TALLOC_FREE(cache);
+
+	/* on disk: one line, only where there is a chain */
+	text = test_read_file(ctx, file_of(ctx, cdir, URL_A), NULL);
+	assert_non_null(strstr(text, "\nsigner-chain: " CHAIN_FAKE_HEX "\n"));
+	assert_null(strstr(test_read_file(ctx, file_of(ctx, cdir, URL_B), NULL), "signer-chain"));
+
+	/* restart: read back */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 10, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 0);
+	e = look(cache, ctx, URL_A, T0 + 10, MUD_CACHE_HIT, false);
+	assert_int_equal(e->signer_chain_len, sizeof(CHAIN_FAKE));
+	assert_memory_equal(e->signer_chain, CHAIN_FAKE, sizeof(CHAIN_FAKE));
+	TALLOC_FREE(cache);
+
+	/* the chain altered (still valid hex): the HMAC says so */
+	p = strstr(text, "\nsigner-chain: " CHAIN_FAKE_HEX);
+	p[strlen("\nsigner-chain: ")] = 'e';
+	plant(ctx, cdir, URL_A, text, strlen(text));
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0 + 10, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why_dropped(ctx, log, cdir, URL_A),
+			    "hmac does not match (altered, or another key)");
+	look(cache, ctx, URL_A, T0 + 10, MUD_CACHE_MISS, true);
+	TALLOC_FREE(cache);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** Throw-away signer PKI (mksig.sh init) in a new directory under ctx. */
+static char *pki_make(TALLOC_CTX *ctx)
+{
+	char const *top = getenv("top_srcdir");
+	char *dir = mk_tmpdir(ctx);
+	char *cmd;
+
+	cmd = talloc_asprintf(ctx, "sh '%s/tests/tools/mksig.sh' init '%s/pki' >/dev/null",
+			      top ? top : ".", dir);
+	if (system(cmd) != 0) fail_msg("mksig.sh init failed (the openssl CLI is required)");
+	talloc_free(cmd);
+	return dir;
+}
+
+/** DER of the certificate pki/pki/<name>.pem (under ctx). */
+static uint8_t *pki_der(TALLOC_CTX *ctx, char const *pki, char const *name, size_t *len)
+{
+	char *path = talloc_asprintf(ctx, "%s/pki/%s.pem", pki, name);
+	FILE *fp = fopen(path, "r");
+	X509 *x;
+	unsigned char *der = NULL;
+	uint8_t *out;
+	int n;
+
+	if (!fp) fail_msg("cannot open %s", path);
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(x);
+	n = i2d_X509(x, &der);
+	X509_free(x);
+	assert_true(n > 0);
+	out = talloc_memdup(ctx, der, (size_t)n);
+	OPENSSL_free(der);
+	*len = (size_t)n;
+	talloc_free(path);
+	return out;
+}
+
+static mud_trust_t *pki_trust(TALLOC_CTX *ctx, char const *pki, char const *name)
+{
+	char *path = talloc_asprintf(ctx, "%s/pki/%s.pem", pki, name);
+	mud_trust_t *trust = NULL;
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_trust_load(ctx, &trust, path, NULL, &err), MUD_OK);
+	talloc_free(path);
+	return trust;
+}
+
+/** A signer CA removed: the policies it signed are dropped (memory, disk, dACL names),
+ *  listed and logged; those of the anchors kept stay; those without a chain are refetched
+ *  before they are served fresh again. */
+static void test_revalidate(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *pki = pki_make(ctx);
+	char *dir = mk_tmpdir(ctx);
+	char *log = talloc_strdup(ctx, "");
+	char *key = talloc_asprintf(ctx, "%s/key", pki);
+	mud_cache_opts_t opts = { .dir = dir, .key_file = key, .stale_max = 600,
+				  .log = log_capture, .log_uctx = &log };
+	mud_trust_t *ca1 = pki_trust(ctx, pki, "signer-ca");
+	mud_trust_t *ca2 = pki_trust(ctx, pki, "rogue-ca");
+	mud_cache_t *cache;
+	mud_policy_t *pol_a;
+	mud_policy_t *pol_b;
+	mud_entry_t *e;
+	mud_error_t err;
+	char **dropped = NULL;
+	char **urls = NULL;
+	char **lines = NULL;
+	size_t num = 0;
+	size_t bad = 99;
+	size_t len1, len2;
+	uint8_t *chain1 = pki_der(ctx, pki, "signer", &len1);		/* under CA1 */
+	uint8_t *chain2 = pki_der(ctx, pki, "rogue-signer", &len2);	/* under CA2 */
+	bool v6;
+	time_t now = time(NULL);	/* the generated signers are valid from now */
+
+	write_file(key, "0123456789abcdef0123456789abcdef", 32);
+	assert_int_equal(chmod(key, 0600), 0);
+	cache = mk_cache(ctx, &opts, now);
+	pol_a = with_chain(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, now), chain1, len1);
+	pol_b = with_chain(mk_real(ctx, URL_B, "b", 8, 1, 1, 1, now), chain2, len2);
+	store_ok(cache, URL_A, pol_a, now);
+	store_ok(cache, URL_B, pol_b, now);
+	store_ok(cache, URL_C, mk_real(ctx, URL_C, "c", 9, 1, 1, 0, now), now);	/* no chain */
+	assert_int_equal(count_files(dir), 3);
+
+	/* no anchors configured: nothing to check */
+	assert_int_equal(mud_cache_revalidate(cache, NULL, now, ctx, &dropped, 10), 0);
+	assert_null(dropped);
+	look(cache, ctx, URL_C, now, MUD_CACHE_HIT, false);
+
+	/* the anchors are CA1 only: B (signed under CA2) goes */
+	assert_int_equal(mud_cache_revalidate(cache, ca1, now, ctx, &dropped, 10), 1);
+	assert_non_null(dropped);
+	assert_string_equal(dropped[0], URL_B);
+	assert_true(talloc_is_parent(dropped, ctx));
+	TALLOC_FREE(dropped);
+	assert_non_null(strstr(log, "W cached policy " URL_B " dropped: its signer no longer "
+			       "chains to a trust anchor (certificate \"CN=mud-signer.example.com,"
+			       "O=rlm_mud rogue\" (depth 0): unable to get local issuer certificate"));
+	assert_null(strstr(log, URL_A));
+	look(cache, ctx, URL_A, now, MUD_CACHE_HIT, false);
+	assert_false(mud_cache_acl_lookup(cache, ctx, pol_b->rendered->acl_name_v4, &lines, &num,
+					  &v6));
+	assert_true(mud_cache_acl_lookup(cache, ctx, pol_a->rendered->acl_name_v4, &lines, &num,
+					 &v6));
+	TALLOC_FREE(lines);
+	assert_int_equal(count_files(dir), 2);
+	assert_int_not_equal(access(file_of(ctx, dir, URL_B), F_OK), 0);
+	/* C has no chain: refetched (the ticker lists it) but served meanwhile */
+	assert_int_equal(mud_cache_expired(cache, ctx, now, &urls, 10), 1);
+	assert_string_equal(urls[0], URL_C);
+	TALLOC_FREE(urls);
+	e = look(cache, ctx, URL_C, now, MUD_CACHE_STALE, true);
+	assert_null(e->signer_chain);
+	look(cache, ctx, URL_C, now, MUD_CACHE_STALE, false);		/* single flight */
+	/* a second pass changes nothing more */
+	assert_int_equal(mud_cache_revalidate(cache, ca1, now, ctx, &dropped, 10), 0);
+	assert_null(dropped);
+	/* refetched and verified: a chain now, served fresh */
+	store_ok(cache, URL_C, with_chain(mk_real(ctx, URL_C, "c", 9, 1, 1, 0, now), chain1,
+					  len1), now);
+	look(cache, ctx, URL_C, now, MUD_CACHE_HIT, false);
+	assert_int_equal(mud_cache_expired(cache, ctx, now, &urls, 10), 0);
+	TALLOC_FREE(cache);
+
+	/* a restart does not bring B back */
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, now, &bad, &err), MUD_OK);
+	assert_int_equal(bad, 0);
+	look(cache, ctx, URL_B, now, MUD_CACHE_MISS, true);
+	e = look(cache, ctx, URL_A, now, MUD_CACHE_HIT, false);
+	assert_memory_equal(e->signer_chain, chain1, len1);
+	assert_int_equal(mud_cache_revalidate(cache, ca1, now, ctx, &dropped, 10), 0);
+	look(cache, ctx, URL_A, now, MUD_CACHE_HIT, false);
+
+	/* CA1 removed in turn (CA2 configured): A and C go; the list is cut at max, every one
+	 * is dropped all the same */
+	assert_int_equal(mud_cache_revalidate(cache, ca2, now, ctx, &dropped, 1), 2);
+	assert_non_null(dropped);
+	assert_int_equal(talloc_array_length(dropped), 1);
+	TALLOC_FREE(dropped);
+	look(cache, ctx, URL_A, now, MUD_CACHE_MISS, true);
+	look(cache, ctx, URL_C, now, MUD_CACHE_MISS, true);
+	assert_int_equal(count_files(dir), 0);
+	assert_int_equal(mud_cache_revalidate(cache, ca2, now, NULL, NULL, 0), 0);
+	assert_int_equal(mud_cache_revalidate(NULL, ca2, now, ctx, &dropped, 10), 0);
+	assert_null(dropped);
+	TALLOC_FREE(cache);
+
+	/* checked at the time of the fetch, not now: a policy fetched while its signer was
+	 * valid is kept; one fetched outside its signer's validity is dropped */
+	cache = mk_cache(ctx, &(mud_cache_opts_t){ .stale_max = 600 }, T0);
+	store_ok(cache, URL_D, with_chain(mk_real(ctx, URL_D, "d", 7, 1, 1, 0, T0), chain1, len1),
+		 T0);
+	assert_int_equal(mud_cache_revalidate(cache, ca1, now, ctx, &dropped, 10), 1);
+	TALLOC_FREE(dropped);
+	store_ok(cache, URL_D, with_chain(mk_real(ctx, URL_D, "d", 7, 1, 1, 0, now), chain1,
+					  len1), now);
+	assert_int_equal(mud_cache_revalidate(cache, ca1, now + 3 * 366 * 86400, ctx, &dropped,
+					      10), 0);
+	/* a malformed recorded chain does not pass */
+	store_ok(cache, URL_A, with_chain(mk_real(ctx, URL_A, "a", 7, 1, 1, 0, now), CHAIN_FAKE,
+					  sizeof(CHAIN_FAKE)), now);
+	assert_int_equal(mud_cache_revalidate(cache, ca1, now, ctx, &dropped, 10), 1);
+	assert_string_equal(dropped[0], URL_A);
+	TALLOC_FREE(dropped);
+	TALLOC_FREE(cache);
+
+	rm_tree(dir);
+	rm_tree(pki);
+	talloc_free_children(ctx);
+}
+
 #define TEST(f)	cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -2592,6 +2893,8 @@ int main(void)
 		TEST(test_persist_signer_tag),
 		TEST(test_persist_old_and_bad_signer),
 		TEST(test_export_signer_tag),
+		TEST(test_persist_chain),
+		TEST(test_revalidate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
