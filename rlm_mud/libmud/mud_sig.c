@@ -465,7 +465,9 @@ static mud_rcode_t sig_verify_signer(X509 *signer, STACK_OF(X509) *untrusted,
 
 	ERR_clear_error();
 	sctx = X509_STORE_CTX_new();
-	if (!sctx) return mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_new", "out of memory");
+	if (!sctx) {
+		return mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_new", "out of memory");
+	}
 	if (X509_STORE_CTX_init(sctx, trust->store, signer, untrusted) != 1) {
 		rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "X509_STORE_CTX_init", "failed");
 		goto done;
@@ -646,7 +648,8 @@ mud_rcode_t mud_trust_check_chain(mud_trust_t const *trust, uint8_t const *chain
 		}
 		if (!sk_X509_push(rest, x)) {
 			X509_free(x);
-			rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_push", "out of memory");
+			rcode = mudp_ossl_error(err, MUD_ERR_NOMEM, "sk_X509_push",
+						"out of memory");
 			goto done;
 		}
 	}

@@ -2782,7 +2782,8 @@ static void test_revalidate(void **state)
 	TALLOC_FREE(dropped);
 	assert_non_null(strstr(log, "W cached policy " URL_B " dropped: its signer no longer "
 			       "chains to a trust anchor (certificate \"CN=mud-signer.example.com,"
-			       "O=rlm_mud rogue\" (depth 0): unable to get local issuer certificate"));
+			       "O=rlm_mud rogue\" (depth 0): unable to get local issuer "
+			       "certificate"));
 	assert_null(strstr(log, URL_A));
 	look(cache, ctx, URL_A, now, MUD_CACHE_HIT, false);
 	assert_false(mud_cache_acl_lookup(cache, ctx, pol_b->rendered->acl_name_v4, &lines, &num,
