@@ -1274,9 +1274,12 @@ size_t		mud_cache_expired(mud_cache_t *cache, TALLOC_CTX *ctx, time_t now, char 
  *  an older version) is kept but served as MUD_CACHE_STALE (with the fetch token, and
  *  listed by mud_cache_expired()) until it is stored again, so that it is refetched and
  *  verified on its next use. The X.509 work runs without the cache's lock; a policy
- *  replaced meanwhile (another file_sha256) is left alone. Thread-safe.
+ *  replaced meanwhile (another file_sha256) is left alone. The cache keeps a reference to
+ *  trust's anchors (it may be freed after the call): policies shared by other servers
+ *  (mud_cache_import(), Redis) are checked against them from then on, the same way
+ *  (refused: the check's code; no chain: in, but refetched). Thread-safe.
  *  @param[in] trust	current signer anchors; NULL: signatures are not checked, nothing to
- *			do (returns 0).
+ *			do (returns 0), and imports are no longer checked.
  *  @param[in] now	unused for the check itself (at = each entry's fetch time); kept for
  *			the cache's "no hidden clocks" rule.
  *  @param[out] dropped	if not NULL: talloc array (under ctx) of copies of the dropped URLs,

@@ -106,6 +106,9 @@ struct mud_cache {
 	size_t		mac_key_len;
 	char		*compile_tag;	//!< current compile tag (normalised, never NULL); a good
 					//!< entry of another tag is never a HIT
+	mud_trust_t	*trust;		//!< own reference to the anchors of the last
+					//!< mud_cache_revalidate() (NULL: none); shared
+					//!< entries are checked against it on import
 
 	cache_node_t	**buckets;
 	size_t		num_buckets;	//!< power of two
@@ -1532,6 +1535,8 @@ static mud_rcode_t persist_sync(mud_cache_t *cache, char const *url, char const 
 
 static int _cache_free(mud_cache_t *cache)
 {
+	talloc_free(cache->trust);
+	cache->trust = NULL;
 	if (cache->mutex_ok) pthread_mutex_destroy(&cache->mutex);
 	if (cache->io_mutex_ok) pthread_mutex_destroy(&cache->io_mutex);
 	cache->mutex_ok = false;
@@ -2050,7 +2055,7 @@ static void inflight_clear(mud_cache_t *cache, char const *url)
  */
 static mud_rcode_t cache_insert(mud_cache_t *cache, char const *url, mud_entry_t *e,
 				TALLOC_CTX *tmp, char const *data, size_t len, bool shared,
-				bool release_token, bool *inserted, mud_error_t *err)
+				bool release_token, bool recheck, bool *inserted, mud_error_t *err)
 {
 	cache_node_t *n;
 	uint64_t gen;
@@ -2104,6 +2109,7 @@ static mud_rcode_t cache_insert(mud_cache_t *cache, char const *url, mud_entry_t
 		lru_touch(cache, n);
 	}
 	node_set_entry(cache, n, e);		/* frees the previous entry */
+	n->recheck = recheck;
 	gen = n->gen;
 	if (!shared || release_token) n->inflight = false;
 	n->retry_after = 0;
@@ -2161,7 +2167,7 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 					   why);
 		}
 	}
-	irc = cache_insert(cache, url, e, tmp, data, len, false, true, NULL, err);
+	irc = cache_insert(cache, url, e, tmp, data, len, false, true, false, NULL, err);
 	if (irc == MUD_ERR_CONFLICT || irc == MUD_ERR_NOMEM) rc = irc;
 	else if (rc == MUD_OK) rc = irc;
 	talloc_free(tmp);
@@ -2206,6 +2212,41 @@ mud_rcode_t mud_cache_export(mud_cache_t *cache, TALLOC_CTX *ctx, char const *ur
 	return MUD_OK;
 }
 
+/** Check a shared entry against the anchors of the last mud_cache_revalidate(), if any
+ *  (without the lock; the cache's reference is taken under it): one whose chain no longer
+ *  chains is refused with the check's code; one without a chain goes in marked to be
+ *  refetched (*recheck), as mud_cache_revalidate() leaves those it holds. */
+static mud_rcode_t import_trust_check(mud_cache_t *cache, mud_entry_t const *e, bool *recheck,
+				      mud_error_t *err)
+{
+	mud_trust_t *trust;
+	mud_error_t cerr;
+	mud_rcode_t rc;
+
+	*recheck = false;
+	pthread_mutex_lock(&cache->mutex);
+	trust = cache->trust ? mudp_trust_ref(NULL, cache->trust) : NULL;
+	rc = cache->trust && !trust ? MUD_ERR_NOMEM : MUD_OK;
+	pthread_mutex_unlock(&cache->mutex);
+	if (rc != MUD_OK) return mud_error_set(err, rc, "mud_cache_import", "out of memory");
+	if (!trust) return MUD_OK;
+	if (!e->signer_chain) {
+		*recheck = true;
+		talloc_free(trust);
+		return MUD_OK;
+	}
+	mud_error_clear(&cerr);
+	rc = mud_trust_check_chain(trust, e->signer_chain, e->signer_chain_len, e->fetched, &cerr);
+	talloc_free(trust);
+	if (rc == MUD_OK) return MUD_OK;
+	if (rc == MUD_ERR_NOMEM) {
+		*recheck = true;	/* not checked: in, but refetched before served fresh */
+		return MUD_OK;
+	}
+	return mud_error_set(err, rc, "shared entry",
+			     "its signer no longer chains to a trust anchor (%s)", cerr.text);
+}
+
 /** Re-prove and insert an entry serialised by another server (see mud_redis.h). */
 mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 			     char const *want_url, bool release_token, bool *imported,
@@ -2222,6 +2263,7 @@ mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 	int format = -1;
 	char why[256];
 	mud_rcode_t rc;
+	bool recheck = false;
 
 	if (imported) *imported = false;
 	if (!cache || !data || len == 0 || len > CACHE_FILE_MAX) {
@@ -2251,6 +2293,11 @@ mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 		talloc_free(tmp);
 		return mud_error_set(err, MUD_ERR_SCHEMA, "shared entry", "%s", why);
 	}
+	rc = import_trust_check(cache, e, &recheck, err);
+	if (rc != MUD_OK) {
+		talloc_free(tmp);
+		return rc;
+	}
 	if (cache->dir) {
 		bool nomem = false;
 
@@ -2262,8 +2309,8 @@ mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_import", "out of memory");
 	}
 	(void)talloc_steal(NULL, e);
-	rc = cache_insert(cache, url, e, tmp, disk, disk_len, true, release_token, imported,
-			  err);
+	rc = cache_insert(cache, url, e, tmp, disk, disk_len, true, release_token, recheck,
+			  imported, err);
 	talloc_free(tmp);
 	if (rc == MUD_ERR_IO) {
 		mud_error_clear(err);		/* in memory: the directory is a convenience */
@@ -2482,6 +2529,8 @@ size_t mud_cache_revalidate(mud_cache_t *cache, mud_trust_t const *trust, time_t
 			    TALLOC_CTX *ctx, char ***dropped, size_t max)
 {
 	TALLOC_CTX *tmp;
+	mud_trust_t *ref;
+	mud_trust_t *old_ref;
 	reval_item_t *items = NULL;
 	cache_node_t *n;
 	char **out = NULL;
@@ -2492,7 +2541,17 @@ size_t mud_cache_revalidate(mud_cache_t *cache, mud_trust_t const *trust, time_t
 
 	(void)now;	/* each chain is checked at its policy's fetch time */
 	if (dropped) *dropped = NULL;
-	if (!cache || !trust) return 0;
+	if (!cache) return 0;
+
+	/* Shared entries imported from now on are checked against these anchors. */
+	ref = mudp_trust_ref(NULL, trust);
+	pthread_mutex_lock(&cache->mutex);
+	old_ref = cache->trust;
+	cache->trust = ref;	/* out of memory: NULL, imports unchecked (as without trust) */
+	pthread_mutex_unlock(&cache->mutex);
+	talloc_free(old_ref);
+	if (!trust) return 0;
+
 	tmp = talloc_new(NULL);		/* private: allocations under the lock are ours */
 	if (!tmp) return 0;
 	if (dropped && max > 0) out = talloc_zero_array(ctx, char *, max);

@@ -69,6 +69,11 @@ mud_rcode_t	mudp_sig_verify(TALLOC_CTX *ctx, mud_trust_t const *trust,
 				size_t *subject_der_len, uint8_t **chain, size_t *chain_len,
 				mud_error_t *err);
 
+/** A new reference (under ctx) to the anchors of trust: the same X509_STORE, counted
+ *  (X509_STORE_up_ref), so it outlives trust being freed. NULL if trust is NULL or out of
+ *  memory. Thread-safe. Defined in mud_sig.c. */
+mud_trust_t	*mudp_trust_ref(TALLOC_CTX *ctx, mud_trust_t const *trust);
+
 /** Does a recorded signer (got: the DER subject of a verified signer certificate, as
  *  mudp_sig_verify() gives it) satisfy an expected signer (want: a device certificate's
  *  mud-signer)? Decided by the very comparison mud_sig_verify() uses for the constraint

@@ -187,8 +187,13 @@ mud_rcode_t	mud_cache_export(mud_cache_t *cache, TALLOC_CTX *ctx, char const *ur
  * @param[in] want_url		if not NULL, the entry must be of this URL.
  * @param[in] release_token	the caller holds url's local fetch token: hand it back.
  * @param[out] imported		whether it went in.
+ * After mud_cache_revalidate() with trust anchors, the entry's signer chain is checked
+ * against them first (mud_trust_check_chain(), at its fetch time); an entry without a chain
+ * goes in but is served as STALE (refetched) until stored again.
  * @return MUD_OK, MUD_ERR_SCHEMA / MUD_ERR_TOOBIG (does not verify), MUD_ERR_MISMATCH
- *	   (another URL), MUD_ERR_CONFLICT (a dACL name bound to other lines), MUD_ERR_NOMEM.
+ *	   (another URL), MUD_ERR_CONFLICT (a dACL name bound to other lines), MUD_ERR_NOMEM;
+ *	   MUD_ERR_SIG_UNTRUSTED / _EXPIRED / MUD_ERR_SIG / MUD_ERR_ARG (its signer chain does
+ *	   not chain to the anchors of the last mud_cache_revalidate(), or is malformed).
  */
 mud_rcode_t	mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 				 char const *want_url, bool release_token, bool *imported,

@@ -45,6 +45,25 @@ static int _mud_trust_free(mud_trust_t *trust)
 	return 0;
 }
 
+/** A reference to trust's anchors (see mud_private.h). */
+mud_trust_t *mudp_trust_ref(TALLOC_CTX *ctx, mud_trust_t const *trust)
+{
+	mud_trust_t *ref;
+
+	if (!trust || !trust->store) return NULL;
+	ref = talloc_zero(ctx, mud_trust_t);
+	if (!ref) return NULL;
+	if (X509_STORE_up_ref(trust->store) != 1) {
+		ERR_clear_error();
+		talloc_free(ref);
+		return NULL;
+	}
+	ref->store = trust->store;	/* read-only after load: shared as it is */
+	ref->num_certs = trust->num_certs;
+	talloc_set_destructor(ref, _mud_trust_free);
+	return ref;
+}
+
 /** Drain the thread's OpenSSL error queue; the first reason goes into err (see mud_private.h). */
 mud_rcode_t mudp_ossl_error(mud_error_t *err, mud_rcode_t code, char const *where, char const *what)
 {

@@ -2834,6 +2834,64 @@ static void test_revalidate(void **state)
 	assert_null(dropped);
 	TALLOC_FREE(cache);
 
+	/* shared by a server that still trusts CA2 (Redis): refused here once CA1 is the
+	 * anchor; one of CA1 goes in; one without a chain goes in but is refetched */
+	{
+		mud_cache_t *peer = mk_cache(ctx, &(mud_cache_opts_t){ 0 }, now);
+		char *data = NULL;
+		size_t len = 0;
+		time_t expires = 0;
+		bool imported = true;
+
+		cache = mk_cache(ctx, &(mud_cache_opts_t){ .stale_max = 600 }, now);
+		store_ok(peer, URL_B, with_chain(mk_real(ctx, URL_B, "b", 8, 1, 1, 1, now),
+						 chain2, len2), now);
+		store_ok(peer, URL_A, with_chain(mk_real(ctx, URL_A, "a", 7, 1, 1, 1, now),
+						 chain1, len1), now);
+		store_ok(peer, URL_C, mk_real(ctx, URL_C, "c", 9, 1, 1, 0, now), now);
+		mud_error_clear(&err);
+		/* before any re-check: nothing to check against */
+		assert_int_equal(mud_cache_export(peer, ctx, URL_B, &data, &len, &expires, &err),
+				 MUD_OK);
+		assert_int_equal(mud_cache_import(cache, data, len, URL_B, false, &imported,
+						  &err), MUD_OK);
+		assert_true(imported);
+		assert_int_equal(mud_cache_revalidate(cache, ca1, now, ctx, &dropped, 10), 1);
+		TALLOC_FREE(dropped);
+		assert_int_equal(mud_cache_import(cache, data, len, URL_B, false, &imported,
+						  &err), MUD_ERR_SIG_UNTRUSTED);
+		assert_false(imported);
+		assert_string_equal(err.where, "shared entry");
+		assert_non_null(strstr(err.text, "its signer no longer chains to a trust anchor"));
+		look(cache, ctx, URL_B, now, MUD_CACHE_MISS, true);
+		TALLOC_FREE(data);
+		mud_error_clear(&err);
+		assert_int_equal(mud_cache_export(peer, ctx, URL_A, &data, &len, &expires, &err),
+				 MUD_OK);
+		assert_int_equal(mud_cache_import(cache, data, len, URL_A, false, &imported,
+						  &err), MUD_OK);
+		assert_true(imported);
+		look(cache, ctx, URL_A, now, MUD_CACHE_HIT, false);
+		TALLOC_FREE(data);
+		assert_int_equal(mud_cache_export(peer, ctx, URL_C, &data, &len, &expires, &err),
+				 MUD_OK);
+		assert_int_equal(mud_cache_import(cache, data, len, URL_C, false, &imported,
+						  &err), MUD_OK);
+		assert_true(imported);
+		look(cache, ctx, URL_C, now, MUD_CACHE_STALE, true);
+		TALLOC_FREE(data);
+		/* trust NULL again: imports are no longer checked */
+		assert_int_equal(mud_cache_revalidate(cache, NULL, now, ctx, &dropped, 10), 0);
+		assert_int_equal(mud_cache_export(peer, ctx, URL_B, &data, &len, &expires, &err),
+				 MUD_OK);
+		assert_int_equal(mud_cache_import(cache, data, len, URL_B, true, &imported, &err),
+				 MUD_OK);
+		assert_true(imported);
+		TALLOC_FREE(data);
+		TALLOC_FREE(peer);
+		TALLOC_FREE(cache);
+	}
+
 	/* checked at the time of the fetch, not now: a policy fetched while its signer was
 	 * valid is kept; one fetched outside its signer's validity is dropped */
 	cache = mk_cache(ctx, &(mud_cache_opts_t){ .stale_max = 600 }, T0);
