@@ -2916,6 +2916,109 @@ static void test_revalidate(void **state)
 	talloc_free_children(ctx);
 }
 
+/** Shared by the threads of test_revalidate_threads. */
+typedef struct {
+	mud_cache_t		*cache;
+	mud_trust_t const	*ca1;
+	mud_trust_t const	*ca2;
+	uint8_t const		*chain1;
+	size_t			len1;
+	uint8_t const		*chain2;
+	size_t			len2;
+	time_t			now;
+	int			id;
+	volatile int		*stop;
+	unsigned long		ops;
+} reval_arg_t;
+
+static void *reval_thread(void *p)
+{
+	reval_arg_t *a = p;
+	TALLOC_CTX *tctx = talloc_new(NULL);
+	char const *urls[] = { URL_A, URL_B, URL_C, URL_D };
+	unsigned long i = 0;
+
+	while (!*a->stop) {
+		char const *url = urls[(i + (unsigned long)a->id) % 4];
+		mud_entry_t *e = NULL;
+		bool token = false;
+		char **dropped = NULL;
+
+		if (a->id == 0) {	/* the reloader: anchors CA1, then CA2, ... */
+			(void)mud_cache_revalidate(a->cache, (i & 1) ? a->ca2 : a->ca1, a->now,
+						   tctx, &dropped, 4);
+			talloc_free(dropped);
+		} else {
+			mud_policy_t *pol = mk_real(tctx, url, "r", 7, 1, 1, 1, a->now);
+			bool one = ((i / 4) + (unsigned long)a->id) & 1;
+			mud_error_t err;
+
+			(void)with_chain(pol, one ? a->chain1 : a->chain2, one ? a->len1 : a->len2);
+			mud_error_clear(&err);
+			(void)mud_cache_lookup(a->cache, tctx, &e, &token, url, a->now);
+			(void)mud_cache_store(a->cache, url, pol, a->now, &err);
+			talloc_free(pol);
+			talloc_free(e);
+		}
+		i++;
+	}
+	a->ops = i;
+	talloc_free(tctx);
+	return NULL;
+}
+
+/** Re-checks while other threads look up and store: no race (ASan/helgrind), and once the
+ *  last re-check with CA1 has run alone, only policies of CA1 are left. */
+static void test_revalidate_threads(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *pki = pki_make(ctx);
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir, .stale_max = 600 };
+	mud_trust_t *ca1 = pki_trust(ctx, pki, "signer-ca");
+	mud_trust_t *ca2 = pki_trust(ctx, pki, "rogue-ca");
+	size_t len1, len2;
+	uint8_t *chain1 = pki_der(ctx, pki, "signer", &len1);
+	uint8_t *chain2 = pki_der(ctx, pki, "rogue-signer", &len2);
+	volatile int stop = 0;
+	reval_arg_t args[4];
+	pthread_t th[4];
+	char const *urls[] = { URL_A, URL_B, URL_C, URL_D };
+	time_t now = time(NULL);
+	mud_cache_t *cache = mk_cache(ctx, &opts, now);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		args[i] = (reval_arg_t){ .cache = cache, .ca1 = ca1, .ca2 = ca2, .chain1 = chain1,
+					 .len1 = len1, .chain2 = chain2, .len2 = len2,
+					 .now = now, .id = i, .stop = &stop };
+		assert_int_equal(pthread_create(&th[i], NULL, reval_thread, &args[i]), 0);
+	}
+	usleep(500 * 1000);
+	stop = 1;
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(args[i].ops > 0);
+	}
+
+	(void)mud_cache_revalidate(cache, ca1, now, NULL, NULL, 0);
+	for (i = 0; i < 4; i++) {
+		mud_entry_t *e = NULL;
+		bool token = false;
+
+		if (mud_cache_lookup(cache, ctx, &e, &token, urls[i], now) != MUD_CACHE_HIT) {
+			continue;
+		}
+		assert_int_equal(e->signer_chain_len, len1);
+		assert_memory_equal(e->signer_chain, chain1, len1);
+		talloc_free(e);
+	}
+	talloc_free(cache);
+	rm_tree(dir);
+	rm_tree(pki);
+	talloc_free_children(ctx);
+}
+
 #define TEST(f)	cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -2954,6 +3057,7 @@ int main(void)
 		TEST(test_export_signer_tag),
 		TEST(test_persist_chain),
 		TEST(test_revalidate),
+		TEST(test_revalidate_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
