@@ -96,6 +96,8 @@ typedef struct rlm_mud_shared {
 	uint64_t	fetch_gen;	//!< bumped when any fetch settles
 	bool		wait_init;
 	bool		fetch_init;	//!< mud_fetch_global_init() done
+	int		revalidate;	//!< atomic: the ticker re-checks the cached policies'
+					//!< signer chains against the newest trust anchors
 
 	mud_iodef_config_t iodef;	//!< the spool writer's copy (strings owned here)
 
@@ -374,6 +376,21 @@ static rlm_mud_t *bg_acquire(rlm_mud_shared_t *sh)
 	inst->bg_users++;
 	pthread_mutex_unlock(&sh->cur_mutex);
 	return inst;
+}
+
+/** A fetch verified under an instance a reload has replaced since (other trust anchors) may
+ *  have stored its policy after the reload's re-check: the ticker checks again, at once. */
+static void revalidate_if_replaced(rlm_mud_t *inst)
+{
+	rlm_mud_shared_t *sh = inst->sh;
+	bool replaced;
+
+	pthread_mutex_lock(&sh->cur_mutex);
+	replaced = sh->current != inst;
+	pthread_mutex_unlock(&sh->cur_mutex);
+	if (!replaced) return;
+	__atomic_store_n(&sh->revalidate, 1, __ATOMIC_RELEASE);
+	mud_fetchsvc_tick_now(sh->fetchsvc);
 }
 
 /** Keep this instance (a request's) alive while it waits on the network (inline fetch). */
@@ -1462,6 +1479,8 @@ static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, 
 	}
 	e->signer_der = pol->signer_der;	/* borrowed too: what the fetch verified */
 	e->signer_der_len = pol->signer_der_len;
+	e->signer_chain = pol->signer_chain;
+	e->signer_chain_len = pol->signer_chain_len;
 	e->cache_validity = validity;
 	e->fetched = now;
 	life = (time_t)validity * 3600;
@@ -2256,6 +2275,7 @@ static void fetch_job(void *uctx, char const *url, uint8_t const *arg, size_t ar
 
 	fetch_job_run(inst, url, arg, arglen, abort);
 	fetch_settled(inst);
+	revalidate_if_replaced(inst);
 	bg_release(inst);
 }
 
@@ -2272,6 +2292,26 @@ static int url_sort_cmp(void const *a, void const *b)
 	return strcmp(*(char * const *)a, *(char * const *)b);
 }
 
+/** After a reload (and at start-up): drop the cached policies whose signer no longer chains
+ *  to the trust anchors (one removed: a manufacturer's signing key compromised), without
+ *  waiting for their expiry; their stations are re-authenticated and get the outcome of a
+ *  new fetch (refused and reported, unless the server now signs under a trusted CA). */
+static void trust_revalidate(rlm_mud_t *inst, time_t now)
+{
+	TALLOC_CTX *tmp;
+	char **urls = NULL;
+	size_t n;
+	size_t i;
+
+	if (!inst->trust) return;
+	tmp = talloc_new(NULL);
+	if (!tmp) return;
+	n = mud_cache_revalidate(inst->cache, inst->trust, now, tmp, &urls, MUD_REFRESH_BATCH);
+	/* each drop was logged by the cache (WARN, with the reason) */
+	for (i = 0; inst->coa && i < n; i++) coa_for_url(inst, urls[i], MUD_HASH_FAILED, now);
+	talloc_free(tmp);
+}
+
 static void refresh_tick_run(rlm_mud_t *inst, time_t now)
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
@@ -2282,6 +2322,9 @@ static void refresh_tick_run(rlm_mud_t *inst, time_t now)
 	size_t queued = 0;
 
 	if (!tmp) return;
+	if (__atomic_exchange_n(&inst->sh->revalidate, 0, __ATOMIC_ACQ_REL)) {
+		trust_revalidate(inst, now);
+	}
 	(void)mud_stations_expire(inst->stations, now);
 	if (inst->redis) {	/* what Redis missed while it was down or slow */
 		size_t late = mud_redis_republish(inst->redis, inst->cache,
@@ -2464,6 +2507,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 		mud_error_clear(&err);
 		inst_hold(inst);	/* a fetch may outlast FreeRADIUS's 60 s after a reload */
 		fresh = fetch_policy(inst, request, win->url, &evd, &err);
+		revalidate_if_replaced(inst);
 		bg_release(inst);
 		fetch_settled(inst);
 		if (fresh) {
@@ -3638,9 +3682,10 @@ static int background_start(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_
 	fo.threads = inst->fetch_threads;
 	fo.queue_max = inst->fetch_queue_max;
 	fo.per_authority = inst->fetch_per_authority;
-	/* the ticker refreshes (refresh_interval) and, with Redis, publishes late */
+	/* the ticker refreshes (refresh_interval), publishes late to Redis, re-checks the cache
+	 * after a reload, ages stations out */
 	fo.tick_interval = inst->refresh_interval ? inst->refresh_interval :
-			   sh->redis ? MUD_REPUBLISH_INTERVAL : 0;
+			   MUD_REPUBLISH_INTERVAL;
 	fo.tick = refresh_tick;
 	mud_error_clear(&err);
 	if (mud_fetchsvc_create(sh, &sh->fetchsvc, &fo, fetch_job, sh, &err) != MUD_OK) {
@@ -3902,6 +3947,8 @@ static int shared_create(CONF_SECTION *conf, rlm_mud_t *inst)
 		return -1;
 	}
 	inst->stations = sh->stations;
+	/* a persisted policy signed under an anchor removed since it was stored is never served */
+	trust_revalidate(inst, time(NULL));
 	if (redis_instantiate(conf, inst, sh) < 0) return -1;
 	if (background_start(conf, inst, sh) < 0) return -1;
 	if (iodef_open(conf, inst, sh) < 0) return -1;
@@ -3947,6 +3994,11 @@ static void shared_join(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *s
 	sh->insts = inst;
 	sh->current = inst;
 	pthread_mutex_unlock(&sh->cur_mutex);
+
+	/* at once on the ticker: the signer chains against the new anchors, and the refresh of
+	 * what the new context compiles differently */
+	__atomic_store_n(&sh->revalidate, 1, __ATOMIC_RELEASE);
+	mud_fetchsvc_tick_now(sh->fetchsvc);
 	INFO("rlm_mud (%s): reloaded (%u): site context %s, quarantine VLAN %d, %s; cache, "
 	     "stations and fetches kept", inst->name, sh->reloads,
 	     inst->context_file ? inst->context_file : "(none)", inst->qvlan,

@@ -1892,6 +1892,10 @@ void		mud_fetchsvc_stop(mud_fetchsvc_t *svc);
 /** Counters. */
 void		mud_fetchsvc_stats(mud_fetchsvc_t *svc, mud_fetchsvc_stats_t *out);
 
+/** Have the ticker call tick() at once (then every tick_interval again), e.g. after a
+ *  reload; a tick in progress is followed by another. Nothing without a ticker. */
+void		mud_fetchsvc_tick_now(mud_fetchsvc_t *svc);
+
 /* ====================================================================
  *	Station index (mud_station.c): per-device state for CoA and
  *	accounting, hashed (keyed SipHash), striped locks, LRU-bounded,

@@ -65,6 +65,7 @@ struct mud_fetchsvc {
 	pthread_cond_t		tickc;		//!< the ticker's own (a signal of work is a
 						//!< worker's, never the ticker's)
 	bool			ticking;	//!< ticker started (joined at stop)
+	bool			tick_now;	//!< mud_fetchsvc_tick_now(): tick without waiting
 	unsigned int		tick_interval;
 	void			(*tick)(void *uctx, time_t now);
 };
@@ -215,11 +216,12 @@ static void *ticker(void *arg)
 		int rc = 0;
 
 		next.tv_sec += (time_t)svc->tick_interval;
-		while (!svc->stopping && rc != ETIMEDOUT) {
+		while (!svc->stopping && !svc->tick_now && rc != ETIMEDOUT) {
 			rc = pthread_cond_timedwait(&svc->tickc, &svc->mutex, &next);
 			if (rc != 0 && rc != ETIMEDOUT) rc = ETIMEDOUT;	/* EINVAL: tick now */
 		}
 		if (svc->stopping) break;
+		svc->tick_now = false;
 		pthread_mutex_unlock(&svc->mutex);
 		svc->tick(svc->uctx, time(NULL));
 		pthread_mutex_lock(&svc->mutex);
@@ -462,6 +464,16 @@ void mud_fetchsvc_stop(mud_fetchsvc_t *svc)
 		pthread_join(svc->ticker, NULL);
 		svc->ticking = false;
 	}
+}
+
+/** Tick now (see mud.h). */
+void mud_fetchsvc_tick_now(mud_fetchsvc_t *svc)
+{
+	if (!svc) return;
+	pthread_mutex_lock(&svc->mutex);
+	svc->tick_now = true;
+	pthread_cond_broadcast(&svc->tickc);
+	pthread_mutex_unlock(&svc->mutex);
 }
 
 /** Counters (see mud.h). */

@@ -11,8 +11,10 @@
 #      dACL whose lines name 192.0.2.20; the dACL of the old quarantine names still downloads;
 #   3. a broken context file and HUP: the error says which file and where, FreeRADIUS keeps
 #      the running instance, answers are unchanged;
-#   4. trust anchors: trust_file replaced by an unrelated CA and HUP: a flushed URL is fetched
-#      again and refused (untrusted signer); the right CA back and HUP: served again;
+#   4. trust anchors: trust_file replaced by an unrelated CA and HUP: the cached policy signed
+#      under the removed CA is dropped at once (no network), its station gets a CoA and its
+#      next request is refused (untrusted signer), as is a flushed URL fetched again; the
+#      right CA back and HUP: served again;
 #   5. quarantine_vlan changed in mods-enabled/mud and HUP: applied;
 #   6. fetch_threads changed: the reload is refused as a whole, with the reason;
 #   7. 60 s after the first reload, a HUP (only the context changed) frees the replaced
@@ -165,7 +167,16 @@ printf '%s\n' "$CTX_B" > "$CTX"
 # as docs/operations.md says; the second HUP then notices a change of the trust file alone.)
 cp "$IT_WORK/pki/ca.pem" "$TRUST"
 ok=0
+coa_before=$(it_switch_recv 0A0000010000000000000HU1)
 hup conf || ok=1
+# the cached policy of dev.json (signed under the removed CA) is dropped at once, its
+# station re-authenticated, and its next request refused
+wait_coa 0A0000010000000000000HU1 "$coa_before" || ok=1
+grep -q "cached policy $URL dropped: its signer no longer chains to a trust anchor" \
+	"$RAD_LOG" || ok=1
+IT_SETTLE=0 req t0 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+req t0b 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+it_has "$C/t0b.out" '"mud-status=signature-invalid"' || ok=1
 [ "$(xlat flush1 "flush $URL2")" != "" ] || ok=1
 req t1 00:11:22:33:99:03 "$URL2" 0A0000010000000000000HU3
 it_has "$C/t1.out" '"mud-status=signature-invalid"' || ok=1
@@ -173,10 +184,13 @@ grep -q "dev2.json: signature-invalid: .*unable to get local issuer certificate"
 cp "$IT_WORK/signer-ca.orig.pem" "$TRUST"
 hup || ok=1
 xlat flush2 "flush $URL2" >/dev/null
+xlat flush2b "flush $URL" >/dev/null
 req t2 00:11:22:33:99:03 "$URL2" 0A0000010000000000000HU3
 it_has "$C/t2.out" '"mud-status=ok"' || ok=1
-it_result "hup: trust anchors reloaded (unrelated CA refused, the right one accepted)" $ok \
-	"$(it_reply_values "$C/t1.out" Reply-Message | tr '\n' ' ')"
+req t3 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+it_has "$C/t3.out" '"mud-status=ok"' || ok=1
+it_result "hup: trust anchors reloaded (a cached policy of a removed signer CA dropped at once, unrelated CA refused, the right one accepted)" $ok \
+	"$(it_reply_values "$C/t0b.out" Reply-Message | tr '\n' ' ')"
 
 # 5. A setting in the module's configuration: quarantine_vlan 999 -> 998 (the whole
 # configuration is re-read; the module parses its new section).

@@ -309,6 +309,47 @@ static void test_ticker(void **state)
 	gate_free(g);
 }
 
+/* mud_fetchsvc_tick_now(): with an hour between ticks, a tick happens at once after it,
+ * and once per call (no tick lost, none invented); none without a ticker. */
+static void test_tick_now(void **state)
+{
+	void *ctx = *state;
+	gate_t *g = gate_new(ctx);
+	mud_fetchsvc_opts_t o = { .threads = 1, .queue_max = 10, .per_authority = 1,
+				  .tick_interval = 3600, .tick = tick };
+	mud_fetchsvc_opts_t none = { .threads = 1, .queue_max = 10, .per_authority = 1 };
+	mud_fetchsvc_t *svc = NULL;
+	mud_error_t err;
+	struct timespec ts = { 0, 20000000L };
+	int round;
+	int i;
+
+	__atomic_store_n(&ticks, 0, __ATOMIC_RELAXED);
+	mud_error_clear(&err);
+	assert_int_equal(mud_fetchsvc_create(ctx, &svc, &o, fn, g, &err), MUD_OK);
+	nanosleep(&ts, NULL);
+	assert_int_equal(__atomic_load_n(&ticks, __ATOMIC_RELAXED), 0);
+	for (round = 1; round <= 3; round++) {
+		mud_fetchsvc_tick_now(svc);
+		for (i = 0; i < 250 && __atomic_load_n(&ticks, __ATOMIC_RELAXED) < round; i++) {
+			nanosleep(&ts, NULL);
+		}
+		assert_int_equal(__atomic_load_n(&ticks, __ATOMIC_RELAXED), round);
+	}
+	mud_fetchsvc_stop(svc);
+	mud_fetchsvc_tick_now(svc);	/* stopped: nothing */
+	talloc_free(svc);
+
+	svc = NULL;
+	assert_int_equal(mud_fetchsvc_create(ctx, &svc, &none, fn, g, &err), MUD_OK);
+	mud_fetchsvc_tick_now(svc);	/* no ticker: nothing */
+	mud_fetchsvc_tick_now(NULL);
+	nanosleep(&ts, NULL);
+	assert_int_equal(__atomic_load_n(&ticks, __ATOMIC_RELAXED), 3);
+	talloc_free(svc);
+	gate_free(g);
+}
+
 int main(void)
 {
 	struct CMUnitTest const tests[] = {
@@ -318,6 +359,7 @@ int main(void)
 						test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_stop, test_setup_ctx, test_teardown_ctx),
 		cmocka_unit_test_setup_teardown(test_ticker, test_setup_ctx, test_teardown_ctx),
+		cmocka_unit_test_setup_teardown(test_tick_now, test_setup_ctx, test_teardown_ctx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
