@@ -2307,6 +2307,7 @@ static void trust_revalidate(rlm_mud_t *inst, time_t now)
 	tmp = talloc_new(NULL);
 	if (!tmp) return;
 	n = mud_cache_revalidate(inst->cache, inst->trust, now, tmp, &urls, MUD_REFRESH_BATCH);
+	mud_metrics_revoked(inst->metrics, n);
 	/* each drop was logged by the cache (WARN, with the reason) */
 	for (i = 0; inst->coa && i < n; i++) coa_for_url(inst, urls[i], MUD_HASH_FAILED, now);
 	talloc_free(tmp);
@@ -3979,6 +3980,7 @@ static void shared_join(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *s
 	sh->refs++;
 	sh->reloads++;
 	inst->generation = sh->reloads;
+	mud_metrics_reload(sh->metrics, true);
 	sh->latest_conf = conf;
 	shared_borrow(inst, sh);
 	/* policies compiled for another context are stale now: served, and refreshed by the
@@ -4045,18 +4047,12 @@ static void compile_tag_make(rlm_mud_t *inst)
 	mud_sha256_hex(inst->compile_tag, buf, n > 0 ? (size_t)n : 0);
 }
 
-static int mod_instantiate(CONF_SECTION *conf, void *instance)
+/** Build the instance; sh: the running shared state of a reload, NULL at start-up. */
+static int instance_build(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t *sh)
 {
-	rlm_mud_t *inst = instance;
-	rlm_mud_shared_t *sh;
 	mud_error_t err;
 	int rc = 0;
 
-	inst->name = cf_section_name2(conf);
-	if (!inst->name) inst->name = cf_section_name1(conf);
-
-	/* instantiate runs on the main thread only (start-up, HUP), like detach */
-	sh = shared_find(inst->name);
 	if (sh) {
 		conf = reload_parse(conf, inst, sh);
 		if (!conf) return -1;
@@ -4210,6 +4206,24 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	if (!sh) INFO("rlm_mud (%s): libmud %s, output %s, signatures %s", inst->name,
 		      mud_version(), inst->output_format, inst->trust ? "verified" : "not checked");
+	return 0;
+}
+
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_mud_t *inst = instance;
+	rlm_mud_shared_t *sh;
+
+	inst->name = cf_section_name2(conf);
+	if (!inst->name) inst->name = cf_section_name1(conf);
+
+	/* instantiate runs on the main thread only (start-up, HUP), like detach */
+	sh = shared_find(inst->name);
+	if (instance_build(conf, inst, sh) < 0) {
+		/* a reload refused: FreeRADIUS keeps the running instance (and says so) */
+		if (sh) mud_metrics_reload(sh->metrics, false);
+		return -1;
+	}
 	return 0;
 }
 

@@ -2147,6 +2147,14 @@ void		mud_metrics_fetch(mud_metrics_t *m, mud_rcode_t code);
 /** A Cisco dACL download request, served or not. Atomic. */
 void		mud_metrics_dacl(mud_metrics_t *m, bool served);
 
+/** A reload (HUP) of the module: applied, or refused (the running configuration kept).
+ *  Atomic. */
+void		mud_metrics_reload(mud_metrics_t *m, bool ok);
+
+/** num cached policies dropped because their signer no longer chains to the trust anchors
+ *  (mud_cache_revalidate()). Atomic. */
+void		mud_metrics_revoked(mud_metrics_t *m, size_t num);
+
 /** The counters as Prometheus text exposition format 0.0.4 (families rlm_mud_*, each with
  *  HELP and TYPE, every series present from the start), under ctx; NULL on allocation
  *  failure. cache, fsvc and coa may be NULL (their series are then left out). */

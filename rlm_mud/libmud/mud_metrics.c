@@ -38,6 +38,9 @@ struct mud_metrics {
 	uint64_t	fetch_failures[MUD_RCODE_MAX];
 	uint64_t	dacl_served;
 	uint64_t	dacl_unknown;
+	uint64_t	reloads_ok;
+	uint64_t	reloads_failed;
+	uint64_t	revoked;
 };
 
 static void add1(uint64_t *c)
@@ -88,6 +91,19 @@ void mud_metrics_dacl(mud_metrics_t *m, bool served)
 {
 	if (!m) return;
 	add1(served ? &m->dacl_served : &m->dacl_unknown);
+}
+
+/** Count a reload (see mud.h). */
+void mud_metrics_reload(mud_metrics_t *m, bool ok)
+{
+	if (!m) return;
+	add1(ok ? &m->reloads_ok : &m->reloads_failed);
+}
+
+/** Count dropped policies (see mud.h). */
+void mud_metrics_revoked(mud_metrics_t *m, size_t num)
+{
+	if (m && num) (void)__atomic_fetch_add(&m->revoked, (uint64_t)num, __ATOMIC_RELAXED);
 }
 
 /** "MUD_ERR_SIG_UNTRUSTED" -> "sig_untrusted" into buf. */
@@ -163,6 +179,17 @@ char *mud_metrics_render(TALLOC_CTX *ctx, mud_metrics_t *m, mud_cache_stats_t co
 		     load(&m->dacl_served));
 	out = sample(out, "rlm_mud_dacl_downloads_total", "result", "unknown",
 		     load(&m->dacl_unknown));
+
+	out = family(out, "rlm_mud_reloads_total", "counter",
+		     "Reloads (HUP) of the site context and trust anchors, by result.");
+	out = sample(out, "rlm_mud_reloads_total", "result", "ok", load(&m->reloads_ok));
+	out = sample(out, "rlm_mud_reloads_total", "result", "failed",
+		     load(&m->reloads_failed));
+
+	out = family(out, "rlm_mud_policies_revoked_total", "counter",
+		     "Cached policies dropped because their signer no longer chains to the "
+		     "trust anchors.");
+	out = sample(out, "rlm_mud_policies_revoked_total", NULL, NULL, load(&m->revoked));
 
 	if (cache) {
 		out = family(out, "rlm_mud_cache_lookups_total", "counter",

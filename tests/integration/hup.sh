@@ -46,7 +46,9 @@ printf '%s\n' "$CTX_A" > "$IT_WORK/context.json"
 
 MUD_REFRESH_INTERVAL=1
 MUD_OPTS="	coa = yes
-	coa_port = $SWITCH_PORT"
+	coa_port = $SWITCH_PORT
+	metrics_file = \"$IT_WORK/mud.prom\"
+	metrics_interval = 1"
 RAD_DEBUG=""	# production logging: what an operator sees in radius.log
 it_make_raddb
 CTX=$RADDB/mud-context.json
@@ -236,10 +238,18 @@ lines=$(download dl-d1 "$(it_acl_name "$C/d1.out" IP)")
 echo "$lines" | grep -q "host 192.0.2.10 eq 443" || ok=1
 req q4 00:11:22:33:99:05 "https://denied.example/y.json" 0A0000010000000000000HU5
 [ "$(it_vlan "$C/q4.out")" = 998 ] || ok=1
+# the metrics (metrics_file) count them: 6 applied, 2 refused (the broken context,
+# fetch_threads), 1 policy revoked
+sleep 1.5
+stats=$(grep '^rlm_mud_reloads_total\|^rlm_mud_policies_revoked_total' "$IT_WORK/mud.prom" |
+	tr '\n' ' ')
+grep -qx 'rlm_mud_reloads_total{result="ok"} 6' "$IT_WORK/mud.prom" || ok=1
+grep -qx 'rlm_mud_reloads_total{result="failed"} 2' "$IT_WORK/mud.prom" || ok=1
+grep -qx 'rlm_mud_policies_revoked_total 1' "$IT_WORK/mud.prom" || ok=1
 kill -0 "$RAD_PID" || ok=1
 it_stop_radiusd
 grep -q "rlm_mud (mud): reloaded (6)" "$RAD_LOG" || ok=1
-it_result "hup: replaced instances freed after 60 s; fetches, CoA and cache still work" $ok \
-	"$(grep -c "reloaded (" "$RAD_LOG") reloads"
+it_result "hup: replaced instances freed after 60 s; fetches, CoA and cache still work; metrics" \
+	$ok "$(grep -c "reloaded (" "$RAD_LOG") reloads; stats:$stats"
 
 it_finish

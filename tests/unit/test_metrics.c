@@ -57,6 +57,13 @@ static void test_counters_render(void **state)
 	mud_metrics_dacl(m, false);
 	mud_metrics_fetch(m, MUD_RCODE_MAX);	/* counted as a fetch, no cause */
 	mud_metrics_request(NULL);		/* harmless */
+	mud_metrics_reload(m, true);
+	mud_metrics_reload(m, true);
+	mud_metrics_reload(m, false);
+	mud_metrics_reload(NULL, false);	/* harmless */
+	mud_metrics_revoked(m, 3);
+	mud_metrics_revoked(m, 0);
+	mud_metrics_revoked(NULL, 7);		/* harmless */
 
 	text = mud_metrics_render(ctx, m, &cs, NULL, &coa);
 	assert_non_null(text);
@@ -75,6 +82,10 @@ static void test_counters_render(void **state)
 	assert_true(has_line(text, "rlm_mud_fetch_failures_total{cause=\"sig_untrusted\"} 0"));
 	assert_null(strstr(text, "cause=\"ok\""));
 	assert_true(has_line(text, "rlm_mud_dacl_downloads_total{result=\"served\"} 1"));
+	assert_true(has_line(text, "rlm_mud_reloads_total{result=\"ok\"} 2"));
+	assert_true(has_line(text, "rlm_mud_reloads_total{result=\"failed\"} 1"));
+	assert_true(has_line(text, "# TYPE rlm_mud_reloads_total counter"));
+	assert_true(has_line(text, "rlm_mud_policies_revoked_total 3"));
 	assert_true(has_line(text, "rlm_mud_cache_lookups_total{result=\"hit\"} 5"));
 	assert_true(has_line(text, "rlm_mud_cache_entries 3"));
 	assert_true(has_line(text, "# TYPE rlm_mud_cache_entries gauge"));
