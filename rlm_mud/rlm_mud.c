@@ -2303,9 +2303,9 @@ static void trust_revalidate(rlm_mud_t *inst, time_t now)
 	size_t n;
 	size_t i;
 
-	if (!inst->trust) return;
 	tmp = talloc_new(NULL);
 	if (!tmp) return;
+	/* also sets the anchors Redis imports are checked against (none: unchecked) */
 	n = mud_cache_revalidate(inst->cache, inst->trust, now, tmp, &urls, MUD_REFRESH_BATCH);
 	mud_metrics_revoked(inst->metrics, n);
 	/* each drop was logged by the cache (WARN, with the reason) */
