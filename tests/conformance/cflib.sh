@@ -132,6 +132,9 @@ cf_end() {
 		res=FAIL
 		CF_NFAIL=$((CF_NFAIL + 1))
 		IT_FAILED=1
+		# a suite may define cf_diag: what to print about a failed case (the work
+		# directory is gone after the run)
+		if command -v cf_diag >/dev/null 2>&1; then cf_diag; fi
 	fi
 	echo "$res: $CF_ID $CF_FAM ($CF_FMT; $CF_CHECKS checks, $CF_NFLOWS flows)${CF_WHY:+: $CF_WHY}"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$CF_ID" "$CF_FAM" "$res" "$CF_FMT" "$CF_CHECKS" \

@@ -288,6 +288,23 @@ prime() {
 	ping -c 1 -W 1 "$DEV6" >/dev/null 2>&1
 }
 
+# cf_diag: printed after a failed case (cflib.sh): the replies, radclient's errors, the load,
+# the module's table and the end of radius.log, to tell a server that did not answer from
+# rules installed or removed at the wrong time.
+cf_diag() {
+	echo "---- $CF_ID $CF_FAM: diagnostics at $(date +%T) (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+	for _df in "$CF_T"/rep "$CF_T"/*.rep; do
+		[ -f "$_df" ] && { echo "-- $_df"; tail -n 12 "$_df"; }
+	done
+	echo "-- radclient errors"
+	tail -n 8 "$IT_WORK/radclient.err" 2>/dev/null
+	echo "-- mudctl enforce show"
+	"$MUDCTL" enforce show 2>&1 | head -n 5
+	echo "-- radius.log: the last lines"
+	tail -n 80 "$RAD_LOG" | cut -c1-240
+	echo "----"
+}
+
 # installed: is the device in the module's nftables table (mudctl enforce show)?
 installed() {
 	"$MUDCTL" enforce show 2>/dev/null | grep -q "^$DEVMAC"
