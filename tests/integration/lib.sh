@@ -422,6 +422,19 @@ it_stop_radiusd() {
 	return 0
 }
 
+# radclient reads the raddb's dictionary. The system one (/etc/freeradius/3.0/dictionary) is
+# edited by tests/package/deb.sh while other suites run ($INCLUDE of the package's
+# dictionary.mud, which comes and goes with the package): a radclient started then fails
+# before sending anything (seen as a netns/enforce.sh case with no answer). Every radclient of
+# a suite with its own raddb reads that raddb's copy instead.
+radclient() {
+	if [ -n "${RADDB:-}" ] && [ -f "$RADDB/dictionary" ]; then
+		command radclient -d "$RADDB" "$@"
+	else
+		command radclient "$@"
+	fi
+}
+
 # Send one request: it_send auth|acct FILE -> radclient -x output on stdout.
 #
 # fetch_mode = background (the default) answers a request whose MUD file is not cached yet
