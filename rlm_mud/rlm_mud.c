@@ -3554,47 +3554,20 @@ static int quarantine_instantiate(CONF_SECTION *conf, rlm_mud_t *inst)
 	return 0;
 }
 
-/** Copy num strings under ctx (NULL when out of memory). */
-static char **lines_dup(TALLOC_CTX *ctx, char * const *in, size_t num)
-{
-	char **out = talloc_zero_array(ctx, char *, num ? num : 1);
-	size_t i;
-
-	if (!out) return NULL;
-	for (i = 0; i < num; i++) {
-		out[i] = talloc_strdup(out, in[i]);
-		if (!out[i]) return NULL;
-	}
-	return out;
-}
-
 /** A reload keeps the quarantine dACLs of the instance it replaced answerable: a switch
  *  given their names just before the reload downloads them just after it. */
 static void quarantine_keep_prev(rlm_mud_t *inst, rlm_mud_t const *prev)
 {
 	mud_rendered_t const *q = prev ? prev->quarantine : NULL;
-	mud_rendered_t *c;
 
 	if (!q || inst->out != MUD_OUT_CISCO_DACL || !q->acl_name_v4 || !q->acl_name_v6 ||
 	    !inst->quarantine->acl_name_v4 || !inst->quarantine->acl_name_v6) return;
 	if (strcmp(q->acl_name_v4, inst->quarantine->acl_name_v4) == 0 &&
 	    strcmp(q->acl_name_v6, inst->quarantine->acl_name_v6) == 0) return;
-	c = talloc_zero(inst, mud_rendered_t);
-	if (!c) goto oom;
-	c->format = q->format;
-	c->acl_name_v4 = talloc_strdup(c, q->acl_name_v4);
-	c->acl_name_v6 = talloc_strdup(c, q->acl_name_v6);
-	c->v4 = lines_dup(c, q->v4, q->num_v4);
-	c->v6 = lines_dup(c, q->v6, q->num_v6);
-	if (!c->acl_name_v4 || !c->acl_name_v6 || !c->v4 || !c->v6) goto oom;
-	c->num_v4 = q->num_v4;
-	c->num_v6 = q->num_v6;
-	inst->prev_quarantine = c;
-	return;
-oom:
-	talloc_free(c);
-	WARN("rlm_mud (%s): reload: out of memory keeping the previous quarantine dACLs; a "
-	     "download of them is refused", inst->name);
+	inst->prev_quarantine = mud_rendered_copy(inst, q);
+	if (!inst->prev_quarantine) WARN("rlm_mud (%s): reload: out of memory keeping the "
+					 "previous quarantine dACLs; a download of them is "
+					 "refused", inst->name);
 }
 
 /** CoA sender log lines into radius.log. */

@@ -994,6 +994,9 @@ typedef struct mud_rendered {
 } mud_rendered_t;
 
 /** Render a rule set. Each value fits MUD_MAX_ATTR_LEN bytes (MUD_ERR_LIMIT otherwise). */
+/** A deep copy of a rendered rule set under ctx (NULL when out of memory or r is NULL). */
+mud_rendered_t	*mud_rendered_copy(TALLOC_CTX *ctx, mud_rendered_t const *r);
+
 mud_rcode_t	mud_ruleset_render(TALLOC_CTX *ctx, mud_rendered_t **out, mud_ruleset_t const *rs,
 				   mud_format_t fmt, mud_error_t *err);
 

@@ -219,27 +219,6 @@ static time_t time_add(time_t a, time_t b)
 /*
  *	Deep copies of entries.
  */
-/** Copy n lines into a NULL-terminated talloc array (child of ctx). */
-static char **lines_dup(TALLOC_CTX *ctx, char * const *src, size_t n, bool *ok)
-{
-	char **out;
-	size_t i;
-
-	out = talloc_zero_array(ctx, char *, n + 1);
-	if (!out) {
-		*ok = false;
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		out[i] = talloc_strdup(out, src[i] ? src[i] : "");
-		if (!out[i]) {
-			*ok = false;
-			return out;
-		}
-	}
-	return out;
-}
-
 /** Bytes a string takes in a packed copy (0 for NULL). */
 static size_t str_size(char const *s)
 {
@@ -2420,8 +2399,8 @@ bool mud_cache_acl_lookup(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl_n
 
 		if (r->hash != h || strcmp(r->name, acl_name) != 0) continue;
 		e = r->node->entry;
-		copy = r->v6 ? lines_dup(ctx, e->lines_v6, e->num_v6, &ok) :
-			       lines_dup(ctx, e->lines_v4, e->num_v4, &ok);
+		copy = r->v6 ? mudp_lines_dup(ctx, e->lines_v6, e->num_v6, &ok) :
+			       mudp_lines_dup(ctx, e->lines_v4, e->num_v4, &ok);
 		if (!ok) {
 			talloc_free(copy);
 			break;

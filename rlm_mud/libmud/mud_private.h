@@ -30,6 +30,10 @@ void	mudp_warn(TALLOC_CTX *parent, mud_warning_t **arr, size_t *num, size_t *dro
  *  non-printable bytes become \xNN, output cut at (outlen - 1) with "..." when cut. */
 void	mudp_escape(char *out, size_t outlen, char const *in, size_t inlen);
 
+/** Copy n lines into a NULL-terminated talloc array under ctx (a NULL line becomes "");
+ *  *ok becomes false when out of memory (the partial copy is under ctx). */
+char	**mudp_lines_dup(TALLOC_CTX *ctx, char * const *src, size_t n, bool *ok);
+
 /** Like snprintf into a fixed buffer, never fails, always NUL-terminates. */
 void	mudp_strlcpy(char *dst, char const *src, size_t dstlen);
 

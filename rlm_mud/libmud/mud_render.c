@@ -506,3 +506,24 @@ error:
 	talloc_free(r);
 	return rc;
 }
+
+/** Deep copy of a rendered rule set (see mud.h). */
+mud_rendered_t *mud_rendered_copy(TALLOC_CTX *ctx, mud_rendered_t const *r)
+{
+	mud_rendered_t *c;
+	bool ok = true;
+
+	if (!r) return NULL;
+	c = talloc_zero(ctx, mud_rendered_t);
+	if (!c) return NULL;
+	*c = *r;
+	c->v4 = mudp_lines_dup(c, r->v4, r->num_v4, &ok);
+	c->v6 = mudp_lines_dup(c, r->v6, r->num_v6, &ok);
+	c->acl_name_v4 = r->acl_name_v4 ? talloc_strdup(c, r->acl_name_v4) : NULL;
+	c->acl_name_v6 = r->acl_name_v6 ? talloc_strdup(c, r->acl_name_v6) : NULL;
+	if (!ok || (r->acl_name_v4 && !c->acl_name_v4) || (r->acl_name_v6 && !c->acl_name_v6)) {
+		talloc_free(c);
+		return NULL;
+	}
+	return c;
+}

@@ -214,3 +214,24 @@ mud_rcode_t mudp_key_read(TALLOC_CTX *ctx, uint8_t **key, size_t *len, char cons
 	*len = n;
 	return MUD_OK;
 }
+
+/** Copy n lines into a NULL-terminated talloc array (see mud_private.h). */
+char **mudp_lines_dup(TALLOC_CTX *ctx, char * const *src, size_t n, bool *ok)
+{
+	char **out;
+	size_t i;
+
+	out = talloc_zero_array(ctx, char *, n + 1);
+	if (!out) {
+		*ok = false;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		out[i] = talloc_strdup(out, src[i] ? src[i] : "");
+		if (!out[i]) {
+			*ok = false;
+			return out;
+		}
+	}
+	return out;
+}

@@ -223,6 +223,41 @@ static void test_cisco_protocols(void **state)
 	fail_one(ctx, r, CISCO, MUD_ERR_RENDER, ORIGIN, "protocol -2 is out of range");
 }
 
+/* mud_rendered_copy(): a deep copy, every line and name equal and owned by the copy (the
+ * original freed first), NULL for NULL. */
+static void test_rendered_copy(void **state)
+{
+	void *ctx = *state;
+	mud_rule_t rules[2];
+	mud_ruleset_t rs;
+	mud_rendered_t *r = NULL;
+	mud_rendered_t *c;
+	mud_error_t err;
+	char hash[65];
+	char *v4_0;
+
+	rules[0] = rule(F4, ACC, -1, "198.51.100.7/32");
+	rules[1] = rule(F6, ACC, -1, "2001:db8::1");
+	rs = ruleset(rules, 2);
+	mud_error_clear(&err);
+	assert_int_equal(mud_ruleset_render(ctx, &r, &rs, CISCO, &err), MUD_OK);
+	c = mud_rendered_copy(ctx, r);
+	assert_non_null(c);
+	assert_int_equal(c->num_v4, r->num_v4);
+	assert_int_equal(c->num_v6, r->num_v6);
+	assert_ptr_not_equal(c->v4, r->v4);
+	v4_0 = talloc_strdup(ctx, r->v4[0]);
+	memcpy(hash, r->hash, sizeof(hash));
+	assert_string_equal(c->acl_name_v4, r->acl_name_v4);
+	assert_string_equal(c->acl_name_v6, r->acl_name_v6);
+	assert_string_equal(c->v6[0], r->v6[0]);
+	talloc_free(r);
+	assert_string_equal(c->v4[0], v4_0);
+	assert_string_equal(c->hash, hash);
+	assert_null(mud_rendered_copy(ctx, NULL));
+	talloc_free_children(ctx);
+}
+
 static void test_cisco_peers(void **state)
 {
 	void *ctx = *state;
@@ -1474,6 +1509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_args, test_setup_ctx, test_teardown_ctx),
 		TEST(test_cisco_protocols),
 		TEST(test_cisco_peers),
+		TEST(test_rendered_copy),
 		TEST(test_cisco_ports),
 		TEST(test_cisco_established_icmp_drop),
 		TEST(test_cisco_policy_names),
