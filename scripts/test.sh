@@ -62,8 +62,9 @@ run_build() {
 		for log in "$dir"/tests/*.log "$dir"/tests/*/*.log; do
 			[ -f "$log" ] || continue
 			case "$log" in */test-suite.log) continue ;; esac
-			if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
-				echo "---- $log (last 40 lines)"
+			if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null; then
+				echo "---- $log (its FAIL lines, then its last 40 lines)"
+				grep -E '^(FAIL|ERROR)' "$log" | head -20
 				tail -40 "$log"
 			fi
 		done
