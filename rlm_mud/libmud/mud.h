@@ -1058,6 +1058,14 @@ typedef struct mud_policy {
 						//!< differs from the URL fetched), NULL if unknown
 	char			*refused_url;	//!< the URL (MUD file, signature or a redirect
 						//!< hop) the URL policy refused, NULL if none
+	uint8_t			*file_bytes;	//!< the MUD file the policy was made from, as
+						//!< fetched (or given); NULL only on failure
+	size_t			file_len;
+	uint8_t			*sig_bytes;	//!< its signature as fetched; NULL: none
+	size_t			sig_len;
+	bool			recompiled;	//!< made from the cache's copy of the file
+						//!< (mud_cache_source()), not fetched: the
+						//!< copy is not written again
 } mud_policy_t;
 
 /** Run the pipeline for one MUD URL. On failure *out is NULL; err says which stage
@@ -1256,6 +1264,39 @@ char		*mud_cache_acl_holder(mud_cache_t *cache, TALLOC_CTX *ctx, char const *acl
 
 /** Drop url from the cache (memory and disk). */
 void		mud_cache_forget(mud_cache_t *cache, char const *url);
+
+#define MUD_SOURCE_MAX	(8 * 1024 * 1024)	//!< bytes of a kept MUD file plus its signature
+						//!< at most (a larger pair is not kept)
+
+/** The MUD file (and signature) a good cached policy was compiled from, as the cache keeps
+ *  it in its directory (mud_cache_opts_t.dir): what a recompile needs instead of a fetch
+ *  when only the site context, the output or the DNS answers changed. */
+typedef struct mud_source {
+	uint8_t		*file;		//!< the MUD file bytes (NUL-terminated, not counted)
+	size_t		file_len;
+	uint8_t		*sig;		//!< its signature (DER CMS); NULL: none was fetched
+	size_t		sig_len;
+	time_t		fetched;	//!< when it was fetched (its cache-validity counts from
+					//!< then: a recompiled policy keeps this time)
+	time_t		valid_until;	//!< fetched + the file's cache-validity (clamped to
+					//!< max_validity): after it the file must be fetched again
+} mud_source_t;
+
+/** The kept MUD file of url's good policy, for a recompile without the network.
+ *  mud_cache_store() of a policy with file_bytes writes it, beside the entry, when the cache
+ *  has a directory (never for pol->recompiled, whose copy is already there); it is removed
+ *  with the entry (flush, eviction, failure past stale_max, revalidation drop).
+ *  Checked before use: the file must be one the server wrote (mud_safe_read(),
+ *  MUD_SAFE_OWNED), well-formed, within MUD_SOURCE_MAX, for this URL, and its SHA-256 must
+ *  equal the entry's file_sha256 (the entry is covered by the cache's HMAC when a key is
+ *  configured); the caller re-verifies the signature (mud_policy_from_bytes()).
+ *  @param[in] now	the file's cache-validity must not have passed at now.
+ *  @param[out] out	under ctx on MUD_OK.
+ *  @return MUD_OK; MUD_ERR_IO (no directory, no good entry, nothing kept, past its
+ *	    cache-validity, altered or unreadable: err says which, where = the file or URL);
+ *	    MUD_ERR_NOMEM, MUD_ERR_ARG. Thread-safe; the read runs without the cache's lock. */
+mud_rcode_t	mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
+				 mud_source_t **out, mud_error_t *err);
 
 /** The URLs whose good policy is past its expiry (cache-validity, or the DNS TTL bound) or
  *  compiled with another compile tag (mud_cache_set_compile_tag()), but still served
