@@ -1482,17 +1482,19 @@ static mud_entry_t *entry_from_policy(TALLOC_CTX *ctx, mud_policy_t const *pol, 
 	e->signer_chain = pol->signer_chain;
 	e->signer_chain_len = pol->signer_chain_len;
 	e->cache_validity = validity;
-	e->fetched = now;
+	/* a recompiled policy keeps the time its file was fetched: the file's cache-validity
+	 * counts from then, its DNS answers' TTL from now (as the cache computes it) */
+	e->fetched = pol->fetched ? pol->fetched : now;
 	life = (time_t)validity * 3600;
 	if (ceiling > 0 && life > (time_t)ceiling) life = ceiling;
+	e->expires = e->fetched + life;
 	if (dns_max > 0 && pol->rules && pol->rules->dns_ttl > 0) {
 		time_t ttl = (time_t)pol->rules->dns_ttl;
 
 		if (ttl < (time_t)dns_min) ttl = dns_min;
 		if (ttl > (time_t)dns_max) ttl = dns_max;
-		if (ttl < life) life = ttl;
+		if (now + ttl < e->expires) e->expires = now + ttl;
 	}
-	e->expires = now + life;
 	memcpy(e->file_sha256, pol->file_sha256, sizeof(e->file_sha256));
 	return e;
 }
@@ -1832,6 +1834,50 @@ static void policy_opts(rlm_mud_t const *inst, mud_policy_opts_t *opts_out)
 	*opts_out = opts;
 }
 
+#define MUD_JOB_FETCH	"fetch"	//!< job argument: fetch even if the kept file could be recompiled
+				//!< (an operator's refresh asks the MUD server)
+
+/** url's cached policy made again from the MUD file the cache keeps (cache_dir), without the
+ *  network, when the file is still within its cache-validity: what a policy compiled with
+ *  another site context (a reload), or whose DNS answers passed their TTL, needs. The
+ *  signature is verified again, against the current trust anchors, at the time the file was
+ *  fetched (as mud_cache_revalidate() does). NULL when nothing is kept (no cache_dir, a
+ *  policy from Redis, the file past its cache-validity: debug) or the recompile fails
+ *  (warned): the caller fetches. */
+static mud_policy_t *policy_recompile(rlm_mud_t *inst, TALLOC_CTX *ctx, char const *url,
+				      time_t now, mud_policy_opts_t const *opts_in)
+{
+	mud_policy_opts_t opts = *opts_in;
+	mud_source_t *src = NULL;
+	mud_policy_t *pol = NULL;
+	mud_error_t err;
+	char buf[MUD_LOG_CUT + 8];
+
+	if (!inst->cache_dir || !*inst->cache_dir) return NULL;
+	mud_error_clear(&err);
+	if (mud_cache_source(inst->cache, ctx, url, now, &src, &err) != MUD_OK) {
+		DEBUG2("rlm_mud (%s): MUD %s: fetched, not recompiled: %s", inst->name,
+		       log_safe(buf, sizeof(buf), url, strlen(url)), err.text);
+		return NULL;
+	}
+	opts.at = src->fetched;
+	mud_error_clear(&err);
+	if (mud_policy_from_bytes(ctx, &pol, url, src->file, src->file_len, src->sig,
+				  src->sig_len, &opts, &err) != MUD_OK) {
+		mud_metrics_recompile(inst->metrics, false);
+		WARN("rlm_mud (%s): MUD %s: the kept MUD file does not compile now: %s (at %s); "
+		     "fetching it again", inst->name, log_safe(buf, sizeof(buf), url, strlen(url)),
+		     err.text, err.where);
+		talloc_free(src);
+		return NULL;
+	}
+	mud_metrics_recompile(inst->metrics, true);
+	pol->fetched = src->fetched;	/* its cache-validity still counts from the fetch */
+	pol->recompiled = true;
+	talloc_free(src);
+	return pol;
+}
+
 /** Fetch a policy for url (caller holds the fetch token) and settle the cache.
  *  On failure *evd is what the fetch learned (under request; NULL if nothing). */
 static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t const *url,
@@ -1845,6 +1891,15 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 
 	*evd = NULL;
 	policy_opts(inst, &opts);
+	/* a policy to compile again (another context, DNS answers past their TTL) whose file
+	 * is kept: no network in the request path */
+	pol = policy_recompile(inst, request, url->url, request->timestamp, &opts);
+	if (pol) {
+		lease[0] = '\0';
+		RDEBUG2("MUD policy of %s recompiled from the kept file",
+			log_safe(buf, sizeof(buf), url->url, strlen(url->url)));
+		goto store;
+	}
 	/* no mud-signer here: the policy is the URL's, for every device; mud_policy_for()
 	 * checks each device's mud-signer against the signer the cache records, so one
 	 * device's constraint never turns the URL into a failure for the others */
@@ -1864,6 +1919,8 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 		return NULL;
 	}
 	mud_metrics_fetch(inst->metrics, MUD_OK);
+
+store:
 	if (pol->signer) RDEBUG2("MUD file signed by %s", log_safe(buf, sizeof(buf), pol->signer,
 								  strlen(pol->signer)));
 	enforce_remember(inst, request, url->url, pol);
@@ -1890,13 +1947,15 @@ static mud_entry_t *fetch_policy(rlm_mud_t *inst, REQUEST *request, mud_url_t co
 	if (mud_cache_store(inst->cache, url->url, pol, request->timestamp, err) != MUD_OK) {
 		if (err->code == MUD_ERR_CONFLICT) {
 			acl_conflict(inst, request, url->url, pol, evd, err);
-			pool_fetch_end(inst, url->url, lease, false, request->timestamp);
+			if (!pol->recompiled) {
+				pool_fetch_end(inst, url->url, lease, false, request->timestamp);
+			}
 			return NULL;
 		}
 		RWDEBUG("Policy not cached: %s", err->text);
 		mud_error_clear(err);
 	}
-	pool_fetch_end(inst, url->url, lease, true, request->timestamp);
+	if (!pol->recompiled) pool_fetch_end(inst, url->url, lease, true, request->timestamp);
 	e = entry_from_policy(request, pol, request->timestamp, inst->cache_max_validity,
 			      inst->dns_refresh_min, inst->dns_refresh_max);
 	if (!e) mud_error_set(err, MUD_ERR_NOMEM, "rlm_mud", "out of memory");
@@ -2199,7 +2258,8 @@ static void background_warnings(rlm_mud_t *inst, char const *url_log, mud_policy
 	}
 }
 
-/** A fetch job, on a fetch-service thread: the pipeline, the cache, then CoA. */
+/** A fetch job, on a fetch-service thread: the pipeline (or a recompile of the kept file),
+ *  the cache, then CoA. */
 static void fetch_job_run(rlm_mud_t *inst, char const *url, uint8_t const *arg, size_t arglen,
 			  int const volatile *abort)
 {
@@ -2212,7 +2272,7 @@ static void fetch_job_run(rlm_mud_t *inst, char const *url, uint8_t const *arg, 
 	mud_error_t err;
 	time_t now = time(NULL);
 	char buf[MUD_LOG_CUT + 8];
-	char lease[MUD_REDIS_TOKEN_LEN];
+	char lease[MUD_REDIS_TOKEN_LEN] = "";
 
 	if (!tmp) {
 		mud_cache_fail(inst->cache, url, MUD_ERR_NOMEM, "rlm_mud", "out of memory", now);
@@ -2220,11 +2280,17 @@ static void fetch_job_run(rlm_mud_t *inst, char const *url, uint8_t const *arg, 
 	}
 	policy_opts(inst, &opts);
 	opts.fetch.abort = abort;	/* detach / HUP: give up at once */
-	/* jobs carry no argument: a device's mud-signer is checked per request against the
-	 * signer the cache records (mud_policy_for()), never by the URL's fetch */
-	(void)arg;
-	(void)arglen;
+	/* a job's only argument is MUD_JOB_FETCH: a device's mud-signer is checked per request
+	 * against the signer the cache records (mud_policy_for()), never by the URL's fetch */
 	log_safe(buf, sizeof(buf), url, strlen(url));
+	if (!(arglen == sizeof(MUD_JOB_FETCH) - 1 && memcmp(arg, MUD_JOB_FETCH, arglen) == 0)) {
+		pol = policy_recompile(inst, tmp, url, now, &opts);
+	}
+	if (pol) {
+		/* local: no Redis lease (the ticker publishes it late if the pool lacks it) */
+		lease[0] = '\0';
+		goto store;
+	}
 	e = pool_fetch_begin(inst, tmp, url, now, lease);
 	if (e) {
 		INFO("rlm_mud (%s): MUD %s taken from Redis (fetched by another server)",
@@ -2244,20 +2310,28 @@ static void fetch_job_run(rlm_mud_t *inst, char const *url, uint8_t const *arg, 
 		talloc_free(tmp);
 		return;
 	}
+	mud_metrics_fetch(inst->metrics, MUD_OK);
+
+store:
 	if (mud_cache_store(inst->cache, url, pol, now, &err) != MUD_OK) {
 		if (err.code == MUD_ERR_CONFLICT) {
 			ERROR("rlm_mud (%s): MUD %s: %s (dACL name %s); not applied", inst->name,
 			      buf, err.text, err.where);
 			background_failed(inst, tmp, url, pol, &err, now, false);
-			pool_fetch_end(inst, url, lease, false, now);
+			if (!pol->recompiled) pool_fetch_end(inst, url, lease, false, now);
 			talloc_free(tmp);
 			return;
 		}
 		WARN("rlm_mud (%s): MUD %s: policy not cached: %s", inst->name, buf, err.text);
 	}
-	mud_metrics_fetch(inst->metrics, MUD_OK);
-	pool_fetch_end(inst, url, lease, true, now);
-	INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
+	if (pol->recompiled) {
+		INFO("rlm_mud (%s): MUD %s recompiled from the file fetched %ld s ago (kept in "
+		     "cache_dir; not fetched again)", inst->name, buf,
+		     (long)(now > pol->fetched ? now - pol->fetched : 0));
+	} else {
+		pool_fetch_end(inst, url, lease, true, now);
+		INFO("rlm_mud (%s): MUD %s fetched in the background", inst->name, buf);
+	}
 	background_warnings(inst, buf, pol);
 	e = entry_from_policy(tmp, pol, now, inst->cache_max_validity, inst->dns_refresh_min,
 			      inst->dns_refresh_max);
@@ -3066,7 +3140,9 @@ static ssize_t ops_refresh(rlm_mud_t *inst, REQUEST *request, char const *url, c
 		return (ssize_t)pos;
 	}
 	mud_error_clear(&err);
-	if (mud_fetchsvc_submit(inst->fetchsvc, url, NULL, 0, &queued, &err) != MUD_OK) {
+	/* the operator asks the MUD server, not the kept copy */
+	if (mud_fetchsvc_submit(inst->fetchsvc, url, MUD_JOB_FETCH, sizeof(MUD_JOB_FETCH) - 1,
+				&queued, &err) != MUD_OK) {
 		mud_cache_fail(inst->cache, url, err.code, err.where, err.text,
 			       request->timestamp);
 		(void)ops_add(out, outlen, &pos, "error=%s", err.text);

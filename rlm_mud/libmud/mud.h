@@ -2199,6 +2199,10 @@ void		mud_metrics_reload(mud_metrics_t *m, bool ok);
  *  (mud_cache_revalidate()). Atomic. */
 void		mud_metrics_revoked(mud_metrics_t *m, size_t num);
 
+/** A cached policy compiled again from its kept MUD file (mud_cache_source()) instead of a
+ *  fetch: done, or failed (then fetched). Atomic. */
+void		mud_metrics_recompile(mud_metrics_t *m, bool ok);
+
 /** The counters as Prometheus text exposition format 0.0.4 (families rlm_mud_*, each with
  *  HELP and TYPE, every series present from the start), under ctx; NULL on allocation
  *  failure. cache, fsvc and coa may be NULL (their series are then left out). */

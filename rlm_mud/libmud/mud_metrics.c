@@ -41,6 +41,8 @@ struct mud_metrics {
 	uint64_t	reloads_ok;
 	uint64_t	reloads_failed;
 	uint64_t	revoked;
+	uint64_t	recompiles_ok;
+	uint64_t	recompiles_failed;
 };
 
 static void add1(uint64_t *c)
@@ -104,6 +106,13 @@ void mud_metrics_reload(mud_metrics_t *m, bool ok)
 void mud_metrics_revoked(mud_metrics_t *m, size_t num)
 {
 	if (m && num) (void)__atomic_fetch_add(&m->revoked, (uint64_t)num, __ATOMIC_RELAXED);
+}
+
+/** Count a recompile from the kept file (see mud.h). */
+void mud_metrics_recompile(mud_metrics_t *m, bool ok)
+{
+	if (!m) return;
+	add1(ok ? &m->recompiles_ok : &m->recompiles_failed);
 }
 
 /** "MUD_ERR_SIG_UNTRUSTED" -> "sig_untrusted" into buf. */
@@ -190,6 +199,14 @@ char *mud_metrics_render(TALLOC_CTX *ctx, mud_metrics_t *m, mud_cache_stats_t co
 		     "Cached policies dropped because their signer no longer chains to the "
 		     "trust anchors.");
 	out = sample(out, "rlm_mud_policies_revoked_total", NULL, NULL, load(&m->revoked));
+
+	out = family(out, "rlm_mud_recompiles_total", "counter",
+		     "Cached policies compiled again from their kept MUD file (site context "
+		     "changed, DNS answers past their TTL) without a fetch, by result (failed: "
+		     "fetched instead).");
+	out = sample(out, "rlm_mud_recompiles_total", "result", "ok", load(&m->recompiles_ok));
+	out = sample(out, "rlm_mud_recompiles_total", "result", "failed",
+		     load(&m->recompiles_failed));
 
 	if (cache) {
 		out = family(out, "rlm_mud_cache_lookups_total", "counter",

@@ -71,50 +71,12 @@ download() {
 	it_lines "$C/$1.out"
 }
 # xlat NAME CMD: %{mud:CMD} through the test hook; its text on stdout
-xlat() {
-	printf 'User-Name = "op"\nUser-Password = "op"\nConnect-Info = "mud-xlat=%s"\n' "$2" \
-		> "$C/$1"
-	IT_SETTLE=0 it_send auth "$C/$1" > "$C/$1.out"
-	it_reply_values "$C/$1.out" Reply-Message | sed -n 's/^xlat=//p'
-}
-# hup [conf]: touch the changed files into the future (FreeRADIUS compares mtimes to the
-# second), send SIGHUP, wait (10 s at most) for one more "reloaded" or "HUP failed" line.
-# "conf" touches mods-enabled/mud instead: FreeRADIUS then re-reads its whole configuration
-# (the documented way after a failed reload, when it no longer watches the module's files, and
-# for a changed setting: a module file changed in the same HUP would reload the module first,
-# from the section it already has).
-# FreeRADIUS ignores a HUP less than 5 s after the previous one (and a module's within 2 s
-# of its instantiation): wait for that.
+xlat() { it_xlat "$C/$1" "$2"; }
+# hup [conf]: it_hup of the context and the trust file (or "conf": mods-enabled/mud)
 hup() {
-	while [ $(( $(date +%s) - ${HUP_LAST:-$RAD_START} )) -lt 6 ]; do sleep 0.2; done
-	HUP_N=$(( ${HUP_N:-0} + 1 ))
-	_t=$(( $(date +%s) + HUP_N * 7 + 60 ))
-	if [ "${1:-}" = conf ]; then
-		touch -d "@$_t" "$RADDB/mods-enabled/mud"
-	else
-		touch -d "@$_t" "$CTX" "$TRUST"
-	fi
-	_before=$(grep -c "reloaded (\|HUP failed for module" "$RAD_LOG")
-	HUP_LAST=$(date +%s)
-	kill -HUP "$RAD_PID"
-	_w=0
-	while [ $_w -lt 100 ]; do
-		[ "$(grep -c "reloaded (\|HUP failed for module" "$RAD_LOG")" -gt "$_before" ] &&
-			return 0
-		sleep 0.1
-		_w=$((_w + 1))
-	done
-	return 1
+	if [ "${1:-}" = conf ]; then it_hup conf; else it_hup "$CTX" "$TRUST"; fi
 }
-# wait_coa AUDIT BEFORE: wait (15 s at most) for more than BEFORE CoAs to the session
-wait_coa() {
-	_w=0
-	while [ $_w -lt 150 ] && [ "$(it_switch_recv "$1")" -le "$2" ]; do
-		sleep 0.1
-		_w=$((_w + 1))
-	done
-	[ "$(it_switch_recv "$1")" -gt "$2" ]
-}
+wait_coa() { it_wait_coa "$@"; }
 
 URL=$BASE/it/dev.json
 URL2=$BASE/it/dev2.json

@@ -390,6 +390,7 @@ it_start_radiusd() {
 		"$FREERADIUS" -f ${RAD_DEBUG--xx} -l "$RAD_LOG" -d "$RADDB" >"$RADDB.out" 2>&1 &
 	fi
 	RAD_PID=$!
+	RAD_START=$(date +%s)
 	_i=0
 	while ! grep -q "Ready to process requests" "$RAD_LOG" 2>/dev/null; do
 		_i=$((_i + 1))
@@ -601,7 +602,9 @@ it_start_switch() {
 	_ssec=${SWITCH_SECRET:-$SECRET}
 	: > "$SWITCH_LOG"
 	: > "$SWITCH_RADLOG"
-	printf '$INCLUDE %s/dictionary\n' "$SYS_RADDB" > "$SWITCH_DIR/dictionary"
+	# FreeRADIUS's own dictionaries come from its dictdir; the local one is empty (not an
+	# $INCLUDE of the system raddb's, which tests/package/deb.sh edits while suites run)
+	printf '# the test switch: no local attributes\n' > "$SWITCH_DIR/dictionary"
 	_s6=
 	if [ -n "$SWITCH_PORT6" ]; then
 		_s6="
@@ -755,6 +758,56 @@ it_switch_ack() { rm -f "$SWITCH_DIR.nak"; }
 # Lines of the switch's CoA log: it_switch_recv PATTERN -> count of received CoA-Requests
 # whose line contains PATTERN (fixed string).
 it_switch_recv() { grep '^recv ' "$SWITCH_LOG" | grep -c -F -- "$1" || true; }
+
+# it_xlat FILE CMD: %{mud:CMD} through the test site's hook (Connect-Info = "mud-xlat=CMD");
+# its text on stdout (request in FILE, reply in FILE.out).
+it_xlat() {
+	printf 'User-Name = "op"\nUser-Password = "op"\nConnect-Info = "mud-xlat=%s"\n' "$2" \
+		> "$1"
+	IT_SETTLE=0 it_send auth "$1" > "$1.out"
+	it_reply_values "$1.out" Reply-Message | sed -n 's/^xlat=//p'
+}
+
+# it_wait_coa AUDIT BEFORE: wait (15 s at most) for more than BEFORE CoAs to the session
+# AUDIT (audit-session-id) at the test switch.
+it_wait_coa() {
+	_w=0
+	while [ $_w -lt 150 ] && [ "$(it_switch_recv "$1")" -le "$2" ]; do
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	[ "$(it_switch_recv "$1")" -gt "$2" ]
+}
+
+# it_hup conf | FILE...: touch the changed files into the future (FreeRADIUS compares mtimes
+# to the second), send SIGHUP to the server, wait (10 s at most) for one more "reloaded" or
+# "HUP failed" line. "conf" touches mods-enabled/mud instead: FreeRADIUS then re-reads its
+# whole configuration (the documented way after a failed reload, when it no longer watches
+# the module's files, and for a changed setting: a module file changed in the same HUP would
+# reload the module first, from the section it already has).
+# FreeRADIUS ignores a HUP less than 5 s after the previous one (and a module's within 2 s of
+# its instantiation): this waits for that (RAD_START, HUP_LAST).
+it_hup() {
+	while [ $(( $(date +%s) - ${HUP_LAST:-$RAD_START} )) -lt 6 ]; do sleep 0.2; done
+	HUP_N=$(( ${HUP_N:-0} + 1 ))
+	_t=$(( $(date +%s) + HUP_N * 7 + 60 ))
+	if [ "${1:-}" = conf ]; then
+		touch -d "@$_t" "$RADDB/mods-enabled/mud"
+	else
+		touch -d "@$_t" "$@"
+	fi
+	_before=$(grep -c "reloaded (\|HUP failed for module" "$RAD_LOG")
+	HUP_LAST=$(date +%s)
+	kill -HUP "$RAD_PID"
+	_w=0
+	while [ $_w -lt 100 ]; do
+		[ "$(grep -c "reloaded (\|HUP failed for module" "$RAD_LOG")" -gt "$_before" ] &&
+			return 0
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	return 1
+}
 it_switch_sent() { grep '^send ' "$SWITCH_LOG" | grep -c -F -- "$1" || true; }
 
 # ---- A pool of servers (tests/integration/pool.sh): several raddbs and radiusd at once -------

@@ -64,6 +64,10 @@ static void test_counters_render(void **state)
 	mud_metrics_revoked(m, 3);
 	mud_metrics_revoked(m, 0);
 	mud_metrics_revoked(NULL, 7);		/* harmless */
+	mud_metrics_recompile(m, true);
+	mud_metrics_recompile(m, true);
+	mud_metrics_recompile(m, false);
+	mud_metrics_recompile(NULL, true);	/* harmless */
 
 	text = mud_metrics_render(ctx, m, &cs, NULL, &coa);
 	assert_non_null(text);
@@ -86,6 +90,8 @@ static void test_counters_render(void **state)
 	assert_true(has_line(text, "rlm_mud_reloads_total{result=\"failed\"} 1"));
 	assert_true(has_line(text, "# TYPE rlm_mud_reloads_total counter"));
 	assert_true(has_line(text, "rlm_mud_policies_revoked_total 3"));
+	assert_true(has_line(text, "rlm_mud_recompiles_total{result=\"ok\"} 2"));
+	assert_true(has_line(text, "rlm_mud_recompiles_total{result=\"failed\"} 1"));
 	assert_true(has_line(text, "rlm_mud_cache_lookups_total{result=\"hit\"} 5"));
 	assert_true(has_line(text, "rlm_mud_cache_entries 3"));
 	assert_true(has_line(text, "# TYPE rlm_mud_cache_entries gauge"));
