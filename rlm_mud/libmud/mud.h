@@ -1059,7 +1059,9 @@ typedef struct mud_policy {
 	char			*refused_url;	//!< the URL (MUD file, signature or a redirect
 						//!< hop) the URL policy refused, NULL if none
 	uint8_t			*file_bytes;	//!< the MUD file the policy was made from, as
-						//!< fetched (or given); NULL only on failure
+						//!< fetched (or a copy of the bytes given),
+						//!< NUL-terminated (not counted); NULL only on
+						//!< failure
 	size_t			file_len;
 	uint8_t			*sig_bytes;	//!< its signature as fetched; NULL: none
 	size_t			sig_len;
@@ -1283,9 +1285,13 @@ typedef struct mud_source {
 } mud_source_t;
 
 /** The kept MUD file of url's good policy, for a recompile without the network.
- *  mud_cache_store() of a policy with file_bytes writes it, beside the entry, when the cache
- *  has a directory (never for pol->recompiled, whose copy is already there); it is removed
- *  with the entry (flush, eviction, failure past stale_max, revalidation drop).
+ *  mud_cache_store() of a policy with file_bytes writes it, beside the entry
+ *  (<sha256 of url>.src: a text header, then the file and signature bytes), before the entry,
+ *  when the cache has a directory and file_len + sig_len <= MUD_SOURCE_MAX (never for
+ *  pol->recompiled, whose copy is already there; a store that keeps none, a failed write
+ *  and mud_cache_import() remove an older one); it is removed with the entry (flush,
+ *  forget, eviction, failure past stale_max, revalidation drop), and at start-up when no
+ *  entry file of its URL is there. The directory readers do not count it as an entry.
  *  Checked before use: the file must be one the server wrote (mud_safe_read(),
  *  MUD_SAFE_OWNED), well-formed, within MUD_SOURCE_MAX, for this URL, and its SHA-256 must
  *  equal the entry's file_sha256 (the entry is covered by the cache's HMAC when a key is

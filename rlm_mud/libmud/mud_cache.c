@@ -48,6 +48,12 @@
 							//!< fit well below 4 MiB.
 #define CACHE_FILE_MAX_LINES	(2 * MUD_MAX_ATTRS + 32)	//!< v4 + v6 lines + header.
 #define CACHE_TMP_PREFIX	"tmp."			//!< temporary files: tmp.<sha256>.XXXXXX
+							//!< (tmp.<sha256>.src.XXXXXX)
+#define CACHE_SRC_MAGIC		"rlm_mud-source 1"	//!< first line of a kept MUD file
+#define CACHE_SRC_SUFFIX	".src"			//!< <sha256 of url>.src: its kept file
+#define CACHE_SRC_HEADER_MAX	(2 * MUD_MAX_URL_LEN + 256)	//!< header of a kept file:
+							//!< the url escaped (a '\\' doubles)
+							//!< and four short lines
 #define CACHE_ERR_TEXT_MAX	255			//!< bytes of error text/where kept
 #define CACHE_TIME_MAX		((time_t)1 << 48)	//!< bound on persisted timestamps
 #define CACHE_KEY_MIN		32	//!< bytes of HMAC key at least (SHA-256 block strength)
@@ -1373,15 +1379,22 @@ static mud_rcode_t io_error(mud_error_t *err, char const *where, char const *wha
 	return mud_error_set(err, MUD_ERR_IO, wbuf, "%s: %s", what, etext);
 }
 
-/** Write data atomically to dir/name: temp file in dir, fsync, rename, fsync dir. */
-static mud_rcode_t file_write_atomic(char const *dir, char const *name, char const *data,
-				     size_t len, mud_error_t *err)
+/** One piece of a file written by file_write_atomic(). */
+typedef struct {
+	void const	*data;
+	size_t		len;
+} file_part_t;
+
+/** Write the parts, in order, atomically to dir/name: temp file in dir, fsync, rename, fsync
+ *  dir. */
+static mud_rcode_t file_write_atomic(char const *dir, char const *name, file_part_t const *parts,
+				     size_t num_parts, mud_error_t *err)
 {
 	TALLOC_CTX *tmp = talloc_new(NULL);
 	char *tpath;
 	char *path;
 	int fd;
-	size_t done = 0;
+	size_t i;
 	int dfd;
 	mud_rcode_t rc = MUD_OK;
 
@@ -1399,15 +1412,20 @@ static mud_rcode_t file_write_atomic(char const *dir, char const *name, char con
 		talloc_free(tmp);
 		return rc;
 	}
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
+	for (i = 0; i < num_parts; i++) {
+		char const *data = parts[i].data;
+		size_t done = 0;
 
-		if (w < 0 && errno == EINTR) continue;
-		if (w <= 0) {
-			rc = io_error(err, tpath, "write", w < 0 ? errno : EIO);
-			goto error;
+		while (done < parts[i].len) {
+			ssize_t w = write(fd, data + done, parts[i].len - done);
+
+			if (w < 0 && errno == EINTR) continue;
+			if (w <= 0) {
+				rc = io_error(err, tpath, "write", w < 0 ? errno : EIO);
+				goto error;
+			}
+			done += (size_t)w;
 		}
-		done += (size_t)w;
 	}
 	if (fsync(fd) != 0) {
 		rc = io_error(err, tpath, "fsync", errno);
@@ -1440,25 +1458,95 @@ error:
 	return rc;
 }
 
-/** Bring the file of url in line with memory. Takes io_mutex, then (briefly) mutex.
+/** What persist_sync() does with the kept MUD file (<name>.src) when it writes an entry. */
+typedef enum {
+	SRC_REMOVE = 0,		//!< the entry has none (too large, not fetched, shared): remove
+				//!< an older one
+	SRC_WRITE,		//!< write header, file and signature
+	SRC_KEEP		//!< the entry was made from the one there (recompiled): leave it
+} src_action_t;
+
+/** The kept MUD file of an entry being written (persist_sync()). */
+typedef struct {
+	src_action_t	action;
+	char const	*header;	//!< SRC_WRITE: the text header (src_header())
+	size_t		header_len;
+	uint8_t const	*file;		//!< SRC_WRITE: the MUD file bytes
+	size_t		file_len;
+	uint8_t const	*sig;		//!< SRC_WRITE: its signature, NULL: none
+	size_t		sig_len;
+} src_write_t;
+
+/** Remove dir/<name>.src (absent is fine). */
+static mud_rcode_t src_unlink(char const *dir, char const *name, mud_error_t *err)
+{
+	char *path = talloc_asprintf(NULL, "%s/%s" CACHE_SRC_SUFFIX, dir, name);
+	mud_rcode_t rc = MUD_OK;
+
+	if (!path) return mud_error_set(err, MUD_ERR_NOMEM, dir, "out of memory");
+	if (unlink(path) != 0 && errno != ENOENT) rc = io_error(err, path, "unlink", errno);
+	talloc_free(path);
+	return rc;
+}
+
+/** Write (or keep, or remove) the kept MUD file of an entry about to be written; called with
+ *  io_mutex held. A failure is not the store's: the entry is kept without its file (a
+ *  recompile then fetches it), never with an older one; it is logged. */
+static void src_sync(mud_cache_t const *cache, char const *name, src_write_t const *src)
+{
+	char sname[64 + sizeof(CACHE_SRC_SUFFIX)];
+	file_part_t parts[3];
+	mud_error_t err;
+
+	if (src && src->action == SRC_KEEP) return;
+	mud_error_clear(&err);
+	if (!src || src->action == SRC_REMOVE) {
+		if (src_unlink(cache->dir, name, &err) != MUD_OK && cache->log) {
+			cache->log(cache->log_uctx, MUD_LOG_WARN, "cache source file %s: %s",
+				   err.where, err.text);
+		}
+		return;
+	}
+	snprintf(sname, sizeof(sname), "%s" CACHE_SRC_SUFFIX, name);
+	parts[0].data = src->header;
+	parts[0].len = src->header_len;
+	parts[1].data = src->file;
+	parts[1].len = src->file_len;
+	parts[2].data = src->sig;
+	parts[2].len = src->sig ? src->sig_len : 0;
+	if (file_write_atomic(cache->dir, sname, parts, MUD_ARRAY_LEN(parts), &err) == MUD_OK) {
+		return;
+	}
+	if (cache->log) {
+		cache->log(cache->log_uctx, MUD_LOG_WARN, "cache source file %s not kept: %s",
+			   err.where, err.text);
+	}
+	(void)src_unlink(cache->dir, name, NULL);	/* never an older file's */
+}
+
+/** Bring the file of url (and its kept MUD file, <name>.src) in line with memory. Takes
+ *  io_mutex, then (briefly) mutex.
  *
  * @param[in] data	serialised entry of generation gen, or NULL.
  * @param[in] gen	generation data was made from; 0 for "url was removed or evicted".
+ * @param[in] src	what to do with the kept MUD file when data is written (NULL: remove
+ *			it).
  *
- * If memory holds a good entry of generation gen: write data (remove the file
- * when data is NULL: that entry could not be serialised). If it holds a good
+ * If memory holds a good entry of generation gen: write data, the kept MUD file first
+ * (remove both when data is NULL: that entry could not be serialised). If it holds a good
  * entry of another generation, that entry's own store writes it: do nothing.
- * If it holds no good entry: remove the file. Since every change of the
+ * If it holds no good entry: remove both. Since every change of the
  * directory runs under io_mutex and looks at memory at that moment, the
  * directory converges to memory whatever the order of the threads.
  */
 static mud_rcode_t persist_sync(mud_cache_t *cache, char const *url, char const *data,
-				size_t len, uint64_t gen, mud_error_t *err)
+				size_t len, uint64_t gen, src_write_t const *src, mud_error_t *err)
 {
 	enum { P_SKIP, P_WRITE, P_UNLINK } action;
 	cache_node_t *n;
 	char name[65];
 	mud_rcode_t rc = MUD_OK;
+	mud_rcode_t src_rc;
 
 	if (!cache->dir) return MUD_OK;
 	mud_sha256_hex(name, url, strlen(url));
@@ -1483,7 +1571,12 @@ static mud_rcode_t persist_sync(mud_cache_t *cache, char const *url, char const 
 
 	switch (action) {
 	case P_WRITE:
-		rc = file_write_atomic(cache->dir, name, data, len, err);
+	{
+		file_part_t part = { .data = data, .len = len };
+
+		/* The kept file first: an entry on disk never names a file not yet there. */
+		src_sync(cache, name, src);
+		rc = file_write_atomic(cache->dir, name, &part, 1, err);
 		if (rc != MUD_OK) {
 			/* Never leave an older version behind than what memory holds. */
 			char *path = dir_path(NULL, cache->dir, name);
@@ -1492,15 +1585,20 @@ static mud_rcode_t persist_sync(mud_cache_t *cache, char const *url, char const 
 			talloc_free(path);
 		}
 		break;
+	}
 
 	case P_UNLINK:
 	{
 		char *path = dir_path(NULL, cache->dir, name);
 
-		if (path && unlink(path) != 0 && errno != ENOENT) {
+		if (!path) {
+			rc = mud_error_set(err, MUD_ERR_NOMEM, cache->dir, "out of memory");
+		} else if (unlink(path) != 0 && errno != ENOENT) {
 			rc = io_error(err, path, "unlink", errno);
 		}
 		talloc_free(path);
+		src_rc = src_unlink(cache->dir, name, err);
+		if (rc == MUD_OK) rc = src_rc;
 		break;
 	}
 
@@ -1597,7 +1695,38 @@ static void load_dropped(mud_cache_t const *cache, char const *name, char const 
 		   esc);
 }
 
-/** Load every persisted entry (called before the cache is shared). */
+/** Is name that of a kept MUD file: <64 lower-case hex digits>.src? */
+static bool src_name(char const *name)
+{
+	char hex[65];
+
+	if (strlen(name) != 64 + strlen(CACHE_SRC_SUFFIX) ||
+	    strcmp(name + 64, CACHE_SRC_SUFFIX) != 0) {
+		return false;
+	}
+	memcpy(hex, name, 64);
+	hex[64] = '\0';
+	return is_sha256_hex(hex);
+}
+
+/** Remove the kept MUD file name (in the directory d) when no entry file of its URL is there
+ *  (a crash between its write and the entry's, or an entry file removed by hand). One beside
+ *  an entry file that is not loaded stays, as that file does (it never serves a recompile:
+ *  mud_cache_source() needs the entry in memory). */
+static void src_orphan(DIR *d, char const *name)
+{
+	char hex[65];
+	struct stat st;
+
+	memcpy(hex, name, 64);
+	hex[64] = '\0';
+	if (fstatat(dirfd(d), hex, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+		(void)unlinkat(dirfd(d), name, 0);
+	}
+}
+
+/** Load every persisted entry (called before the cache is shared). Kept MUD files (.src) are
+ *  not entries: neither loaded nor counted; an orphan one is removed (src_orphan()). */
 static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error_t *err)
 {
 	TALLOC_CTX *tmp;
@@ -1634,6 +1763,10 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 
 			if (path) (void)unlink(path);
 			talloc_free(path);
+			continue;
+		}
+		if (src_name(de->d_name)) {
+			src_orphan(d, de->d_name);	/* else: not an entry, nothing to say */
 			continue;
 		}
 		if (!is_sha256_hex(de->d_name)) continue;	/* not ours: ignored */
@@ -1685,7 +1818,7 @@ static mud_rcode_t cache_load(mud_cache_t *cache, size_t *load_errors, mud_error
 		cache_evict(cache, n, tmp, &evicted);
 	}
 	for (i = 0; i < evicted.num; i++) {
-		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL, NULL);
 	}
 	talloc_free(tmp);
 	if (load_errors) *load_errors = bad;
@@ -1961,22 +2094,25 @@ static mud_entry_t *entry_from_policy(char const *url, mud_policy_t const *pol,
 
 	validity = (time_t)hours * 3600;
 	if (validity > cache->max_validity) validity = cache->max_validity;
-	/* the addresses of the file's DNS names live only as long as their answers: refresh
-	 * (re-resolve, recompile) at the TTL, clamped to [dns_ttl_min, dns_ttl_max] */
-	if (cache->dns_ttl_max > 0 && pol->rules && pol->rules->dns_ttl > 0) {
-		time_t ttl = (time_t)pol->rules->dns_ttl;
-
-		if (ttl < cache->dns_ttl_min) ttl = cache->dns_ttl_min;
-		if (ttl > cache->dns_ttl_max) ttl = cache->dns_ttl_max;
-		if (ttl < validity) validity = ttl;
-	}
 
 	src.url = (char *)(uintptr_t)url;
 	src.status = MUD_OK;
 	src.vlan = pol->rules ? pol->rules->vlan : 0;
 	src.cache_validity = hours;
+	/* the file's validity counts from its fetch (a recompiled policy keeps the time of the
+	 * fetch of the file it was made from) */
 	src.fetched = pol->fetched ? pol->fetched : now;
 	src.expires = time_add(src.fetched, validity);
+	/* the addresses of the file's DNS names live only as long as their answers, which
+	 * were taken now: refresh (re-resolve, recompile) at now + the TTL, clamped to
+	 * [dns_ttl_min, dns_ttl_max] */
+	if (cache->dns_ttl_max > 0 && pol->rules && pol->rules->dns_ttl > 0) {
+		time_t ttl = (time_t)pol->rules->dns_ttl;
+
+		if (ttl < cache->dns_ttl_min) ttl = cache->dns_ttl_min;
+		if (ttl > cache->dns_ttl_max) ttl = cache->dns_ttl_max;
+		if (time_add(now, ttl) < src.expires) src.expires = time_add(now, ttl);
+	}
 	mudp_strlcpy(src.file_sha256, pol->file_sha256, sizeof(src.file_sha256));
 	src.acl_name_v4 = pol->rendered->acl_name_v4;
 	src.acl_name_v6 = pol->rendered->acl_name_v6;
@@ -2025,6 +2161,8 @@ static void inflight_clear(mud_cache_t *cache, char const *url)
  *  for the directory (NULL: nothing to write). The tail of mud_cache_store() and of
  *  mud_cache_import().
  *
+ * @param[in] src	its kept MUD file (persist_sync()), NULL: none (an older one is
+ *			removed).
  * @param[in] shared	e comes from another server (mud_cache_import()): it only replaces an
  *			older good entry (by fetched time), and a conflict leaves the fetch
  *			token alone unless release_token.
@@ -2033,8 +2171,9 @@ static void inflight_clear(mud_cache_t *cache, char const *url)
  * @param[out] inserted	whether e went in (false: a newer or equal entry is there).
  */
 static mud_rcode_t cache_insert(mud_cache_t *cache, char const *url, mud_entry_t *e,
-				TALLOC_CTX *tmp, char const *data, size_t len, bool shared,
-				bool release_token, bool recheck, bool *inserted, mud_error_t *err)
+				TALLOC_CTX *tmp, char const *data, size_t len,
+				src_write_t const *src, bool shared, bool release_token,
+				bool recheck, bool *inserted, mud_error_t *err)
 {
 	cache_node_t *n;
 	uint64_t gen;
@@ -2097,11 +2236,58 @@ static mud_rcode_t cache_insert(mud_cache_t *cache, char const *url, mud_entry_t
 	pthread_mutex_unlock(&cache->mutex);
 	if (inserted) *inserted = true;
 
-	if (cache->dir) rc = persist_sync(cache, url, data, len, gen, err);
+	if (cache->dir) rc = persist_sync(cache, url, data, len, gen, src, err);
 	for (i = 0; i < evicted.num; i++) {
-		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL, NULL);
 	}
 	return rc;
+}
+
+/** The header of the kept MUD file of e (under ctx; NULL if out of memory or the URL holds a
+ *  control byte): the magic line, then "key: value" lines as in an entry (the url escaped the
+ *  same way), an empty line; the file bytes and the signature bytes follow. */
+static char *src_header(TALLOC_CTX *ctx, mud_entry_t const *e, size_t file_len, size_t sig_len,
+			size_t *len)
+{
+	sbuf_t b = { 0 };
+
+	sbuf_add(ctx, &b, CACHE_SRC_MAGIC "\n", strlen(CACHE_SRC_MAGIC) + 1);
+	sbuf_kv(ctx, &b, "url", e->url);
+	sbuf_kv_int(ctx, &b, "fetched", (int64_t)e->fetched);
+	sbuf_kv_int(ctx, &b, "file-len", (int64_t)file_len);
+	sbuf_kv_int(ctx, &b, "sig-len", (int64_t)sig_len);
+	sbuf_add(ctx, &b, "\n", 1);
+	if (b.failed || b.len > CACHE_SRC_HEADER_MAX) {
+		talloc_free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+/** What the store of pol (as entry e) does with the kept MUD file: keep it (recompiled from
+ *  it), write pol's bytes (within MUD_SOURCE_MAX), else remove an older one. */
+static void src_prepare(TALLOC_CTX *ctx, mud_entry_t const *e, mud_policy_t const *pol,
+			src_write_t *src)
+{
+	size_t sig_len = pol->sig_bytes ? pol->sig_len : 0;
+
+	src->action = SRC_REMOVE;
+	if (pol->recompiled) {
+		src->action = SRC_KEEP;
+		return;
+	}
+	if (!pol->file_bytes || pol->file_len > MUD_SOURCE_MAX ||
+	    sig_len > MUD_SOURCE_MAX - pol->file_len) {
+		return;
+	}
+	src->header = src_header(ctx, e, pol->file_len, sig_len, &src->header_len);
+	if (!src->header) return;
+	src->file = pol->file_bytes;
+	src->file_len = pol->file_len;
+	src->sig = sig_len ? pol->sig_bytes : NULL;
+	src->sig_len = sig_len;
+	src->action = SRC_WRITE;
 }
 
 /** Store a good policy (see mud.h).
@@ -2116,6 +2302,7 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 	mud_entry_t *e;
 	char *data = NULL;
 	size_t len = 0;
+	src_write_t src = { .action = SRC_REMOVE };
 	mud_rcode_t rc = MUD_OK;
 	mud_rcode_t irc;
 
@@ -2146,7 +2333,8 @@ mud_rcode_t mud_cache_store(mud_cache_t *cache, char const *url, mud_policy_t co
 					   why);
 		}
 	}
-	irc = cache_insert(cache, url, e, tmp, data, len, false, true, false, NULL, err);
+	if (data) src_prepare(tmp, e, pol, &src);
+	irc = cache_insert(cache, url, e, tmp, data, len, &src, false, true, false, NULL, err);
 	if (irc == MUD_ERR_CONFLICT || irc == MUD_ERR_NOMEM) rc = irc;
 	else if (rc == MUD_OK) rc = irc;
 	talloc_free(tmp);
@@ -2288,7 +2476,8 @@ mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 		return mud_error_set(err, MUD_ERR_NOMEM, "mud_cache_import", "out of memory");
 	}
 	(void)talloc_steal(NULL, e);
-	rc = cache_insert(cache, url, e, tmp, disk, disk_len, true, release_token, recheck,
+	/* another server's fetch: the file kept here, if any, is an older one (removed) */
+	rc = cache_insert(cache, url, e, tmp, disk, disk_len, NULL, true, release_token, recheck,
 			  imported, err);
 	talloc_free(tmp);
 	if (rc == MUD_ERR_IO) {
@@ -2369,9 +2558,9 @@ bool mud_cache_fail(mud_cache_t *cache, char const *url, mud_rcode_t code,
 	talloc_free(neg);
 
 	/* The last good policy is past stale_max: its file would only mislead a restart. */
-	if (drop_file) (void)persist_sync(cache, url, NULL, 0, 0, NULL);
+	if (drop_file) (void)persist_sync(cache, url, NULL, 0, 0, NULL, NULL);
 	for (i = 0; i < evicted.num; i++) {
-		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL);
+		(void)persist_sync(cache, evicted.urls[i], NULL, 0, 0, NULL, NULL);
 	}
 	talloc_free(tmp);
 	return false;
@@ -2447,7 +2636,246 @@ void mud_cache_forget(mud_cache_t *cache, char const *url)
 	if (n) node_remove(cache, n);
 	pthread_mutex_unlock(&cache->mutex);
 
-	(void)persist_sync(cache, url, NULL, 0, 0, NULL);
+	(void)persist_sync(cache, url, NULL, 0, 0, NULL, NULL);
+}
+
+/*
+ *	Kept MUD files (<sha256 of url>.src), for a recompile without the network.
+ */
+/** The next header line of a kept file: "key: value" (key given) or the empty line (key
+ *  NULL), at *off in buf[0..end). The value (key given) is at *val, *val_len bytes; *off
+ *  moves past the line. False if the line is not that. */
+static bool src_line(char const *buf, size_t end, size_t *off, char const *key,
+		     char const **val, size_t *val_len)
+{
+	char const *line = buf + *off;
+	char const *nl = memchr(line, '\n', end - *off);
+	size_t n;
+	size_t klen;
+
+	if (!nl) return false;
+	n = (size_t)(nl - line);
+	*off += n + 1;
+	if (!key) return n == 0;
+	klen = strlen(key);
+	if (n < klen + 2 || memcmp(line, key, klen) != 0 || line[klen] != ':' ||
+	    line[klen + 1] != ' ') {
+		return false;
+	}
+	*val = line + klen + 2;
+	*val_len = n - klen - 2;
+	return true;
+}
+
+/** A header value as an integer in lo..hi (no sign, no spaces: as written). */
+static bool src_int(char const *val, size_t len, int64_t lo, int64_t hi, int64_t *out)
+{
+	char num[24];
+
+	if (len == 0 || len >= sizeof(num)) return false;
+	memcpy(num, val, len);
+	num[len] = '\0';
+	return parse_int(num, lo, hi, out);
+}
+
+/** Check a kept file read whole (buf NUL-terminated at len) against what the entry says:
+ *  strict header, this url, this fetch time, exact sizes, the file's SHA-256. On success
+ *  *file_at, *file_len, *sig_len locate the bytes. False and why otherwise. */
+static bool src_check(TALLOC_CTX *ctx, uint8_t const *buf, size_t len, char const *url,
+		      time_t fetched, char const *sha256, size_t *file_at, size_t *file_len,
+		      size_t *sig_len, char *why, size_t whylen)
+{
+	char const *text = (char const *)buf;
+	size_t end = len < CACHE_SRC_HEADER_MAX ? len : CACHE_SRC_HEADER_MAX;
+	size_t off = 0;
+	char const *val = NULL;
+	size_t vlen = 0;
+	char *decoded;
+	int64_t v_fetched;
+	int64_t v_file;
+	int64_t v_sig;
+	char hex[65];
+
+	if (len < sizeof(CACHE_SRC_MAGIC) || memcmp(text, CACHE_SRC_MAGIC "\n",
+						     sizeof(CACHE_SRC_MAGIC)) != 0) {
+		snprintf(why, whylen, "not a kept MUD file (no \"" CACHE_SRC_MAGIC "\" line)");
+		return false;
+	}
+	off = sizeof(CACHE_SRC_MAGIC);
+	if (!src_line(text, end, &off, "url", &val, &vlen)) {
+		snprintf(why, whylen, "malformed header: no url line");
+		return false;
+	}
+	decoded = value_decode(ctx, val, vlen, why, whylen);
+	if (!decoded) return false;
+	if (strcmp(decoded, url) != 0) {
+		talloc_free(decoded);
+		snprintf(why, whylen, "kept for another url");
+		return false;
+	}
+	talloc_free(decoded);
+	if (!src_line(text, end, &off, "fetched", &val, &vlen) ||
+	    !src_int(val, vlen, 0, CACHE_TIME_MAX, &v_fetched)) {
+		snprintf(why, whylen, "malformed header: bad fetched line");
+		return false;
+	}
+	if ((time_t)v_fetched != fetched) {
+		snprintf(why, whylen, "fetched at %" PRId64 ", the cached policy's file at %"
+			 PRId64, v_fetched, (int64_t)fetched);
+		return false;
+	}
+	if (!src_line(text, end, &off, "file-len", &val, &vlen) ||
+	    !src_int(val, vlen, 0, MUD_SOURCE_MAX, &v_file)) {
+		snprintf(why, whylen, "malformed header: bad file-len line");
+		return false;
+	}
+	if (!src_line(text, end, &off, "sig-len", &val, &vlen) ||
+	    !src_int(val, vlen, 0, MUD_SOURCE_MAX - v_file, &v_sig)) {
+		snprintf(why, whylen, "malformed header: bad sig-len line");
+		return false;
+	}
+	if (!src_line(text, end, &off, NULL, NULL, NULL)) {
+		snprintf(why, whylen, "malformed header: no empty line after sig-len");
+		return false;
+	}
+	if (len - off != (size_t)v_file + (size_t)v_sig) {
+		snprintf(why, whylen, "%zu bytes after the header, not file-len + sig-len = %"
+			 PRId64, len - off, v_file + v_sig);
+		return false;
+	}
+	mud_sha256_hex(hex, buf + off, (size_t)v_file);
+	if (strcmp(hex, sha256) != 0) {
+		snprintf(why, whylen, "SHA-256 of the file is not the cached policy's file-sha256");
+		return false;
+	}
+	*file_at = off;
+	*file_len = (size_t)v_file;
+	*sig_len = (size_t)v_sig;
+	return true;
+}
+
+/** The kept MUD file of url's good policy (see mud.h). */
+mud_rcode_t mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
+			     mud_source_t **out, mud_error_t *err)
+{
+	char where[sizeof(((mud_error_t *)NULL)->where)];
+	char name[65];
+	char sha256[65];
+	char why[160];
+	TALLOC_CTX *tmp;
+	mud_source_t *src;
+	cache_node_t const *n;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	size_t file_at = 0;
+	size_t file_len = 0;
+	size_t sig_len = 0;
+	unsigned int hours;
+	time_t fetched;
+	time_t validity;
+	time_t valid_until;
+	char *path;
+	mud_error_t rerr;
+	mud_rcode_t rc;
+
+	if (out) *out = NULL;
+	if (!cache || !url || !*url || !out) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_source",
+				     "no cache, URL or output");
+	}
+	if (strlen(url) > MUD_MAX_URL_LEN) {
+		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_source",
+				     "URL longer than %d bytes", MUD_MAX_URL_LEN);
+	}
+	mudp_escape(where, sizeof(where), url, strlen(url));
+	if (!cache->dir) {
+		return mud_error_set(err, MUD_ERR_IO, where, "no cache_dir: no MUD file is kept");
+	}
+
+	/* What the entry says of its file, copied out; the read runs without the lock. */
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	if (!n || !n->entry || n->entry->status != MUD_OK) {
+		pthread_mutex_unlock(&cache->mutex);
+		return mud_error_set(err, MUD_ERR_IO, where, "no good cached policy: no MUD file "
+				     "is kept");
+	}
+	fetched = n->entry->fetched;
+	hours = n->entry->cache_validity;
+	mudp_strlcpy(sha256, n->entry->file_sha256, sizeof(sha256));
+	pthread_mutex_unlock(&cache->mutex);
+
+	/* as entry_from_policy() counts it */
+	if (hours == 0) hours = MUD_CACHE_VALIDITY_DEFAULT;
+	if (hours > MUD_CACHE_VALIDITY_MAX) hours = MUD_CACHE_VALIDITY_MAX;
+	validity = (time_t)hours * 3600;
+	if (validity > cache->max_validity) validity = cache->max_validity;
+	valid_until = time_add(fetched, validity);
+	if (now >= valid_until) {
+		return mud_error_set(err, MUD_ERR_IO, where, "the kept MUD file is past its "
+				     "cache-validity (%u h from %" PRId64 "): fetch it again",
+				     hours, (int64_t)fetched);
+	}
+	if (!is_sha256_hex(sha256)) {
+		return mud_error_set(err, MUD_ERR_IO, where, "the cached policy records no "
+				     "file-sha256: no MUD file is kept");
+	}
+
+	tmp = talloc_new(ctx);
+	if (!tmp) return mud_error_set(err, MUD_ERR_NOMEM, where, "out of memory");
+	mud_sha256_hex(name, url, strlen(url));
+	path = talloc_asprintf(tmp, "%s/%s" CACHE_SRC_SUFFIX, cache->dir, name);
+	if (!path) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, where, "out of memory");
+		goto error;
+	}
+	mudp_escape(where, sizeof(where), path, strlen(path));
+
+	/* A file of ours (owner, one link, no link to follow), bounded. */
+	mud_error_clear(&rerr);
+	rc = mud_safe_read(tmp, &buf, &len, path, MUD_SOURCE_MAX + CACHE_SRC_HEADER_MAX,
+			   MUD_SAFE_OWNED, &rerr);
+	if (rc == MUD_ERR_NOMEM) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, where, "out of memory");
+		goto error;
+	}
+	if (rc != MUD_OK) {
+		rc = mud_error_set(err, MUD_ERR_IO, where, "kept MUD file not readable: %s",
+				   rerr.text);
+		goto error;
+	}
+	why[0] = '\0';
+	if (!src_check(tmp, buf, len, url, fetched, sha256, &file_at, &file_len, &sig_len, why,
+		       sizeof(why))) {
+		rc = mud_error_set(err, strcmp(why, "out of memory") == 0 ? MUD_ERR_NOMEM :
+				   MUD_ERR_IO, where, "kept MUD file refused: %s", why);
+		goto error;
+	}
+
+	src = talloc_zero(tmp, mud_source_t);
+	if (!src) goto nomem;
+	if (sig_len) {
+		src->sig = talloc_memdup(src, buf + file_at + file_len, sig_len);
+		if (!src->sig) goto nomem;
+		src->sig_len = sig_len;
+	}
+	/* the file in place (up to MUD_SOURCE_MAX: not copied), NUL-terminated */
+	memmove(buf, buf + file_at, file_len);
+	buf[file_len] = '\0';
+	src->file = talloc_steal(src, buf);
+	src->file_len = file_len;
+	src->fetched = fetched;
+	src->valid_until = valid_until;
+
+	*out = talloc_steal(ctx, src);
+	talloc_free(tmp);
+	return MUD_OK;
+
+nomem:
+	rc = mud_error_set(err, MUD_ERR_NOMEM, where, "out of memory");
+error:
+	talloc_free(tmp);
+	return rc;
 }
 
 /** One good policy to re-check: what identifies it, copied out under the lock. */
@@ -2499,7 +2927,7 @@ static bool reval_drop(mud_cache_t *cache, reval_item_t const *it, bool mark_onl
 		}
 	}
 	pthread_mutex_unlock(&cache->mutex);
-	if (found && !mark_only) (void)persist_sync(cache, it->url, NULL, 0, 0, NULL);
+	if (found && !mark_only) (void)persist_sync(cache, it->url, NULL, 0, 0, NULL, NULL);
 	return found;
 }
 
@@ -2866,7 +3294,7 @@ bool mud_cache_flush(mud_cache_t *cache, char const *url)
 	if (n) had = node_flush(cache, n);
 	pthread_mutex_unlock(&cache->mutex);
 
-	(void)persist_sync(cache, url, NULL, 0, 0, NULL);	/* no good entry: file removed */
+	(void)persist_sync(cache, url, NULL, 0, 0, NULL, NULL);	/* no good entry: file removed */
 	return had;
 }
 
@@ -2893,7 +3321,9 @@ size_t mud_cache_flush_all(mud_cache_t *cache)
 	}
 	pthread_mutex_unlock(&cache->mutex);
 
-	for (i = 0; i < files.num; i++) (void)persist_sync(cache, files.urls[i], NULL, 0, 0, NULL);
+	for (i = 0; i < files.num; i++) {
+		(void)persist_sync(cache, files.urls[i], NULL, 0, 0, NULL, NULL);
+	}
 	talloc_free(tmp);
 	return dropped;
 }

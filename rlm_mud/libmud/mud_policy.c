@@ -67,6 +67,22 @@ error:
 	return NULL;
 }
 
+/** Keep a copy of bytes (len of them, NUL-terminated, not counted) under pol in *out; the
+ *  caller's buffer is not kept (it may be the caller's own). False if out of memory. */
+static bool policy_keep(mud_policy_t *pol, uint8_t **out, size_t *out_len, uint8_t const *bytes,
+			size_t len)
+{
+	uint8_t *copy;
+
+	copy = talloc_array(pol, uint8_t, len + 1);
+	if (!copy) return false;
+	if (len) memcpy(copy, bytes, len);
+	copy[len] = '\0';
+	*out = copy;
+	*out_len = len;
+	return true;
+}
+
 /** Run the pipeline on bytes at hand (see mud.h). */
 mud_rcode_t mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char const *url,
 				  uint8_t const *file, size_t file_len,
@@ -92,6 +108,13 @@ mud_rcode_t mud_policy_from_bytes(TALLOC_CTX *ctx, mud_policy_t **out, char cons
 
 	rc = policy_finish(pol, opts, err);
 	if (rc != MUD_OK) goto error;
+
+	/* What the policy was made from, for the cache to keep (mud_cache_source()). */
+	if (!policy_keep(pol, &pol->file_bytes, &pol->file_len, file, file_len) ||
+	    (sig && sig_len && !policy_keep(pol, &pol->sig_bytes, &pol->sig_len, sig, sig_len))) {
+		rc = mud_error_set(err, MUD_ERR_NOMEM, "", "out of memory");
+		goto error;
+	}
 
 	*out = pol;
 	return MUD_OK;
@@ -248,6 +271,15 @@ mud_rcode_t mud_policy_fetch(TALLOC_CTX *ctx, mud_policy_t **out, char const *ur
 
 	rc = policy_finish(pol, opts, err);
 	if (rc != MUD_OK) goto error;
+
+	/* What the policy was made from (both NUL-terminated, bounded by the fetch's caps),
+	 * moved, not copied, for the cache to keep (mud_cache_source()). */
+	pol->file_bytes = talloc_steal(pol, body->body);
+	pol->file_len = body->len;
+	if (sigres && sigres->len) {
+		pol->sig_bytes = talloc_steal(pol, sigres->body);
+		pol->sig_len = sigres->len;
+	}
 
 	*out = talloc_steal(ctx, pol);
 	talloc_free(tmp);

@@ -3019,6 +3019,463 @@ static void test_revalidate_threads(void **state)
 	talloc_free_children(ctx);
 }
 
+/*
+ *	Kept MUD files (mud_cache_source(): a recompile without the network)
+ */
+static char const SRC_FILE[] = "{\"ietf-mud:mud\": {}}\n\x01 binary\0tail";
+static uint8_t const SRC_SIG[] = { 0x30, 0x82, 0x00, 0x0a, 0x00, 0x0a, 0xff, 0x00 };
+
+/** pol with the MUD file (and signature, NULL: none) it was made from, as the pipeline sets
+ *  them; file_sha256 is that of the file. */
+static mud_policy_t *with_src(mud_policy_t *pol, void const *file, size_t file_len,
+			      void const *sig, size_t sig_len)
+{
+	pol->file_bytes = talloc_memdup(pol, file, file_len);
+	assert_non_null(pol->file_bytes);
+	pol->file_len = file_len;
+	if (sig) {
+		pol->sig_bytes = talloc_memdup(pol, sig, sig_len);
+		assert_non_null(pol->sig_bytes);
+		pol->sig_len = sig_len;
+	}
+	mud_sha256_hex(pol->file_sha256, file, file_len);
+	return pol;
+}
+
+static char *src_of(TALLOC_CTX *ctx, char const *dir, char const *url)
+{
+	return talloc_asprintf(ctx, "%s.src", file_of(ctx, dir, url));
+}
+
+static bool exists(char const *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/** mud_cache_source() fails with MUD_ERR_IO, text starting with want. */
+static void source_fails(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
+			 char const *want)
+{
+	mud_source_t *src = (mud_source_t *)(uintptr_t)1;
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_source(cache, ctx, url, now, &src, &err), MUD_ERR_IO);
+	assert_null(src);
+	if (strncmp(err.text, want, strlen(want)) != 0) {
+		fail_msg("error \"%s\" (at %s), not \"%s...\"", err.text, err.where, want);
+	}
+}
+
+/** mud_cache_source() succeeds; the copy under ctx. */
+static mud_source_t *source_ok(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now)
+{
+	mud_source_t *src = NULL;
+	mud_error_t err;
+
+	mud_error_clear(&err);
+	if (mud_cache_source(cache, ctx, url, now, &src, &err) != MUD_OK) {
+		fail_msg("mud_cache_source: %s (at %s)", err.text, err.where);
+	}
+	assert_non_null(src);
+	return src;
+}
+
+static void src_is(mud_source_t const *src, void const *file, size_t file_len, void const *sig,
+		   size_t sig_len, time_t fetched, time_t valid_until)
+{
+	assert_int_equal(src->file_len, file_len);
+	assert_memory_equal(src->file, file, file_len);
+	assert_int_equal(src->file[file_len], '\0');
+	if (sig) {
+		assert_non_null(src->sig);
+		assert_int_equal(src->sig_len, sig_len);
+		assert_memory_equal(src->sig, sig, sig_len);
+	} else {
+		assert_null(src->sig);
+		assert_int_equal(src->sig_len, 0);
+	}
+	assert_int_equal(src->fetched, fetched);
+	assert_int_equal(src->valid_until, valid_until);
+}
+
+static void test_source_roundtrip(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir, .stale_max = 86400 };
+	mud_cache_opts_t nodir = { 0 };
+	mud_cache_t *cache;
+	mud_policy_t *pol;
+	mud_source_t *src;
+	mud_error_t err;
+	size_t load_errors = 99;
+	struct stat st1;
+	struct stat st2;
+	char *text;
+	char *hdr;
+	size_t len = 0;
+
+	/* no directory: nothing kept */
+	cache = mk_cache(ctx, &nodir, T0);
+	store_ok(cache, URL_A, with_src(mk_real(ctx, URL_A, "a", 0, 2, 1, 1, T0), SRC_FILE,
+					sizeof(SRC_FILE), SRC_SIG, sizeof(SRC_SIG)), T0);
+	source_fails(cache, ctx, URL_A, T0, "no cache_dir");
+	TALLOC_FREE(cache);
+
+	/* stored with a directory: the .src beside the entry, the same bytes back; the file's
+	 * validity (2 h) counts from its fetch (T0 - 100) */
+	cache = mk_cache(ctx, &opts, T0);
+	pol = with_src(mk_real(ctx, URL_A, "a", 0, 2, 1, 1, T0 - 100), SRC_FILE, sizeof(SRC_FILE),
+		       SRC_SIG, sizeof(SRC_SIG));
+	store_ok(cache, URL_A, pol, T0);
+	assert_int_equal(count_files(dir), 2);
+	assert_true(exists(src_of(ctx, dir, URL_A)));
+	text = test_read_file(ctx, src_of(ctx, dir, URL_A), &len);
+	hdr = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_A "\nfetched: 1699999900\n"
+			      "file-len: %zu\nsig-len: %zu\n\n", sizeof(SRC_FILE), sizeof(SRC_SIG));
+	assert_int_equal(len, strlen(hdr) + sizeof(SRC_FILE) + sizeof(SRC_SIG));
+	assert_memory_equal(text, hdr, strlen(hdr));
+	assert_memory_equal(text + strlen(hdr), SRC_FILE, sizeof(SRC_FILE));
+	assert_memory_equal(text + strlen(hdr) + sizeof(SRC_FILE), SRC_SIG, sizeof(SRC_SIG));
+	src = source_ok(cache, ctx, URL_A, T0);
+	src_is(src, SRC_FILE, sizeof(SRC_FILE), SRC_SIG, sizeof(SRC_SIG), T0 - 100,
+	       T0 - 100 + 7200);
+	TALLOC_FREE(src);
+	source_ok(cache, ctx, URL_A, T0 - 100 + 7199);
+	source_fails(cache, ctx, URL_A, T0 - 100 + 7200, "the kept MUD file is past its "
+		     "cache-validity");
+	source_fails(cache, ctx, URL_B, T0, "no good cached policy");
+
+	/* a recompile is stored from the kept file: the .src is not written again (same inode;
+	 * removed, it is not recreated) */
+	assert_int_equal(lstat(src_of(ctx, dir, URL_A), &st1), 0);
+	pol->recompiled = true;
+	store_ok(cache, URL_A, pol, T0 + 10);
+	assert_int_equal(lstat(src_of(ctx, dir, URL_A), &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
+	assert_int_equal(unlink(src_of(ctx, dir, URL_A)), 0);
+	store_ok(cache, URL_A, pol, T0 + 20);
+	assert_false(exists(src_of(ctx, dir, URL_A)));
+	assert_true(exists(file_of(ctx, dir, URL_A)));
+	source_fails(cache, ctx, URL_A, T0 + 20, "kept MUD file not readable: stat: No such file");
+	/* a fetched one is written again (a new file) */
+	pol->recompiled = false;
+	store_ok(cache, URL_A, pol, T0 + 30);
+	assert_int_equal(lstat(src_of(ctx, dir, URL_A), &st2), 0);
+	src_is(source_ok(cache, ctx, URL_A, T0 + 30), SRC_FILE, sizeof(SRC_FILE), SRC_SIG,
+	       sizeof(SRC_SIG), T0 - 100, T0 - 100 + 7200);
+
+	/* no signature: sig NULL; file validity 0 h -> 48 h */
+	store_ok(cache, URL_B, with_src(mk_real(ctx, URL_B, "b", 0, 0, 1, 0, T0), "{}", 2, NULL, 0),
+		 T0);
+	src_is(source_ok(cache, ctx, URL_B, T0), "{}", 2, NULL, 0, T0, T0 + 48 * 3600);
+
+	/* a restart keeps them */
+	TALLOC_FREE(cache);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &load_errors, &err), MUD_OK);
+	assert_int_equal(load_errors, 0);
+	assert_int_equal(count_files(dir), 4);
+	src_is(source_ok(cache, ctx, URL_A, T0 + 40), SRC_FILE, sizeof(SRC_FILE), SRC_SIG,
+	       sizeof(SRC_SIG), T0 - 100, T0 - 100 + 7200);
+	src_is(source_ok(cache, ctx, URL_B, T0 + 40), "{}", 2, NULL, 0, T0, T0 + 48 * 3600);
+	TALLOC_FREE(cache);
+
+	/* the cache's ceiling bounds valid_until */
+	opts.max_validity = 600;
+	cache = mk_cache(ctx, &opts, T0);
+	src_is(source_ok(cache, ctx, URL_B, T0 + 40), "{}", 2, NULL, 0, T0, T0 + 600);
+	source_fails(cache, ctx, URL_B, T0 + 600, "the kept MUD file is past");
+
+	/* a store without the bytes (an older file's .src must not stay), then argument errors */
+	store_ok(cache, URL_B, mk_real(ctx, URL_B, "b", 0, 0, 1, 0, T0), T0 + 50);
+	assert_false(exists(src_of(ctx, dir, URL_B)));
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_source(cache, ctx, NULL, T0, &src, &err), MUD_ERR_ARG);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_source(cache, ctx, URL_A, T0, NULL, &err), MUD_ERR_ARG);
+	assert_int_equal(mud_cache_source(NULL, ctx, URL_A, T0, &src, NULL), MUD_ERR_ARG);
+
+	talloc_free(cache);
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** The .src goes with its entry: flush, flush_all, forget, eviction, failure past stale_max,
+ *  revalidation drop is covered by the same path (persist_sync()); too large: not kept. */
+static void test_source_removed(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir, .max_entries = 3, .stale_max = 100 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *big;
+	uint8_t *huge;
+
+	store_ok(cache, URL_A, with_src(mk_real(ctx, URL_A, "a", 0, 1, 1, 0, T0), "a", 1, NULL, 0),
+		 T0);
+	store_ok(cache, URL_B, with_src(mk_real(ctx, URL_B, "b", 0, 1, 1, 0, T0), "b", 1, "s", 1),
+		 T0);
+	store_ok(cache, URL_C, with_src(mk_real(ctx, URL_C, "c", 0, 1, 1, 0, T0), "c", 1, NULL, 0),
+		 T0);
+	assert_int_equal(count_files(dir), 6);
+
+	assert_true(mud_cache_flush(cache, URL_A));
+	assert_false(exists(src_of(ctx, dir, URL_A)));
+	assert_false(exists(file_of(ctx, dir, URL_A)));
+	mud_cache_forget(cache, URL_B);
+	assert_false(exists(src_of(ctx, dir, URL_B)));
+	assert_int_equal(count_files(dir), 2);
+
+	/* eviction (max 3 URLs): A, B, D stored after C push C out */
+	store_ok(cache, URL_A, with_src(mk_real(ctx, URL_A, "a", 0, 1, 1, 0, T0), "a", 1, NULL, 0),
+		 T0 + 1);
+	store_ok(cache, URL_B, with_src(mk_real(ctx, URL_B, "b", 0, 1, 1, 0, T0), "b", 1, NULL, 0),
+		 T0 + 2);
+	store_ok(cache, URL_D, with_src(mk_real(ctx, URL_D, "d", 0, 1, 1, 0, T0), "d", 1, NULL, 0),
+		 T0 + 3);
+	assert_false(exists(src_of(ctx, dir, URL_C)));
+	assert_false(exists(file_of(ctx, dir, URL_C)));
+	assert_int_equal(count_files(dir), 6);
+
+	/* a failure past stale_max drops the entry and its file */
+	look(cache, ctx, URL_D, T0 + 3600 + 100, MUD_CACHE_MISS, true);
+	assert_true(exists(src_of(ctx, dir, URL_D)));
+	mud_cache_fail(cache, URL_D, MUD_ERR_FETCH, URL_D, "refused", T0 + 3600 + 100);
+	assert_false(exists(src_of(ctx, dir, URL_D)));
+	assert_false(exists(file_of(ctx, dir, URL_D)));
+
+	/* too large (file + signature over MUD_SOURCE_MAX): not kept, an older one removed */
+	huge = talloc_zero_array(ctx, uint8_t, MUD_SOURCE_MAX);
+	assert_non_null(huge);
+	big = with_src(mk_real(ctx, URL_A, "a", 0, 1, 1, 0, T0), huge, MUD_SOURCE_MAX, "s", 1);
+	assert_true(exists(src_of(ctx, dir, URL_A)));
+	store_ok(cache, URL_A, big, T0 + 4);
+	assert_false(exists(src_of(ctx, dir, URL_A)));
+	assert_true(exists(file_of(ctx, dir, URL_A)));
+	source_fails(cache, ctx, URL_A, T0 + 4, "kept MUD file not readable");
+	/* exactly MUD_SOURCE_MAX: kept */
+	TALLOC_FREE(big->sig_bytes);
+	big->sig_len = 0;
+	store_ok(cache, URL_A, big, T0 + 5);
+	assert_int_equal(source_ok(cache, ctx, URL_A, T0 + 5)->file_len, MUD_SOURCE_MAX);
+
+	assert_true(mud_cache_flush_all(cache) >= 2);
+	assert_int_equal(count_files(dir), 0);
+
+	talloc_free(cache);
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** Kept files that are not what the server wrote are refused, each with its reason. */
+static void test_source_hostile(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	mud_cache_opts_t opts = { .dir = dir };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	char *path = src_of(ctx, dir, URL_A);
+	char *other = talloc_asprintf(ctx, "%s/elsewhere", dir);
+	mud_error_t err;
+	mud_source_t *src = NULL;
+	char *good;
+	char *bad;
+	size_t len = 0;
+	size_t hdr;
+
+	store_ok(cache, URL_A, with_src(mk_real(ctx, URL_A, "a", 0, 1, 1, 0, T0), SRC_FILE,
+					sizeof(SRC_FILE), SRC_SIG, sizeof(SRC_SIG)), T0);
+	good = test_read_file(ctx, path, &len);
+	hdr = len - sizeof(SRC_FILE) - sizeof(SRC_SIG);
+	source_ok(cache, ctx, URL_A, T0);
+
+	/* one file byte altered; the signature's may be (the caller verifies it) */
+	bad = talloc_memdup(ctx, good, len);
+	bad[hdr + 3] ^= 0x20;
+	write_file(path, bad, len);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: SHA-256 of the file is not");
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_source(cache, ctx, URL_A, T0, &src, &err), MUD_ERR_IO);
+	assert_string_equal(err.where, path);
+
+	/* truncated, or a byte more */
+	write_file(path, good, len - 1);
+	source_fails(cache, ctx, URL_A, T0, talloc_asprintf(ctx, "kept MUD file refused: %zu bytes "
+							"after the header, not file-len + "
+							"sig-len = %zu", len - 1 - hdr,
+							len - hdr));
+	bad = talloc_realloc(ctx, bad, char, len + 1);
+	memcpy(bad, good, len);
+	bad[len] = 'x';
+	write_file(path, bad, len + 1);
+	source_fails(cache, ctx, URL_A, T0, talloc_asprintf(ctx, "kept MUD file refused: %zu bytes "
+							"after", len + 1 - hdr));
+	write_file(path, good, 30);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: malformed header");
+
+	/* wrong header: magic, url, fetched, lengths */
+	write_file(path, "rlm_mud-source 2\n", 17);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: not a kept MUD file");
+	bad = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_B "\nfetched: 1700000000\n"
+			      "file-len: 2\nsig-len: 0\n\n{}");
+	write_file(path, bad, strlen(bad));
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: kept for another url");
+	bad = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_A "\nfetched: 1700000001\n"
+			      "file-len: 2\nsig-len: 0\n\n{}");
+	write_file(path, bad, strlen(bad));
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: fetched at 1700000001");
+	bad = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_A "\nfetched: 1700000000\n"
+			      "file-len: +2\nsig-len: 0\n\n{}");
+	write_file(path, bad, strlen(bad));
+	source_fails(cache, ctx, URL_A, T0,
+		     "kept MUD file refused: malformed header: bad file-len");
+	bad = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_A "\nfetched: 1700000000\n"
+			      "file-len: 2\nsig-len: 8388607\n\n{}");
+	write_file(path, bad, strlen(bad));
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: malformed header: bad sig-len");
+	bad = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_A "\nfetched: 1700000000\n"
+			      "file-len: 2\nsig-len: 0\nextra: 1\n\n{}");
+	write_file(path, bad, strlen(bad));
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: malformed header: no empty");
+	bad = talloc_asprintf(ctx, "rlm_mud-source 1\nurl: " URL_A "\x01\nfetched: 1700000000\n"
+			      "file-len: 2\nsig-len: 0\n\n{}");
+	write_file(path, bad, strlen(bad));
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: control byte 0x01");
+
+	/* a symbolic link, a hard link, another owner, a FIFO, too large */
+	write_file(other, good, len);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(other, path), 0);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file not readable: a symbolic link");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(link(other, path), 0);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file not readable: has 2 hard links");
+	assert_int_equal(unlink(other), 0);
+	source_ok(cache, ctx, URL_A, T0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		source_fails(cache, ctx, URL_A, T0, "kept MUD file not readable: owned by uid "
+			     "65534");
+	}
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file not readable: a FIFO");
+	assert_int_equal(unlink(path), 0);
+	write_file(path, "", 0);
+	assert_int_equal(truncate(path, MUD_SOURCE_MAX + 2 * 1024 + 256 + 1), 0);
+	source_fails(cache, ctx, URL_A, T0, "kept MUD file not readable: 8390913 bytes, more");
+
+	/* a new store writes a good one again */
+	store_ok(cache, URL_A, with_src(mk_real(ctx, URL_A, "a", 0, 1, 1, 0, T0), SRC_FILE,
+					sizeof(SRC_FILE), NULL, 0), T0 + 1);
+	src_is(source_ok(cache, ctx, URL_A, T0 + 1), SRC_FILE, sizeof(SRC_FILE), NULL, 0, T0,
+	       T0 + 3600);
+
+	talloc_free(cache);
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** At start-up .src files are not entries (neither loaded nor counted nor logged); an orphan
+ *  one (no entry file) and a temporary one are removed; mud_cache_dir_read() lists entries. */
+static void test_source_load(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	char *dir = mk_tmpdir(ctx);
+	char *log = talloc_strdup(ctx, "");
+	mud_cache_opts_t opts = { .dir = dir, .log = log_capture, .log_uctx = &log };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_cache_file_t *files = NULL;
+	char *tmpsrc;
+	char *bad_src;
+	size_t load_errors = 99;
+	size_t num = 0;
+	mud_error_t err;
+	char hash[65];
+
+	store_ok(cache, URL_A, with_src(mk_real(ctx, URL_A, "a", 0, 1, 1, 0, T0), "a", 1, NULL, 0),
+		 T0);
+	store_ok(cache, URL_B, with_src(mk_real(ctx, URL_B, "b", 0, 1, 1, 0, T0), "b", 1, NULL, 0),
+		 T0);
+	TALLOC_FREE(cache);
+
+	/* an orphan (its entry removed by hand), one beside a bad entry, a temporary one,
+	 * names that only look like ours */
+	assert_int_equal(unlink(file_of(ctx, dir, URL_B)), 0);
+	write_file(file_of(ctx, dir, URL_C), "junk", 4);
+	write_file(src_of(ctx, dir, URL_C), "junk", 4);
+	mud_sha256_hex(hash, URL_A, strlen(URL_A));
+	tmpsrc = talloc_asprintf(ctx, "%s/tmp.%s.src.AbC123", dir, hash);
+	write_file(tmpsrc, "x", 1);
+	bad_src = talloc_asprintf(ctx, "%s/%.63s.src", dir, hash);
+	write_file(bad_src, "x", 1);
+
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_create(ctx, &cache, &opts, T0, &load_errors, &err), MUD_OK);
+	assert_int_equal(load_errors, 1);		/* the bad entry, not its .src */
+	assert_non_null(strstr(log, file_of(ctx, dir, URL_C)));
+	assert_null(strstr(log, ".src"));
+	assert_false(exists(src_of(ctx, dir, URL_B)));	/* orphan */
+	assert_false(exists(tmpsrc));
+	assert_true(exists(src_of(ctx, dir, URL_A)));
+	assert_true(exists(src_of(ctx, dir, URL_C)));	/* beside its (bad) entry file */
+	assert_true(exists(bad_src));			/* not ours: left alone */
+	source_ok(cache, ctx, URL_A, T0);
+	source_fails(cache, ctx, URL_B, T0, "no good cached policy");
+	TALLOC_FREE(cache);
+
+	/* mudctl cache list: the entries only */
+	assert_int_equal(mud_cache_dir_read(ctx, &files, &num, dir, NULL, 0, &err), MUD_OK);
+	assert_int_equal(num, 2);
+	assert_string_equal(files[0].entry->url, URL_A);
+	assert_int_equal(files[0].verdict, MUD_CFILE_OK);
+	assert_null(files[1].entry);
+	TALLOC_FREE(files);
+
+	rm_tree(dir);
+	talloc_free_children(ctx);
+}
+
+/** The DNS-TTL bound counts from the store (when the answers were taken), the file's
+ *  validity from its fetch (a recompiled policy keeps the time of its file's fetch). */
+static void test_expiry_dns_from_now(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { .dns_ttl_min = 10, .dns_ttl_max = 3600 };
+	mud_cache_t *cache = mk_cache(ctx, &opts, T0);
+	mud_policy_t *pol;
+	mud_entry_t *e;
+
+	/* file 2 h from T0 - 5000 (T0 + 2200), answers 600 s from T0: T0 + 600 */
+	pol = mk_real(ctx, URL_A, "a", 0, 2, 1, 0, T0 - 5000);
+	pol->rules->dns_ttl = 600;
+	store_ok(cache, URL_A, pol, T0);
+	e = look(cache, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->fetched, T0 - 5000);
+	assert_int_equal(e->expires, T0 + 600);
+
+	/* file 2 h from T0 - 7000 (T0 + 200) before the answers' T0 + 600 */
+	pol = mk_real(ctx, URL_B, "b", 0, 2, 1, 0, T0 - 7000);
+	pol->rules->dns_ttl = 600;
+	store_ok(cache, URL_B, pol, T0);
+	e = look(cache, ctx, URL_B, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->expires, T0 + 200);
+
+	/* a fresh fetch: fetched = now, the TTL clamped to dns_ttl_min */
+	pol = mk_real(ctx, URL_C, "c", 0, 2, 1, 0, T0);
+	pol->rules->dns_ttl = 1;
+	store_ok(cache, URL_C, pol, T0);
+	e = look(cache, ctx, URL_C, T0, MUD_CACHE_HIT, false);
+	assert_int_equal(e->expires, T0 + 10);
+
+	talloc_free(cache);
+	talloc_free_children(ctx);
+}
+
 #define TEST(f)	cmocka_unit_test_setup_teardown(f, test_setup_ctx, test_teardown_ctx)
 
 int main(void)
@@ -3058,6 +3515,11 @@ int main(void)
 		TEST(test_persist_chain),
 		TEST(test_revalidate),
 		TEST(test_revalidate_threads),
+		TEST(test_source_roundtrip),
+		TEST(test_source_removed),
+		TEST(test_source_hostile),
+		TEST(test_source_load),
+		TEST(test_expiry_dns_from_now),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

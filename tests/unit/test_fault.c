@@ -1211,13 +1211,43 @@ static void verify_load(walk_t *w, TALLOC_CTX *ctx, mud_rcode_t rc)
 	size_t i;
 	size_t loaded = 0;
 
+	/* two entries and the MUD files they were made from (.src) */
 	(void)dir_list(ctx, in->dir, &num);
-	if (num != 2) walk_fail(w, "%zu files in the cache directory after loading, not 2", num);
+	if (num != 4) walk_fail(w, "%zu files in the cache directory after loading, not 4", num);
 	if (rc != MUD_OK) return;
 	for (i = 0; i < 2; i++) loaded += strcmp(cache_view(ctx, st->cache, in->url[i]), none) != 0;
 	if (loaded + st->bad != 2) {
 		walk_fail(w, "%zu entries loaded, %zu load errors, of 2 files", loaded, st->bad);
 	}
+}
+
+/** mud_cache_source() of url[0] from a cache loaded from the directory (its .src kept). */
+static mud_rcode_t run_source(walk_t *w, TALLOC_CTX *ctx, void **out, mud_error_t *err)
+{
+	cache_in_t const *in = w->in;
+	mud_cache_t *cache = cache_new(ctx, in, true);
+	mud_rcode_t rc;
+
+	armed();
+	rc = mud_cache_source(cache, ctx, in->url[0], T0 + 1, (mud_source_t **)out, err);
+	unarmed();
+	return rc;
+}
+
+static char *print_source(walk_t *w, TALLOC_CTX *ctx, void const *out)
+{
+	mud_source_t const *src = out;
+	char file[65];
+	char sig[65];
+
+	(void)w;
+	mud_sha256_hex(file, src->file, src->file_len);
+	mud_sha256_hex(sig, src->sig, src->sig_len);
+	return talloc_asprintf(ctx, "file %zu %s nul %d sig %zu %s (%s) fetched %" PRId64
+			       " until %" PRId64 "\n", src->file_len, file,
+			       src->file[src->file_len], src->sig_len, sig,
+			       src->sig ? "set" : "NULL", (int64_t)src->fetched,
+			       (int64_t)src->valid_until);
 }
 
 /** Two policies of the cases with the most rendered lines (cisco). */
@@ -1309,6 +1339,9 @@ static void test_cache(void **state)
 	w.shorter_ok = true;
 	w.in = &in;
 	walk(&w);
+
+	/* the kept MUD file of a loaded entry */
+	walk_one("cache source", in.url[0], run_source, print_source, &in);
 
 	dir_empty(in.dir);
 	assert_int_equal(rmdir(in.dir), 0);

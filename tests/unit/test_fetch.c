@@ -1287,6 +1287,93 @@ static void test_policy_signature(void **state)
 	talloc_free(trust);
 }
 
+/** mud_policy_fetch() keeps the MUD file and the signature it fetched (what the cache keeps
+ *  for a recompile): without anchors no signature is fetched (NULL); with them, the .p7s
+ *  made at test time by tests/tools/mksig.sh, byte for byte. A failure returns no policy. */
+static void test_policy_keeps_bytes(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_policy_opts_t popts;
+	mud_policy_t *pol = NULL;
+	mud_policy_t *evd = NULL;
+	mud_trust_t *trust = NULL;
+	mud_error_t err = { 0 };
+	char const *top = getenv("top_srcdir");
+	char *url = url_of(ctx, &fx.good, "127.0.0.1", "/keep.json");
+	char *json = talloc_asprintf(ctx, "{\"ietf-mud:mud\":{\"mud-version\":1,"
+		"\"mud-url\":\"%s\",\"last-update\":\"2024-05-01T10:00:00+00:00\","
+		"\"cache-validity\":48,\"is-supported\":true,\"systeminfo\":\"t\","
+		"\"from-device-policy\":{\"access-lists\":{\"access-list\":[{\"name\":\"a\"}]}}},"
+		"\"ietf-access-control-list:acls\":{\"acl\":[{\"name\":\"a\","
+		"\"type\":\"ipv4-acl-type\",\"aces\":{\"ace\":[{\"name\":\"d\",\"matches\":"
+		"{\"ipv4\":{\"protocol\":17},\"udp\":{\"destination-port\":{\"operator\":\"eq\","
+		"\"port\":53}}},\"actions\":{\"forwarding\":\"accept\"}}]}}]}}\n", url);
+	char *sigdir = talloc_asprintf(ctx, "%s/sig", fx.dir);
+	char *path = talloc_asprintf(ctx, "%s/root/keep.json", fx.dir);
+	char *p7s = talloc_asprintf(ctx, "%s/root/keep.p7s", fx.dir);
+	char *anchor = talloc_asprintf(ctx, "%s/signer-ca.pem", sigdir);
+	char *cmd;
+	uint8_t *sig;
+	size_t sig_len = 0;
+
+	assert_int_equal(write_file(path, json, strlen(json)), 0);
+	memset(&popts, 0, sizeof(popts));
+	popts.fetch = opts_default();
+	popts.format = MUD_FMT_CISCO_DACL;
+
+	assert_int_equal(mud_policy_fetch(ctx, &pol, url, &popts, NULL, &err), MUD_OK);
+	assert_int_equal(pol->file_len, strlen(json));
+	assert_memory_equal(pol->file_bytes, json, strlen(json));
+	assert_int_equal(pol->file_bytes[pol->file_len], '\0');
+	assert_ptr_equal(talloc_parent(pol->file_bytes), pol);
+	assert_null(pol->sig_bytes);
+	assert_int_equal(pol->sig_len, 0);
+	assert_false(pol->recompiled);
+	TALLOC_FREE(pol);
+
+	/* signed: the signature kept as fetched */
+	assert_int_equal(mkdir(sigdir, 0700), 0);
+	cmd = talloc_asprintf(ctx, "sh '%s/tests/tools/mksig.sh' init '%s' >/dev/null 2>&1 && "
+			      "sh '%s/tests/tools/mksig.sh' sign '%s' signer '%s' '%s'",
+			      top ? top : ".", sigdir, top ? top : ".", sigdir, path, p7s);
+	assert_int_equal(system(cmd), 0);
+	sig = (uint8_t *)test_read_file(ctx, p7s, &sig_len);
+	assert_non_null(sig);
+	assert_int_equal(mud_trust_load(ctx, &trust, anchor, NULL, &err), MUD_OK);
+	popts.trust = trust;
+	popts.require_signature = true;
+	assert_int_equal(mud_policy_fetch(ctx, &pol, url, &popts, &evd, &err), MUD_OK);
+	assert_null(evd);
+	assert_non_null(pol->signer);
+	assert_int_equal(pol->file_len, strlen(json));
+	assert_memory_equal(pol->file_bytes, json, strlen(json));
+	assert_int_equal(pol->sig_len, sig_len);
+	assert_memory_equal(pol->sig_bytes, sig, sig_len);
+	assert_ptr_equal(talloc_parent(pol->sig_bytes), pol);
+	TALLOC_FREE(pol);
+
+	/* a file altered after signing: no policy; the evidence as before, no bytes kept */
+	strstr(json, "\"systeminfo\":\"t\"")[14] = 'u';
+	assert_int_equal(write_file(path, json, strlen(json)), 0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_policy_fetch(ctx, &pol, url, &popts, &evd, &err), MUD_ERR_SIG_DIGEST);
+	assert_null(pol);
+	assert_non_null(evd);
+	assert_true(evd->file_sha256[0] != '\0');
+	assert_null(evd->file_bytes);
+	assert_null(evd->sig_bytes);
+
+	talloc_free(evd);
+	talloc_free(trust);
+	talloc_free(sig);
+	talloc_free(cmd);
+	talloc_free(anchor);
+	talloc_free(p7s);
+	talloc_free(path);
+	talloc_free(sigdir);
+	talloc_free(json);
+	talloc_free(url);
+}
 
 /*
  *	mud_ca_t: trust anchors loaded once (mud_ca_load), installed in every connection by the
@@ -2030,6 +2117,7 @@ int main(void)
 		T(test_policy_hook),
 		T(test_policy_redirect),
 		T(test_policy_signature),
+		T(test_policy_keeps_bytes),
 		T(test_threads),
 		T(test_ca_load),
 		T(test_ca_fetch),

@@ -712,6 +712,16 @@ static void test_policy_signer(void **state)
 	assert_memory_equal(pol->signer_der, der, dlen);
 	assert_string_equal(pol->compile_tag, "ctx=1");
 	assert_int_equal(ERR_peek_error(), 0);
+	/* the bytes it was made from, copied under pol (the caller's buffers stay theirs) */
+	assert_int_equal(pol->file_len, clen);
+	assert_memory_equal(pol->file_bytes, c, clen);
+	assert_ptr_not_equal(pol->file_bytes, c);
+	assert_int_equal(pol->file_bytes[clen], '\0');
+	assert_ptr_equal(talloc_parent(pol->file_bytes), pol);
+	assert_int_equal(pol->sig_len, slen);
+	assert_memory_equal(pol->sig_bytes, s, slen);
+	assert_ptr_equal(talloc_parent(pol->sig_bytes), pol);
+	assert_false(pol->recompiled);
 
 	/* the cache's comparison agrees with the signature check's, both ways */
 	memset(&e, 0, sizeof(e));
@@ -741,6 +751,9 @@ static void test_policy_signer(void **state)
 			 MUD_OK);
 	assert_null(pol->signer_der);
 	assert_string_equal(pol->compile_tag, "");
+	assert_memory_equal(pol->file_bytes, c, clen);
+	assert_null(pol->sig_bytes);			/* none given: none kept */
+	assert_int_equal(pol->sig_len, 0);
 	TALLOC_FREE(pol);
 	opts.signer_der = der;
 	mud_error_clear(&err);
