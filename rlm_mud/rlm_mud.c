@@ -1851,13 +1851,20 @@ static mud_policy_t *policy_recompile(rlm_mud_t *inst, TALLOC_CTX *ctx, char con
 	mud_source_t *src = NULL;
 	mud_policy_t *pol = NULL;
 	mud_error_t err;
+	bool refused = false;
 	char buf[MUD_LOG_CUT + 8];
 
 	if (!inst->cache_dir || !*inst->cache_dir) return NULL;
 	mud_error_clear(&err);
-	if (mud_cache_source(inst->cache, ctx, url, now, &src, &err) != MUD_OK) {
-		DEBUG2("rlm_mud (%s): MUD %s: fetched, not recompiled: %s", inst->name,
-		       log_safe(buf, sizeof(buf), url, strlen(url)), err.text);
+	if (mud_cache_source(inst->cache, ctx, url, now, &src, &refused, &err) != MUD_OK) {
+		if (refused) {	/* altered or not the server's: someone wrote in cache_dir */
+			mud_metrics_recompile(inst->metrics, false);
+			WARN("rlm_mud (%s): MUD %s: %s (at %s); fetching it again", inst->name,
+			     log_safe(buf, sizeof(buf), url, strlen(url)), err.text, err.where);
+		} else {
+			DEBUG2("rlm_mud (%s): MUD %s: fetched, not recompiled: %s", inst->name,
+			       log_safe(buf, sizeof(buf), url, strlen(url)), err.text);
+		}
 		return NULL;
 	}
 	opts.at = src->fetched;

@@ -1298,11 +1298,16 @@ typedef struct mud_source {
  *  configured); the caller re-verifies the signature (mud_policy_from_bytes()).
  *  @param[in] now	the file's cache-validity must not have passed at now.
  *  @param[out] out	under ctx on MUD_OK.
+ *  @param[out] refused	if not NULL: true when a kept file was there but refused (altered,
+ *			malformed, not the server's, unreadable: worth a warning), false when
+ *			there is simply nothing to recompile from (no directory, no good
+ *			entry, past its cache-validity, none kept, or the policy replaced
+ *			while it was read).
  *  @return MUD_OK; MUD_ERR_IO (no directory, no good entry, nothing kept, past its
  *	    cache-validity, altered or unreadable: err says which, where = the file or URL);
  *	    MUD_ERR_NOMEM, MUD_ERR_ARG. Thread-safe; the read runs without the cache's lock. */
 mud_rcode_t	mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
-				 mud_source_t **out, mud_error_t *err);
+				 mud_source_t **out, bool *refused, mud_error_t *err);
 
 /** The URLs whose good policy is past its expiry (cache-validity, or the DNS TTL bound) or
  *  compiled with another compile tag (mud_cache_set_compile_tag()), but still served

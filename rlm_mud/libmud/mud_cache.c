@@ -2755,8 +2755,23 @@ static bool src_check(TALLOC_CTX *ctx, uint8_t const *buf, size_t len, char cons
 }
 
 /** The kept MUD file of url's good policy (see mud.h). */
+/** Whether url's good entry still records the file sha256 (a store may have replaced it while
+ *  its kept file was read: then a mismatch is no alteration). */
+static bool source_entry_same(mud_cache_t *cache, char const *url, char const *sha256)
+{
+	cache_node_t const *n;
+	bool same;
+
+	pthread_mutex_lock(&cache->mutex);
+	n = node_find(cache, url, siphash(cache->key, url));
+	same = n && n->entry && n->entry->status == MUD_OK &&
+	       strcmp(n->entry->file_sha256, sha256) == 0;
+	pthread_mutex_unlock(&cache->mutex);
+	return same;
+}
+
 mud_rcode_t mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
-			     mud_source_t **out, mud_error_t *err)
+			     mud_source_t **out, bool *refused, mud_error_t *err)
 {
 	char where[sizeof(((mud_error_t *)NULL)->where)];
 	char name[65];
@@ -2779,6 +2794,7 @@ mud_rcode_t mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *ur
 	mud_rcode_t rc;
 
 	if (out) *out = NULL;
+	if (refused) *refused = false;
 	if (!cache || !url || !*url || !out) {
 		return mud_error_set(err, MUD_ERR_ARG, "mud_cache_source",
 				     "no cache, URL or output");
@@ -2831,6 +2847,16 @@ mud_rcode_t mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *ur
 	}
 	mudp_escape(where, sizeof(where), path, strlen(path));
 
+	/* None kept (a policy from Redis, a pair over MUD_SOURCE_MAX): nothing refused. */
+	{
+		struct stat st;
+
+		if (lstat(path, &st) != 0 && errno == ENOENT) {
+			rc = mud_error_set(err, MUD_ERR_IO, where, "no MUD file is kept for this "
+					   "policy");
+			goto error;
+		}
+	}
 	/* A file of ours (owner, one link, no link to follow), bounded. */
 	mud_error_clear(&rerr);
 	rc = mud_safe_read(tmp, &buf, &len, path, MUD_SOURCE_MAX + CACHE_SRC_HEADER_MAX,
@@ -2842,13 +2868,20 @@ mud_rcode_t mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *ur
 	if (rc != MUD_OK) {
 		rc = mud_error_set(err, MUD_ERR_IO, where, "kept MUD file not readable: %s",
 				   rerr.text);
+		if (refused) *refused = true;
 		goto error;
 	}
 	why[0] = '\0';
 	if (!src_check(tmp, buf, len, url, fetched, sha256, &file_at, &file_len, &sig_len, why,
 		       sizeof(why))) {
-		rc = mud_error_set(err, strcmp(why, "out of memory") == 0 ? MUD_ERR_NOMEM :
-				   MUD_ERR_IO, where, "kept MUD file refused: %s", why);
+		if (strcmp(why, "out of memory") == 0) goto nomem;
+		if (!source_entry_same(cache, url, sha256)) {
+			rc = mud_error_set(err, MUD_ERR_IO, where, "the cached policy was replaced "
+					   "while its kept MUD file was read");
+			goto error;
+		}
+		rc = mud_error_set(err, MUD_ERR_IO, where, "kept MUD file refused: %s", why);
+		if (refused) *refused = true;
 		goto error;
 	}
 

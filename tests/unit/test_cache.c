@@ -3054,16 +3054,22 @@ static bool exists(char const *path)
 	return lstat(path, &st) == 0;
 }
 
-/** mud_cache_source() fails with MUD_ERR_IO, text starting with want. */
+/** mud_cache_source() fails with MUD_ERR_IO, text starting with want; a kept file that is
+ *  there but unusable ("kept MUD file ...") is reported as refused, nothing to use is not. */
 static void source_fails(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
 			 char const *want)
 {
 	mud_source_t *src = (mud_source_t *)(uintptr_t)1;
 	mud_error_t err;
+	bool refused = (strncmp(want, "kept MUD file", 13) != 0);	/* the opposite */
 
 	mud_error_clear(&err);
-	assert_int_equal(mud_cache_source(cache, ctx, url, now, &src, &err), MUD_ERR_IO);
+	assert_int_equal(mud_cache_source(cache, ctx, url, now, &src, &refused, &err),
+			 MUD_ERR_IO);
 	assert_null(src);
+	if (refused != (strncmp(want, "kept MUD file", 13) == 0)) {
+		fail_msg("refused %d for \"%s\"", (int)refused, err.text);
+	}
 	if (strncmp(err.text, want, strlen(want)) != 0) {
 		fail_msg("error \"%s\" (at %s), not \"%s...\"", err.text, err.where, want);
 	}
@@ -3076,7 +3082,7 @@ static mud_source_t *source_ok(mud_cache_t *cache, TALLOC_CTX *ctx, char const *
 	mud_error_t err;
 
 	mud_error_clear(&err);
-	if (mud_cache_source(cache, ctx, url, now, &src, &err) != MUD_OK) {
+	if (mud_cache_source(cache, ctx, url, now, &src, NULL, &err) != MUD_OK) {
 		fail_msg("mud_cache_source: %s (at %s)", err.text, err.where);
 	}
 	assert_non_null(src);
@@ -3160,7 +3166,7 @@ static void test_source_roundtrip(void **state)
 	store_ok(cache, URL_A, pol, T0 + 20);
 	assert_false(exists(src_of(ctx, dir, URL_A)));
 	assert_true(exists(file_of(ctx, dir, URL_A)));
-	source_fails(cache, ctx, URL_A, T0 + 20, "kept MUD file not readable: stat: No such file");
+	source_fails(cache, ctx, URL_A, T0 + 20, "no MUD file is kept for this policy");
 	/* a fetched one is written again (a new file) */
 	pol->recompiled = false;
 	store_ok(cache, URL_A, pol, T0 + 30);
@@ -3194,10 +3200,10 @@ static void test_source_roundtrip(void **state)
 	store_ok(cache, URL_B, mk_real(ctx, URL_B, "b", 0, 0, 1, 0, T0), T0 + 50);
 	assert_false(exists(src_of(ctx, dir, URL_B)));
 	mud_error_clear(&err);
-	assert_int_equal(mud_cache_source(cache, ctx, NULL, T0, &src, &err), MUD_ERR_ARG);
+	assert_int_equal(mud_cache_source(cache, ctx, NULL, T0, &src, NULL, &err), MUD_ERR_ARG);
 	mud_error_clear(&err);
-	assert_int_equal(mud_cache_source(cache, ctx, URL_A, T0, NULL, &err), MUD_ERR_ARG);
-	assert_int_equal(mud_cache_source(NULL, ctx, URL_A, T0, &src, NULL), MUD_ERR_ARG);
+	assert_int_equal(mud_cache_source(cache, ctx, URL_A, T0, NULL, NULL, &err), MUD_ERR_ARG);
+	assert_int_equal(mud_cache_source(NULL, ctx, URL_A, T0, &src, NULL, NULL), MUD_ERR_ARG);
 
 	talloc_free(cache);
 	rm_tree(dir);
@@ -3256,7 +3262,7 @@ static void test_source_removed(void **state)
 	store_ok(cache, URL_A, big, T0 + 4);
 	assert_false(exists(src_of(ctx, dir, URL_A)));
 	assert_true(exists(file_of(ctx, dir, URL_A)));
-	source_fails(cache, ctx, URL_A, T0 + 4, "kept MUD file not readable");
+	source_fails(cache, ctx, URL_A, T0 + 4, "no MUD file is kept for this policy");
 	/* exactly MUD_SOURCE_MAX: kept */
 	TALLOC_FREE(big->sig_bytes);
 	big->sig_len = 0;
@@ -3299,7 +3305,7 @@ static void test_source_hostile(void **state)
 	write_file(path, bad, len);
 	source_fails(cache, ctx, URL_A, T0, "kept MUD file refused: SHA-256 of the file is not");
 	mud_error_clear(&err);
-	assert_int_equal(mud_cache_source(cache, ctx, URL_A, T0, &src, &err), MUD_ERR_IO);
+	assert_int_equal(mud_cache_source(cache, ctx, URL_A, T0, &src, NULL, &err), MUD_ERR_IO);
 	assert_string_equal(err.where, path);
 
 	/* truncated, or a byte more */

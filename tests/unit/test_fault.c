@@ -1229,7 +1229,7 @@ static mud_rcode_t run_source(walk_t *w, TALLOC_CTX *ctx, void **out, mud_error_
 	mud_rcode_t rc;
 
 	armed();
-	rc = mud_cache_source(cache, ctx, in->url[0], T0 + 1, (mud_source_t **)out, err);
+	rc = mud_cache_source(cache, ctx, in->url[0], T0 + 1, (mud_source_t **)out, NULL, err);
 	unarmed();
 	return rc;
 }
