@@ -2460,6 +2460,7 @@ mud_rcode_t mud_cache_import(mud_cache_t *cache, char const *data, size_t len,
 		talloc_free(tmp);
 		return mud_error_set(err, MUD_ERR_SCHEMA, "shared entry", "%s", why);
 	}
+	e->policy_hash = mud_entry_policy_hash(e);	/* once, as a store or a load does */
 	rc = import_trust_check(cache, e, &recheck, err);
 	if (rc != MUD_OK) {
 		talloc_free(tmp);

@@ -2571,6 +2571,36 @@ static void test_export_signer_tag(void **state)
 	talloc_free_children(ctx);
 }
 
+/** An imported policy carries its policy hash, as a stored or loaded one does (fuzz_cache:
+ *  imported entries had 0, "not computed", and were hashed again on every use). */
+static void test_import_policy_hash(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	mud_cache_opts_t opts = { 0 };
+	mud_cache_t *a = mk_cache(ctx, &opts, T0);
+	mud_cache_t *b = mk_cache(ctx, &opts, T0);
+	mud_entry_t *ea;
+	mud_entry_t *eb;
+	mud_error_t err;
+	char *data = NULL;
+	size_t len = 0;
+	bool imported = false;
+
+	store_ok(a, URL_A, mk_real(ctx, URL_A, "a", 7, 1, 2, 1, T0), T0);
+	mud_error_clear(&err);
+	assert_int_equal(mud_cache_export(a, ctx, URL_A, &data, &len, NULL, &err), MUD_OK);
+	assert_int_equal(mud_cache_import(b, data, len, URL_A, false, &imported, &err), MUD_OK);
+	assert_true(imported);
+	ea = look(a, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	eb = look(b, ctx, URL_A, T0, MUD_CACHE_HIT, false);
+	assert_int_not_equal(eb->policy_hash, 0);
+	assert_true(eb->policy_hash == mud_entry_policy_hash(eb));
+	assert_true(eb->policy_hash == ea->policy_hash);
+	talloc_free(a);
+	talloc_free(b);
+	talloc_free_children(ctx);
+}
+
 /*
  *	Signer chains: persisted, shared, re-checked against reloaded trust anchors
  */
@@ -3518,6 +3548,7 @@ int main(void)
 		TEST(test_persist_signer_tag),
 		TEST(test_persist_old_and_bad_signer),
 		TEST(test_export_signer_tag),
+		TEST(test_import_policy_hash),
 		TEST(test_persist_chain),
 		TEST(test_revalidate),
 		TEST(test_revalidate_threads),
