@@ -5,7 +5,7 @@ set -u
 : "${srcdir:=$(dirname "$0")/..}"
 bindir=$(dirname "$0")
 rc=0
-for t in url x509 parse context eval; do
+for t in url x509 parse context eval cache; do
 	bin="$bindir/fuzz_$t"
 	[ -x "$bin" ] || bin="./fuzz/fuzz_$t"
 	corpus="$srcdir/fuzz/corpus/$t"
