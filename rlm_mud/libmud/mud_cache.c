@@ -2668,7 +2668,8 @@ static bool src_line(char const *buf, size_t end, size_t *off, char const *key,
 	return true;
 }
 
-/** A header value as an integer in lo..hi (no sign, no spaces: as written). */
+/** A header value as an integer in lo..hi (digits only: no sign, no spaces; leading zeros
+ *  are accepted, the value is what is compared). */
 static bool src_int(char const *val, size_t len, int64_t lo, int64_t hi, int64_t *out)
 {
 	char num[24];
@@ -2755,7 +2756,6 @@ static bool src_check(TALLOC_CTX *ctx, uint8_t const *buf, size_t len, char cons
 	return true;
 }
 
-/** The kept MUD file of url's good policy (see mud.h). */
 /** Whether url's good entry still records the file sha256 (a store may have replaced it while
  *  its kept file was read: then a mismatch is no alteration). */
 static bool source_entry_same(mud_cache_t *cache, char const *url, char const *sha256)
@@ -2771,6 +2771,7 @@ static bool source_entry_same(mud_cache_t *cache, char const *url, char const *s
 	return same;
 }
 
+/** The kept MUD file of url's good policy (see mud.h). */
 mud_rcode_t mud_cache_source(mud_cache_t *cache, TALLOC_CTX *ctx, char const *url, time_t now,
 			     mud_source_t **out, bool *refused, mud_error_t *err)
 {
