@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mudctl.h"
@@ -19,7 +20,7 @@ char const mudctl_cache_help[] =
 	"Read the module's persisted policy cache (cache_dir) without the server:\n"
 	"  list DIR        one line per file: verdict, URL, expiry, VLAN, dACL names\n"
 	"  show DIR URL    one entry with its rendered lines (URL, or the file name: the\n"
-	"                  SHA-256 of the URL)\n"
+	"                  SHA-256 of the URL) and its kept MUD file (NAME.src), if any\n"
 	"  --key FILE      the module's cache_key_file: each entry's HMAC is checked\n"
 	"Each file is parsed and re-proved as the module does when it loads the directory\n"
 	"(syntax, URL, lines against the renderer's grammar, dACL names). Verdicts:\n"
@@ -68,7 +69,28 @@ static void print_line(mud_cache_file_t const *f, time_t now)
 	printf("\n");
 }
 
-static void print_entry(mud_cache_file_t const *f, bool keyed)
+/** The kept MUD file beside an entry (NAME.src): whether it is there, a regular file, and
+ *  its size. Its content is checked by the module when it recompiles (SHA-256 against the
+ *  entry's file-sha256), not here. */
+static void print_kept(char const *dir, char const *name)
+{
+	char path[4096];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.src", dir, name) >= sizeof(path)) {
+		printf("kept-file: ? (path too long)\n");
+		return;
+	}
+	if (lstat(path, &st) != 0) {
+		printf("kept-file: - (none: a context change or DNS TTL refetches the file)\n");
+	} else if (!S_ISREG(st.st_mode)) {
+		printf("kept-file: %s.src is not a regular file (the module refuses it)\n", name);
+	} else {
+		printf("kept-file: %s.src, %lld bytes\n", name, (long long)st.st_size);
+	}
+}
+
+static void print_entry(char const *dir, mud_cache_file_t const *f, bool keyed)
 {
 	mud_entry_t const *e = f->entry;
 	char when[32];
@@ -108,6 +130,7 @@ static void print_entry(mud_cache_file_t const *f, bool keyed)
 		printf("hmac: %s\n", f->verdict == MUD_CFILE_TAMPERED ? "BAD" :
 		       f->verdict == MUD_CFILE_OK ? "ok" : "not checked");
 	}
+	print_kept(dir, f->name);
 	for (i = 0; i < e->num_v4; i++) printf("v4: %s\n", e->lines_v4[i]);
 	for (i = 0; i < e->num_v6; i++) printf("v6: %s\n", e->lines_v6[i]);
 }
@@ -172,7 +195,7 @@ int mudctl_cmd_cache(TALLOC_CTX *ctx, int argc, char **argv)
 	for (i = 0; i < num; i++) {
 		if (strcmp(files[i].name, url) == 0 ||
 		    (files[i].entry && strcmp(files[i].entry->url, url) == 0)) {
-			print_entry(&files[i], key != NULL);
+			print_entry(dir, &files[i], key != NULL);
 			return files[i].verdict == MUD_CFILE_OK ? 0 : EXIT_BAD;
 		}
 	}

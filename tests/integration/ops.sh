@@ -254,7 +254,8 @@ grep -q "^v4: ip:inacl#1=" "$C/mc-show.out" || ok=1
 grep -q "^hmac: ok" "$C/mc-show.out" || ok=1
 grep -q "^signer: CN=mud-signer.example.com,O=rlm_mud test$" "$C/mc-show.out" || ok=1
 grep -q "^compile-tag: " "$C/mc-show.out" || ok=1
-f=$(ls "$IT_WORK/cachedir" | head -n 1)
+grep -q "^kept-file: [0-9a-f]\{64\}\.src, [1-9][0-9]* bytes$" "$C/mc-show.out" || ok=1
+f=$(ls "$IT_WORK/cachedir" | grep -v '\.src$' | head -n 1)
 cp "$IT_WORK/cachedir/$f" "$C/saved-entry"
 sed -i 's/^vlan: 100$/vlan: 101/' "$IT_WORK/cachedir/$f"
 rc=0
