@@ -145,6 +145,9 @@ struct rlm_mud_t {
 	char const	*context_file;
 	char const	*output_format;
 	bool		lenient;
+	char const	*log_decisions;	//!< "all": every decision at Info; "changes": a station's
+					//!< unchanged policy at debug only
+	bool		log_changes_only;
 	char const	*cache_dir;
 	char const	*cache_key_file;
 	uint32_t	cache_max_entries;
@@ -314,6 +317,7 @@ static const CONF_PARSER module_config[] = {
 	{ "context", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_mud_t, context_file), NULL },
 	{ "output_format", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, output_format), "cisco-dacl" },
 	{ "lenient", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_mud_t, lenient), "no" },
+	{ "log_decisions", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, log_decisions), "all" },
 	{ "cache_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, cache_dir), NULL },
 	{ "cache_key_file", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_mud_t, cache_key_file), NULL },
 	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_mud_t, cache_max_entries),
@@ -1078,7 +1082,7 @@ static uint64_t policy_hash(mud_entry_t const *e)
  * @return the URL applied before (under ctx) if it differs, else NULL.
  */
 static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, char const *url,
-			  uint64_t hash)
+			  uint64_t hash, bool *same)
 {
 	mud_station_t in;
 	mud_station_t before;
@@ -1137,10 +1141,12 @@ static char *seen_applied(rlm_mud_t *inst, REQUEST *request, char const *key, ch
 		fields |= MUD_STATION_AUDIT;
 		break;
 	}
+	if (same) *same = false;
 	if (mud_stations_update(inst->stations, key, &in, fields, request->timestamp, request,
 				&before, NULL) != MUD_OK) return NULL;
 	pool_station(inst, request, key, &in, &before);
 	if (before.url_applied && strcmp(before.url_applied, url) != 0) old = before.url_applied;
+	if (same && before.url_applied && !old && before.policy_hash == hash) *same = true;
 	/* the copies not handed back are freed here, by this thread (not by the main thread
 	 * with the request: a cross-thread free is the expensive kind) */
 	if (!old) talloc_free(before.url_applied);
@@ -2067,7 +2073,7 @@ static void report_failure(rlm_mud_t *inst, REQUEST *request, char const *url,
 }
 
 /** A policy was applied: remember its URL for the station, report a change. */
-static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url, uint64_t hash)
+static bool check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url, uint64_t hash)
 {
 	char key[MUD_STATION_LEN];
 	char *old;
@@ -2075,20 +2081,22 @@ static void check_url_change(rlm_mud_t *inst, REQUEST *request, char const *url,
 	rlm_mud_actions_t acts;
 	char buf[MUD_LOG_CUT + 8];
 	char buf2[MUD_LOG_CUT + 8];
+	bool same = false;
 
-	if (!request_station(request, key)) return;
-	old = seen_applied(inst, request, key, url, hash);
-	if (!old) return;
+	if (!request_station(request, key)) return false;
+	old = seen_applied(inst, request, key, url, hash, &same);
+	if (!old) return same;
 
 	RINFO("MUD URL of %s changed from %s to %s", key,
 	      log_safe(buf, sizeof(buf), old, strlen(old)),
 	      log_safe(buf2, sizeof(buf2), url, strlen(url)));
-	if (!inst->spool) return;
+	if (!inst->spool) return false;
 	text = talloc_asprintf(request, "MUD URL of %s changed from %s to %s", key, old, url);
 	memset(&acts, 0, sizeof(acts));
 	actions_add(&acts, false, "policy of the new MUD URL applied");
 	incident_report(inst, request, MUD_EVENT_URL_CHANGED, url, old, NULL, MUD_OK, "MUD-URL",
 			text, &acts);
+	return false;
 }
 
 
@@ -2495,7 +2503,7 @@ static rlm_rcode_t mud_pending(rlm_mud_t *inst, REQUEST *request, char const *ur
 	}
 	/* the station waits for this URL (CoA when the fetch settles); a URL other than the
 	 * one applied before is reported as url-changed, as for an applied policy */
-	check_url_change(inst, request, url, 0);
+	(void)check_url_change(inst, request, url, 0);
 	actions_add(acts, true, "interim answer while the policy is fetched");
 	acts->interim = true;
 	return RLM_MODULE_UPDATED;
@@ -2509,6 +2517,7 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	mud_entry_t *e = NULL;
 	bool token = false;
 	bool refresh = false;
+	bool same;
 	mud_cache_result_t cr;
 	char const *url = win->url->url;
 	rlm_rcode_t rc;
@@ -2646,8 +2655,10 @@ static rlm_rcode_t mud_policy_for(rlm_mud_t *inst, REQUEST *request, rlm_mud_can
 	if (inst->spool && acts->num == 0) {
 		actions_add(acts, false, "MUD policy of %s applied", url);
 	}
-	check_url_change(inst, request, url, policy_hash(e));
-	{
+	same = check_url_change(inst, request, url, policy_hash(e));
+	/* log_decisions = changes: a station given the policy it already had (a periodic
+	 * re-authentication) is not worth a line in radius.log */
+	if (!inst->log_changes_only || !same || conflict || RDEBUG_ENABLED2) {
 		char buf[MUD_LOG_CUT + 8];
 		char sbuf[MUD_LOG_CUT + 8];
 		VALUE_PAIR *cvp = fr_pair_find_by_da(request->config, inst->da_cache, TAG_ANY);
@@ -2921,7 +2932,7 @@ static void accounting_learned(rlm_mud_t *inst, REQUEST *request, char const *ke
 		return;
 	}
 	/* the station waits for this URL's policy (policy_hash 0), with its CoA target */
-	(void)seen_applied(inst, request, key, url->url, 0);
+	(void)seen_applied(inst, request, key, url->url, 0, NULL);
 	cr = mud_cache_lookup(inst->cache, request, &e, &token, url->url, request->timestamp);
 	if (token) (void)background_fetch(inst, request, url->url);
 	if ((cr == MUD_CACHE_HIT || cr == MUD_CACHE_STALE) && e && e->status == MUD_OK) {
@@ -4148,6 +4159,16 @@ static int instance_build(CONF_SECTION *conf, rlm_mud_t *inst, rlm_mud_shared_t 
 	} else {
 		cf_log_err_cs(conf, "Invalid output_format \"%s\": expected cisco-dacl, "
 			      "cisco-inline or nas-filter-rule", inst->output_format);
+		return -1;
+	}
+
+	if (strcmp(inst->log_decisions, "all") == 0) {
+		inst->log_changes_only = false;
+	} else if (strcmp(inst->log_decisions, "changes") == 0) {
+		inst->log_changes_only = true;
+	} else {
+		cf_log_err_cs(conf, "Invalid log_decisions \"%s\": expected all or changes",
+			      inst->log_decisions);
 		return -1;
 	}
 

@@ -19,7 +19,8 @@
 #     latency at concurrency 1 (tests/bench/radload.py) with and without the stalled fetches.
 #   top_srcdir=... top_builddir=... tests/bench/bench_radclient.sh [REQUESTS] [STATIONS] [PAR] \
 #	[POLICIES]
-#   environment: ROUNDS (default 5), LROUNDS (default 3), LREQUESTS (default 2000)
+#   environment: ROUNDS (default 5), LROUNDS (default 3), LREQUESTS (default 2000),
+#	BENCH_MUD_OPTS (module settings for (b), e.g. "log_decisions = changes")
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -200,7 +201,8 @@ RAD_PID=
 # 2./3. rlm_mud (fetch_mode inline for 3c: the policies are fetched by the requests).
 MUD_OPTS="	accounting_max_entries = $((S + 1000))
 	cache_max_entries = $((K + 1000))
-	fetch_mode = inline"
+	fetch_mode = inline
+${BENCH_MUD_OPTS:-}"
 it_make_raddb raddb-mud
 no_echo
 it_start_radiusd

@@ -15,7 +15,8 @@
 #      under the removed CA is dropped at once (no network), its station gets a CoA and its
 #      next request is refused (untrusted signer), as is a flushed URL fetched again; the
 #      right CA back and HUP: served again;
-#   5. quarantine_vlan changed in mods-enabled/mud and HUP: applied;
+#   5. quarantine_vlan changed in mods-enabled/mud and HUP: applied; so is log_decisions =
+#      changes (a station's unchanged policy no longer logged at Info, a new station is);
 #   6. fetch_threads changed: the reload is refused as a whole, with the reason;
 #   7. 60 s after the first reload, a HUP (only the context changed) frees the replaced
 #      instances (their detach): the fetch threads, the CoA sender and the cache keep working
@@ -158,14 +159,26 @@ it_result "hup: trust anchors reloaded (a cached policy of a removed signer CA d
 
 # 5. A setting in the module's configuration: quarantine_vlan 999 -> 998 (the whole
 # configuration is re-read; the module parses its new section).
+# log_decisions = changes too: a station given the policy it already had is no longer
+# logged at Info (radius.log), a new station still is.
 MODCONF=$RADDB/mods-enabled/mud
-sed -i 's/quarantine_vlan = 999/quarantine_vlan = 998/' "$MODCONF"
+sed -i 's/quarantine_vlan = 999/quarantine_vlan = 998\n\tlog_decisions = changes/' "$MODCONF"
 ok=0
 hup conf || ok=1
 req q2 00:11:22:33:99:05 "https://denied.example/y.json" 0A0000010000000000000HU5
 [ "$(it_vlan "$C/q2.out")" = 998 ] || ok=1
 it_result "hup: a changed quarantine_vlan in mods-enabled/mud applies" $ok \
 	"VLAN $(it_vlan "$C/q2.out")"
+ok=0
+req r1 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1	# whatever it had before
+n0=$(grep -c "MUD station 00:11:22:33:99:01 URL" "$RAD_LOG")
+req r2 00:11:22:33:99:01 "$URL" 0A0000010000000000000HU1
+it_has "$C/r2.out" '"mud-status=ok"' || ok=1
+[ "$(grep -c "MUD station 00:11:22:33:99:01 URL" "$RAD_LOG")" = "$n0" ] || ok=1
+req r3 00:11:22:33:99:06 "$URL" 0A0000010000000000000HU6
+grep -q "Info: (.*) mud: MUD station 00:11:22:33:99:06 URL $URL (lldp): ok" "$RAD_LOG" || ok=1
+it_result "hup: log_decisions = changes: an unchanged policy is not logged, a new station is" \
+	$ok "$(grep -c "MUD station 00:11:22:33:99:01 URL" "$RAD_LOG") lines for 99:01 (were $n0)"
 
 # 6. A setting that needs a restart: the reload is refused as a whole, and says why.
 sed -i 's/quarantine_vlan = 998/quarantine_vlan = 997\n\tfetch_threads = 7/' "$MODCONF"
